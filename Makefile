@@ -1,0 +1,168 @@
+# PolyTrace — top-level build.
+#
+#   make            build the protocol library, the controller and both
+#                   Ruby extensions into build/
+#   make deps       install the missing Debian packages (root) or print how
+#   make check      deps + build + every test suite; last line "N passed, N failed"
+#   make asan       our C built with -fsanitize=address,undefined; C tests run
+#   make fuzz       libFuzzer on the protocol decoder for FUZZ_SECONDS
+#   make demo       debug the bundled example (the README's main job)
+#   make bench      benchmarks, ratios against a baseline from the same run
+#   make install    PREFIX (default /usr/local) and DESTDIR honoured
+#
+# Running from the build tree: build/bin/polytrace, and build/lib holds
+# polyphony.rb, polytrace.rb and both .so files (RUBYLIB=build/lib).
+
+BUILD     ?= build
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SANITIZE  ?=
+FUZZ_SECONDS ?= 60
+JOBS      ?= 2
+RUBY      ?= ruby
+
+CC        ?= cc
+CFLAGS    ?= -g -O2
+PT_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC \
+             -Iprotocol -Icontroller $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+PT_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+PROTO_SRCS = $(wildcard protocol/*.c)
+PROTO_OBJS = $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+PROTO_LIB  = $(BUILD)/libptproto.a
+
+CTL_SRCS   = $(wildcard controller/*.c)
+CTL_OBJS   = $(CTL_SRCS:%.c=$(BUILD)/%.o)
+CTL_LIBOBJS = $(filter-out $(BUILD)/controller/main.o,$(CTL_OBJS))
+POLYTRACE  = $(BUILD)/bin/polytrace
+
+RUBY_LIBDIR = $(BUILD)/lib
+RUNTIME_SO  = $(RUBY_LIBDIR)/polyphony_ext.so
+TRACER_SO   = $(RUBY_LIBDIR)/polytrace_ext.so
+
+# One check binary per C module under tests/: tests/<module>/*.c.
+CHECK_MODULES = $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/check_*.c))))
+CHECK_BINS    = $(sort $(CHECK_MODULES:%=$(BUILD)/tests/check_%))
+
+.PHONY: all deps check test asan fuzz demo bench install uninstall clean rblib c-tests
+
+all: $(PROTO_LIB) $(POLYTRACE) $(RUNTIME_SO) $(TRACER_SO) rblib
+
+deps:
+	@sh mk/deps.sh
+
+# --- protocol ---------------------------------------------------------------
+$(BUILD)/%.o: %.c $(wildcard protocol/*.h controller/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PT_CFLAGS) -c $< -o $@
+
+$(PROTO_LIB): $(PROTO_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# --- controller -------------------------------------------------------------
+$(POLYTRACE): $(CTL_OBJS) $(PROTO_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline
+
+# --- Ruby extensions (mkmf, built out of tree) -------------------------------
+# The source directory is a prerequisite of the generated Makefile so that an
+# added or removed .c file re-runs extconf.rb (mkmf lists sources at configure).
+$(BUILD)/runtime/Makefile: runtime/extconf.rb mk/ext_common.rb runtime
+	@mkdir -p $(@D)
+	cd $(@D) && PT_SANITIZE=$(SANITIZE) $(RUBY) $(CURDIR)/runtime/extconf.rb >/dev/null
+
+$(RUNTIME_SO): $(BUILD)/runtime/Makefile $(wildcard runtime/*.c runtime/*.h)
+	$(MAKE) -s -C $(BUILD)/runtime V=0
+	@mkdir -p $(@D)
+	cp $(BUILD)/runtime/polyphony_ext.so $@
+
+$(BUILD)/tracer/Makefile: tracer/extconf.rb mk/ext_common.rb tracer $(PROTO_LIB)
+	@mkdir -p $(@D)
+	cd $(@D) && PT_SANITIZE=$(SANITIZE) PT_PROTO_LIB=$(abspath $(PROTO_LIB)) \
+		$(RUBY) $(CURDIR)/tracer/extconf.rb >/dev/null
+
+$(TRACER_SO): $(BUILD)/tracer/Makefile $(PROTO_LIB) $(wildcard tracer/*.c tracer/*.h protocol/*.h runtime/*.h)
+	$(MAKE) -s -C $(BUILD)/tracer V=0
+	@mkdir -p $(@D)
+	cp $(BUILD)/tracer/polytrace_ext.so $@
+
+# The Ruby halves are copied beside the .so files: one directory to load from.
+rblib:
+	@mkdir -p $(RUBY_LIBDIR)
+	@cp -Rp runtime/lib/. tracer/lib/. $(RUBY_LIBDIR)/
+
+# --- tests -------------------------------------------------------------------
+$(BUILD)/tests/check_%: $(wildcard tests/%/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CHECK_CFLAGS) $(PT_LDFLAGS) -o $@ \
+		$(wildcard tests/$*/*.c) $(if $(filter controller,$*),$(CTL_LIBOBJS)) \
+		$(PROTO_LIB) -lmsgpackc -lreadline $(CHECK_LIBS)
+
+c-tests: $(CHECK_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all c-tests
+	@BUILD=$(BUILD) JOBS=$(JOBS) $(RUBY) tests/run.rb
+
+test: check
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined \
+		$(PROTO_LIB:$(BUILD)/%=build-asan/%) $(CHECK_BINS:$(BUILD)/%=build-asan/%)
+	@BUILD=build-asan ONLY=c ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(RUBY) tests/run.rb
+
+# --- fuzzing -----------------------------------------------------------------
+FUZZ_BIN = $(BUILD)/fuzz/fuzz_decode
+
+$(FUZZ_BIN): tests/fuzz/fuzz_decode.c $(PROTO_SRCS) $(wildcard protocol/*.h)
+	@sh mk/deps.sh clang libclang-rt-14-dev
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iprotocol -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_decode.c $(PROTO_SRCS) -lmsgpackc
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+
+# --- the main job and benchmarks -------------------------------------------
+demo: deps
+	@$(MAKE) --no-print-directory all
+	$(POLYTRACE) -- $(RUBY) examples/demo.rb
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) $(RUBY) bench/run.rb
+
+# --- install -----------------------------------------------------------------
+RB_PREFIX_LIBDIR  := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitelibdir"]' 2>/dev/null)
+RB_PREFIX_ARCHDIR := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitearchdir"]' 2>/dev/null)
+# Debian's ruby searches /usr/local's site dirs; any other PREFIX uses vendor dirs.
+ifeq ($(PREFIX),/usr)
+RB_PREFIX_LIBDIR  := $(shell $(RUBY) -e 'print RbConfig::CONFIG["vendorlibdir"]' 2>/dev/null)
+RB_PREFIX_ARCHDIR := $(shell $(RUBY) -e 'print RbConfig::CONFIG["vendorarchdir"]' 2>/dev/null)
+endif
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(RB_PREFIX_LIBDIR) $(DESTDIR)$(RB_PREFIX_ARCHDIR)
+	install -m 755 $(POLYTRACE) $(DESTDIR)$(PREFIX)/bin/polytrace
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 755 $(RUNTIME_SO) $(TRACER_SO) $(DESTDIR)$(RB_PREFIX_ARCHDIR)/
+	cp -R runtime/lib/. tracer/lib/. $(DESTDIR)$(RB_PREFIX_LIBDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/polytrace $(DESTDIR)$(PREFIX)/share/man/man1/polytrace.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man7/polytrace-protocol.7 \
+		$(DESTDIR)$(RB_PREFIX_ARCHDIR)/polyphony_ext.so $(DESTDIR)$(RB_PREFIX_ARCHDIR)/polytrace_ext.so
+	cd runtime/lib && find . -type f -exec rm -f $(DESTDIR)$(RB_PREFIX_LIBDIR)/{} \;
+	cd tracer/lib && find . -type f -exec rm -f $(DESTDIR)$(RB_PREFIX_LIBDIR)/{} \;
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,8 @@
+/* main.c — polytrace's entry point (placeholder). */
+#include <stdio.h>
+
+int main(void)
+{
+    puts("polytrace: not yet");
+    return 0;
+}

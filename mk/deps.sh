@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian packages PolyTrace needs, and only the missing ones.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+# Usage: mk/deps.sh [extra-package ...]
+set -eu
+
+PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
+libreadline-dev libmsgpack-dev check libsubunit-dev ruby-minitest $*"
+
+missing=""
+for p in $PKGS; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *" installed") ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "polytrace: missing Debian packages:$missing" >&2
+    echo "run as root:  apt-get update && $cmd" >&2
+    exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
