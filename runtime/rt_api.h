@@ -1,0 +1,137 @@
+/*
+ * rt_api.h — the runtime's C interface for other extensions.
+ *
+ * Two separately loaded extensions cannot link against each other's symbols,
+ * so the runtime publishes one table of function pointers, struct rt_api,
+ * through the Ruby constant Polyphony::C_API: a frozen object wrapping the
+ * table's address (the "capsule"). A client such as the tracer fetches it
+ * once at load with rt_api_fetch() below and afterwards only calls through
+ * the pointers: hot paths never go through Ruby method calls.
+ *
+ * Versioning: RT_API_VERSION grows when the table changes incompatibly.
+ * Members are only ever appended; `size` tells how much of the table the
+ * runtime filled in, so a newer client can test for a member it needs.
+ *
+ * Functions return 0 or a negative errno and never raise, unless they say
+ * otherwise. They must be called on a Ruby thread holding the GVL.
+ */
+#ifndef RT_API_H
+#define RT_API_H
+
+#include <stddef.h>
+#include <ruby.h>
+
+#define RT_API_VERSION 1
+
+/* What a hook is told about. */
+enum rt_event_kind {
+    RT_EV_FIBER_SPIN,      /* fiber created by spin; other = parent fiber */
+    RT_EV_FIBER_SCHEDULE,  /* fiber put on the run queue; other = value */
+    RT_EV_FIBER_SWITCH,    /* fiber is switched to (starts or resumes running) */
+    RT_EV_FIBER_BLOCK,     /* fiber suspends, waiting (I/O, timer, receive ...) */
+    RT_EV_FIBER_UNBLOCK,   /* what it waited on happened; it will be scheduled */
+    RT_EV_FIBER_TERMINATE, /* fiber finished; other = its result or exception */
+    RT_EV_OP_SUBMIT,       /* an I/O op starts: op, fd, len */
+    RT_EV_OP_COMPLETE,     /* an I/O op ends: op, fd, len, result */
+    RT_EV_COUNT
+};
+
+struct rt_event {
+    enum rt_event_kind kind;
+    VALUE fiber;     /* the fiber concerned */
+    VALUE other;     /* see the kinds above; Qnil where not given */
+    const char *op;  /* op events and BLOCK: "read", "write", "accept",
+                        "connect", "recv", "send", "sleep", "waitpid",
+                        "receive", "suspend", "await", ...; else NULL */
+    int fd;          /* op events: the file descriptor, else -1 */
+    long len;        /* op events: bytes asked for, else 0 */
+    long result;     /* OP_COMPLETE: bytes done or -errno, else 0 */
+};
+
+/*
+ * A hook. While a hook runs no hook is called again (the runtime holds a
+ * per-thread "in hook" flag), so a hook may itself do I/O through the
+ * runtime. It must not raise; the runtime protects against it all the same.
+ */
+typedef void (*rt_hook_fn)(const struct rt_event *ev, void *data);
+
+/* Fiber states, as Fiber#state reports them. */
+enum rt_fiber_state {
+    RT_FIBER_RUNNING,   /* :running  — the current fiber */
+    RT_FIBER_RUNNABLE,  /* :runnable — on the run queue */
+    RT_FIBER_WAITING,   /* :waiting  — suspended, waiting on something */
+    RT_FIBER_DEAD       /* :dead     — finished */
+};
+
+/* What a waiting fiber waits on (for the debugger's `fibers`). */
+struct rt_wait_info {
+    const char *op;     /* as rt_event.op; NULL when not waiting */
+    int fd;             /* -1 when not an fd op */
+    double timeout;     /* seconds left on its timer, or -1 when none */
+};
+
+typedef void (*rt_fiber_visit_fn)(VALUE fiber, void *data);
+
+struct rt_api {
+    unsigned version;   /* RT_API_VERSION of the runtime */
+    size_t size;        /* sizeof(struct rt_api) as the runtime knows it */
+
+    /* Hooks: several may be registered; called in registration order. */
+    int (*hook_add)(rt_hook_fn fn, void *data);
+    int (*hook_remove)(rt_hook_fn fn, void *data);
+
+    /*
+     * Fiber lock of `thread`: while held, only `fiber` is scheduled; what is
+     * scheduled for other fibers meanwhile is kept, in order, and delivered
+     * when the lock is released. Locking again moves the lock to `fiber`.
+     * lock_owner returns the holder or Qnil.
+     */
+    int (*fiber_lock)(VALUE thread, VALUE fiber);
+    int (*fiber_unlock)(VALUE thread);
+    VALUE (*fiber_lock_owner)(VALUE thread);
+
+    /*
+     * Event loop of `thread`: while suspended, time does not count towards
+     * its timers. Calls nest: only the outermost resume resumes.
+     */
+    int (*loop_suspend)(VALUE thread);
+    int (*loop_resume)(VALUE thread);
+
+    /* Introspection. */
+    enum rt_fiber_state (*fiber_state)(VALUE fiber);
+    VALUE (*fiber_parent)(VALUE fiber);      /* Qnil for a thread's main fiber */
+    VALUE (*fiber_tag)(VALUE fiber);         /* Qnil when untagged */
+    int (*fiber_wait_info)(VALUE fiber, struct rt_wait_info *out);
+    /* Every live fiber of `thread`, parents before children. */
+    void (*each_fiber)(VALUE thread, rt_fiber_visit_fn fn, void *data);
+    /* "libev" or "io_uring" for `thread`'s backend. */
+    const char *(*backend_name)(VALUE thread);
+    /* Wakes `thread`'s event loop from any thread, GVL or not. */
+    void (*wakeup)(VALUE thread);
+};
+
+/*
+ * For clients: fetch the runtime's table, requiring 'polyphony' first.
+ * Returns NULL when the runtime is missing or too old. Defined static inline
+ * so a client needs no symbol from the runtime.
+ */
+static inline const struct rt_api *rt_api_fetch(void)
+{
+    VALUE mod, capsule;
+    const struct rt_api *api;
+
+    if (!rb_const_defined(rb_cObject, rb_intern("Polyphony")))
+        return NULL;
+    mod = rb_const_get(rb_cObject, rb_intern("Polyphony"));
+    if (!rb_const_defined(mod, rb_intern("C_API")))
+        return NULL;
+    capsule = rb_const_get(mod, rb_intern("C_API"));
+    if (!RB_TYPE_P(capsule, T_DATA))
+        return NULL;
+    api = (const struct rt_api *)DATA_PTR(capsule);
+    if (!api || api->version != RT_API_VERSION)
+        return NULL;
+    return api;
+}
+
+#endif /* RT_API_H */
