@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
-libreadline-dev libmsgpack-dev check libsubunit-dev ruby-minitest $*"
+libreadline-dev libmsgpack-dev check libsubunit-dev ruby-minitest ruby-msgpack $*"
 
 missing=""
 for p in $PKGS; do
