@@ -1,5 +1,7 @@
-/* proto_version.c — the protocol's version number (placeholder). */
+/* proto_version.c — the protocol version this library speaks. */
 #include "pt_proto.h"
 
-int pt_proto_version(void);
-int pt_proto_version(void) { return PT_PROTO_VERSION; }
+int pt_proto_version(void)
+{
+    return PT_PROTO_VERSION;
+}
