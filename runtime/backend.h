@@ -1,0 +1,184 @@
+/*
+ * backend.h — the one interface between the fiber runtime and an event
+ * backend (libev in backend_libev.c, io_uring in backend_io_uring.c).
+ *
+ * rt_backend interface: ready
+ *
+ * A backend is a table of function pointers, struct rt_backend_ops, chosen at
+ * run time per thread (POLYPHONY_BACKEND=libev|io_uring, see
+ * rt_backend_select below); nothing is selected with #ifdef. A backend file
+ * does only the kernel-facing part. Everything else is shared and lives in
+ * its own file: the run queue (runqueue.c), switching to the next fiber and
+ * "poll when nothing is runnable" (scheduler.c), timers on a clock that can
+ * be paused (timers.c), hook and op event emission (hooks.c, backend_common.c)
+ * and fiber lock deferral (fiber_lock.c).
+ *
+ * How an op suspends the calling fiber, and how the backend resumes it
+ * --------------------------------------------------------------------
+ * Every op below except create/destroy/poll/wakeup/suspend/resume is called
+ * by the fiber that wants the result, holding the GVL, e.g. readpartial calls
+ * ops->read(be, fd, buf, len). The op:
+ *
+ *   1. calls rt_op_submit(t, "read", fd, len) (hook RT_EV_OP_SUBMIT) and
+ *      starts the kernel-side work: libev starts an ev_io watcher (kept in a
+ *      struct on the fiber's C stack); io_uring gets an SQE whose user_data
+ *      points at such a struct;
+ *   2. calls value = rt_backend_await(t, "read", fd): the fiber is marked
+ *      waiting (hook RT_EV_FIBER_BLOCK) and the scheduler switches to the
+ *      next runnable fiber, polling the backend when none is runnable;
+ *   3. meanwhile, when the kernel reports the event, ops->poll (running in
+ *      some other fiber of the same thread, GVL held again) calls
+ *      rt_backend_resume(t, fiber, value) for the waiting fiber, which emits
+ *      RT_EV_FIBER_UNBLOCK and puts it on the run queue with `value`;
+ *   4. rt_backend_await returns that value in the waiting fiber. If it is an
+ *      exception (rt_backend_is_interrupt), the fiber was interrupted while
+ *      waiting (Fiber#raise, #stop, #terminate, cancel_after ...): the op must
+ *      cancel its kernel-side work — libev stops the watcher, io_uring submits
+ *      IORING_OP_ASYNC_CANCEL and keeps awaiting until the original CQE has
+ *      arrived, so no buffer is touched after the op returns — then call
+ *      rt_op_complete(t, name, fd, len, -ECANCELED) and
+ *      rt_backend_raise(value), which does not return;
+ *   5. otherwise it finishes (libev retries the syscall, io_uring reads the
+ *      CQE result), calls rt_op_complete(t, "read", fd, len, result) (hook
+ *      RT_EV_OP_COMPLETE) and returns the result.
+ *
+ * Results are >= 0 on success or a negative errno (never a Ruby exception,
+ * except for the interrupt of step 4). EINTR and EAGAIN are handled inside
+ * the op, never returned. Buffers passed to an op must stay valid and
+ * unmoved until the op returns (callers use malloc'd memory or a Ruby
+ * string with a heap buffer they keep alive).
+ *
+ * A completion found by poll must never be lost: if the waiting fiber is
+ * already on the run queue (e.g. interrupted), rt_backend_resume keeps the
+ * pending exception and drops the plain value, and step 4 cleans up.
+ *
+ * Timers
+ * ------
+ * Timers (sleep, move_on_after/cancel_after timeouts, Polyphony::Timer) are
+ * not backend ops: timers.c keeps one heap per thread on the runtime's own
+ * monotonic clock, which stops while the loop is suspended, so both backends
+ * get the same loop-suspend arithmetic. The scheduler passes the time to the
+ * next deadline as poll's timeout and fires due timers after every poll.
+ * rt_backend_sleep below is the shared sleep op; a backend needs nothing
+ * else for timers.
+ *
+ * Threads and the GVL
+ * -------------------
+ * One backend instance per Ruby thread, created lazily on the thread's first
+ * runtime call. poll must release the GVL while it blocks, by calling
+ * rt_backend_nogvl(fn, arg, be), whose unblocking function calls
+ * ops->wakeup, so signals, Thread#raise and other threads work while the loop
+ * waits. Code that runs without the GVL (e.g. libev callbacks inside ev_run)
+ * must not touch Ruby objects: it records completions in C and poll resumes
+ * the fibers after the GVL is back.
+ */
+#ifndef RT_BACKEND_H
+#define RT_BACKEND_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <ruby.h>
+
+struct rt_thread;   /* per-thread runtime state, scheduler.h */
+struct rt_backend;  /* per-thread backend state, private to each backend file */
+
+/* Events for wait_io, and its result (a mask of them). */
+enum rt_io_events {
+    RT_IO_READ = 1,
+    RT_IO_WRITE = 2
+};
+
+struct rt_backend_ops {
+    /* The kind, as Polyphony.backend / Backend#kind report it: "libev". */
+    const char *name;
+
+    /* Per thread. create stores a new instance in *out; 0 or -errno. */
+    int (*create)(struct rt_thread *t, struct rt_backend **out);
+    void (*destroy)(struct rt_backend *be);
+
+    /*
+     * Waits for kernel events at most `timeout` seconds (< 0: until an event
+     * or a wakeup; 0: do not block) and resumes the fibers whose ops
+     * completed (rt_backend_resume). Called with the GVL, from whatever fiber
+     * the scheduler runs in. Returns the number of fibers resumed or -errno.
+     */
+    int (*poll)(struct rt_backend *be, double timeout);
+
+    /*
+     * Makes a poll that blocks, or the next one, return soon. Callable from
+     * any thread, without the GVL, and from the unblocking function.
+     */
+    void (*wakeup)(struct rt_backend *be);
+
+    /*
+     * Loop suspend/resume notification (the clock is paused by timers.c);
+     * may be NULL. libev calls ev_suspend/ev_resume.
+     */
+    void (*suspend)(struct rt_backend *be);
+    void (*resume)(struct rt_backend *be);
+
+    /* Fiber-suspending ops: see the top comment. */
+
+    /* Waits until fd is ready for `events`; returns the ready mask. */
+    int (*wait_io)(struct rt_backend *be, int fd, int events);
+    ssize_t (*read)(struct rt_backend *be, int fd, void *buf, size_t len);
+    ssize_t (*write)(struct rt_backend *be, int fd, const void *buf, size_t len);
+    ssize_t (*recv)(struct rt_backend *be, int fd, void *buf, size_t len, int flags);
+    ssize_t (*send)(struct rt_backend *be, int fd, const void *buf, size_t len, int flags);
+    /* Returns the accepted fd, non-blocking and close-on-exec. */
+    int (*accept)(struct rt_backend *be, int fd, struct sockaddr *addr, socklen_t *addrlen);
+    int (*connect)(struct rt_backend *be, int fd, const struct sockaddr *addr, socklen_t addrlen);
+    /* Waits for child `pid` (> 0); stores its wait status; returns pid. */
+    pid_t (*waitpid)(struct rt_backend *be, pid_t pid, int *status);
+};
+
+/* The backends. */
+extern const struct rt_backend_ops rt_backend_libev_ops;
+/*
+ * Defined by backend_io_uring.c once it exists. Until then the weak
+ * declaration leaves it NULL and rt_backend_select falls back to libev with
+ * one line on stderr.
+ */
+extern const struct rt_backend_ops rt_backend_io_uring_ops __attribute__((weak));
+
+/*
+ * The ops for a new thread's backend, from POLYPHONY_BACKEND (libev when
+ * unset). Unknown or unavailable names fall back to libev, saying so once on
+ * stderr.
+ */
+const struct rt_backend_ops *rt_backend_select(void);
+
+/* --- What a backend calls (backend_common.c) ------------------------------ */
+
+/* The runtime state owning `be` (set at create) and its current fiber. */
+struct rt_thread *rt_backend_thread(struct rt_backend *be);
+VALUE rt_backend_current_fiber(struct rt_thread *t);
+
+/* Step 1 and 5 of an op: emit RT_EV_OP_SUBMIT / RT_EV_OP_COMPLETE. */
+void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len);
+void rt_op_complete(struct rt_thread *t, const char *op, int fd, long len, long result);
+
+/*
+ * Step 2: suspend the current fiber until rt_backend_resume; returns the
+ * resume value. `op` and `fd` are what Fiber#state/wait_info report.
+ */
+VALUE rt_backend_await(struct rt_thread *t, const char *op, int fd);
+
+/* Step 3: make `fiber` runnable with `value` (GVL held). */
+void rt_backend_resume(struct rt_thread *t, VALUE fiber, VALUE value);
+
+/* Step 4: was the fiber resumed with an exception; raise it (no return). */
+int rt_backend_is_interrupt(VALUE value);
+void rt_backend_raise(VALUE value) __attribute__((noreturn));
+
+/*
+ * Runs fn(arg) without the GVL; a signal, Thread#raise or thread kill calls
+ * ops->wakeup(be) to make fn return. Returns fn's result.
+ */
+void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be);
+
+/* The shared sleep op (timers.c): 0, or raises when interrupted. */
+int rt_backend_sleep(struct rt_thread *t, double seconds);
+
+#endif /* RT_BACKEND_H */
