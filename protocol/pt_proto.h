@@ -459,7 +459,8 @@ int pt_proto_check_hello(const struct pt_msg *peer, struct pt_msg *reply);
 
 /* Append the msgpack encoding of *m to out. 0, -EINVAL (type unknown or
  * PT_MSG_NONE, request/reply without id, NULL pointer with nonzero count),
- * -ENOMEM. */
+ * -EMSGSIZE (encoding longer than PT_PROTO_MAX_MSG), -ENOMEM. On error out
+ * is left as it was. */
 int pt_msg_encode(const struct pt_msg *m, msgpack_sbuffer *out);
 
 /* Encode into a fresh malloc'd buffer (*buf, *len; caller frees *buf). */
@@ -470,7 +471,8 @@ int pt_msg_encode_alloc(const struct pt_msg *m, char **buf, size_t *len);
 /* Decode exactly one complete message from buf[0..len) into *out (zeroed
  * first), using the default limits. Returns 0, or an enum pt_proto_error
  * (PT_PROTO_E_TRUNCATED when buf ends early, PT_PROTO_E_MALFORMED when bytes
- * follow the message), or -ENOMEM. On error *out is left zeroed. */
+ * follow the message), or -ENOMEM. On error *out holds no payload (type
+ * PT_MSG_NONE), only the message's id when one could be read. */
 int pt_msg_decode(const void *buf, size_t len, struct pt_msg *out);
 
 /* An incremental stream decoder: feed it bytes as they arrive, take messages
