@@ -151,7 +151,11 @@ const struct rt_backend_ops *rt_backend_select(void);
 
 /* --- What a backend calls (backend_common.c) ------------------------------ */
 
-/* The runtime state owning `be` (set at create) and its current fiber. */
+/*
+ * The runtime state owning `be`: every backend's struct rt_backend begins
+ * with a `struct rt_thread *` member, set by create to its `t` argument.
+ * rt_backend_current_fiber: the fiber running on that thread.
+ */
 struct rt_thread *rt_backend_thread(struct rt_backend *be);
 VALUE rt_backend_current_fiber(struct rt_thread *t);
 
@@ -174,7 +178,9 @@ void rt_backend_raise(VALUE value) __attribute__((noreturn));
 
 /*
  * Runs fn(arg) without the GVL; a signal, Thread#raise or thread kill calls
- * ops->wakeup(be) to make fn return. Returns fn's result.
+ * ops->wakeup(be) to make fn return. Returns fn's result, or NULL without
+ * calling fn when an interrupt is already pending (the scheduler raises it
+ * after poll returns; poll must not treat NULL as an error).
  */
 void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be);
 

@@ -1,11 +1,26 @@
 /*
  * polyphony.c — entry point of the runtime extension (polyphony_ext.so).
  * Init_polyphony_ext defines the Polyphony module and calls each concept's
- * own init function in dependency order.
+ * own init function in dependency order, then starts the calling thread's
+ * runtime so its current fiber becomes the main fiber.
  */
-#include <ruby.h>
+#include "rt_internal.h"
 
 void Init_polyphony_ext(void)
 {
-    rb_define_module("Polyphony");
+    VALUE mPolyphony = rb_define_module("Polyphony");
+
+    rt_exceptions_init(mPolyphony);
+    rt_thread_state_init(mPolyphony);
+    rt_fiber_init(mPolyphony);
+    rt_scheduler_init(mPolyphony);
+    rt_mailbox_init(mPolyphony);
+    rt_timeout_init(mPolyphony);
+    rt_fiber_lock_init(mPolyphony);
+    rt_loop_suspend_init(mPolyphony);
+    rt_hooks_init(mPolyphony);
+    rt_io_init(mPolyphony);
+    rt_process_init(mPolyphony);
+    rt_c_api_init(mPolyphony);
+    rt_thread_current();
 }

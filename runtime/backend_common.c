@@ -1,0 +1,57 @@
+/*
+ * backend_common.c — the backend-independent half of backend.h: choosing a
+ * backend at run time, running a blocking wait without the GVL, and emitting
+ * op events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ruby/thread.h>
+#include "rt_internal.h"
+
+const struct rt_backend_ops *rt_backend_select(void)
+{
+    static int warned;
+    const char *name = getenv("POLYPHONY_BACKEND");
+
+    if (!name || !*name || strcmp(name, "libev") == 0)
+        return &rt_backend_libev_ops;
+    if (strcmp(name, "io_uring") == 0 && &rt_backend_io_uring_ops != NULL)
+        return &rt_backend_io_uring_ops;
+    if (!warned) {
+        warned = 1;
+        fprintf(stderr, "polyphony: backend %s is not available, using libev\n", name);
+    }
+    return &rt_backend_libev_ops;
+}
+
+struct rt_thread *rt_backend_thread(struct rt_backend *be)
+{
+    return *(struct rt_thread **)be;
+}
+
+void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len)
+{
+    rt_emit(RT_EV_OP_SUBMIT, t->current, Qnil, op, fd, len, 0);
+}
+
+void rt_op_complete(struct rt_thread *t, const char *op, int fd, long len, long result)
+{
+    rt_emit(RT_EV_OP_COMPLETE, t->current, Qnil, op, fd, len, result);
+}
+
+static void unblock(void *arg)
+{
+    struct rt_backend *be = arg;
+    rt_backend_thread(be)->ops->wakeup(be);
+}
+
+/*
+ * rb_thread_call_without_gvl2: an interrupt pending on entry skips fn and
+ * none is raised here, so the caller can first record its completions; the
+ * scheduler takes the interrupt afterwards (scheduler.c, take_interrupt).
+ */
+void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be)
+{
+    return rb_thread_call_without_gvl2(fn, arg, unblock, be);
+}

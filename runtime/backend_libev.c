@@ -1,0 +1,348 @@
+/*
+ * backend_libev.c — the libev backend (backend.h): one ev_loop per thread,
+ * readiness watchers for the fds fibers wait on, an ev_async to be woken from
+ * other threads and from Ruby's unblocking function. Ops try the syscall on
+ * the non-blocking fd first and wait for readiness only on EAGAIN.
+ *
+ * Watchers live in a struct on the waiting fiber's C stack. Their callbacks
+ * run inside ev_run without the GVL, so they only record the completion on a
+ * list; poll resumes the fibers once the GVL is back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ev.h>
+#include "rt_internal.h"
+
+struct rt_backend {
+    struct rt_thread *t;       /* first, see rt_backend_thread */
+    struct ev_loop *loop;
+    ev_async async;
+    ev_timer poll_timer;
+    struct libev_op *done;     /* completions recorded by callbacks */
+};
+
+struct libev_op {
+    ev_io io;
+    VALUE fiber;
+    struct rt_backend *be;
+    struct libev_op *next_done;
+    int revents;
+};
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct libev_op *op = (struct libev_op *)w;
+    ev_io_stop(loop, w);
+    op->revents = revents;
+    op->next_done = op->be->done;
+    op->be->done = op;
+}
+
+static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)loop; (void)w; (void)revents;
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop; (void)w; (void)revents;
+}
+
+static int lv_create(struct rt_thread *t, struct rt_backend **out)
+{
+    struct rt_backend *be = calloc(1, sizeof(*be));
+    if (!be)
+        return -ENOMEM;
+    be->t = t;
+    be->loop = ev_loop_new(EVFLAG_NOSIGMASK);
+    if (!be->loop) {
+        free(be);
+        return -ENOMEM;
+    }
+    ev_async_init(&be->async, async_cb);
+    ev_async_start(be->loop, &be->async);
+    ev_init(&be->poll_timer, timer_cb);
+    *out = be;
+    return 0;
+}
+
+static void lv_destroy(struct rt_backend *be)
+{
+    ev_async_stop(be->loop, &be->async);
+    ev_timer_stop(be->loop, &be->poll_timer);
+    ev_loop_destroy(be->loop);
+    free(be);
+}
+
+static void *run_once(void *arg)
+{
+    struct rt_backend *be = arg;
+    ev_run(be->loop, EVRUN_ONCE);
+    return NULL;
+}
+
+static int lv_poll(struct rt_backend *be, double timeout)
+{
+    int resumed = 0;
+
+    if (timeout == 0) {
+        ev_run(be->loop, EVRUN_NOWAIT);
+    } else {
+        if (timeout > 0) {
+            ev_now_update(be->loop);
+            ev_timer_set(&be->poll_timer, timeout, 0.);
+            ev_timer_start(be->loop, &be->poll_timer);
+        }
+        rt_backend_nogvl(run_once, be, be);
+        ev_timer_stop(be->loop, &be->poll_timer);
+    }
+    struct libev_op *op = be->done;
+    be->done = NULL;
+    for (; op; op = op->next_done, resumed++)
+        rt_backend_resume(be->t, op->fiber, INT2FIX(op->revents));
+    return resumed;
+}
+
+static void lv_wakeup(struct rt_backend *be)
+{
+    ev_async_send(be->loop, &be->async);
+}
+
+static void lv_suspend(struct rt_backend *be)
+{
+    ev_suspend(be->loop);
+}
+
+static void lv_resume(struct rt_backend *be)
+{
+    ev_resume(be->loop);
+}
+
+/*
+ * Waits for readiness; returns the fiber's resume value (an exception when
+ * it was interrupted). The watcher is stopped either way.
+ */
+static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_name)
+{
+    struct libev_op op;
+    op.fiber = rb_fiber_current();
+    op.be = be;
+    op.revents = 0;
+    ev_io_init(&op.io, io_cb, fd,
+               ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0));
+    ev_io_start(be->loop, &op.io);
+    VALUE v = rt_backend_await(be->t, op_name, fd);
+    ev_io_stop(be->loop, &op.io);
+    RB_GC_GUARD(op.fiber);
+    return v;
+}
+
+static void check_interrupt(struct rt_backend *be, VALUE v, const char *op, int fd, long len)
+{
+    if (!rt_backend_is_interrupt(v))
+        return;
+    rt_op_complete(be->t, op, fd, len, -ECANCELED);
+    rt_backend_raise(v);
+}
+
+static int lv_wait_io(struct rt_backend *be, int fd, int events)
+{
+    rt_op_submit(be->t, "wait_io", fd, 0);
+    VALUE v = wait_fd(be, fd, events, "wait_io");
+    check_interrupt(be, v, "wait_io", fd, 0);
+    int ready = 0;
+    if (FIXNUM_P(v)) {
+        int rev = FIX2INT(v);
+        ready = ((rev & EV_READ) ? RT_IO_READ : 0) | ((rev & EV_WRITE) ? RT_IO_WRITE : 0);
+    }
+    if (!ready)
+        ready = events;
+    rt_op_complete(be->t, "wait_io", fd, 0, ready);
+    return ready;
+}
+
+/* The arguments of one of the syscalls retried by retry_syscall. */
+struct sys_call {
+    enum { SYS_READ, SYS_RECV, SYS_ACCEPT } kind;
+    int fd;
+    void *buf;
+    size_t len;
+    int flags;
+    struct sockaddr *addr;
+    socklen_t *addrlen;
+};
+
+static ssize_t do_syscall(const struct sys_call *c)
+{
+    switch (c->kind) {
+    case SYS_READ: return read(c->fd, c->buf, c->len);
+    case SYS_RECV: return recv(c->fd, c->buf, c->len, c->flags | MSG_DONTWAIT);
+    default: return accept4(c->fd, c->addr, c->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+}
+
+/* Runs the syscall, again on EINTR, and after readiness on EAGAIN. */
+static ssize_t retry_syscall(struct rt_backend *be, const char *op, const struct sys_call *c)
+{
+    rt_op_submit(be->t, op, c->fd, (long)c->len);
+    ssize_t result;
+    for (;;) {
+        result = do_syscall(c);
+        if (result >= 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            result = -errno;
+            break;
+        }
+        check_interrupt(be, wait_fd(be, c->fd, RT_IO_READ, op), op, c->fd, (long)c->len);
+    }
+    rt_op_complete(be->t, op, c->fd, (long)c->len, result);
+    return result;
+}
+
+static ssize_t lv_read(struct rt_backend *be, int fd, void *buf, size_t len)
+{
+    struct sys_call c = { SYS_READ, fd, buf, len, 0, NULL, NULL };
+    return retry_syscall(be, "read", &c);
+}
+
+static ssize_t lv_recv(struct rt_backend *be, int fd, void *buf, size_t len, int flags)
+{
+    struct sys_call c = { SYS_RECV, fd, buf, len, flags, NULL, NULL };
+    return retry_syscall(be, "recv", &c);
+}
+
+/* Writes everything, waiting as needed; len or -errno. */
+static ssize_t write_all(struct rt_backend *be, const char *op, int fd, const char *buf,
+                         size_t len, int is_send, int flags)
+{
+    size_t done = 0;
+    ssize_t result = 0;
+    rt_op_submit(be->t, op, fd, (long)len);
+    while (done < len) {
+        ssize_t n = is_send ? send(fd, buf + done, len - done, flags | MSG_DONTWAIT | MSG_NOSIGNAL)
+                            : write(fd, buf + done, len - done);
+        if (n >= 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            result = -errno;
+            break;
+        }
+        check_interrupt(be, wait_fd(be, fd, RT_IO_WRITE, op), op, fd, (long)len);
+    }
+    if (result == 0)
+        result = (ssize_t)done;
+    rt_op_complete(be->t, op, fd, (long)len, result);
+    return result;
+}
+
+static ssize_t lv_write(struct rt_backend *be, int fd, const void *buf, size_t len)
+{
+    return write_all(be, "write", fd, buf, len, 0, 0);
+}
+
+static ssize_t lv_send(struct rt_backend *be, int fd, const void *buf, size_t len, int flags)
+{
+    return write_all(be, "send", fd, buf, len, 1, flags);
+}
+
+static int lv_accept(struct rt_backend *be, int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct sys_call c = { SYS_ACCEPT, fd, NULL, 0, 0, addr, addrlen };
+    return (int)retry_syscall(be, "accept", &c);
+}
+
+static int lv_connect(struct rt_backend *be, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    int result = 0;
+    rt_op_submit(be->t, "connect", fd, 0);
+    for (;;) {
+        if (connect(fd, addr, addrlen) == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno != EINPROGRESS) {
+            result = -errno;
+            break;
+        }
+        check_interrupt(be, wait_fd(be, fd, RT_IO_WRITE, "connect"), "connect", fd, 0);
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+            err = errno;
+        result = -err;
+        break;
+    }
+    rt_op_complete(be->t, "connect", fd, 0, result);
+    return result;
+}
+
+/*
+ * A pidfd becomes readable when the child exits (Linux >= 5.3); without
+ * pidfd_open the child is polled with short sleeps.
+ */
+static pid_t lv_waitpid(struct rt_backend *be, pid_t pid, int *status)
+{
+    pid_t result;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+    rt_op_submit(be->t, "waitpid", pidfd, pid);
+    for (;;) {
+        result = waitpid(pid, status, WNOHANG);
+        if (result < 0 && errno == EINTR)
+            continue;
+        if (result != 0) {
+            if (result < 0)
+                result = -errno;
+            break;
+        }
+        VALUE v;
+        if (pidfd >= 0) {
+            v = wait_fd(be, pidfd, RT_IO_READ, "waitpid");
+        } else {
+            int rc = 0;
+            struct rt_timer tm;
+            rt_timer_setup(&tm, rb_fiber_current(), Qnil, Qnil);
+            rc = rt_timer_start(&be->t->timers, &tm, 0.005);
+            v = rc < 0 ? Qnil : rt_backend_await(be->t, "waitpid", -1);
+            rt_timer_stop(&be->t->timers, &tm);
+        }
+        if (rt_backend_is_interrupt(v)) {
+            if (pidfd >= 0)
+                close(pidfd);
+            check_interrupt(be, v, "waitpid", pidfd, pid);
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    rt_op_complete(be->t, "waitpid", pidfd, pid, result);
+    return result;
+}
+
+const struct rt_backend_ops rt_backend_libev_ops = {
+    .name = "libev",
+    .create = lv_create,
+    .destroy = lv_destroy,
+    .poll = lv_poll,
+    .wakeup = lv_wakeup,
+    .suspend = lv_suspend,
+    .resume = lv_resume,
+    .wait_io = lv_wait_io,
+    .read = lv_read,
+    .write = lv_write,
+    .recv = lv_recv,
+    .send = lv_send,
+    .accept = lv_accept,
+    .connect = lv_connect,
+    .waitpid = lv_waitpid,
+};

@@ -1,0 +1,99 @@
+/*
+ * c_api.c — publishes struct rt_api (rt_api.h) as Polyphony::C_API: a frozen
+ * object wrapping the address of the static table, so that another extension
+ * (the tracer) reaches hooks, the fiber lock, loop suspend and fiber
+ * introspection without linking against this one.
+ */
+#include "rt_internal.h"
+
+static enum rt_fiber_state api_fiber_state(VALUE fiber)
+{
+    return rt_fiber_state_of(fiber);
+}
+
+static VALUE api_fiber_parent(VALUE fiber)
+{
+    struct rt_fiber *f = rt_fiber_get_if_any(fiber);
+    return f && f->parent ? f->parent->fiber : Qnil;
+}
+
+static VALUE api_fiber_tag(VALUE fiber)
+{
+    struct rt_fiber *f = rt_fiber_get_if_any(fiber);
+    return f ? f->tag : Qnil;
+}
+
+static int api_fiber_wait_info(VALUE fiber, struct rt_wait_info *out)
+{
+    struct rt_fiber *f = rt_fiber_get_if_any(fiber);
+    out->op = NULL;
+    out->fd = -1;
+    out->timeout = -1;
+    if (!f || f->dead || !f->wait_op || !f->t)
+        return 0;
+    out->op = f->wait_op;
+    out->fd = f->wait_fd;
+    if (f->wait_timer)
+        out->timeout = rt_timer_remaining(&f->t->timers, f->wait_timer);
+    return 0;
+}
+
+static void api_each_fiber(VALUE thread, rt_fiber_visit_fn fn, void *data)
+{
+    struct rt_thread *t = rt_thread_of(thread, 0);
+    if (t)
+        rt_fiber_each(t, fn, data);
+}
+
+static const char *api_backend_name(VALUE thread)
+{
+    struct rt_thread *t = rt_thread_of(thread, 0);
+    return t ? t->ops->name : rt_backend_select()->name;
+}
+
+/* May run without the GVL: only reads the ivar already set at thread start. */
+static void api_wakeup(VALUE thread)
+{
+    struct rt_thread *t = rt_thread_of(thread, 0);
+    if (t)
+        t->ops->wakeup(t->be);
+}
+
+static const struct rt_api api = {
+    .version = RT_API_VERSION,
+    .size = sizeof(struct rt_api),
+    .hook_add = rt_hook_add,
+    .hook_remove = rt_hook_remove,
+    .fiber_lock = rt_fiber_lock,
+    .fiber_unlock = rt_fiber_unlock,
+    .fiber_lock_owner = rt_fiber_lock_owner,
+    .loop_suspend = rt_loop_suspend,
+    .loop_resume = rt_loop_resume,
+    .fiber_state = api_fiber_state,
+    .fiber_parent = api_fiber_parent,
+    .fiber_tag = api_fiber_tag,
+    .fiber_wait_info = api_fiber_wait_info,
+    .each_fiber = api_each_fiber,
+    .backend_name = api_backend_name,
+    .wakeup = api_wakeup,
+};
+
+static size_t capsule_size(const void *p)
+{
+    (void)p;
+    return 0;
+}
+
+/* The table is static: nothing to mark, free or move. */
+static const rb_data_type_t capsule_type = {
+    "Polyphony::C_API",
+    { NULL, NULL, capsule_size, NULL, { 0 } },
+    NULL, NULL, 0
+};
+
+void rt_c_api_init(VALUE mPolyphony)
+{
+    VALUE capsule = TypedData_Wrap_Struct(rb_cObject, &capsule_type, (void *)&api);
+    rb_obj_freeze(capsule);
+    rb_define_const(mPolyphony, "C_API", capsule);
+}

@@ -1,0 +1,144 @@
+/*
+ * rt_internal.h — declarations shared by the runtime's own files: the
+ * per-thread state (struct rt_thread), the per-fiber state (struct rt_fiber),
+ * and each concept's entry points. Not for other extensions (they use
+ * rt_api.h) nor for backends beyond what backend.h gives them.
+ */
+#ifndef RT_INTERNAL_H
+#define RT_INTERNAL_H
+
+#include <ruby.h>
+#include "rt_api.h"
+#include "backend.h"
+#include "runqueue.h"
+#include "timers.h"
+
+/* --- per thread (thread_state.c, scheduler.c) ----------------------------- */
+
+struct rt_thread {
+    VALUE self;                  /* the Polyphony::Backend object wrapping this */
+    VALUE thread;                /* the Ruby Thread */
+    VALUE main_fiber;
+    VALUE current;               /* the fiber running on this thread */
+    const struct rt_backend_ops *ops;
+    struct rt_backend *be;
+    struct rt_runqueue runqueue;
+    struct rt_timers timers;
+    VALUE lock_owner;            /* fiber holding the fiber lock, or Qnil */
+    VALUE trace_proc;            /* Backend#trace_proc, or Qnil */
+    unsigned long switch_count;
+    unsigned long switches_since_poll;
+    unsigned long poll_count;
+};
+
+/* The state of the calling thread, created on first use. */
+struct rt_thread *rt_thread_current(void);
+/* The state of `thread`, created if `create`, else NULL when it has none. */
+struct rt_thread *rt_thread_of(VALUE thread, int create);
+struct rt_thread *rt_thread_from_backend(VALUE backend);
+void rt_thread_state_init(VALUE mPolyphony);
+
+/* --- per fiber (fiber.c) --------------------------------------------------- */
+
+struct rt_fiber {
+    VALUE fiber;                 /* the Ruby Fiber */
+    VALUE self;                  /* the data object holding this struct */
+    struct rt_thread *t;         /* owning thread's state */
+    VALUE owner;                 /* t->self, kept alive */
+    struct rt_fiber *parent;
+    struct rt_fiber *first_child, *last_child, *prev_sibling, *next_sibling;
+    VALUE block;                 /* spun fibers: the block to run */
+    VALUE tag;
+    VALUE result;
+    VALUE mailbox;               /* Array of messages */
+    VALUE awaiters;              /* Array of fibers in #await, or Qnil */
+    VALUE when_done;             /* Array of procs, or Qnil */
+    VALUE file;                  /* where it was spun */
+    int line;
+    unsigned is_main : 1;
+    unsigned is_spun : 1;
+    unsigned dead : 1;
+    unsigned scheduled : 1;      /* on the run queue */
+    unsigned receiving : 1;      /* suspended in #receive */
+    unsigned awaiting_children : 1;
+    const char *wait_op;         /* what it waits on, NULL when not waiting */
+    int wait_fd;
+    struct rt_timer *wait_timer; /* its sleep timer, for wait_info */
+};
+
+extern VALUE rt_cFiber;  /* ::Fiber */
+
+/* The runtime state of `fiber`, created for fibers the runtime did not spin. */
+struct rt_fiber *rt_fiber_get(VALUE fiber);
+struct rt_fiber *rt_fiber_get_if_any(VALUE fiber);
+enum rt_fiber_state rt_fiber_state_of(VALUE fiber);
+void rt_fiber_each(struct rt_thread *t, rt_fiber_visit_fn fn, void *data);
+VALUE rt_fiber_spin(VALUE parent, VALUE tag, VALUE block);
+void rt_fiber_init(VALUE mPolyphony);
+
+/* --- scheduling (scheduler.c) --------------------------------------------- */
+
+/* Puts `fiber` on its thread's run queue with `value` (see backend.h). */
+void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize);
+/*
+ * Switches away from the current fiber to the next runnable one, polling
+ * when none is; returns the value the current fiber is later resumed with
+ * (it does not raise). The caller has either scheduled the current fiber
+ * (snooze) or marked what it waits on (rt_sched_await).
+ */
+VALUE rt_sched_switch(struct rt_thread *t);
+/* Marks the current fiber waiting on `op` and switches; returns the value. */
+VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd);
+/* As rt_sched_await, raising when resumed with an exception. */
+VALUE rt_sched_suspend(struct rt_thread *t, const char *op);
+VALUE rt_sched_snooze(struct rt_thread *t);
+/* Polls once: timeout < 0 blocks, 0 does not; fires due timers. */
+void rt_sched_poll(struct rt_thread *t, double timeout);
+void rt_scheduler_init(VALUE mPolyphony);
+
+/* --- fiber lock (fiber_lock.c) -------------------------------------------- */
+
+int rt_fiber_lock(VALUE thread, VALUE fiber);
+int rt_fiber_unlock(VALUE thread);
+VALUE rt_fiber_lock_owner(VALUE thread);
+void rt_fiber_lock_init(VALUE mPolyphony);
+
+/* --- loop suspend (loop_suspend.c) ---------------------------------------- */
+
+int rt_loop_suspend(VALUE thread);
+int rt_loop_resume(VALUE thread);
+void rt_loop_suspend_init(VALUE mPolyphony);
+
+/* --- hooks (hooks.c) ------------------------------------------------------- */
+
+extern int rt_hooks_active;   /* number of registered hooks */
+void rt_hooks_dispatch(const struct rt_event *ev);
+int rt_hook_add(rt_hook_fn fn, void *data);
+int rt_hook_remove(rt_hook_fn fn, void *data);
+void rt_hooks_init(VALUE mPolyphony);
+
+/* A branch when no hook is registered. */
+static inline void rt_emit(enum rt_event_kind kind, VALUE fiber, VALUE other,
+                           const char *op, int fd, long len, long result)
+{
+    if (RB_UNLIKELY(rt_hooks_active)) {
+        struct rt_event ev = { kind, fiber, other, op, fd, len, result };
+        rt_hooks_dispatch(&ev);
+    }
+}
+
+/* --- the rest -------------------------------------------------------------- */
+
+void rt_c_api_init(VALUE mPolyphony);
+void rt_mailbox_init(VALUE mPolyphony);
+void rt_timeout_init(VALUE mPolyphony);
+void rt_io_init(VALUE mPolyphony);
+void rt_process_init(VALUE mPolyphony);
+
+/* Exception classes (exceptions.c). */
+extern VALUE rt_eBaseException, rt_eInterrupt, rt_eMoveOn, rt_eCancel,
+    rt_eTerminate, rt_eRestart;
+VALUE rt_exception_new(VALUE klass, VALUE value);
+void rt_exceptions_init(VALUE mPolyphony);
+
+#endif /* RT_INTERNAL_H */

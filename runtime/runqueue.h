@@ -1,0 +1,41 @@
+/*
+ * runqueue.h — a thread's run queue: fibers waiting for their turn, each with
+ * the value it will be resumed with, in FIFO order. A growable ring buffer;
+ * finding one fiber's entry is linear, which only the fiber lock and
+ * rescheduling an already scheduled fiber need.
+ */
+#ifndef RT_RUNQUEUE_H
+#define RT_RUNQUEUE_H
+
+#include <stddef.h>
+#include <ruby.h>
+
+struct rt_runqueue_entry {
+    VALUE fiber;
+    VALUE value;
+};
+
+struct rt_runqueue {
+    struct rt_runqueue_entry *entries;
+    size_t capa;     /* a power of two, or 0 */
+    size_t head;     /* index of the first entry */
+    size_t len;
+};
+
+void rt_runqueue_init(struct rt_runqueue *q);
+void rt_runqueue_free(struct rt_runqueue *q);
+/* 0 or -ENOMEM. */
+int rt_runqueue_push(struct rt_runqueue *q, VALUE fiber, VALUE value);
+int rt_runqueue_unshift(struct rt_runqueue *q, VALUE fiber, VALUE value);
+/* 1 and the first entry, or 0 when empty. */
+int rt_runqueue_shift(struct rt_runqueue *q, struct rt_runqueue_entry *out);
+/* The entry of `fiber`, or NULL. */
+struct rt_runqueue_entry *rt_runqueue_find(struct rt_runqueue *q, VALUE fiber);
+/* Removes `fiber`'s first entry into *out; 1 if found, else 0. */
+int rt_runqueue_take(struct rt_runqueue *q, VALUE fiber, struct rt_runqueue_entry *out);
+void rt_runqueue_mark(struct rt_runqueue *q);
+void rt_runqueue_compact(struct rt_runqueue *q);
+
+static inline size_t rt_runqueue_len(const struct rt_runqueue *q) { return q->len; }
+
+#endif /* RT_RUNQUEUE_H */

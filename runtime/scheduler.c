@@ -1,0 +1,257 @@
+/*
+ * scheduler.c — switching between fibers on one thread. Backend-independent:
+ * it takes the next entry from the run queue (only the lock owner's while the
+ * fiber lock is held), polls the backend when nothing may run, fires due
+ * timers after every poll, and polls without blocking every so often so that
+ * I/O and timers are not starved by fibers that keep snoozing.
+ */
+#include <errno.h>
+#include "rt_internal.h"
+
+/* Busy fibers get a non-blocking poll after this many switches. */
+#define RT_SWITCHES_PER_POLL 64
+#define RT_TIMER_BATCH 64
+
+static int is_exception(VALUE v)
+{
+    return rb_obj_is_kind_of(v, rb_eException) == Qtrue;
+}
+
+void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize)
+{
+    struct rt_fiber *f = rt_fiber_get(fiber);
+    struct rt_thread *t = f->t;
+
+    if (f->dead)
+        return;
+    if (f->scheduled) {
+        /* Keep one entry per fiber; an interrupt is never overwritten. */
+        struct rt_runqueue_entry *e = rt_runqueue_find(&t->runqueue, fiber);
+        if (e && !(is_exception(e->value) && !is_exception(value)))
+            e->value = value;
+        rt_emit(RT_EV_FIBER_SCHEDULE, fiber, value, NULL, -1, 0, 0);
+        return;
+    }
+    if (f->wait_op)
+        rt_emit(RT_EV_FIBER_UNBLOCK, fiber, value, f->wait_op, f->wait_fd, 0, 0);
+    if ((prioritize ? rt_runqueue_unshift : rt_runqueue_push)(&t->runqueue, fiber, value) < 0)
+        rb_raise(rb_eNoMemError, "run queue");
+    f->scheduled = 1;
+    rt_emit(RT_EV_FIBER_SCHEDULE, fiber, value, NULL, -1, 0, 0);
+    if (t->thread != rb_thread_current())
+        t->ops->wakeup(t->be);
+}
+
+static void fire_timers(struct rt_thread *t)
+{
+    struct rt_timer *due[RT_TIMER_BATCH];
+    size_t n;
+
+    do {
+        n = rt_timers_pop_due(&t->timers, due, RT_TIMER_BATCH);
+        for (size_t i = 0; i < n; i++)
+            rt_sched_schedule(due[i]->fiber, due[i]->value, 0);
+    } while (n == RT_TIMER_BATCH);
+}
+
+void rt_sched_poll(struct rt_thread *t, double timeout)
+{
+    t->poll_count++;
+    t->switches_since_poll = 0;
+    t->ops->poll(t->be, timeout);
+    fire_timers(t);
+}
+
+static int pick(struct rt_thread *t, struct rt_runqueue_entry *e)
+{
+    if (t->lock_owner != Qnil) {
+        struct rt_fiber *owner = rt_fiber_get(t->lock_owner);
+        if (!owner->dead)
+            return rt_runqueue_take(&t->runqueue, t->lock_owner, e);
+        t->lock_owner = Qnil;
+    }
+    return rt_runqueue_shift(&t->runqueue, e);
+}
+
+static VALUE check_ints(VALUE unused)
+{
+    (void)unused;
+    rb_thread_check_ints();
+    return Qnil;
+}
+
+/*
+ * Pending interrupts (a signal's exception, Thread#raise) are taken here, at
+ * a point where every completion has been recorded, and handed to the
+ * current fiber as its resume value so that whatever op it waits in cleans
+ * up before raising. Returns Qundef when there is none.
+ */
+static VALUE take_interrupt(struct rt_thread *t, VALUE current)
+{
+    int state = 0;
+    rb_protect(check_ints, Qnil, &state);
+    if (!state)
+        return Qundef;
+    VALUE err = rb_errinfo();
+    if (!is_exception(err))
+        rb_jump_tag(state); /* thread kill: unwind as Ruby wants */
+    rb_set_errinfo(Qnil);
+    struct rt_fiber *f = rt_fiber_get(current);
+    struct rt_runqueue_entry e;
+    if (f->scheduled && rt_runqueue_take(&t->runqueue, current, &e))
+        f->scheduled = 0;
+    return err;
+}
+
+VALUE rt_sched_switch(struct rt_thread *t)
+{
+    VALUE current = rb_fiber_current();
+    struct rt_runqueue_entry e;
+
+    t->current = current;
+    for (;;) {
+        if (t->switches_since_poll >= RT_SWITCHES_PER_POLL)
+            rt_sched_poll(t, 0);
+        if (pick(t, &e))
+            break;
+        rt_sched_poll(t, rt_timers_next_timeout(&t->timers));
+        VALUE err = take_interrupt(t, current);
+        if (err != Qundef) {
+            t->current = current;
+            return err;
+        }
+    }
+    t->switch_count++;
+    t->switches_since_poll++;
+    struct rt_fiber *next = rt_fiber_get(e.fiber);
+    next->scheduled = 0;
+    t->current = e.fiber;
+    rt_emit(RT_EV_FIBER_SWITCH, e.fiber, e.value, NULL, -1, 0, 0);
+    if (e.fiber == current)
+        return e.value;
+    VALUE v = rb_fiber_transfer(e.fiber, 1, &e.value);
+    RB_GC_GUARD(current);
+    return v;
+}
+
+VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
+{
+    VALUE fiber = rb_fiber_current();
+    struct rt_fiber *f = rt_fiber_get(fiber);
+    VALUE v;
+
+    f->wait_op = op;
+    f->wait_fd = fd;
+    rt_emit(RT_EV_FIBER_BLOCK, fiber, Qnil, op, fd, 0, 0);
+    v = rt_sched_switch(t);
+    f->wait_op = NULL;
+    f->wait_fd = -1;
+    RB_GC_GUARD(fiber);
+    return v;
+}
+
+VALUE rt_sched_suspend(struct rt_thread *t, const char *op)
+{
+    VALUE v = rt_sched_await(t, op, -1);
+    if (is_exception(v))
+        rb_exc_raise(v);
+    return v;
+}
+
+VALUE rt_sched_snooze(struct rt_thread *t)
+{
+    VALUE fiber = rb_fiber_current();
+    rt_sched_schedule(fiber, Qnil, 0);
+    VALUE v = rt_sched_switch(t);
+    if (is_exception(v))
+        rb_exc_raise(v);
+    return v;
+}
+
+/* --- backend.h: what a backend calls --------------------------------------- */
+
+VALUE rt_backend_current_fiber(struct rt_thread *t)
+{
+    (void)t;
+    return rb_fiber_current();
+}
+
+VALUE rt_backend_await(struct rt_thread *t, const char *op, int fd)
+{
+    return rt_sched_await(t, op, fd);
+}
+
+void rt_backend_resume(struct rt_thread *t, VALUE fiber, VALUE value)
+{
+    (void)t;
+    rt_sched_schedule(fiber, value, 0);
+}
+
+int rt_backend_is_interrupt(VALUE value)
+{
+    return is_exception(value);
+}
+
+void rt_backend_raise(VALUE value)
+{
+    rb_exc_raise(value);
+}
+
+/* --- Ruby: Kernel#snooze, #suspend, Thread#switch_fiber ... ---------------- */
+
+static VALUE k_snooze(VALUE self)
+{
+    (void)self;
+    return rt_sched_snooze(rt_thread_current());
+}
+
+static VALUE k_suspend(VALUE self)
+{
+    (void)self;
+    return rt_sched_suspend(rt_thread_current(), "suspend");
+}
+
+static VALUE th_switch_fiber(VALUE self)
+{
+    return rt_sched_suspend(rt_thread_of(self, 1), "suspend");
+}
+
+static VALUE th_schedule_fiber(int argc, VALUE *argv, VALUE self)
+{
+    VALUE fiber, value;
+    (void)self;
+    rb_scan_args(argc, argv, "11", &fiber, &value);
+    rt_sched_schedule(fiber, value, 0);
+    return self;
+}
+
+static VALUE th_schedule_fiber_with_priority(int argc, VALUE *argv, VALUE self)
+{
+    VALUE fiber, value;
+    (void)self;
+    rb_scan_args(argc, argv, "11", &fiber, &value);
+    rt_sched_schedule(fiber, value, 1);
+    return self;
+}
+
+static VALUE th_main_fiber(VALUE self)
+{
+    return rt_thread_of(self, 1)->main_fiber;
+}
+
+static VALUE th_runqueue_size(VALUE self)
+{
+    return SIZET2NUM(rt_runqueue_len(&rt_thread_of(self, 1)->runqueue));
+}
+
+void rt_scheduler_init(VALUE mPolyphony)
+{
+    (void)mPolyphony;
+    rb_define_method(rb_mKernel, "snooze", k_snooze, 0);
+    rb_define_method(rb_mKernel, "suspend", k_suspend, 0);
+    rb_define_method(rb_cThread, "switch_fiber", th_switch_fiber, 0);
+    rb_define_method(rb_cThread, "schedule_fiber", th_schedule_fiber, -1);
+    rb_define_method(rb_cThread, "schedule_fiber_with_priority", th_schedule_fiber_with_priority, -1);
+    rb_define_method(rb_cThread, "main_fiber", th_main_fiber, 0);
+    rb_define_method(rb_cThread, "runqueue_size", th_runqueue_size, 0);
+}

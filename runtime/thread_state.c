@@ -1,0 +1,171 @@
+/*
+ * thread_state.c — the runtime state of one Ruby thread (struct rt_thread):
+ * its backend, run queue, timers and fiber lock, wrapped in the Ruby object
+ * Polyphony::Backend and kept in a hidden instance variable of the Thread,
+ * created on the thread's first runtime call. Thread#backend returns it.
+ */
+#include <stdlib.h>
+#include "rt_internal.h"
+
+static VALUE cBackend;
+static ID id_state;
+
+static void ts_mark(void *p)
+{
+    struct rt_thread *t = p;
+    rb_gc_mark_movable(t->thread);
+    rb_gc_mark_movable(t->main_fiber);
+    rb_gc_mark_movable(t->current);
+    rb_gc_mark_movable(t->lock_owner);
+    rb_gc_mark_movable(t->trace_proc);
+    rt_runqueue_mark(&t->runqueue);
+    rt_timers_mark(&t->timers);
+}
+
+static void ts_compact(void *p)
+{
+    struct rt_thread *t = p;
+    t->self = rb_gc_location(t->self);
+    t->thread = rb_gc_location(t->thread);
+    t->main_fiber = rb_gc_location(t->main_fiber);
+    t->current = rb_gc_location(t->current);
+    t->lock_owner = rb_gc_location(t->lock_owner);
+    t->trace_proc = rb_gc_location(t->trace_proc);
+    rt_runqueue_compact(&t->runqueue);
+    rt_timers_compact(&t->timers);
+}
+
+static void ts_free(void *p)
+{
+    struct rt_thread *t = p;
+    if (t->be)
+        t->ops->destroy(t->be);
+    rt_runqueue_free(&t->runqueue);
+    rt_timers_free(&t->timers);
+    free(t);
+}
+
+static size_t ts_size(const void *p)
+{
+    const struct rt_thread *t = p;
+    return sizeof(*t) + t->runqueue.capa * sizeof(struct rt_runqueue_entry) +
+           t->timers.capa * sizeof(struct rt_timer *);
+}
+
+static const rb_data_type_t ts_type = {
+    "Polyphony::Backend",
+    { ts_mark, ts_free, ts_size, ts_compact, { 0 } },
+    NULL, NULL, RUBY_TYPED_FREE_IMMEDIATELY
+};
+
+static struct rt_thread *create(VALUE thread)
+{
+    struct rt_thread *t = calloc(1, sizeof(*t));
+    int rc;
+
+    if (!t)
+        rb_raise(rb_eNoMemError, "Polyphony::Backend");
+    t->thread = thread;
+    t->main_fiber = t->current = rb_fiber_current();
+    t->lock_owner = Qnil;
+    t->trace_proc = Qnil;
+    rt_runqueue_init(&t->runqueue);
+    rt_timers_init(&t->timers);
+    t->ops = rt_backend_select();
+    t->self = TypedData_Wrap_Struct(cBackend, &ts_type, t);
+    rc = t->ops->create(t, &t->be);
+    if (rc < 0) {
+        t->be = NULL;
+        rb_syserr_fail(-rc, "Polyphony backend");
+    }
+    rb_ivar_set(thread, id_state, t->self);
+    /* The fiber that first uses the runtime on a thread is its main fiber. */
+    struct rt_fiber *f = rt_fiber_get(t->main_fiber);
+    f->is_main = 1;
+    f->tag = ID2SYM(rb_intern("main"));
+    return t;
+}
+
+struct rt_thread *rt_thread_of(VALUE thread, int create_it)
+{
+    VALUE obj = rb_attr_get(thread, id_state);
+    if (obj != Qnil)
+        return RTYPEDDATA_DATA(obj);
+    if (!create_it)
+        return NULL;
+    if (thread != rb_thread_current())
+        rb_raise(rb_eThreadError, "the runtime of another thread is not started yet");
+    return create(thread);
+}
+
+struct rt_thread *rt_thread_current(void)
+{
+    return rt_thread_of(rb_thread_current(), 1);
+}
+
+struct rt_thread *rt_thread_from_backend(VALUE backend)
+{
+    return rb_check_typeddata(backend, &ts_type);
+}
+
+static VALUE th_backend(VALUE self)
+{
+    return rt_thread_of(self, 1)->self;
+}
+
+static VALUE be_kind(VALUE self)
+{
+    return ID2SYM(rb_intern(rt_thread_from_backend(self)->ops->name));
+}
+
+static VALUE be_poll(VALUE self, VALUE blocking)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+    rt_sched_poll(t, RTEST(blocking) ? rt_timers_next_timeout(&t->timers) : 0);
+    return self;
+}
+
+static VALUE be_wakeup(VALUE self)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+    t->ops->wakeup(t->be);
+    return self;
+}
+
+static VALUE be_stats(VALUE self)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+    VALUE h = rb_hash_new();
+    rb_hash_aset(h, ID2SYM(rb_intern("runqueue_size")), SIZET2NUM(rt_runqueue_len(&t->runqueue)));
+    rb_hash_aset(h, ID2SYM(rb_intern("switch_count")), ULONG2NUM(t->switch_count));
+    rb_hash_aset(h, ID2SYM(rb_intern("poll_count")), ULONG2NUM(t->poll_count));
+    rb_hash_aset(h, ID2SYM(rb_intern("pending_timers")), SIZET2NUM(t->timers.len));
+    return h;
+}
+
+static VALUE be_alloc_refused(VALUE klass)
+{
+    (void)klass;
+    rb_raise(rb_eTypeError, "Polyphony::Backend is created per thread: use Thread#backend");
+    return Qnil;
+}
+
+static VALUE pp_backend(VALUE self)
+{
+    (void)self;
+    return ID2SYM(rb_intern(rt_thread_current()->ops->name));
+}
+
+void rt_thread_state_init(VALUE mPolyphony)
+{
+    id_state = rb_intern("__polyphony_backend__");
+    cBackend = rb_define_class_under(mPolyphony, "Backend", rb_cObject);
+    rb_define_alloc_func(cBackend, be_alloc_refused);
+    rb_undef_method(CLASS_OF(cBackend), "new");
+    rb_define_method(cBackend, "kind", be_kind, 0);
+    rb_define_method(cBackend, "poll", be_poll, 1);
+    rb_define_method(cBackend, "wakeup", be_wakeup, 0);
+    rb_define_method(cBackend, "stats", be_stats, 0);
+    rb_define_method(rb_cThread, "backend", th_backend, 0);
+    rb_define_singleton_method(mPolyphony, "backend", pp_backend, 0);
+}
