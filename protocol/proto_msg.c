@@ -125,18 +125,13 @@ int pt_proto_make_error(struct pt_msg *m, uint32_t id, int code,
     m->u.error.code = code;
     va_list ap;
     va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
+    char *text = NULL;
+    int len = vasprintf(&text, fmt, ap);
     va_end(ap);
-    if (len < 0)
-        len = 0;
-    char *text = malloc((size_t)len + 1);
-    if (!text) {
+    if (len < 0) {
         pt_msg_free(m);
         return -ENOMEM;
     }
-    va_start(ap, fmt);
-    vsnprintf(text, (size_t)len + 1, fmt, ap);
-    va_end(ap);
     m->u.error.message = text;
     return 0;
 }
@@ -169,6 +164,8 @@ int pt_proto_check_hello(const struct pt_msg *peer, struct pt_msg *reply)
         return PT_PROTO_E_BADMSG;
     if (peer->u.hello.version == PT_PROTO_VERSION)
         return 0;
+    if (reply)
+        pt_msg_init(reply, PT_MSG_NONE, 0);  /* may be uninitialised memory */
     if (reply &&
         pt_proto_make_error(reply, 0, PT_PROTO_ERR_VERSION,
                             "protocol version mismatch: peer speaks version %u, "

@@ -450,7 +450,7 @@ int pt_proto_make_hello(struct pt_msg *m, int64_t pid, const char *ruby_version,
 
 /* Check a received first message. 0: a HELLO of our version.
  * PT_PROTO_E_VERSION: a HELLO of another version; if reply is non-NULL it is
- * filled with the ERROR (code PT_PROTO_ERR_VERSION, id 0, message naming both
+ * (initialised, not freed, then) filled with the ERROR (code PT_PROTO_ERR_VERSION, id 0, message naming both
  * versions) to send before closing. PT_PROTO_E_BADMSG: not a HELLO.
  * -ENOMEM if building the reply failed. */
 int pt_proto_check_hello(const struct pt_msg *peer, struct pt_msg *reply);

@@ -1,0 +1,241 @@
+/* check_main.c — entry point of the protocol check suite (build/tests/
+ * check_protocol): collects the TCases of the other check_*.c files, plus the
+ * message builders they share. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check_protocol.h"
+
+const enum pt_msg_type all_types[] = {
+    PT_MSG_HELLO,
+    PT_REQ_CONTINUE, PT_REQ_STEP, PT_REQ_SKIP, PT_REQ_UP, PT_REQ_PAUSE,
+    PT_REQ_SWITCH, PT_REQ_FIBERS, PT_REQ_BACKTRACE, PT_REQ_EVAL, PT_REQ_SOURCE,
+    PT_REQ_BREAK, PT_REQ_DELETE, PT_REQ_BREAKPOINTS, PT_REQ_TRACE_OPS,
+    PT_REQ_SET, PT_REQ_DETACH, PT_REQ_KILL, PT_REQ_DUMP,
+    PT_REP_OK, PT_REP_ERROR, PT_REP_FIBER_INFO, PT_REP_FIBERS, PT_REP_FRAMES,
+    PT_REP_VALUE, PT_REP_LINES, PT_REP_BREAKPOINT, PT_REP_BREAKPOINTS,
+    PT_REP_DUMP,
+    PT_EV_STOPPED, PT_EV_RUNNING, PT_EV_FIBER, PT_EV_OP, PT_EV_OUTPUT,
+    PT_EV_EXITED,
+};
+const size_t n_all_types = sizeof all_types / sizeof all_types[0];
+
+static char *str(const char *what, unsigned seed)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s-%u", what, seed);
+    char *s = strdup(buf);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+static void fill_fiber(struct pt_proto_fiber *f, unsigned seed)
+{
+    f->id = 1000 + seed;
+    f->parent = 7 + seed;
+    f->tag = str("tag", seed);
+    f->state = str("waiting", seed);
+    f->file = str("/app/lib.rb", seed);
+    f->line = -(int32_t)(40 + seed);      /* negative: exercises int decoding */
+    f->method = str("Foo#bar", seed);
+    f->wait_op = str("read", seed);
+    f->wait_fd = (int32_t)(3 + seed);
+    f->wait_timeout = 1.5 + seed;
+    f->thread = UINT64_MAX - seed;        /* full 64-bit range */
+}
+
+static void fill_frames(struct pt_proto_frame **v, size_t *n, unsigned seed)
+{
+    for (unsigned i = 0; i < 3; i++) {
+        struct pt_proto_frame *f = pt_proto_frames_push(v, n);
+        ck_assert_ptr_nonnull(f);
+        f->index = i + 1;
+        f->file = str("/app/f.rb", seed + i);
+        f->line = (int32_t)(100 + i + seed);
+        f->label = str("block in run", seed + i);
+    }
+}
+
+static void fill_bp(struct pt_proto_bp *b, unsigned seed)
+{
+    b->id = 5 + seed;
+    b->file = str("/app/bp.rb", seed);
+    b->line = (int32_t)(12 + seed);
+    b->method = str("Foo.baz", seed);
+    b->cond = str("x > 1", seed);
+    b->fiber = 3 + seed;
+    b->hits = 99 + seed;
+    b->pending = true;
+}
+
+void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
+{
+    pt_msg_init(m, type, pt_msg_kind(type) == PT_KIND_REQUEST ||
+                         pt_msg_kind(type) == PT_KIND_REPLY ? 0x10000u + seed : 0);
+    switch (type) {
+    case PT_MSG_HELLO: {
+        const char *argv[] = { "app.rb", "--flag", "", "ünïcode" };
+        ck_assert_int_eq(pt_proto_make_hello(m, 4242 + seed, "3.1.2", "io_uring",
+                                             "/app/app.rb", argv, 4, true), 0);
+        break;
+    }
+    case PT_REQ_STEP: case PT_REQ_SKIP: case PT_REQ_UP: case PT_REQ_SWITCH:
+        m->u.fiber.fiber = 77 + seed;
+        break;
+    case PT_REQ_FIBERS:
+        m->u.fibers_req.limit = 200 + seed;
+        break;
+    case PT_REQ_BACKTRACE:
+        m->u.backtrace.fiber = 8 + seed;
+        m->u.backtrace.limit = 20 + seed;
+        break;
+    case PT_REQ_EVAL:
+        m->u.eval.fiber = 9 + seed;
+        m->u.eval.frame = 2 + seed;
+        m->u.eval.expr = str("a + b", seed);
+        break;
+    case PT_REQ_SOURCE:
+        m->u.source.file = str("/app/src.rb", seed);
+        m->u.source.first = (int32_t)(10 + seed);
+        m->u.source.last = (int32_t)(20 + seed);
+        break;
+    case PT_REQ_BREAK:
+        m->u.brk.file = str("/app/b.rb", seed);
+        m->u.brk.line = (int32_t)(33 + seed);
+        m->u.brk.method = str("A#b", seed);
+        m->u.brk.cond = str("i == 3", seed);
+        m->u.brk.fiber = 4 + seed;
+        break;
+    case PT_REQ_DELETE:
+        m->u.del.bp = 6 + seed;
+        break;
+    case PT_REQ_TRACE_OPS:
+        m->u.trace_ops.on = true;
+        m->u.trace_ops.fiber = 11 + seed;
+        break;
+    case PT_REQ_SET:
+        m->u.set.name = str("fiberlock", seed);
+        m->u.set.value = str("step", seed);
+        break;
+    case PT_REP_ERROR:
+        m->u.error.code = PT_PROTO_ERR_EVAL;
+        m->u.error.message = str("NameError: undefined local variable", seed);
+        break;
+    case PT_REP_FIBER_INFO:
+        fill_fiber(&m->u.fiber_info.fiber, seed);
+        break;
+    case PT_REP_FIBERS:
+        m->u.fibers.total = 10000 + seed;
+        for (unsigned i = 0; i < 4; i++) {
+            struct pt_proto_fiber *f =
+                pt_proto_fibers_push(&m->u.fibers.fibers, &m->u.fibers.nfibers);
+            ck_assert_ptr_nonnull(f);
+            fill_fiber(f, seed + i);
+        }
+        break;
+    case PT_REP_FRAMES:
+        m->u.frames.fiber = 12 + seed;
+        fill_frames(&m->u.frames.frames, &m->u.frames.nframes, seed);
+        break;
+    case PT_REP_VALUE:
+        /* text with an embedded NUL byte, kept by text_len */
+        m->u.value.text = malloc(8);
+        ck_assert_ptr_nonnull(m->u.value.text);
+        memcpy(m->u.value.text, "a\0b=42!", 8);
+        m->u.value.text_len = 7;
+        break;
+    case PT_REP_LINES:
+        m->u.lines.file = str("/app/l.rb", seed);
+        m->u.lines.first = (int32_t)(5 + seed);
+        ck_assert_int_eq(pt_proto_strv_push(&m->u.lines.lines, &m->u.lines.nlines, "def x"), 0);
+        ck_assert_int_eq(pt_proto_strv_push(&m->u.lines.lines, &m->u.lines.nlines, ""), 0);
+        ck_assert_int_eq(pt_proto_strv_push(&m->u.lines.lines, &m->u.lines.nlines, "end"), 0);
+        break;
+    case PT_REP_BREAKPOINT:
+        fill_bp(&m->u.bp.bp, seed);
+        break;
+    case PT_REP_BREAKPOINTS:
+        for (unsigned i = 0; i < 3; i++) {
+            struct pt_proto_bp *b = pt_proto_bps_push(&m->u.bps.bps, &m->u.bps.nbps);
+            ck_assert_ptr_nonnull(b);
+            fill_bp(b, seed + i);
+        }
+        break;
+    case PT_REP_DUMP:
+        for (unsigned i = 0; i < 3; i++) {
+            struct pt_proto_dump_fiber *d =
+                pt_proto_dump_push(&m->u.dump.fibers, &m->u.dump.nfibers);
+            ck_assert_ptr_nonnull(d);
+            fill_fiber(&d->info, seed + i);
+            fill_frames(&d->frames, &d->nframes, seed + i);
+        }
+        break;
+    case PT_EV_STOPPED:
+        m->u.stopped.reason = str("breakpoint", seed);
+        m->u.stopped.fiber = 13 + seed;
+        m->u.stopped.tag = str("worker", seed);
+        m->u.stopped.thread = 2 + seed;
+        m->u.stopped.file = str("/app/s.rb", seed);
+        m->u.stopped.line = (int32_t)(44 + seed);
+        m->u.stopped.method = str("Srv#loop", seed);
+        m->u.stopped.bp = 3 + seed;
+        m->u.stopped.exception = str("RuntimeError: boom", seed);
+        break;
+    case PT_EV_FIBER:
+        m->u.fiber_event.what = str("spin", seed);
+        m->u.fiber_event.fiber = 14 + seed;
+        m->u.fiber_event.parent = 1 + seed;
+        break;
+    case PT_EV_OP:
+        m->u.op.phase = str("complete", seed);
+        m->u.op.op = str("read", seed);
+        m->u.op.fiber = 15 + seed;
+        m->u.op.fd = -1;
+        m->u.op.len = INT64_MAX - seed;
+        m->u.op.result = INT64_MIN + seed;
+        break;
+    case PT_EV_OUTPUT:
+        m->u.output.text = str("fiber 1 (main) ...\n", seed);
+        break;
+    case PT_EV_EXITED:
+        m->u.exited.status = -1;
+        m->u.exited.signal = 9 + (int32_t)seed;
+        break;
+    default:
+        break;  /* no payload */
+    }
+}
+
+char *must_encode(const struct pt_msg *m, size_t *len)
+{
+    char *buf = NULL;
+    int rc = pt_msg_encode_alloc(m, &buf, len);
+    ck_assert_msg(rc == 0, "encode %s: %s", pt_msg_type_name(m->type),
+                  pt_proto_strerror(rc));
+    return buf;
+}
+
+int same_msg(const struct pt_msg *a, const struct pt_msg *b)
+{
+    size_t la, lb;
+    char *ea = must_encode(a, &la), *eb = must_encode(b, &lb);
+    int same = la == lb && memcmp(ea, eb, la) == 0;
+    free(ea);
+    free(eb);
+    return same;
+}
+
+int main(void)
+{
+    Suite *s = suite_create("protocol");
+    suite_add_tcase(s, tc_api());
+    suite_add_tcase(s, tc_roundtrip());
+    suite_add_tcase(s, tc_errors());
+    suite_add_tcase(s, tc_stream());
+    suite_add_tcase(s, tc_io());
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
