@@ -1,0 +1,188 @@
+/*
+ * commands.c — THE command table. Every REPL command with its aliases,
+ * argument synopsis, one-line summary, long help, argument parser, handler
+ * and completion kind. `help`, tab completion, `polytrace --help` and the
+ * man page's COMMANDS section are all derived from it (a check test keeps
+ * man/polytrace.1 in step). Also: splitting an input line into a call.
+ */
+#include "commands.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "handlers.h"
+
+const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
+    { PT_CMD_STEP, "step", { "s", NULL }, "",
+      "step into: stop at the next line the selected fiber executes",
+      "Resumes the program and stops at the next line the selected fiber\n"
+      "executes, entering method calls. Other fibers may run meanwhile\n"
+      "(see 'set fiberlock') but do not end the step, except by hitting a\n"
+      "breakpoint. An empty line repeats the last step command.\n",
+      pt_args_none, pt_hdl_step, PT_COMPLETE_NONE, false, true },
+    { PT_CMD_SKIP, "skip", { "n", "next", NULL }, "",
+      "step over: next line of the selected fiber in the same frame",
+      "Resumes the program and stops at the next line the selected fiber\n"
+      "executes in the current frame or a shallower one: calls are run\n"
+      "through, not entered. Lines run by other fibers do not count.\n",
+      pt_args_none, pt_hdl_skip, PT_COMPLETE_NONE, false, true },
+    { PT_CMD_UP, "up", { "finish", NULL }, "",
+      "step out: stop when the current frame of the selected fiber returns",
+      "Resumes the program until the current method of the selected fiber\n"
+      "returns, and stops at the caller's next line.\n",
+      pt_args_none, pt_hdl_up, PT_COMPLETE_NONE, false, true },
+    { PT_CMD_CONTINUE, "continue", { "c", NULL }, "",
+      "run until a breakpoint, a pause or the end of the program",
+      "Resumes the program. It runs until it hits a breakpoint, calls\n"
+      "Kernel#breakpoint, is paused (the 'pause' command, or Ctrl-C) or exits.\n",
+      pt_args_none, pt_hdl_continue, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_SWITCH, "switch", { "fiber", NULL }, "F",
+      "select fiber F (id or tag); step commands then follow it",
+      "Selects fiber F, given by its id (as 'fibers' shows it) or its tag.\n"
+      "The tracer checks that F exists. The next step, skip or up follows F:\n"
+      "the program resumes and stops at the next line F executes.\n"
+      "'backtrace', 'list' and 'print' then refer to F's frames.\n",
+      pt_args_fiber, pt_hdl_switch, PT_COMPLETE_FIBER, false, false },
+    { PT_CMD_FIBERS, "fibers", { NULL }, "",
+      "the fiber tree: id, tag, state, location and what each waits on",
+      "Lists the program's fibers as a tree (children indented under the\n"
+      "fiber that spun them) with id, tag, state, location and what a\n"
+      "waiting fiber waits on. '*' marks the selected fiber. With many\n"
+      "fibers the first ones are listed and the rest summarised by state.\n",
+      pt_args_none, pt_hdl_fibers, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_BACKTRACE, "backtrace", { "bt", NULL }, "[F]",
+      "frames of the selected fiber, or of fiber F",
+      "Prints the call stack of the selected fiber, or of fiber F, innermost\n"
+      "frame first. '>' marks the selected frame.\n",
+      pt_args_opt_fiber, pt_hdl_backtrace, PT_COMPLETE_FIBER, false, false },
+    { PT_CMD_FRAME, "frame", { NULL }, "N",
+      "select frame N of the selected fiber for list and print",
+      "Selects frame N (0 is the innermost, as 'backtrace' numbers them);\n"
+      "'list' and 'print' then work in that frame.\n",
+      pt_args_number, pt_hdl_frame, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_UPFRAME, "upframe", { NULL }, "",
+      "select the caller's frame (one frame outwards)",
+      "Selects the frame that called the selected one.\n",
+      pt_args_none, pt_hdl_upframe, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_DOWNFRAME, "downframe", { NULL }, "",
+      "select the callee's frame (one frame inwards)",
+      "Selects the frame the selected one called.\n",
+      pt_args_none, pt_hdl_downframe, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_LIST, "list", { "l", NULL }, "[LINE]",
+      "source around the selected frame's line (or around LINE)",
+      "Prints source lines around the selected frame's line; '=>' marks\n"
+      "the current line. With LINE, lists around that line of the same file.\n"
+      "Repeating 'list' continues with the following lines.\n",
+      pt_args_opt_number, pt_hdl_list, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_PRINT, "print", { "p", NULL }, "EXPR",
+      "evaluate the Ruby expression EXPR in the selected frame",
+      "Evaluates EXPR in the selected frame of the selected fiber and prints\n"
+      "the result's #inspect, or the exception it raised. The program does\n"
+      "not resume; other fibers do not run.\n",
+      pt_args_expr, pt_hdl_print, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_BREAK, "break", { "b", NULL }, "FILE:LINE|LINE|Class#meth [if COND] [fiber F]",
+      "set a breakpoint, optionally conditional or for one fiber",
+      "Sets a breakpoint at FILE:LINE, at LINE of the current file, or at\n"
+      "the start of method Class#meth (Class.meth for a singleton method).\n"
+      "With 'if COND' the program stops only when the Ruby expression COND\n"
+      "is true there; with 'fiber F' only when fiber F gets there.\n",
+      pt_args_break, pt_hdl_break, PT_COMPLETE_FILE, false, false },
+    { PT_CMD_DELETE, "delete", { NULL }, "N",
+      "delete breakpoint N",
+      "Deletes breakpoint number N (as 'breakpoints' lists them).\n",
+      pt_args_number, pt_hdl_delete, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_BREAKPOINTS, "breakpoints", { NULL }, "",
+      "list the breakpoints",
+      "Lists the breakpoints with their number, location, condition, fiber\n"
+      "and how many times each was hit.\n",
+      pt_args_none, pt_hdl_breakpoints, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_TRACE, "trace", { NULL }, "ops on|off [fiber F]",
+      "show I/O operations as they happen (all fibers, or fiber F)",
+      "'trace ops on' prints every I/O operation the runtime submits and\n"
+      "completes (read, write, accept, sleep ...) while the program runs,\n"
+      "for all fibers or only fiber F. 'trace ops off' stops it.\n",
+      pt_args_trace, pt_hdl_trace, PT_COMPLETE_TRACE, false, false },
+    { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step",
+      "choose which fibers run while stepping (default: step)",
+      "'set fiberlock step' (the default): only the selected fiber runs\n"
+      "during step, skip and up; every fiber runs on continue.\n"
+      "'set fiberlock on': only the selected fiber runs, also on continue.\n"
+      "'set fiberlock off': all fibers run while stepping.\n"
+      "Events for fibers that are kept waiting are delivered later, never lost.\n",
+      pt_args_set, pt_hdl_set, PT_COMPLETE_SET, false, false },
+    { PT_CMD_PAUSE, "pause", { NULL }, "",
+      "stop the running program (Ctrl-C does the same)",
+      "Stops the running program at its next line, or where it waits if it\n"
+      "is idle. Ctrl-C at the terminal does the same.\n",
+      pt_args_none, pt_hdl_pause, PT_COMPLETE_NONE, true, false },
+    { PT_CMD_DETACH, "detach", { NULL }, "",
+      "let the program run on without the debugger",
+      "Removes breakpoints and stepping and lets the program run on unharmed.\n"
+      "A program polytrace started keeps the terminal and polytrace waits\n"
+      "for it to end; an attached program runs on and polytrace exits.\n",
+      pt_args_none, pt_hdl_detach, PT_COMPLETE_NONE, true, false },
+    { PT_CMD_QUIT, "quit", { "q", "exit", NULL }, "",
+      "leave polytrace (kills a program it started, detaches otherwise)",
+      "Leaves polytrace. A program polytrace started is killed; an attached\n"
+      "program is detached from and runs on. Ctrl-D does the same.\n",
+      pt_args_none, pt_hdl_quit, PT_COMPLETE_NONE, true, false },
+    { PT_CMD_KILL, "kill", { NULL }, "",
+      "kill the program and leave polytrace",
+      "Kills the program (SIGKILL) and leaves polytrace.\n",
+      pt_args_none, pt_hdl_kill, PT_COMPLETE_NONE, true, false },
+    { PT_CMD_HELP, "help", { "h", "?", NULL }, "[COMMAND]",
+      "list the commands, or describe COMMAND",
+      "Without an argument, lists every command with its aliases. With a\n"
+      "command name or alias, describes that command.\n",
+      pt_args_topic, pt_hdl_help, PT_COMPLETE_COMMAND, true, false },
+};
+
+const struct pt_cmd *pt_cmd_lookup(const char *word)
+{
+    if (!word || !*word)
+        return NULL;
+    for (size_t i = 0; i < PT_CMD_COUNT; i++) {
+        const struct pt_cmd *c = &pt_cmd_table[i];
+        if (strcmp(c->name, word) == 0)
+            return c;
+        for (const char *const *a = c->aliases; *a; a++)
+            if (strcmp(*a, word) == 0)
+                return c;
+    }
+    return NULL;
+}
+
+int pt_cmd_parse_line(const char *line, struct pt_cmd_call *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    while (isspace((unsigned char)*line))
+        line++;
+    if (!*line)
+        return -ENOENT;
+    char word[64];
+    size_t n = 0;
+    while (line[n] && !isspace((unsigned char)line[n]))
+        n++;
+    if (n >= sizeof word) {
+        snprintf(err, errlen, "unknown command '%.20s...' (try 'help')", line);
+        return -EINVAL;
+    }
+    memcpy(word, line, n);
+    word[n] = '\0';
+    const struct pt_cmd *cmd = pt_cmd_lookup(word);
+    if (!cmd) {
+        snprintf(err, errlen, "unknown command '%s' (try 'help')", word);
+        return -EINVAL;
+    }
+    char why[PT_CMD_TEXT_MAX];
+    why[0] = '\0';
+    if (cmd->parse(line + n, &out->args, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", cmd->name, why);
+        return -EINVAL;
+    }
+    out->cmd = cmd;
+    return 0;
+}

@@ -1,0 +1,387 @@
+/*
+ * format.c — turning the tracer's records into what the user reads. Kept
+ * apart from the REPL so unit tests can check the text exactly (they write
+ * into a memory stream).
+ */
+#include "format.h"
+#include "strcopy.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static char base_dir[4096];
+
+void pt_fmt_set_base(const char *base)
+{
+    pt_str_copy(base_dir, sizeof base_dir, base ? base : "");
+}
+
+const char *pt_fmt_count(uint64_t n, char *buf, size_t len)
+{
+    char digits[32];
+    int d = snprintf(digits, sizeof digits, "%" PRIu64, n);
+    size_t o = 0;
+    for (int i = 0; i < d && o + 1 < len; i++) {
+        if (i > 0 && (d - i) % 3 == 0 && o + 2 < len)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *pt_fmt_path(const char *file, const char *base)
+{
+    if (!file)
+        return "?";
+    if (!base)
+        base = base_dir;
+    size_t n = strlen(base);
+    if (n && strncmp(file, base, n) == 0 && file[n] == '/' && file[n + 1])
+        return file + n + 1;
+    return file;
+}
+
+void pt_fmt_stop(FILE *out, const struct pt_proto_ev_stopped *st)
+{
+    const char *reason = st->reason ? st->reason : "";
+    if (strcmp(reason, "exception") == 0 && st->exception)
+        fprintf(out, "Exception %s\n", st->exception);
+    fprintf(out, "Stopped in fiber %" PRIu64, st->fiber);
+    if (st->tag && *st->tag)
+        fprintf(out, " (%s)", st->tag);
+    fprintf(out, " at %s:%d", pt_fmt_path(st->file, NULL), (int)st->line);
+    if (st->method && *st->method)
+        fprintf(out, " in %s", st->method);
+    if (st->bp)
+        fprintf(out, " (breakpoint %u)", (unsigned)st->bp);
+    else if (*reason && strcmp(reason, "step") != 0)
+        fprintf(out, " (%s)", reason);
+    fputc('\n', out);
+}
+
+void pt_fmt_listing(FILE *out, char *const *lines, size_t n, int first, int current)
+{
+    int last = first + (int)n - 1;
+    int width = snprintf(NULL, 0, "%d", last > 0 ? last : 1);
+    for (size_t i = 0; i < n; i++) {
+        int no = first + (int)i;
+        fprintf(out, "%s %*d  %s\n", no == current ? "=>" : "  ", width, no,
+                lines[i] ? lines[i] : "");
+    }
+}
+
+void pt_fmt_wait(const struct pt_proto_fiber *f, char *buf, size_t len)
+{
+    if (!f->wait_op || !*f->wait_op) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    size_t o = (size_t)pt_str_copy(buf, len, f->wait_op);
+    if (o < len && f->wait_fd >= 0)
+        o += (size_t)snprintf(buf + o, len - o, " fd %d", (int)f->wait_fd);
+    if (o < len && f->wait_timeout >= 0)
+        snprintf(buf + o, len - o, " (%.2fs left)", f->wait_timeout);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+static void fiber_row(FILE *out, const struct pt_proto_fiber *f, int depth, bool selected)
+{
+    char id[32], loc[512], wait[128];
+    if (depth > 8)
+        depth = 8;
+    snprintf(id, sizeof id, "%*s%" PRIu64, depth * 2, "", f->id);
+    if (f->file && *f->file)
+        snprintf(loc, sizeof loc, "%s:%d", pt_fmt_path(f->file, NULL), (int)f->line);
+    else
+        snprintf(loc, sizeof loc, "-");
+    pt_fmt_wait(f, wait, sizeof wait);
+    fprintf(out, "%c %-10s %-12s %-9s %-32s %s\n", selected ? '*' : ' ', id, or_dash(f->tag),
+            or_dash(f->state), loc, wait);
+}
+
+void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f)
+{
+    char wait[128];
+    pt_fmt_wait(f, wait, sizeof wait);
+    fprintf(out, "fiber %" PRIu64, f->id);
+    if (f->tag && *f->tag)
+        fprintf(out, " (%s)", f->tag);
+    fprintf(out, " %s", or_dash(f->state));
+    if (f->file && *f->file)
+        fprintf(out, " at %s:%d", pt_fmt_path(f->file, NULL), (int)f->line);
+    if (strcmp(wait, "-") != 0)
+        fprintf(out, ", waiting on %s", wait);
+    fputc('\n', out);
+}
+
+/* Tree order: index arrays built once, so 10,000 fibers cost O(n log n). */
+struct node {
+    size_t idx;
+    uint64_t parent;
+};
+
+static int by_parent(const void *a, const void *b)
+{
+    const struct node *x = a, *y = b;
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+struct id_idx {
+    uint64_t id;
+    size_t idx;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    const struct id_idx *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Summary of the rows not shown, grouped by state and wait op. */
+struct group {
+    char key[96];
+    uint64_t count;
+};
+
+static void summarise(FILE *out, const struct pt_proto_fiber *f, const size_t *order,
+                      size_t from, size_t n, uint64_t total)
+{
+    struct group groups[16];
+    size_t ngroups = 0;
+    uint64_t other = 0;
+    for (size_t i = from; i < n; i++) {
+        const struct pt_proto_fiber *x = &f[order[i]];
+        char key[96];
+        if (x->wait_op && *x->wait_op)
+            snprintf(key, sizeof key, "%s on %s", or_dash(x->state), x->wait_op);
+        else
+            pt_str_copy(key, sizeof key, or_dash(x->state));
+        size_t g = 0;
+        while (g < ngroups && strcmp(groups[g].key, key) != 0)
+            g++;
+        if (g == ngroups) {
+            if (ngroups == sizeof groups / sizeof groups[0]) {
+                other++;
+                continue;
+            }
+            pt_str_copy(groups[ngroups].key, sizeof groups[ngroups].key, key);
+            groups[ngroups++].count = 0;
+        }
+        groups[g].count++;
+    }
+    /* Largest groups first. */
+    for (size_t i = 1; i < ngroups; i++)
+        for (size_t j = i; j > 0 && groups[j].count > groups[j - 1].count; j--) {
+            struct group t = groups[j];
+            groups[j] = groups[j - 1];
+            groups[j - 1] = t;
+        }
+    char num[32];
+    uint64_t hidden = total > from ? total - from : (uint64_t)(n - from);
+    fprintf(out, "... and %s more:", pt_fmt_count(hidden, num, sizeof num));
+    for (size_t g = 0; g < ngroups; g++)
+        fprintf(out, "%s %s %s", g ? "," : "", pt_fmt_count(groups[g].count, num, sizeof num),
+                groups[g].key);
+    if (other)
+        fprintf(out, "%s %s other", ngroups ? "," : "", pt_fmt_count(other, num, sizeof num));
+    uint64_t unlisted = total > n ? total - n : 0;
+    if (unlisted)
+        fprintf(out, "%s %s not fetched", ngroups || other ? "," : "",
+                pt_fmt_count(unlisted, num, sizeof num));
+    fputc('\n', out);
+}
+
+void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t total,
+                   uint64_t selected, size_t shown)
+{
+    char num[32];
+    if (total < n)
+        total = n;
+    fprintf(out, "%s fiber%s\n", pt_fmt_count(total, num, sizeof num), total == 1 ? "" : "s");
+    if (!n)
+        return;
+    fprintf(out, "  %-10s %-12s %-9s %-32s %s\n", "ID", "TAG", "STATE", "LOCATION", "WAITING ON");
+
+    struct id_idx *ids = malloc(n * sizeof *ids);
+    struct node *nodes = malloc(n * sizeof *nodes);
+    size_t *order = malloc(n * sizeof *order);
+    int *depth = malloc(n * sizeof *depth);
+    size_t *stack = malloc(n * sizeof *stack);
+    bool *done = calloc(n, sizeof *done);
+    if (!ids || !nodes || !order || !depth || !stack || !done) {
+        for (size_t i = 0; i < n && i < shown; i++)
+            fiber_row(out, &f[i], 0, f[i].id == selected);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = (struct id_idx){ f[i].id, i };
+        nodes[i] = (struct node){ i, f[i].parent };
+    }
+    qsort(ids, n, sizeof *ids, by_id);
+    /* A parent that is not in the list makes its children roots (parent 0). */
+    for (size_t i = 0; i < n; i++) {
+        struct id_idx key = { nodes[i].parent, 0 };
+        if (nodes[i].parent == f[i].id ||
+            !bsearch(&key, ids, n, sizeof *ids, by_id))
+            nodes[i].parent = 0;
+    }
+    qsort(nodes, n, sizeof *nodes, by_parent);
+
+    /* Depth-first walk: push children of a node in reverse so they come out in order. */
+    size_t norder = 0, sp = 0;
+    size_t roots_end = 0;
+    while (roots_end < n && nodes[roots_end].parent == 0)
+        roots_end++;
+    for (size_t r = roots_end; r-- > 0;) {
+        stack[sp++] = nodes[r].idx;
+        depth[nodes[r].idx] = 0;
+    }
+    for (;;) {
+        while (sp) {
+            size_t i = stack[--sp];
+            if (done[i])
+                continue;
+            done[i] = true;
+            order[norder++] = i;
+            /* Children of f[i]: the run of nodes whose parent is f[i].id. */
+            struct node key = { 0, f[i].id };
+            size_t lo = 0, hi = n;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (nodes[mid].parent < key.parent)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            size_t end = lo;
+            while (end < n && nodes[end].parent == key.parent)
+                end++;
+            for (size_t c = end; c-- > lo;) {
+                if (!done[nodes[c].idx] && sp < n) {
+                    depth[nodes[c].idx] = depth[i] + 1;
+                    stack[sp++] = nodes[c].idx;
+                }
+            }
+        }
+        /* Cycles have no root: list what is left flat. */
+        size_t left = 0;
+        while (left < n && done[left])
+            left++;
+        if (left == n)
+            break;
+        depth[left] = 0;
+        stack[sp++] = left;
+    }
+    size_t rows = norder < shown ? norder : shown;
+    for (size_t k = 0; k < rows; k++)
+        fiber_row(out, &f[order[k]], depth[order[k]], f[order[k]].id == selected);
+    if (rows < norder || total > n)
+        summarise(out, f, order, rows, norder, total);
+out:
+    free(ids);
+    free(nodes);
+    free(order);
+    free(depth);
+    free(stack);
+    free(done);
+}
+
+void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected)
+{
+    if (!n) {
+        fprintf(out, "no frames\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%c #%-3u %s:%d", (long)fr[i].index == selected ? '>' : ' ',
+                (unsigned)fr[i].index, pt_fmt_path(fr[i].file, NULL), (int)fr[i].line);
+        if (fr[i].label && *fr[i].label)
+            fprintf(out, " in %s", fr[i].label);
+        fputc('\n', out);
+    }
+}
+
+void pt_fmt_breakpoint(FILE *out, const struct pt_proto_bp *bp)
+{
+    fprintf(out, "#%u  ", (unsigned)bp->id);
+    if (bp->method && *bp->method)
+        fprintf(out, "%s", bp->method);
+    else
+        fprintf(out, "%s:%d", pt_fmt_path(bp->file, NULL), (int)bp->line);
+    if (bp->cond && *bp->cond)
+        fprintf(out, " if %s", bp->cond);
+    if (bp->fiber)
+        fprintf(out, " (fiber %" PRIu64 ")", bp->fiber);
+    if (bp->pending)
+        fprintf(out, " (pending)");
+    fprintf(out, " hits %" PRIu64 "\n", bp->hits);
+}
+
+void pt_fmt_op(FILE *out, const struct pt_proto_ev_op *op)
+{
+    fprintf(out, "op: fiber %" PRIu64 " %s %s", op->fiber, or_dash(op->phase), or_dash(op->op));
+    if (op->fd >= 0)
+        fprintf(out, " fd %d", (int)op->fd);
+    if (op->len)
+        fprintf(out, " len %" PRId64, op->len);
+    if (op->phase && strcmp(op->phase, "complete") == 0)
+        fprintf(out, " -> %" PRId64, op->result);
+    fputc('\n', out);
+}
+
+void pt_fmt_dump(FILE *out, const struct pt_proto_rep_dump *d)
+{
+    char num[32];
+    fprintf(out, "%s fiber%s\n", pt_fmt_count(d->nfibers, num, sizeof num),
+            d->nfibers == 1 ? "" : "s");
+    for (size_t i = 0; i < d->nfibers; i++) {
+        fputc('\n', out);
+        pt_fmt_fiber_line(out, &d->fibers[i].info);
+        pt_fmt_frames(out, d->fibers[i].frames, d->fibers[i].nframes, -1);
+    }
+}
+
+static const char *signame(int sig, char *buf, size_t len)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else
+        snprintf(buf, len, "%d", sig);
+    return buf;
+}
+
+void pt_fmt_exit(int exit_status, int sig, char *buf, size_t len)
+{
+    char name[32];
+    if (sig > 0)
+        snprintf(buf, len, "program killed by signal %s", signame(sig, name, sizeof name));
+    else
+        snprintf(buf, len, "program exited with status %d", exit_status);
+}
+
+void pt_fmt_wait_status(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        pt_fmt_exit(-1, WTERMSIG(status), buf, len);
+    else
+        pt_fmt_exit(WEXITSTATUS(status), 0, buf, len);
+}
+
+int pt_fmt_exit_code(int status)
+{
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}

@@ -1,0 +1,68 @@
+/*
+ * format.h — how polytrace shows things: stops, source listings, the fiber
+ * tree and its summary, backtraces, breakpoints, op events, dumps and the
+ * program's end. Each function writes to the stream it is given.
+ */
+#ifndef PT_FORMAT_H
+#define PT_FORMAT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pt_proto.h"
+
+/* How many fibers `fibers` lists before summarising the rest. */
+#define PT_FMT_FIBERS_SHOWN 200
+
+/* 9800 -> "9,800". */
+const char *pt_fmt_count(uint64_t n, char *buf, size_t len);
+
+/* A path as shown: relative to base (when under it), else unchanged. */
+const char *pt_fmt_path(const char *file, const char *base);
+
+/* Sets the directory paths are shown relative to ("" or NULL: none). */
+void pt_fmt_set_base(const char *base);
+
+/* "Stopped in fiber 3 (worker) at app.rb:12 in Worker#run (breakpoint 1)". */
+void pt_fmt_stop(FILE *out, const struct pt_proto_ev_stopped *st);
+
+/* Lines first..first+n-1 of a file with "=>" at current (0: none). */
+void pt_fmt_listing(FILE *out, char *const *lines, size_t n, int first, int current);
+
+/* What a fiber waits on: "sleep (0.80s left)", "read fd 5", "-". */
+void pt_fmt_wait(const struct pt_proto_fiber *f, char *buf, size_t len);
+
+/*
+ * The fiber tree: children under their parent, at most `shown` rows, then a
+ * summary of the rest ("... and 9,800 more: 9,750 waiting on receive, 50
+ * runnable"). total is the number of live fibers (may exceed n).
+ */
+void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t total,
+                   uint64_t selected, size_t shown);
+
+/* One fiber, one line (switch, dump). */
+void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f);
+
+/* Backtrace, ">" at the selected frame (-1: none). */
+void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected);
+
+/* "#1  app.rb:12 if x > 3 (fiber 2) hits 0". */
+void pt_fmt_breakpoint(FILE *out, const struct pt_proto_bp *bp);
+
+/* An op event: "op: fiber 3 read fd 5 (4096 bytes) -> 12". */
+void pt_fmt_op(FILE *out, const struct pt_proto_ev_op *op);
+
+/* Every fiber's state and backtrace (dump). */
+void pt_fmt_dump(FILE *out, const struct pt_proto_rep_dump *d);
+
+/* "program exited with status N" / "program killed by signal SIGKILL"
+ * from a waitpid status. */
+void pt_fmt_wait_status(int status, char *buf, size_t len);
+
+/* The same from an EXITED event's fields. */
+void pt_fmt_exit(int exit_status, int signal, char *buf, size_t len);
+
+/* The controller's exit code for a program that exited with a waitpid status. */
+int pt_fmt_exit_code(int status);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * help.c — help texts. The command lists are generated from the command
+ * table so they cannot drift from what the REPL accepts; man/polytrace.1
+ * carries the same names (a unit test checks it).
+ */
+#include "help.h"
+
+#include <string.h>
+
+#include "pt_proto.h"
+#include "strcopy.h"
+
+/* "skip, n, next" */
+static void names(FILE *out, const struct pt_cmd *c)
+{
+    fputs(c->name, out);
+    for (const char *const *a = c->aliases; *a; a++)
+        fprintf(out, ", %s", *a);
+}
+
+void pt_help_commands(FILE *out)
+{
+    fputs("Commands (an empty line repeats the last step, skip or up):\n", out);
+    for (size_t i = 0; i < PT_CMD_COUNT; i++) {
+        const struct pt_cmd *c = &pt_cmd_table[i];
+        char left[160];
+        size_t o = pt_str_copy(left, sizeof left, c->name);
+        for (const char *const *a = c->aliases; *a && o < sizeof left; a++)
+            o += (size_t)snprintf(left + o, sizeof left - o, ", %s", *a);
+        if (*c->synopsis && o < sizeof left)
+            snprintf(left + o, sizeof left - o, " %s", c->synopsis);
+        if (strlen(left) > 24 || strlen(left) + strlen(c->summary) > 72)
+            fprintf(out, "  %s\n      %s\n", left, c->summary);
+        else
+            fprintf(out, "  %-24s  %s\n", left, c->summary);
+    }
+    fputs("Ctrl-C stops the running program; Ctrl-D quits. 'help COMMAND' says more.\n", out);
+}
+
+void pt_help_command(FILE *out, const struct pt_cmd *c)
+{
+    fprintf(out, "%s%s%s\n", c->name, *c->synopsis ? " " : "", c->synopsis);
+    if (c->aliases[0]) {
+        fputs("  names: ", out);
+        names(out, c);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %s\n\n%s", c->summary, c->help);
+}
+
+void pt_help_usage(FILE *out)
+{
+    fputs("usage: polytrace [--nonstop [--detach]] [--] PROGRAM [ARGS...]\n"
+          "       polytrace attach PID\n"
+          "       polytrace dump PID\n"
+          "       polytrace -h | --help | --version\n"
+          "\n"
+          "An interactive, fiber-aware debugger for Ruby programs on the Polyphony\n"
+          "fiber runtime. PROGRAM is usually 'ruby app.rb' (a PROGRAM ending in .rb\n"
+          "is run with ruby); polytrace preloads the tracer, stops at the first line\n"
+          "of the script and prompts '(polytrace)'.\n"
+          "\n"
+          "Modes:\n"
+          "  PROGRAM ARGS     launch PROGRAM under the debugger\n"
+          "  attach PID       attach to a running program that loaded the tracer\n"
+          "  dump PID         print every fiber's backtrace and state, then detach\n"
+          "\n"
+          "Options:\n"
+          "  --nonstop        do not stop at the first line; run until a breakpoint,\n"
+          "                   Kernel#breakpoint, Ctrl-C or the end\n"
+          "  --detach         with --nonstop: start the program with the tracer loaded,\n"
+          "                   print its PID and return; attach later\n"
+          "  -h, --help       this text\n"
+          "  --version        polytrace's version and protocol version\n"
+          "\n", out);
+    pt_help_commands(out);
+    fputs("\n"
+          "Environment:\n"
+          "  POLYTRACE_HISTORY  history file (default ~/.polytrace_history)\n"
+          "  XDG_RUNTIME_DIR    sockets go in $XDG_RUNTIME_DIR/polytrace\n"
+          "                     (else /tmp/polytrace-UID), a directory of mode 0700\n"
+          "\n"
+          "Exit status: the program's own exit status when it exits (0 after detach,\n"
+          "quit or kill), 128+N when it dies of signal N, 2 for a usage error,\n"
+          "1 for any other error (attach refused, connection lost).\n"
+          "See polytrace(1).\n", out);
+}
+
+void pt_help_version(FILE *out)
+{
+    fprintf(out, "polytrace %s (protocol %d)\n", PT_VERSION, PT_PROTO_VERSION);
+}

@@ -1,0 +1,93 @@
+/*
+ * options.c — parsing polytrace's argv. Options come first; the first
+ * non-option word is either a mode keyword (attach, dump) or the start of
+ * the program to launch; "--" ends the options (so `polytrace -- attach`
+ * launches a program named attach).
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pt_opt_parse_pid(const char *s, pid_t *out)
+{
+    if (!s || !*s)
+        return -EINVAL;
+    for (const char *c = s; *c; c++)
+        if (!isdigit((unsigned char)*c))
+            return -EINVAL;
+    errno = 0;
+    long v = strtol(s, NULL, 10);
+    if (errno || v <= 0 || v > INT_MAX)
+        return -EINVAL;
+    *out = (pid_t)v;
+    return 0;
+}
+
+static int usage_error(char *err, size_t errlen, const char *msg, const char *arg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, msg, arg);
+    return -EINVAL;
+}
+
+static int parse_pid_mode(int argc, char **argv, int i, struct pt_opt *out,
+                          char *err, size_t errlen)
+{
+    const char *kw = argv[i];
+    if (i + 1 >= argc)
+        return usage_error(err, errlen, "'%s' needs a process id", kw);
+    if (pt_opt_parse_pid(argv[i + 1], &out->pid))
+        return usage_error(err, errlen, "'%s' is not a process id", argv[i + 1]);
+    if (i + 2 < argc)
+        return usage_error(err, errlen, "unexpected argument '%s'", argv[i + 2]);
+    return 0;
+}
+
+int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->mode = PT_OPT_LAUNCH;
+    int i = 1;
+    bool dashdash = false;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            dashdash = true;
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0')
+            break;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            out->mode = PT_OPT_HELP;
+            return 0;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            out->mode = PT_OPT_VERSION;
+            return 0;
+        } else if (strcmp(a, "--nonstop") == 0) {
+            out->nonstop = true;
+        } else if (strcmp(a, "--detach") == 0) {
+            out->detach = true;
+        } else {
+            return usage_error(err, errlen, "unknown option '%s' (see polytrace --help)", a);
+        }
+    }
+    if (i >= argc)
+        return usage_error(err, errlen, "%s", "no program given (see polytrace --help)");
+    if (!dashdash && (strcmp(argv[i], "attach") == 0 || strcmp(argv[i], "dump") == 0)) {
+        out->mode = strcmp(argv[i], "attach") == 0 ? PT_OPT_ATTACH : PT_OPT_DUMP;
+        if (out->nonstop || out->detach)
+            return usage_error(err, errlen, "--nonstop and --detach only apply when launching a program%s", "");
+        return parse_pid_mode(argc, argv, i, out, err, errlen);
+    }
+    if (out->detach && !out->nonstop)
+        return usage_error(err, errlen, "%s", "--detach needs --nonstop");
+    out->prog_argc = argc - i;
+    out->prog_argv = argv + i;
+    return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * options.h — polytrace's command line: the mode (launch, attach, dump,
+ * help, version) and its options, parsed without printing anything.
+ */
+#ifndef PT_OPTIONS_H
+#define PT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum pt_opt_mode {
+    PT_OPT_LAUNCH,   /* polytrace [--nonstop [--detach]] [--] PROGRAM ARGS */
+    PT_OPT_ATTACH,   /* polytrace attach PID */
+    PT_OPT_DUMP,     /* polytrace dump PID */
+    PT_OPT_HELP,     /* -h, --help */
+    PT_OPT_VERSION   /* --version */
+};
+
+struct pt_opt {
+    enum pt_opt_mode mode;
+    bool nonstop;
+    bool detach;
+    pid_t pid;            /* attach, dump */
+    int prog_argc;        /* launch: the program's argv (points into argv) */
+    char **prog_argv;
+};
+
+/* 0, or -EINVAL with a one-line message in err (a usage error: exit 2). */
+int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t errlen);
+
+/* Parses a PID argument: a positive decimal number. 0 or -EINVAL. */
+int pt_opt_parse_pid(const char *s, pid_t *out);
+
+#endif

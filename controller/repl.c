@@ -1,0 +1,256 @@
+/*
+ * repl.c — the interactive loop. One poll() over the tracer's socket, the
+ * signal self-pipe and (when polytrace owns the terminal) stdin, with GNU
+ * readline's callback interface so events can arrive while the user types.
+ *
+ * Launch mode: while the program runs it owns the terminal; polytrace does
+ * not read stdin and only waits for events and SIGCHLD. When it stops,
+ * polytrace takes the terminal back and prompts. Attach mode: the program
+ * has its own terminal, so polytrace keeps prompting while it runs and
+ * Ctrl-C sends PAUSE.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "complete.h"
+#include "ctl.h"
+#include "history.h"
+#include "signals.h"
+
+#define PROMPT "(polytrace) "
+
+static struct pt_ctl *repl_ctl;
+static bool handler_on;
+static bool stdin_eof;
+
+static void on_line(char *line);
+
+static void handler_install(void)
+{
+    if (!handler_on) {
+        rl_callback_handler_install(PROMPT, on_line);
+        handler_on = true;
+    }
+}
+
+static void handler_remove(void)
+{
+    if (handler_on) {
+        rl_callback_handler_remove();
+        handler_on = false;
+    }
+}
+
+static void on_line(char *line)
+{
+    struct pt_ctl *ctl = repl_ctl;
+    /* Removing the handler here keeps readline from redrawing the prompt
+     * before the command's output; the loop reinstalls it when due. */
+    handler_remove();
+    if (!line) {
+        /* Ctrl-D: leave as 'quit' does. */
+        fputs("quit\n", ctl->out);
+        stdin_eof = true;
+        pt_ctl_run_line(ctl, "quit");
+        return;
+    }
+    pt_hist_add(line);
+    pt_ctl_run_line(ctl, line);
+    free(line);
+}
+
+/* Output that arrives while the prompt is shown: clear it, print, redraw. */
+static void async_begin(void)
+{
+    if (handler_on)
+        rl_clear_visible_line();
+}
+
+static void async_end(void)
+{
+    if (handler_on) {
+        rl_on_new_line();
+        rl_redisplay();
+    }
+}
+
+/* Handles messages: those already received, and when the socket polled
+ * readable, what can be read now without blocking. */
+static void handle_messages(struct pt_ctl *ctl, bool readable)
+{
+    for (;;) {
+        if (ctl->state == PT_CTL_DONE || ctl->sess.fd < 0)
+            return;
+        if (!readable && !pt_sess_pending(&ctl->sess))
+            return;
+        readable = false;
+        struct pt_msg m;
+        int rc = pt_sess_next(&ctl->sess, &m, 0);
+        if (rc == -ETIMEDOUT || rc == -EAGAIN)
+            return;
+        async_begin();
+        if (rc <= 0) {
+            handler_remove();
+            pt_ctl_connection_lost(ctl, rc);
+            return;
+        }
+        pt_ctl_handle_event(ctl, &m);
+        pt_msg_free(&m);
+        async_end();
+    }
+}
+
+static void reap_child(struct pt_ctl *ctl)
+{
+    if (!ctl->child)
+        return;
+    int status;
+    pid_t w = waitpid(ctl->pid, &status, WNOHANG);
+    if (w != ctl->pid)
+        return;
+    ctl->child = false;
+    /* Let the last events (output notices, EXITED) be shown first. */
+    while (ctl->sess.fd >= 0) {
+        struct pt_msg m;
+        int rc = pt_sess_next(&ctl->sess, &m, 0);
+        if (rc != 1)
+            break;
+        pt_ctl_handle_event(ctl, &m);
+        pt_msg_free(&m);
+    }
+    handler_remove();
+    pt_sess_close(&ctl->sess);
+    pt_term_take(&ctl->term);
+    pt_ctl_child_exited(ctl, status);
+}
+
+static void handle_signal(struct pt_ctl *ctl, int sig)
+{
+    switch (sig) {
+    case SIGCHLD:
+        reap_child(ctl);
+        break;
+    case SIGINT:
+        if (ctl->state == PT_CTL_RUNNING) {
+            pt_ctl_run_line(ctl, "pause");
+        } else if (handler_on) {
+            /* Like a shell: drop the line being typed, prompt afresh. */
+            rl_replace_line("", 0);
+            handler_remove();
+            fputs("^C\n", ctl->out);
+            fflush(ctl->out);
+        }
+        break;
+    case SIGWINCH:
+        if (handler_on)
+            rl_resize_terminal();
+        break;
+    case SIGTERM:
+    case SIGHUP:
+    case SIGQUIT:
+        /* Leave the program running (the tracer lets it run on when the
+         * connection closes) and exit with the terminal restored. */
+        handler_remove();
+        pt_sess_close(&ctl->sess);
+        fprintf(ctl->out, "\npolytrace: terminated by signal %d\n", sig);
+        ctl->exit_code = 1;
+        ctl->state = PT_CTL_DONE;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Who owns the terminal follows the state (launch mode). */
+static void sync_terminal(struct pt_ctl *ctl)
+{
+    if (ctl->state == PT_CTL_STOPPED) {
+        pt_term_take(&ctl->term);
+        if (!stdin_eof)
+            handler_install();
+    } else if (ctl->state == PT_CTL_RUNNING) {
+        if (ctl->mode == PT_CTL_LAUNCHED) {
+            handler_remove();
+            if (ctl->child)
+                pt_term_give(&ctl->term, ctl->pid);
+        } else if (!stdin_eof) {
+            handler_install();
+        }
+    }
+}
+
+int pt_repl_run(struct pt_ctl *ctl)
+{
+    repl_ctl = ctl;
+    rl_readline_name = "polytrace";
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    rl_outstream = ctl->out;
+    pt_hist_init();
+    pt_complete_init(ctl);
+
+    while (ctl->state != PT_CTL_DONE) {
+        handle_messages(ctl, false);
+        if (ctl->state == PT_CTL_DONE)
+            break;
+        sync_terminal(ctl);
+        fflush(ctl->out);
+
+        bool want_stdin = handler_on && !stdin_eof;
+        struct pollfd p[3];
+        int n = 0;
+        p[n++] = (struct pollfd){ .fd = pt_sig_fd(), .events = POLLIN };
+        int sess_i = -1, in_i = -1;
+        if (ctl->sess.fd >= 0) {
+            sess_i = n;
+            p[n++] = (struct pollfd){ .fd = ctl->sess.fd, .events = POLLIN };
+        }
+        if (want_stdin) {
+            in_i = n;
+            p[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+        }
+        if (sess_i < 0 && !ctl->child) {
+            /* Nothing left to wait for. */
+            pt_ctl_connection_lost(ctl, 0);
+            break;
+        }
+        int r = poll(p, (nfds_t)n, -1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            pt_ctl_error(ctl, "poll: %s", strerror(errno));
+            ctl->exit_code = 1;
+            break;
+        }
+        if (p[0].revents & POLLIN) {
+            int sig;
+            while ((sig = pt_sig_next()) != 0 && ctl->state != PT_CTL_DONE)
+                handle_signal(ctl, sig);
+        }
+        if (ctl->state != PT_CTL_DONE && sess_i >= 0 && ctl->sess.fd >= 0 && p[sess_i].revents)
+            handle_messages(ctl, true);
+        if (ctl->state != PT_CTL_DONE && in_i >= 0 && handler_on && p[in_i].revents) {
+            if (p[in_i].revents & (POLLHUP | POLLERR | POLLNVAL) && !(p[in_i].revents & POLLIN)) {
+                stdin_eof = true;
+                handler_remove();
+                pt_ctl_run_line(ctl, "quit");
+            } else {
+                rl_callback_read_char();
+            }
+        }
+    }
+    handler_remove();
+    pt_sess_close(&ctl->sess);
+    pt_term_restore(&ctl->term);
+    fflush(ctl->out);
+    return ctl->exit_code;
+}

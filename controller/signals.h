@@ -1,0 +1,21 @@
+/*
+ * signals.h — polytrace's signal handling: SIGCHLD, SIGINT, SIGWINCH,
+ * SIGTERM and SIGHUP are turned into bytes on a self-pipe that the event
+ * loop polls next to the socket and the terminal.
+ */
+#ifndef PT_SIGNALS_H
+#define PT_SIGNALS_H
+
+/* Installs the handlers; 0 or -errno. */
+int pt_sig_init(void);
+
+/* The read end of the self-pipe (non-blocking). */
+int pt_sig_fd(void);
+
+/* Reads one pending signal number; 0 when none is pending. */
+int pt_sig_next(void);
+
+/* Restores default dispositions (before exec in a child). */
+void pt_sig_reset_child(void);
+
+#endif

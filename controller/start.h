@@ -1,0 +1,15 @@
+/*
+ * start.h — the ways a polytrace session begins: launching a program,
+ * attaching to one, dumping one. Each returns polytrace's exit code and
+ * prints its own errors (this is the user-facing layer).
+ */
+#ifndef PT_START_H
+#define PT_START_H
+
+#include "options.h"
+
+int pt_start_launch(const struct pt_opt *o);
+int pt_start_attach(const struct pt_opt *o);
+int pt_start_dump(const struct pt_opt *o);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * terminal.c — terminal hand-over between polytrace and the program it
+ * launched (tcsetpgrp plus each side's termios), as a shell does for jobs.
+ */
+#include "terminal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+int pt_term_init(struct pt_term *t)
+{
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+    t->own_pgrp = getpgrp();
+    if (!isatty(STDIN_FILENO))
+        return 0;
+    /* Only a terminal we control and whose foreground we are is ours to hand over. */
+    if (tcgetpgrp(STDIN_FILENO) != t->own_pgrp)
+        return 0;
+    t->fd = STDIN_FILENO;
+    if (tcgetattr(t->fd, &t->own_modes) == 0)
+        t->have_own = true;
+    signal(SIGTTOU, SIG_IGN);
+    return 0;
+}
+
+bool pt_term_active(const struct pt_term *t)
+{
+    return t->fd >= 0;
+}
+
+int pt_term_give(struct pt_term *t, pid_t pgrp)
+{
+    if (t->fd < 0)
+        return 0;
+    if (t->have_prog)
+        tcsetattr(t->fd, TCSADRAIN, &t->prog_modes);
+    else if (t->have_own)
+        tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
+    if (tcsetpgrp(t->fd, pgrp) != 0)
+        return -errno;
+    return 0;
+}
+
+int pt_term_take(struct pt_term *t)
+{
+    if (t->fd < 0)
+        return 0;
+    if (tcgetpgrp(t->fd) != t->own_pgrp) {
+        if (tcgetattr(t->fd, &t->prog_modes) == 0)
+            t->have_prog = true;
+        if (tcsetpgrp(t->fd, t->own_pgrp) != 0)
+            return -errno;
+    }
+    if (t->have_own)
+        tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
+    return 0;
+}
+
+void pt_term_restore(struct pt_term *t)
+{
+    if (t->fd < 0)
+        return;
+    if (tcgetpgrp(t->fd) != t->own_pgrp)
+        tcsetpgrp(t->fd, t->own_pgrp);
+    if (t->have_own)
+        tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
+}

@@ -1,0 +1,41 @@
+/*
+ * terminal.h — who owns the terminal. While the program runs its process
+ * group is the terminal's foreground group; while it is stopped polytrace's
+ * is. Each side keeps its own terminal modes across the hand-overs, and
+ * polytrace's original modes are restored on every exit path.
+ */
+#ifndef PT_TERMINAL_H
+#define PT_TERMINAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <termios.h>
+
+struct pt_term {
+    int fd;                    /* the controlling terminal (stdin), or -1 */
+    pid_t own_pgrp;            /* polytrace's process group */
+    bool have_own;             /* own_modes saved */
+    struct termios own_modes;  /* polytrace's modes at startup */
+    bool have_prog;
+    struct termios prog_modes; /* the program's modes when it last stopped */
+};
+
+/* Looks at stdin; if it is a terminal, saves its modes and ignores SIGTTOU
+ * (so tcsetpgrp works from the background). Always 0. */
+int pt_term_init(struct pt_term *t);
+
+/* True if polytrace has a terminal to hand over. */
+bool pt_term_active(const struct pt_term *t);
+
+/* Gives the terminal to process group pgrp (restoring that program's
+ * modes from its last stop). 0 or -errno. */
+int pt_term_give(struct pt_term *t, pid_t pgrp);
+
+/* Takes the terminal back for polytrace, saving the program's modes and
+ * restoring polytrace's. 0 or -errno. */
+int pt_term_take(struct pt_term *t);
+
+/* Restores polytrace's original modes (exit paths). */
+void pt_term_restore(struct pt_term *t);
+
+#endif
