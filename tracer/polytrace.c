@@ -1,9 +1,228 @@
 /*
  * polytrace.c — entry point of the tracer extension (polytrace_ext.so).
+ *
+ * Defines module PolyTrace and the few methods tracer/lib/polytrace.rb calls
+ * to boot the tracer: it fetches the runtime's C table when the runtime is
+ * loaded, connects to a launching controller (POLYTRACE_SOCKET), arranges
+ * the entry stop and the EXITED event, and keeps every Ruby object the
+ * tracer holds alive through one TypedData object. Small helpers shared by
+ * the other files live here too.
  */
-#include <ruby.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tracer.h"
+
+struct pt_tr pt_tr = { .fd = -1, .lockmode = PT_TR_LOCK_STEP };
+
+/* ---- the one object that keeps the tracer's Ruby values alive ---------- */
+
+/* Every VALUE the tracer keeps is marked (and so pinned) from here; nothing
+ * moves under compaction, so compact has nothing to update. */
+static void state_mark(void *p)
+{
+    (void)p;
+    rb_gc_mark(pt_tr.script);
+    rb_gc_mark(pt_tr.script_real);
+    rb_gc_mark(pt_tr.main_thread);
+    pt_fib_mark();
+    pt_bp_mark();
+    pt_step_mark();
+    pt_stop_mark();
+}
+
+static void state_free(void *p) { (void)p; }
+static size_t state_size(const void *p) { (void)p; return sizeof pt_tr; }
+static void state_compact(void *p) { (void)p; }
+
+static const rb_data_type_t state_type = {
+    .wrap_struct_name = "PolyTrace::State",
+    .function = { .dmark = state_mark, .dfree = state_free,
+                  .dsize = state_size, .dcompact = state_compact },
+    .flags = RUBY_TYPED_FREE_IMMEDIATELY,
+};
+
+/* ---- helpers shared by the tracer's files ------------------------------- */
+
+int pt_tr_is_own_path(VALUE path)
+{
+    if (!RB_TYPE_P(path, T_STRING) || pt_tr.libdir_len == 0)
+        return 0;
+    return (size_t)RSTRING_LEN(path) > pt_tr.libdir_len &&
+           memcmp(RSTRING_PTR(path), pt_tr.libdir, pt_tr.libdir_len) == 0 &&
+           RSTRING_PTR(path)[pt_tr.libdir_len] == '/';
+}
+
+VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err)
+{
+    int state = 0;
+    VALUE v = rb_protect(fn, arg, &state);
+
+    *err = Qnil;
+    if (state) {
+        *err = rb_errinfo();
+        rb_set_errinfo(Qnil);
+        if (NIL_P(*err))
+            *err = rb_exc_new_cstr(rb_eRuntimeError, "non-local exit");
+        return Qnil;
+    }
+    return v;
+}
+
+static VALUE exc_message(VALUE exc)
+{
+    return rb_funcall(exc, rb_intern("message"), 0);
+}
+
+char *pt_tr_exc_message(VALUE exc)
+{
+    VALUE err, msg = pt_tr_protect_call(exc_message, exc, &err);
+    const char *cls = rb_obj_classname(exc);
+    char *out = NULL;
+
+    if (!RB_TYPE_P(msg, T_STRING))
+        msg = rb_str_new_cstr("(message raised)");
+    if (asprintf(&out, "%s: %.*s", cls ? cls : "Exception",
+                 (int)RSTRING_LEN(msg), RSTRING_PTR(msg)) < 0)
+        return NULL;
+    return out;
+}
+
+VALUE pt_tr_str_or_nil(VALUE v)
+{
+    return RB_TYPE_P(v, T_STRING) ? v : Qnil;
+}
+
+/* ---- exit ---------------------------------------------------------------- */
+
+static VALUE flush_io(VALUE io)
+{
+    return rb_funcall(io, rb_intern("flush"), 0);
+}
+
+/*
+ * Registered first, so it runs after the program's own at_exit handlers:
+ * flush the program's output, then tell the controller how it ends.
+ */
+static void at_exit_hook(VALUE unused)
+{
+    VALUE err = rb_gv_get("$!"), ignored;
+    struct pt_msg m;
+    int status = 0, sig = 0;
+
+    (void)unused;
+    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid())
+        return;
+    if (!NIL_P(err)) {
+        if (rb_obj_is_kind_of(err, rb_eSystemExit)) {
+            status = NUM2INT(rb_attr_get(err, rb_intern("status")));
+        } else if (rb_obj_is_kind_of(err, rb_eSignal) &&
+                   !rb_obj_is_kind_of(err, rb_eInterrupt)) {
+            status = -1;
+            sig = NUM2INT(rb_funcall(err, rb_intern("signo"), 0));
+        } else {
+            status = 1;
+        }
+    }
+    pt_tr_protect_call(flush_io, rb_stdout, &ignored);
+    pt_tr_protect_call(flush_io, rb_stderr, &ignored);
+    pt_step_cancel();
+    pt_msg_init(&m, PT_EV_EXITED, 0);
+    m.u.exited.status = status;
+    m.u.exited.signal = sig;
+    pt_tr_send(&m);
+    pt_watch_stop();
+    close(pt_tr.fd);
+    pt_tr.fd = -1;
+}
+
+/* ---- boot ---------------------------------------------------------------- */
+
+/* PolyTrace.__compiled(iseq): a file was compiled (from :script_compiled). */
+VALUE pt_bp_compiled(VALUE self, VALUE iseq);
+
+/*
+ * PolyTrace.__boot(libdir) — called once by polytrace.rb. Returns true when
+ * a launching controller is connected (so polytrace.rb traps SIGINT).
+ */
+static VALUE tr_boot(VALUE self, VALUE libdir)
+{
+    const char *sock = getenv("POLYTRACE_SOCKET");
+    const char *nonstop = getenv("POLYTRACE_NONSTOP");
+    char real[PATH_MAX];
+
+    (void)self;
+    StringValue(libdir);
+    if ((size_t)RSTRING_LEN(libdir) < sizeof pt_tr.libdir) {
+        memcpy(pt_tr.libdir, RSTRING_PTR(libdir), RSTRING_LEN(libdir));
+        pt_tr.libdir[RSTRING_LEN(libdir)] = '\0';
+        pt_tr.libdir_len = RSTRING_LEN(libdir);
+    }
+    pt_tr.main_thread = rb_thread_main();
+    pt_tr.script = rb_str_dup(rb_gv_get("$0"));
+    pt_tr.script_real = Qnil;
+    if (realpath(StringValueCStr(pt_tr.script), real))
+        pt_tr.script_real = rb_str_new_cstr(real);
+    pt_fib_init();
+    pt_tr_rt();
+    pt_step_init();
+    pt_bp_init();
+    rb_set_end_proc(at_exit_hook, Qnil);
+
+    if (!sock || !*sock)
+        return Qfalse;
+    sock = strdup(sock);
+    /* Child Ruby processes must not connect to our controller too. */
+    unsetenv("POLYTRACE_SOCKET");
+    if (!sock)
+        return Qfalse;
+    if (pt_tr_connect(sock) < 0) {
+        free((void *)sock);
+        return Qfalse;
+    }
+    free((void *)sock);
+    pt_tr.launched = 1;
+    if (!(nonstop && strcmp(nonstop, "1") == 0))
+        pt_step_start(PT_STEP_ENTRY, Qnil, 0);
+    else
+        pt_watch_arm();
+    return Qtrue;
+}
+
+/* PolyTrace.connected? */
+static VALUE tr_connected_p(VALUE self)
+{
+    (void)self;
+    return pt_tr.fd >= 0 ? Qtrue : Qfalse;
+}
+
+/* The runtime may be required after the tracer: fetch its table late. */
+const struct rt_api *pt_tr_rt(void)
+{
+    if (!pt_tr.rt) {
+        pt_tr.rt = rt_api_fetch();
+        if (pt_tr.rt)
+            pt_fib_runtime_loaded();
+    }
+    return pt_tr.rt;
+}
 
 void Init_polytrace_ext(void)
 {
-    rb_define_module("PolyTrace");
+    VALUE holder;
+
+    pt_tr.mod = rb_define_module("PolyTrace");
+    pt_tr.script = Qnil;
+    pt_tr.script_real = Qnil;
+    pt_tr.main_thread = Qnil;
+    holder = TypedData_Wrap_Struct(rb_cObject, &state_type, &pt_tr);
+    rb_gc_register_mark_object(holder);
+    rb_define_singleton_method(pt_tr.mod, "__boot", tr_boot, 1);
+    rb_define_singleton_method(pt_tr.mod, "__compiled", pt_bp_compiled, 1);
+    rb_define_singleton_method(pt_tr.mod, "connected?", tr_connected_p, 0);
+    pt_attach_init(pt_tr.mod);
 }

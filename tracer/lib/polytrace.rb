@@ -1,4 +1,20 @@
 # frozen_string_literal: true
 
-# Entry point of the PolyTrace tracer: `require 'polytrace'`.
+# Entry point of the PolyTrace tracer: `require 'polytrace'` (or
+# RUBYOPT=-rpolytrace). Loads the C half, collects the instruction sequences
+# of every file compiled from now on (line breakpoints are targeted at them),
+# connects to a launching controller when POLYTRACE_SOCKET says so, and traps
+# SIGURG (attach, and requests that arrive while the program runs) and, under
+# a launching controller, SIGINT (a pause instead of an Interrupt).
 require 'polytrace_ext'
+
+module PolyTrace
+  COMPILED = TracePoint.new(:script_compiled) do |tp|
+    PolyTrace.__compiled(tp.instruction_sequence) unless tp.eval_script
+  end
+
+  launched = __boot(File.expand_path(File.dirname(__FILE__)))
+  COMPILED.enable
+  trap('URG') { PolyTrace.__interrupt(:urg) }
+  trap('INT') { raise Interrupt unless PolyTrace.__interrupt(:int) } if launched
+end

@@ -1,0 +1,216 @@
+# frozen_string_literal: true
+
+# tests/lib/pt_wire.rb — the controller's side of the PolyTrace wire protocol,
+# in Ruby, for tests that drive the tracer directly.
+#
+# The wire format is the one protocol/pt_proto.h describes: a stream of
+# msgpack maps with string keys, "type" a number, "id" on requests and
+# replies, the other keys the struct fields. PtWire::Debuggee starts a Ruby
+# program with the tracer preloaded (RUBYOPT=-rpolytrace) and
+# POLYTRACE_SOCKET pointing at a socket the test listens on, accepts its
+# connection and shakes hands; PtWire::Conn sends requests and reads replies
+# and events with deadlines, never sleeping to synchronise.
+require 'fileutils'
+require 'msgpack'
+require 'rbconfig'
+require 'socket'
+require 'tmpdir'
+
+module PtWire
+  VERSION = 1
+  TYPES = {
+    hello: 1,
+    continue: 16, step: 17, skip: 18, up: 19, pause: 20, switch: 21, fibers: 22,
+    backtrace: 23, eval: 24, source: 25, break: 26, delete: 27, breakpoints: 28,
+    trace_ops: 29, set: 30, detach: 31, kill: 32, dump: 33,
+    ok: 64, error: 65, fiber_info: 66, fibers_reply: 67, frames: 68, value: 69,
+    lines: 70, breakpoint: 71, breakpoints_reply: 72, dump_reply: 73,
+    stopped: 96, running: 97, fiber_event: 98, op: 99, output: 100, exited: 101
+  }.freeze
+  NAMES = TYPES.invert.freeze
+  ERR = { version: 1, bad_request: 2, unknown_type: 3, no_fiber: 4, not_stopped: 5,
+          eval: 6, no_breakpoint: 7, bad_location: 8, bad_setting: 9, internal: 10 }.freeze
+
+  # Every field a request carries (the decoder wants them all).
+  DEFAULTS = {
+    step: { fiber: 0 }, skip: { fiber: 0 }, up: { fiber: 0 }, switch: { fiber: 0 },
+    fibers: { limit: 0 }, backtrace: { fiber: 0, limit: 0 },
+    eval: { fiber: 0, frame: 0 }, source: { first: 1, last: 1 },
+    break: { file: nil, line: 0, method: nil, cond: nil, fiber: 0 },
+    trace_ops: { fiber: 0 }
+  }.freeze
+
+  class Timeout < StandardError; end
+
+  # One connection to a tracer.
+  class Conn
+    attr_reader :sock, :events
+
+    def initialize(sock)
+      @sock = sock
+      @unpacker = MessagePack::Unpacker.new
+      @events = []
+      @next_id = 0
+    end
+
+    def write_raw(bytes)
+      @sock.write(bytes)
+    end
+
+    def send_msg(type, fields = {})
+      msg = { 'type' => type.is_a?(Integer) ? type : TYPES.fetch(type) }
+      fields.each { |k, v| msg[k.to_s] = v }
+      write_raw(MessagePack.pack(msg))
+    end
+
+    # The next message (type as a Symbol under :type), nil on EOF.
+    def read(timeout = 10)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      loop do
+        @unpacker.each do |obj|
+          obj['type'] = NAMES.fetch(obj['type'], obj['type']) if obj.is_a?(Hash)
+          return obj
+        end
+        left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        raise Timeout, "no message within #{timeout}s" if left <= 0
+        next unless IO.select([@sock], nil, nil, left)
+
+        chunk = begin
+          @sock.read_nonblock(65_536)
+        rescue EOFError, Errno::ECONNRESET
+          return nil
+        rescue IO::WaitReadable
+          next
+        end
+        @unpacker.feed(chunk)
+      end
+    end
+
+    # Sends a request and returns its reply; events read meanwhile are kept.
+    def request(type, **fields)
+      timeout = fields.delete(:timeout) || 10
+      id = (@next_id += 1)
+      send_msg(type, DEFAULTS.fetch(type, {}).merge(fields).merge(id: id))
+      reply_to(id, timeout)
+    end
+
+    def reply_to(id, timeout = 10)
+      loop do
+        msg = read(timeout) or raise EOFError, "connection closed awaiting reply #{id}"
+        return msg if msg['id'] == id && !%i[stopped running output op fiber_event exited].include?(msg['type'])
+
+        @events << msg
+      end
+    end
+
+    # The next event of the given type (others before it are dropped but kept
+    # in #seen); nil on EOF.
+    def wait_event(type, timeout: 10)
+      @seen ||= []
+      loop do
+        msg = @events.shift || read(timeout)
+        return nil unless msg
+
+        @seen << msg
+        return msg if msg['type'] == type
+      end
+    end
+
+    def seen
+      @seen || []
+    end
+
+    def close
+      @sock.close unless @sock.closed?
+    end
+  end
+
+  # A Ruby program under the tracer, with its output collected.
+  class Debuggee
+    attr_reader :pid, :conn, :hello, :dir
+
+    ROOT = File.expand_path('../..', __dir__)
+    BUILD = ENV.fetch('PT_BUILD', File.join(ROOT, 'build'))
+
+    def self.ruby_env(extra = {})
+      libs = [File.join(BUILD, 'lib'), ENV.fetch('RUBYLIB', nil)].compact.join(':')
+      { 'RUBYLIB' => libs, 'RUBYOPT' => '-rpolytrace' }.merge(extra)
+    end
+
+    # Starts script (a path) with args; with connect: false no socket is
+    # given (plain RUBYOPT=-rpolytrace). handshake: false leaves the HELLO
+    # exchange to the test.
+    def initialize(script, *args, env: {}, connect: true, handshake: true, nonstop: false)
+      @dir = Dir.mktmpdir('pt-test')
+      File.chmod(0o700, @dir)
+      env = self.class.ruby_env(env)
+      env['POLYTRACE_NONSTOP'] = '1' if nonstop
+      env['XDG_RUNTIME_DIR'] = @dir
+      if connect
+        path = File.join(@dir, 'ctl.sock')
+        @server = UNIXServer.new(path)
+        env['POLYTRACE_SOCKET'] = path
+      end
+      @out_r, out_w = IO.pipe
+      @err_r, err_w = IO.pipe
+      @pid = Process.spawn(env, RbConfig.ruby, script, *args, out: out_w, err: err_w, in: File::NULL)
+      out_w.close
+      err_w.close
+      @out = +''
+      @err = +''
+      @readers = [Thread.new { @out << @out_r.read }, Thread.new { @err << @err_r.read }]
+      return unless connect
+
+      accept
+      handshake_now if handshake
+    end
+
+    def accept(timeout = 20)
+      raise Timeout, 'the debuggee did not connect' unless IO.select([@server], nil, nil, timeout)
+
+      @conn = Conn.new(@server.accept)
+    end
+
+    def handshake_now(version: VERSION)
+      @hello = @conn.read
+      @conn.send_msg(:hello, version: version, pid: Process.pid, ruby_version: '', backend: '',
+                             argv: [], program: '', attached: false)
+      @hello
+    end
+
+    # Exit status (Process::Status), waiting at most timeout seconds: the
+    # end of its output, then the exit itself.
+    def wait(timeout = 20)
+      return @status if @status
+
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      @readers.each do |t|
+        left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        raise Timeout, "debuggee #{@pid} still running after #{timeout}s" unless t.join([left, 0].max)
+      end
+      _, @status = Process.wait2(@pid)
+      @status
+    end
+
+    def stdout
+      @readers[0].join if @status
+      @out
+    end
+
+    def stderr
+      @readers[1].join if @status
+      @err
+    end
+
+    def close
+      Process.kill('KILL', @pid) unless @status
+      wait(5) unless @status
+    rescue Errno::ESRCH, Timeout
+      nil
+    ensure
+      @conn&.close
+      @server&.close
+      FileUtils.rm_rf(@dir) if @dir
+    end
+  end
+end

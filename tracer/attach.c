@@ -1,0 +1,225 @@
+/*
+ * attach.c — the ways into a running program: SIGURG and Kernel#breakpoint.
+ *
+ * polytrace.rb traps SIGURG (and, under a launching controller, SIGINT) and
+ * calls PolyTrace.__interrupt on the main thread, which works whether the
+ * program is busy or idle in the event loop. SIGURG means either "the
+ * watcher saw traffic on the connection" or, with no controller, "attach":
+ * listen on <dir>/<pid>.sock, accept one controller of our uid (others are
+ * refused), shake hands and stop with reason "attach". SIGINT under a
+ * controller becomes a pause. Kernel#breakpoint stops at its caller with a
+ * controller; without one it starts `polytrace attach PID` on the terminal,
+ * or, with no terminal, says on stderr how to attach and carries on.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "tracer.h"
+
+#define PT_ATTACH_TIMEOUT_MS 10000      /* a controller that sent SIGURG */
+#define PT_SPAWN_TIMEOUT_MS 30000       /* a controller we started */
+
+void pt_stop_serve_running(void);
+
+/* The private socket directory (ARCHITECTURE.md): made 0700, refused when
+ * someone else owns it or others may enter. */
+static int socket_dir(char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+
+    if (xdg && *xdg)
+        snprintf(out, n, "%s/polytrace", xdg);
+    else
+        snprintf(out, n, "/tmp/polytrace-%u", (unsigned)getuid());
+    if (mkdir(out, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    if (lstat(out, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
+        return -EPERM;
+    return 0;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* `polytrace attach PID` on our terminal: the build tree's ../bin next to
+ * polytrace_ext.so first, else whatever PATH finds. */
+static pid_t spawn_controller(void)
+{
+    char exe[PATH_MAX], pidbuf[32];
+    Dl_info info;
+    pid_t pid;
+
+    exe[0] = '\0';
+    if (dladdr((void *)&spawn_controller, &info) && info.dli_fname) {
+        char *slash;
+        snprintf(exe, sizeof exe, "%s", info.dli_fname);
+        if ((slash = strrchr(exe, '/'))) {
+            *slash = '\0';
+            snprintf(slash, sizeof exe - (size_t)(slash - exe), "/../bin/polytrace");
+            if (access(exe, X_OK) < 0)
+                exe[0] = '\0';
+        } else {
+            exe[0] = '\0';
+        }
+    }
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+    pid = fork();
+    if (pid == 0) {
+        if (exe[0])
+            execl(exe, "polytrace", "attach", pidbuf, (char *)NULL);
+        execlp("polytrace", "polytrace", "attach", pidbuf, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int pt_attach_listen_accept(int timeout_ms, int spawn)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char dir[PATH_MAX];
+    long deadline = now_ms() + timeout_ms;
+    pid_t child = -1;
+    int lfd, fd = -1, r;
+
+    if ((r = socket_dir(dir, sizeof dir)) < 0)
+        return r;
+    if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%d.sock", dir, (int)getpid()) >=
+        sizeof sa.sun_path)
+        return -ENAMETOOLONG;
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (lfd < 0)
+        return -errno;
+    unlink(sa.sun_path);
+    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0) {
+        r = -errno;
+        close(lfd);
+        return r;
+    }
+    if (spawn)
+        child = spawn_controller();
+    r = -ETIMEDOUT;
+    for (;;) {
+        long left = deadline - now_ms();
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        int status;
+
+        if (left <= 0)
+            break;
+        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+            r = -ECHILD;
+            break;
+        }
+        if (poll(&p, 1, (int)(child > 0 && left > 200 ? 200 : left)) <= 0)
+            continue;
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        if ((r = pt_tr_peer_ok(fd)) < 0 || (r = pt_tr_handshake(fd, 1)) < 0) {
+            close(fd);
+            fd = -1;
+            r = -ETIMEDOUT;
+            continue;       /* refused: wait for the right one */
+        }
+        break;
+    }
+    close(lfd);
+    unlink(sa.sun_path);
+    if (fd < 0)
+        return r;
+    pt_tr_adopt(fd);
+    return 0;
+}
+
+/* PolyTrace.__interrupt(kind): from polytrace.rb's trap handlers. For :int,
+ * true when it became a pause (else the program gets its Interrupt). */
+static VALUE tr_interrupt(VALUE self, VALUE kind)
+{
+    (void)self;
+    if (pt_tr.serving)
+        return Qtrue;
+    if (kind == ID2SYM(rb_intern("int"))) {
+        if (pt_tr.fd < 0 || !pt_tr.launched)
+            return Qfalse;
+        pt_stop("pause", 0);
+        return Qtrue;
+    }
+    if (pt_tr.fd >= 0) {
+        pt_stop_serve_running();
+    } else if (pt_attach_listen_accept(PT_ATTACH_TIMEOUT_MS, 0) == 0) {
+        pt_stop("attach", 0);
+    }
+    return Qnil;
+}
+
+/* The caller's file and line (the first frame that is neither C nor ours). */
+static void caller_line(VALUE *file, int *line)
+{
+    VALUE frames[16];
+    int lines[16], i, n = rb_profile_frames(0, 16, frames, lines);
+
+    *file = Qnil;
+    *line = 0;
+    for (i = 0; i < n; i++) {
+        VALUE path = rb_profile_frame_path(frames[i]);
+        if (!NIL_P(path) && !pt_tr_is_own_path(path)) {
+            *file = path;
+            *line = lines[i];
+            return;
+        }
+    }
+}
+
+/* Kernel#breakpoint */
+static VALUE kernel_breakpoint(VALUE self)
+{
+    VALUE file;
+    int line, r;
+
+    (void)self;
+    if (pt_tr.serving)
+        return Qnil;
+    if (pt_tr.fd >= 0) {
+        pt_stop("call", 0);
+        return Qnil;
+    }
+    caller_line(&file, &line);
+    if (isatty(0)) {
+        if ((r = pt_attach_listen_accept(PT_SPAWN_TIMEOUT_MS, 1)) == 0) {
+            pt_stop("call", 0);
+            return Qnil;
+        }
+        fprintf(stderr, "polytrace: breakpoint at %s:%d: could not start the debugger (%s); carrying on\n",
+                NIL_P(file) ? "?" : StringValueCStr(file), line, pt_proto_strerror(r));
+        return Qnil;
+    }
+    fprintf(stderr, "polytrace: breakpoint at %s:%d (no debugger attached; attach with: polytrace attach %d)\n",
+            NIL_P(file) ? "?" : StringValueCStr(file), line, (int)getpid());
+    fflush(stderr);
+    return Qnil;
+}
+
+void pt_attach_init(VALUE mod)
+{
+    rb_define_singleton_method(mod, "__interrupt", tr_interrupt, 1);
+    rb_define_global_function("breakpoint", kernel_breakpoint, 0);
+}

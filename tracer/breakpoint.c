@@ -1,0 +1,382 @@
+/*
+ * breakpoint.c — line and method breakpoints on targeted TracePoints.
+ *
+ * No global hook: a line breakpoint is a :line TracePoint enabled with
+ * target: (the file's top instruction sequence, which covers every method
+ * and block in it) and target_line:, so code elsewhere pays nothing. The
+ * top sequences are collected from load time by a :script_compiled
+ * TracePoint (polytrace.rb calls PolyTrace.__compiled), which also resolves
+ * breakpoints set before their file was loaded. A method breakpoint is a
+ * :call TracePoint with target: the method; one on a method not defined yet
+ * stays pending and is retried at each class body's end (a :end hook on
+ * only while such breakpoints exist) and at each compiled file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tracer.h"
+
+VALUE pt_eval_value(VALUE binding, const char *expr, VALUE *err);
+
+struct pt_bp {
+    struct pt_proto_bp info;
+    VALUE tp;                   /* enabled TracePoint; Qnil while pending */
+    VALUE key;                  /* line bp: real path of the file, or as given */
+    struct pt_bp *next;
+};
+
+static struct pt_bp *bps;
+static uint32_t next_id = 1;
+static VALUE files = Qnil;      /* real path -> Array of top iseqs */
+static VALUE end_tp = Qnil;     /* retries pending method breakpoints */
+
+void pt_bp_mark(void)
+{
+    struct pt_bp *b;
+
+    rb_gc_mark(files);
+    rb_gc_mark(end_tp);
+    for (b = bps; b; b = b->next) {
+        rb_gc_mark(b->tp);
+        rb_gc_mark(b->key);
+    }
+}
+
+/* ---- hits ---------------------------------------------------------------- */
+
+static void hit(VALUE tpval, void *data)
+{
+    struct pt_bp *bp = data;
+    rb_trace_arg_t *ta = rb_tracearg_from_tracepoint(tpval);
+
+    if (pt_tr.serving || pt_tr.fd < 0)
+        return;
+    if (pt_step_consumed(ta))
+        return;
+    if (bp->info.fiber && pt_fib_id(rb_fiber_current()) != bp->info.fiber)
+        return;
+    if (bp->info.cond) {
+        VALUE err, v = pt_eval_value(rb_tracearg_binding(ta), bp->info.cond, &err);
+
+        if (!NIL_P(err)) {
+            char *msg = pt_tr_exc_message(err);
+            pt_tr_output("polytrace: breakpoint %u: condition `%s' raised %s\n",
+                         bp->info.id, bp->info.cond, msg ? msg : "an exception");
+            free(msg);
+        } else if (!RTEST(v)) {
+            return;
+        }
+    }
+    bp->info.hits++;
+    pt_stop("breakpoint", bp->info.id);
+}
+
+/* ---- enabling ------------------------------------------------------------ */
+
+static VALUE do_enable(VALUE arg)
+{
+    VALUE tp = rb_ary_entry(arg, 0), kw = rb_ary_entry(arg, 1);
+
+    return rb_funcallv_kw(tp, rb_intern("enable"), 1, &kw, RB_PASS_KEYWORDS);
+}
+
+/* Enable a new TracePoint for bp on target; 0, or the exception's text. */
+static char *enable_on(struct pt_bp *bp, VALUE target)
+{
+    rb_event_flag_t ev = bp->info.method ? RUBY_EVENT_CALL : RUBY_EVENT_LINE;
+    VALUE tp = rb_tracepoint_new(0, ev, hit, bp), kw = rb_hash_new(), err;
+
+    rb_hash_aset(kw, ID2SYM(rb_intern("target")), target);
+    if (!bp->info.method)
+        rb_hash_aset(kw, ID2SYM(rb_intern("target_line")), INT2NUM(bp->info.line));
+    pt_tr_protect_call(do_enable, rb_ary_new_from_args(2, tp, kw), &err);
+    if (!NIL_P(err))
+        return pt_tr_exc_message(err);
+    bp->tp = tp;
+    bp->info.pending = false;
+    return NULL;
+}
+
+static VALUE real_key(const char *file)
+{
+    char real[PATH_MAX];
+
+    return rb_str_new_cstr(realpath(file, real) ? real : file);
+}
+
+static int file_matches(const struct pt_bp *bp, VALUE real)
+{
+    size_t n = strlen(bp->info.file);
+    long rl = RSTRING_LEN(real);
+
+    if (rb_str_equal(bp->key, real) == Qtrue)
+        return 1;
+    /* "lib/foo.rb" set before the file existed: match its tail. */
+    return bp->info.file[0] != '/' && (long)n < rl &&
+           memcmp(RSTRING_PTR(real) + rl - n, bp->info.file, n) == 0 &&
+           RSTRING_PTR(real)[rl - n - 1] == '/';
+}
+
+struct line_try {
+    struct pt_bp *bp;
+    int matched;
+    char *error;
+};
+
+static int try_file(VALUE real, VALUE iseqs, VALUE arg)
+{
+    struct line_try *t = (struct line_try *)arg;
+    long i;
+
+    if (!file_matches(t->bp, real))
+        return ST_CONTINUE;
+    t->matched = 1;
+    for (i = 0; i < RARRAY_LEN(iseqs); i++) {
+        free(t->error);
+        t->error = enable_on(t->bp, RARRAY_AREF(iseqs, i));
+        if (!t->error)
+            return ST_STOP;
+    }
+    return ST_CONTINUE;
+}
+
+static VALUE resolve(VALUE arg)
+{
+    return rb_path2class(StringValueCStr(arg));
+}
+
+/* Method breakpoint: the Method / UnboundMethod, or Qnil (not defined yet). */
+static VALUE find_method(const char *spec, char **error)
+{
+    const char *hash = strrchr(spec, '#'), *dot = strrchr(spec, '.'), *sep = hash ? hash : dot;
+    VALUE klass, err, m, name;
+    ID mid;
+
+    *error = NULL;
+    if (!sep || sep == spec || !sep[1]) {
+        *error = strdup("expected Class#method or Class.method");
+        return Qnil;
+    }
+    klass = pt_tr_protect_call(resolve, rb_str_new(spec, sep - spec), &err);
+    if (!NIL_P(err))
+        return Qnil;
+    mid = rb_intern(sep + 1);
+    name = ID2SYM(mid);
+    if (hash) {
+        if (!RB_TYPE_P(klass, T_CLASS) && !RB_TYPE_P(klass, T_MODULE))
+            return Qnil;
+        if (!rb_method_boundp(klass, mid, 0) &&
+            !RTEST(rb_funcall(klass, rb_intern("private_method_defined?"), 1, name)))
+            return Qnil;
+        m = rb_funcall(klass, rb_intern("instance_method"), 1, name);
+    } else {
+        if (!rb_respond_to(klass, mid) &&
+            !RTEST(rb_funcall(rb_singleton_class(klass), rb_intern("private_method_defined?"), 1, name)))
+            return Qnil;
+        m = rb_funcall(klass, rb_intern("method"), 1, name);
+    }
+    return m;
+}
+
+static void end_hook(VALUE tpval, void *data);
+
+static void update_end_hook(void)
+{
+    struct pt_bp *b;
+    int want = 0;
+
+    for (b = bps; b; b = b->next)
+        want |= b->info.method && b->info.pending;
+    if (want && NIL_P(end_tp))
+        end_tp = rb_tracepoint_new(0, RUBY_EVENT_END, end_hook, NULL);
+    if (!NIL_P(end_tp) && want != RTEST(rb_tracepoint_enabled_p(end_tp))) {
+        if (want)
+            rb_tracepoint_enable(end_tp);
+        else
+            rb_tracepoint_disable(end_tp);
+    }
+}
+
+static void retry_methods(void)
+{
+    struct pt_bp *b;
+
+    for (b = bps; b; b = b->next) {
+        char *error = NULL;
+        VALUE m;
+
+        if (!b->info.method || !b->info.pending)
+            continue;
+        m = find_method(b->info.method, &error);
+        if (!NIL_P(m))
+            error = enable_on(b, m);
+        if (error) {
+            pt_tr_output("polytrace: breakpoint %u (%s): %s\n", b->info.id, b->info.method, error);
+            free(error);
+        }
+    }
+    update_end_hook();
+}
+
+static void end_hook(VALUE tpval, void *data)
+{
+    (void)tpval;
+    (void)data;
+    if (!pt_tr.serving)
+        retry_methods();
+}
+
+/* PolyTrace.__compiled(iseq), from polytrace.rb's :script_compiled hook. */
+VALUE pt_bp_compiled(VALUE self, VALUE iseq)
+{
+    VALUE path = rb_funcall(iseq, rb_intern("absolute_path"), 0), real, list;
+    struct pt_bp *b;
+
+    (void)self;
+    if (!RB_TYPE_P(path, T_STRING))
+        return Qnil;
+    pt_tr_rt();
+    real = real_key(StringValueCStr(path));
+    list = rb_hash_aref(files, real);
+    if (NIL_P(list)) {
+        list = rb_ary_new();
+        rb_hash_aset(files, real, list);
+    }
+    rb_ary_push(list, iseq);
+    for (b = bps; b; b = b->next) {
+        if (b->info.method || !b->info.pending || !file_matches(b, real))
+            continue;
+        char *error = enable_on(b, iseq);
+        if (error) {
+            pt_tr_output("polytrace: breakpoint %u at %s:%d: %s\n", b->info.id, b->info.file,
+                         (int)b->info.line, error);
+            free(error);
+        }
+    }
+    retry_methods();
+    return Qnil;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static int copy_info(struct pt_proto_bp *dst, const struct pt_proto_bp *src)
+{
+    *dst = *src;
+    dst->file = dst->method = dst->cond = NULL;
+    if (pt_proto_set_str(&dst->file, src->file) < 0 ||
+        pt_proto_set_str(&dst->method, src->method) < 0 ||
+        pt_proto_set_str(&dst->cond, src->cond) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static void free_bp(struct pt_bp *b)
+{
+    if (!NIL_P(b->tp))
+        rb_tracepoint_disable(b->tp);
+    free(b->info.file);
+    free(b->info.method);
+    free(b->info.cond);
+    free(b);
+}
+
+int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32_t id)
+{
+    struct pt_bp *b = calloc(1, sizeof *b);
+    char *error = NULL;
+    int code = PT_PROTO_ERR_BAD_LOCATION;
+
+    if (!b)
+        return pt_tr_send_error(id, PT_PROTO_ERR_INTERNAL, "out of memory"), -ENOMEM;
+    b->tp = Qnil;
+    b->key = Qnil;
+    b->info.pending = true;
+    b->info.fiber = req->fiber;
+    b->info.line = req->method ? 0 : req->line;
+    if (pt_proto_set_str(&b->info.cond, req->cond && *req->cond ? req->cond : NULL) < 0 ||
+        pt_proto_set_str(&b->info.method, req->method) < 0 ||
+        pt_proto_set_str(&b->info.file, req->method ? NULL : req->file) < 0) {
+        error = strdup("out of memory");
+        code = PT_PROTO_ERR_INTERNAL;
+    } else if (req->method) {
+        VALUE m = find_method(req->method, &error);
+        if (!NIL_P(m))
+            error = enable_on(b, m);
+    } else if (!req->file || !*req->file || req->line <= 0) {
+        error = strdup("a breakpoint needs FILE:LINE or Class#method");
+        code = PT_PROTO_ERR_BAD_REQUEST;
+    } else {
+        struct line_try t = { .bp = b };
+        b->key = real_key(req->file);
+        rb_hash_foreach(files, try_file, (VALUE)&t);
+        error = t.error;
+        if (!t.matched || !b->info.pending) {
+            free(error);
+            error = NULL;
+        }
+    }
+    if (error) {
+        pt_tr_send_error(id, code, "%s", error);
+        free(error);
+        free_bp(b);
+        return -EINVAL;
+    }
+    b->info.id = next_id++;
+    b->next = bps;
+    bps = b;
+    update_end_hook();
+    return copy_info(&reply->u.bp.bp, &b->info);
+}
+
+int pt_bp_delete(uint32_t id)
+{
+    struct pt_bp **p, *b;
+
+    for (p = &bps; (b = *p); p = &b->next) {
+        if (b->info.id == id) {
+            *p = b->next;
+            free_bp(b);
+            update_end_hook();
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int pt_bp_list(struct pt_msg *reply)
+{
+    struct pt_bp *b;
+    uint32_t want;
+    int r;
+
+    /* Listed in the order they were set. */
+    for (want = 1; want < next_id; want++) {
+        for (b = bps; b && b->info.id != want; b = b->next)
+            ;
+        if (!b)
+            continue;
+        struct pt_proto_bp *d = pt_proto_bps_push(&reply->u.bps.bps, &reply->u.bps.nbps);
+        if (!d)
+            return -ENOMEM;
+        if ((r = copy_info(d, &b->info)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+void pt_bp_clear_all(void)
+{
+    while (bps) {
+        struct pt_bp *b = bps;
+        bps = b->next;
+        free_bp(b);
+    }
+    update_end_hook();
+}
+
+void pt_bp_init(void)
+{
+    if (NIL_P(files))
+        files = rb_hash_new();
+}

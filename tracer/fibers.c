@@ -1,0 +1,336 @@
+/*
+ * fibers.c — fiber ids and fiber introspection for the tracer.
+ *
+ * The main fiber of the main thread is 1; other fibers get the next number
+ * the first time the tracer sees them (the runtime's spin hook, a walk of
+ * the runtime's fibers, or a stop in them). Ids are never reused. Here too:
+ * the runtime hook (spin / terminate / op events), the FIBERS listing, a
+ * fiber's frames and the DUMP of every fiber.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tracer.h"
+#include <ruby/st.h>
+
+static st_table *by_fiber;      /* fiber VALUE -> id */
+static st_table *by_id;         /* id -> fiber VALUE */
+static uint64_t next_id = 1;
+
+void pt_fib_mark(void)
+{
+    /* Marking pins the fibers, so the tables' keys never move. */
+    if (by_id)
+        rb_mark_tbl(by_id);
+}
+
+uint64_t pt_fib_id(VALUE fiber)
+{
+    st_data_t v;
+    uint64_t id;
+
+    if (NIL_P(fiber))
+        return 0;
+    if (st_lookup(by_fiber, (st_data_t)fiber, &v))
+        return (uint64_t)v;
+    id = next_id++;
+    st_insert(by_fiber, (st_data_t)fiber, (st_data_t)id);
+    st_insert(by_id, (st_data_t)id, (st_data_t)fiber);
+    return id;
+}
+
+VALUE pt_fib_lookup(uint64_t id)
+{
+    st_data_t v;
+
+    if (!st_lookup(by_id, (st_data_t)id, &v))
+        return Qnil;
+    if (!RTEST(rb_fiber_alive_p((VALUE)v)))
+        return Qnil;
+    return (VALUE)v;
+}
+
+void pt_fib_forget(VALUE fiber)
+{
+    st_data_t key = (st_data_t)fiber, id;
+
+    if (st_delete(by_fiber, &key, &id))
+        st_delete(by_id, &id, NULL);
+}
+
+uint64_t pt_fib_thread_id(VALUE thread)
+{
+    if (thread == pt_tr.main_thread)
+        return 1;
+    return NUM2ULL(rb_obj_id(thread));
+}
+
+/* ---- runtime events ------------------------------------------------------ */
+
+static void on_runtime_event(const struct rt_event *ev, void *data)
+{
+    struct pt_msg m;
+
+    (void)data;
+    switch (ev->kind) {
+    case RT_EV_FIBER_SPIN:
+        pt_fib_id(ev->other);
+        pt_fib_id(ev->fiber);
+        return;
+    case RT_EV_FIBER_TERMINATE:
+        pt_fib_forget(ev->fiber);
+        return;
+    case RT_EV_OP_SUBMIT:
+    case RT_EV_OP_COMPLETE:
+        break;
+    default:
+        return;
+    }
+    /* Never send while stopped: the stop loop owns the conversation. */
+    if (!pt_tr.trace_ops || pt_tr.fd < 0 || pt_tr.serving)
+        return;
+    if (pt_tr.trace_ops_fiber && pt_fib_id(ev->fiber) != pt_tr.trace_ops_fiber)
+        return;
+    pt_msg_init(&m, PT_EV_OP, 0);
+    if (pt_proto_set_str(&m.u.op.phase, ev->kind == RT_EV_OP_SUBMIT ? "submit" : "complete") < 0 ||
+        pt_proto_set_str(&m.u.op.op, ev->op ? ev->op : "?") < 0) {
+        pt_msg_free(&m);
+        return;
+    }
+    m.u.op.fiber = pt_fib_id(ev->fiber);
+    m.u.op.fd = ev->fd;
+    m.u.op.len = ev->len;
+    m.u.op.result = ev->result;
+    pt_tr_send(&m);
+}
+
+void pt_fib_runtime_loaded(void)
+{
+    pt_tr.rt->hook_add(on_runtime_event, NULL);
+}
+
+void pt_fib_init(void)
+{
+    if (by_fiber)
+        return;
+    by_fiber = st_init_numtable();
+    by_id = st_init_numtable();
+    pt_fib_id(rb_fiber_current());  /* the main fiber is 1 */
+}
+
+/* ---- describing fibers --------------------------------------------------- */
+
+static VALUE top_location(VALUE fiber)
+{
+    VALUE locs = rb_funcall(fiber, rb_intern("backtrace_locations"), 2, INT2FIX(0), INT2FIX(1));
+
+    return RB_TYPE_P(locs, T_ARRAY) && RARRAY_LEN(locs) > 0 ? RARRAY_AREF(locs, 0) : Qnil;
+}
+
+static VALUE to_s(VALUE v)
+{
+    return rb_obj_as_string(v);
+}
+
+static int set_ruby_str(char **dst, VALUE v)
+{
+    if (!RB_TYPE_P(v, T_STRING))
+        return pt_proto_set_str(dst, NULL);
+    return pt_proto_set_strn(dst, RSTRING_PTR(v), RSTRING_LEN(v));
+}
+
+/* Fills file/line/method of one frame from a Thread::Backtrace::Location. */
+int pt_fib_location(VALUE loc, char **file, int32_t *line, char **label)
+{
+    VALUE path, lineno, lab;
+
+    if (NIL_P(loc))
+        return pt_proto_set_str(file, "");
+    path = rb_funcall(loc, rb_intern("path"), 0);
+    lineno = rb_funcall(loc, rb_intern("lineno"), 0);
+    lab = rb_funcall(loc, rb_intern("label"), 0);
+    *line = FIXNUM_P(lineno) ? FIX2INT(lineno) : 0;
+    if (set_ruby_str(file, RB_TYPE_P(path, T_STRING) ? path : rb_str_new_cstr("")) < 0 ||
+        set_ruby_str(label, lab) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static const char *state_name(VALUE fiber)
+{
+    const struct rt_api *rt = pt_tr.rt;
+
+    if (fiber == rb_fiber_current())
+        return "running";
+    if (!RTEST(rb_fiber_alive_p(fiber)))
+        return "dead";
+    if (!rt)
+        return "waiting";
+    switch (rt->fiber_state(fiber)) {
+    case RT_FIBER_RUNNING: return "running";
+    case RT_FIBER_RUNNABLE: return "runnable";
+    case RT_FIBER_WAITING: return "waiting";
+    default: return "dead";
+    }
+}
+
+int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
+{
+    const struct rt_api *rt = pt_tr.rt;
+    VALUE err, loc = Qnil;
+    int r;
+
+    out->id = pt_fib_id(fiber);
+    out->thread = 1;
+    out->wait_fd = -1;
+    out->wait_timeout = -1;
+    if ((r = pt_proto_set_str(&out->state, state_name(fiber))) < 0)
+        return r;
+    if (rt) {
+        struct rt_wait_info wi = { NULL, -1, -1 };
+        VALUE tag = rt->fiber_tag(fiber), parent = rt->fiber_parent(fiber);
+
+        if (!NIL_P(parent))
+            out->parent = pt_fib_id(parent);
+        if (!NIL_P(tag) && (r = set_ruby_str(&out->tag, pt_tr_protect_call(to_s, tag, &err))) < 0)
+            return r;
+        if (rt->fiber_wait_info(fiber, &wi) == 0 && wi.op) {
+            if ((r = pt_proto_set_str(&out->wait_op, wi.op)) < 0)
+                return r;
+            out->wait_fd = wi.fd;
+            out->wait_timeout = wi.timeout;
+        }
+    }
+    if (fiber == rb_fiber_current()) {
+        struct pt_proto_frame *fr = NULL;
+        size_t n = 0;
+
+        pt_stop_frames_of_current(&fr, &n, 1);
+        if (n > 0) {
+            out->file = fr[0].file, fr[0].file = NULL;
+            out->line = fr[0].line;
+            out->method = fr[0].label, fr[0].label = NULL;
+        }
+        free(fr ? fr[0].file : NULL);
+        free(fr ? fr[0].label : NULL);
+        free(fr);
+        return out->file ? 0 : pt_proto_set_str(&out->file, "");
+    }
+    if (RTEST(rb_fiber_alive_p(fiber)))
+        loc = pt_tr_protect_call(top_location, fiber, &err);
+    return pt_fib_location(loc, &out->file, &out->line, &out->method);
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+struct list_ctx {
+    uint32_t limit;
+    uint64_t total;
+    struct pt_msg *reply;
+    int dump;
+    int err;
+};
+
+static void visit(VALUE fiber, void *data)
+{
+    struct list_ctx *c = data;
+    struct pt_proto_fiber *f;
+    int r;
+
+    if (!RTEST(rb_fiber_alive_p(fiber)))
+        return;
+    c->total++;
+    if (c->err || (c->limit && c->total > c->limit))
+        return;
+    if (c->dump) {
+        struct pt_proto_dump_fiber *d = pt_proto_dump_push(&c->reply->u.dump.fibers,
+                                                           &c->reply->u.dump.nfibers);
+        if (!d) {
+            c->err = -ENOMEM;
+            return;
+        }
+        d->info.wait_fd = -1;
+        d->info.wait_timeout = -1;
+        if ((r = pt_fib_fill(fiber, &d->info)) < 0 ||
+            (r = pt_fib_frames(fiber, 0, &d->frames, &d->nframes)) < 0)
+            c->err = r;
+        return;
+    }
+    f = pt_proto_fibers_push(&c->reply->u.fibers.fibers, &c->reply->u.fibers.nfibers);
+    if (!f) {
+        c->err = -ENOMEM;
+        return;
+    }
+    if ((r = pt_fib_fill(fiber, f)) < 0)
+        c->err = r;
+}
+
+static int each_known(st_data_t key, st_data_t val, st_data_t arg)
+{
+    (void)key;
+    visit((VALUE)val, (void *)arg);
+    return ST_CONTINUE;
+}
+
+static int walk(struct list_ctx *c)
+{
+    const struct rt_api *rt = pt_tr.rt;
+
+    if (rt) {
+        rt->each_fiber(pt_tr.main_thread, visit, c);
+    } else {
+        /* Without the runtime we know the fibers we have seen stop. */
+        st_table *copy = st_copy(by_id);
+        st_foreach(copy, each_known, (st_data_t)c);
+        st_free_table(copy);
+    }
+    return c->err;
+}
+
+int pt_fib_list(uint32_t limit, struct pt_msg *reply)
+{
+    struct list_ctx c = { .limit = limit, .reply = reply };
+    int r = walk(&c);
+
+    reply->u.fibers.total = c.total;
+    return r;
+}
+
+int pt_fib_dump(struct pt_msg *reply)
+{
+    struct list_ctx c = { .reply = reply, .dump = 1 };
+
+    return walk(&c);
+}
+
+/* ---- frames -------------------------------------------------------------- */
+
+static VALUE all_locations(VALUE fiber)
+{
+    return rb_funcall(fiber, rb_intern("backtrace_locations"), 0);
+}
+
+int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n)
+{
+    VALUE err, locs;
+    long i;
+    int r;
+
+    if (fiber == rb_fiber_current()) {
+        pt_stop_frames_of_current(v, n, limit);
+        return 0;
+    }
+    locs = pt_tr_protect_call(all_locations, fiber, &err);
+    if (!RB_TYPE_P(locs, T_ARRAY))
+        return 0;
+    for (i = 0; i < RARRAY_LEN(locs) && (!limit || (uint32_t)i < limit); i++) {
+        struct pt_proto_frame *f = pt_proto_frames_push(v, n);
+
+        if (!f)
+            return -ENOMEM;
+        f->index = (uint32_t)i;
+        if ((r = pt_fib_location(RARRAY_AREF(locs, i), &f->file, &f->line, &f->label)) < 0)
+            return r;
+    }
+    return 0;
+}

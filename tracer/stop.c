@@ -1,0 +1,495 @@
+/*
+ * stop.c — the stop and its command loop.
+ *
+ * A stop (entry, breakpoint, step done, pause, attach, Kernel#breakpoint)
+ * takes the runtime's fiber lock on the current fiber, suspends the event
+ * loop, snapshots the stopped fiber's frames and bindings, sends STOPPED and
+ * then serves the controller's requests with blocking socket I/O on this
+ * thread (holding the GVL, so nothing else in the program moves) until a
+ * resume command, a detach or the controller's disappearance. Nothing here
+ * enters the runtime's scheduler, and our own hooks ignore events while
+ * pt_tr.serving is set.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tracer.h"
+
+/* The stopped fiber's frames, innermost first, the tracer's own hidden. */
+static VALUE stop_locs = Qnil;      /* Array of Thread::Backtrace::Location */
+static VALUE stop_bindings = Qnil;  /* Array of Binding, or nil for C frames */
+static VALUE stop_fiber = Qnil;
+static VALUE selected = Qnil;       /* SWITCH target; nil: the stopped fiber */
+static int stop_depth;              /* user depth of frame 0, for skip/up */
+
+void pt_stop_mark(void)
+{
+    rb_gc_mark(stop_locs);
+    rb_gc_mark(stop_bindings);
+    rb_gc_mark(stop_fiber);
+    rb_gc_mark(selected);
+}
+
+static VALUE loc_path(VALUE loc)
+{
+    return rb_funcall(loc, rb_intern("path"), 0);
+}
+
+/* Snapshot of the current fiber's frames; leading tracer and C frames (our
+ * trap block, Kernel#breakpoint, the call the program was interrupted in)
+ * are left out so that frame 0 is the user's line. */
+static VALUE collect(const rb_debug_inspector_t *dc, void *data)
+{
+    VALUE locs = rb_debug_inspector_backtrace_locations(dc), err;
+    long i, n = RARRAY_LEN(locs), skip = 0;
+
+    (void)data;
+    while (skip < n) {
+        VALUE path = pt_tr_protect_call(loc_path, RARRAY_AREF(locs, skip), &err);
+        if (pt_tr_is_own_path(path) || NIL_P(rb_debug_inspector_frame_iseq_get(dc, skip)))
+            skip++;
+        else
+            break;
+    }
+    if (skip == n)
+        skip = 0;
+    stop_locs = rb_ary_new_capa(n - skip);
+    stop_bindings = rb_ary_new_capa(n - skip);
+    for (i = skip; i < n; i++) {
+        rb_ary_push(stop_locs, RARRAY_AREF(locs, i));
+        rb_ary_push(stop_bindings, rb_debug_inspector_frame_binding_get(dc, i));
+    }
+    return Qnil;
+}
+
+void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit)
+{
+    long i;
+
+    if (NIL_P(stop_locs) || rb_fiber_current() != stop_fiber)
+        return;
+    for (i = 0; i < RARRAY_LEN(stop_locs) && (!limit || (uint32_t)i < limit); i++) {
+        struct pt_proto_frame *f = pt_proto_frames_push(v, n);
+
+        if (!f || pt_fib_location(RARRAY_AREF(stop_locs, i), &f->file, &f->line, &f->label) < 0)
+            return;
+        f->index = (uint32_t)i;
+    }
+}
+
+VALUE pt_stop_binding(uint32_t frame, const char **why)
+{
+    VALUE b;
+
+    if (NIL_P(stop_bindings) || (long)frame >= RARRAY_LEN(stop_bindings)) {
+        *why = "no such frame";
+        return Qnil;
+    }
+    b = RARRAY_AREF(stop_bindings, frame);
+    if (NIL_P(b))
+        *why = "frame is a C method: nothing to evaluate in";
+    return b;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+enum outcome { SERVE_ON, RESUME, GONE };
+
+static int send_ok(uint32_t id)
+{
+    struct pt_msg m;
+
+    pt_msg_init(&m, PT_REP_OK, id);
+    return pt_tr_send(&m);
+}
+
+/* Fiber named by a request: 0 = the stopped one. */
+static VALUE fiber_arg(uint64_t id)
+{
+    return id == 0 ? stop_fiber : pt_fib_lookup(id);
+}
+
+static int reply_source(const struct pt_msg *req)
+{
+    const struct pt_proto_req_source *s = &req->u.source;
+    int32_t first = s->first < 1 ? 1 : s->first, last = s->last, lineno = 0;
+    struct pt_msg m;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    FILE *f;
+
+    if (last < first || last - first > 100000)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "bad line range %d-%d",
+                                (int)s->first, (int)s->last);
+    f = fopen(s->file, "r");
+    if (!f)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_LOCATION, "cannot read %s: %s",
+                                s->file, strerror(errno));
+    pt_msg_init(&m, PT_REP_LINES, req->id);
+    pt_proto_set_str(&m.u.lines.file, s->file);
+    m.u.lines.first = first;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        if (++lineno < first)
+            continue;
+        if (lineno > last)
+            break;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (pt_proto_strv_push(&m.u.lines.lines, &m.u.lines.nlines, line) < 0)
+            break;
+    }
+    free(line);
+    fclose(f);
+    return pt_tr_send(&m);
+}
+
+static int reply_eval(const struct pt_msg *req)
+{
+    const struct pt_proto_req_eval *e = &req->u.eval;
+    const char *why = NULL;
+    char *text = NULL;
+    struct pt_msg m;
+    int is_error = 0, r;
+    VALUE b;
+
+    if (e->fiber && fiber_arg(e->fiber) != stop_fiber)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL,
+                                "cannot evaluate in fiber %llu: only the stopped fiber's frames can be evaluated",
+                                (unsigned long long)e->fiber);
+    b = pt_stop_binding(e->frame, &why);
+    if (NIL_P(b))
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "frame %u: %s", e->frame, why);
+    if ((r = pt_eval(b, e->expr, &text, &is_error)) < 0)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "evaluation failed: %s", strerror(-r));
+    if (is_error) {
+        r = pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "%s", text);
+        free(text);
+        return r;
+    }
+    pt_msg_init(&m, PT_REP_VALUE, req->id);
+    m.u.value.text = text;
+    m.u.value.text_len = strlen(text);
+    return pt_tr_send(&m);
+}
+
+static int reply_set(const struct pt_msg *req)
+{
+    const char *name = req->u.set.name, *value = req->u.set.value;
+
+    if (strcmp(name, "fiberlock") != 0)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "unknown setting %s", name);
+    if (strcmp(value, "on") == 0)
+        pt_tr.lockmode = PT_TR_LOCK_ON;
+    else if (strcmp(value, "off") == 0)
+        pt_tr.lockmode = PT_TR_LOCK_OFF;
+    else if (strcmp(value, "step") == 0)
+        pt_tr.lockmode = PT_TR_LOCK_STEP;
+    else
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING,
+                                "fiberlock is on, off or step, not %s", value);
+    return send_ok(req->id);
+}
+
+static int reply_fiber_info(uint32_t id, VALUE fiber)
+{
+    struct pt_msg m;
+
+    pt_msg_init(&m, PT_REP_FIBER_INFO, id);
+    pt_fib_fill(fiber, &m.u.fiber_info.fiber);
+    return pt_tr_send(&m);
+}
+
+/* Resume: who holds the fiber lock from now on (Qnil: nobody). */
+static VALUE lock_holder;
+
+static enum outcome resume_step(const struct pt_msg *req)
+{
+    enum pt_step_mode mode = req->type == PT_REQ_STEP ? PT_STEP_STEP
+                           : req->type == PT_REQ_SKIP ? PT_STEP_SKIP : PT_STEP_UP;
+    VALUE fiber = req->u.fiber.fiber ? pt_fib_lookup(req->u.fiber.fiber)
+                : !NIL_P(selected) ? selected : stop_fiber;
+
+    if (NIL_P(fiber)) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu",
+                         (unsigned long long)req->u.fiber.fiber);
+        return SERVE_ON;
+    }
+    /* Another fiber is not in a frame we know: stop at its next line. */
+    if (fiber != stop_fiber)
+        mode = PT_STEP_STEP;
+    if (send_ok(req->id) < 0)
+        return GONE;
+    pt_step_start(mode, fiber, stop_depth);
+    lock_holder = pt_tr.lockmode == PT_TR_LOCK_OFF ? Qnil : fiber;
+    return RESUME;
+}
+
+static enum outcome dispatch(const struct pt_msg *req)
+{
+    struct pt_msg m;
+    VALUE fiber;
+    int r;
+
+    switch (req->type) {
+    case PT_REQ_CONTINUE:
+        if (send_ok(req->id) < 0)
+            return GONE;
+        lock_holder = pt_tr.lockmode == PT_TR_LOCK_ON
+                    ? (!NIL_P(selected) ? selected : stop_fiber) : Qnil;
+        return RESUME;
+    case PT_REQ_STEP:
+    case PT_REQ_SKIP:
+    case PT_REQ_UP:
+        return resume_step(req);
+    case PT_REQ_PAUSE:
+        send_ok(req->id);
+        return SERVE_ON;
+    case PT_REQ_SWITCH:
+        fiber = fiber_arg(req->u.fiber.fiber);
+        if (NIL_P(fiber)) {
+            pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu",
+                             (unsigned long long)req->u.fiber.fiber);
+            return SERVE_ON;
+        }
+        selected = fiber == stop_fiber ? Qnil : fiber;
+        reply_fiber_info(req->id, fiber);
+        return SERVE_ON;
+    case PT_REQ_FIBERS:
+        pt_msg_init(&m, PT_REP_FIBERS, req->id);
+        if ((r = pt_fib_list(req->u.fibers_req.limit, &m)) < 0) {
+            pt_msg_free(&m);
+            pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "fibers: %s", strerror(-r));
+            return SERVE_ON;
+        }
+        pt_tr_send(&m);
+        return SERVE_ON;
+    case PT_REQ_BACKTRACE:
+        fiber = fiber_arg(req->u.backtrace.fiber);
+        if (NIL_P(fiber)) {
+            pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu",
+                             (unsigned long long)req->u.backtrace.fiber);
+            return SERVE_ON;
+        }
+        pt_msg_init(&m, PT_REP_FRAMES, req->id);
+        m.u.frames.fiber = pt_fib_id(fiber);
+        pt_fib_frames(fiber, req->u.backtrace.limit, &m.u.frames.frames, &m.u.frames.nframes);
+        pt_tr_send(&m);
+        return SERVE_ON;
+    case PT_REQ_EVAL:
+        reply_eval(req);
+        return SERVE_ON;
+    case PT_REQ_SOURCE:
+        reply_source(req);
+        return SERVE_ON;
+    case PT_REQ_BREAK:
+        pt_msg_init(&m, PT_REP_BREAKPOINT, req->id);
+        if (pt_bp_add(&req->u.brk, &m, req->id) == 0)
+            pt_tr_send(&m);
+        else
+            pt_msg_free(&m);    /* pt_bp_add sent the ERROR */
+        return SERVE_ON;
+    case PT_REQ_DELETE:
+        if (pt_bp_delete(req->u.del.bp) < 0)
+            pt_tr_send_error(req->id, PT_PROTO_ERR_NO_BREAKPOINT, "no breakpoint %u", req->u.del.bp);
+        else
+            send_ok(req->id);
+        return SERVE_ON;
+    case PT_REQ_BREAKPOINTS:
+        pt_msg_init(&m, PT_REP_BREAKPOINTS, req->id);
+        pt_bp_list(&m);
+        pt_tr_send(&m);
+        return SERVE_ON;
+    case PT_REQ_TRACE_OPS:
+        pt_tr.trace_ops = req->u.trace_ops.on;
+        pt_tr.trace_ops_fiber = req->u.trace_ops.fiber;
+        send_ok(req->id);
+        return SERVE_ON;
+    case PT_REQ_SET:
+        reply_set(req);
+        return SERVE_ON;
+    case PT_REQ_DUMP:
+        pt_msg_init(&m, PT_REP_DUMP, req->id);
+        pt_fib_dump(&m);
+        pt_tr_send(&m);
+        return SERVE_ON;
+    case PT_REQ_DETACH:
+        send_ok(req->id);
+        return GONE;
+    case PT_REQ_KILL:
+        send_ok(req->id);
+        kill(getpid(), SIGKILL);
+        return GONE;
+    default:
+        pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "%s is not a request",
+                         pt_msg_type_name(req->type));
+        return SERVE_ON;
+    }
+}
+
+/* One request off the socket, answered. Also used while running (attach.c)
+ * through pt_stop_serve_one. */
+static enum outcome serve_one(int timeout_ms)
+{
+    struct pt_msg req;
+    enum outcome o;
+    int r;
+
+    memset(&req, 0, sizeof req);
+    r = pt_proto_recv(pt_tr.fd, pt_tr.dec, &req, timeout_ms);
+    if (r == PT_PROTO_E_BADMSG || r == PT_PROTO_E_UNKNOWN_TYPE) {
+        pt_tr_send_error(req.id, r == PT_PROTO_E_BADMSG ? PT_PROTO_ERR_BAD_REQUEST
+                                                          : PT_PROTO_ERR_UNKNOWN_TYPE,
+                         "%s", pt_proto_strerror(r));
+        pt_msg_free(&req);
+        return SERVE_ON;
+    }
+    if (r <= 0) {
+        /* Closed, dead, or out of sync: say so if we can, then let go. */
+        if (r < 0 && r != -ECONNRESET && r != -EPIPE && r != PT_PROTO_E_TRUNCATED)
+            pt_tr_send_error(0, PT_PROTO_ERR_BAD_REQUEST, "%s; closing", pt_proto_strerror(r));
+        pt_msg_free(&req);
+        return GONE;
+    }
+    o = dispatch(&req);
+    pt_msg_free(&req);
+    return o;
+}
+
+/*
+ * While the program runs, one request that the watcher noticed. PAUSE
+ * stops right here; DETACH and a lost controller disconnect; anything else
+ * needs a stopped program.
+ */
+void pt_stop_serve_running(void);
+void pt_stop_serve_running(void)
+{
+    struct pt_msg req;
+    int r;
+
+    if (pt_tr.fd < 0 || pt_tr.serving)
+        return;
+    memset(&req, 0, sizeof req);
+    r = pt_proto_recv(pt_tr.fd, pt_tr.dec, &req, 0);
+    if (r == -ETIMEDOUT) {          /* nothing there after all */
+        pt_watch_arm();
+        return;
+    }
+    if (r == PT_PROTO_E_BADMSG || r == PT_PROTO_E_UNKNOWN_TYPE) {
+        pt_tr_send_error(req.id, r == PT_PROTO_E_BADMSG ? PT_PROTO_ERR_BAD_REQUEST
+                                                          : PT_PROTO_ERR_UNKNOWN_TYPE,
+                         "%s", pt_proto_strerror(r));
+    } else if (r <= 0) {
+        pt_msg_free(&req);
+        pt_tr_disconnect();
+        return;
+    } else if (req.type == PT_REQ_PAUSE) {
+        send_ok(req.id);
+        pt_msg_free(&req);
+        pt_stop("pause", 0);
+        return;
+    } else if (req.type == PT_REQ_DETACH) {
+        send_ok(req.id);
+        pt_msg_free(&req);
+        pt_tr_disconnect();
+        return;
+    } else if (req.type == PT_REQ_KILL) {
+        send_ok(req.id);
+        kill(getpid(), SIGKILL);
+    } else {
+        pt_tr_send_error(req.id, PT_PROTO_ERR_NOT_STOPPED, "the program is running; pause it first");
+    }
+    pt_msg_free(&req);
+    /* More may be buffered already. */
+    if (pt_tr.fd >= 0 && pt_proto_decoder_buffered(pt_tr.dec) > 0)
+        pt_stop_serve_running();
+    else
+        pt_watch_arm();
+}
+
+/* ---- the stop ------------------------------------------------------------ */
+
+static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
+{
+    struct pt_msg m;
+    struct pt_proto_frame *fr = NULL;
+    size_t n = 0;
+    const struct rt_api *rt = pt_tr.rt;
+
+    pt_msg_init(&m, PT_EV_STOPPED, 0);
+    pt_proto_set_str(&m.u.stopped.reason, reason);
+    m.u.stopped.fiber = pt_fib_id(fiber);
+    m.u.stopped.thread = pt_fib_thread_id(rb_thread_current());
+    m.u.stopped.bp = bp;
+    if (rt) {
+        VALUE tag = rt->fiber_tag(fiber), err;
+        if (!NIL_P(tag)) {
+            tag = pt_tr_protect_call(rb_obj_as_string, tag, &err);
+            if (RB_TYPE_P(tag, T_STRING))
+                pt_proto_set_strn(&m.u.stopped.tag, RSTRING_PTR(tag), RSTRING_LEN(tag));
+        }
+    }
+    pt_stop_frames_of_current(&fr, &n, 1);
+    if (n > 0) {
+        m.u.stopped.file = fr[0].file;
+        m.u.stopped.line = fr[0].line;
+        m.u.stopped.method = fr[0].label;
+    }
+    free(fr);
+    return pt_tr_send(&m);
+}
+
+void pt_stop(const char *reason, uint32_t bp)
+{
+    const struct rt_api *rt = pt_tr_rt();
+    VALUE thread = rb_thread_current(), fiber = rb_fiber_current();
+    enum outcome o = SERVE_ON;
+    int hidden = 0, depth;
+
+    if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid())
+        return;
+    pt_tr.serving = 1;
+    pt_watch_disarm();
+    pt_step_cancel();
+    if (rt) {
+        rt->fiber_lock(thread, fiber);
+        rt->loop_suspend(thread);
+    }
+    stop_fiber = fiber;
+    selected = Qnil;
+    lock_holder = Qnil;
+    depth = pt_step_depth(&hidden);
+    stop_depth = depth - hidden;
+    rb_debug_inspector_open(collect, NULL);
+
+    if (send_stopped(reason, bp, fiber) < 0)
+        o = GONE;
+    while (o == SERVE_ON)
+        o = serve_one(-1);
+    if (o == GONE) {
+        pt_tr_disconnect();
+        lock_holder = Qnil;
+    } else {
+        struct pt_msg m;
+        pt_msg_init(&m, PT_EV_RUNNING, 0);
+        if (pt_tr_send(&m) < 0) {
+            pt_tr_disconnect();
+            lock_holder = Qnil;
+        }
+    }
+    stop_locs = stop_bindings = stop_fiber = selected = Qnil;
+    if (rt) {
+        if (NIL_P(lock_holder))
+            rt->fiber_unlock(thread);
+        else if (lock_holder != fiber)
+            rt->fiber_lock(thread, lock_holder);
+        rt->loop_resume(thread);
+    }
+    lock_holder = Qnil;
+    pt_tr.serving = 0;
+    if (pt_tr.fd >= 0)
+        pt_watch_arm();
+}

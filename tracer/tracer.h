@@ -1,0 +1,123 @@
+/*
+ * tracer.h — the tracer's shared state and the interfaces between its files.
+ *
+ * The tracer lives inside the debuggee. polytrace.c sets it up; server.c and
+ * attach.c open the connection to a controller; stop.c serves requests while
+ * the program is stopped; stepper.c and breakpoint.c decide when to stop;
+ * fibers.c numbers and describes fibers; eval.c evaluates in a frame;
+ * watcher.c notices requests that arrive while the program runs.
+ * Everything here runs on a Ruby thread holding the GVL unless it says so.
+ */
+#ifndef PT_TRACER_H
+#define PT_TRACER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <ruby.h>
+#include <ruby/debug.h>
+#include "rt_api.h"
+#include "pt_proto.h"
+
+/* Who runs while the program is stepped or continued (gdb's scheduler-locking). */
+enum pt_tr_lockmode {
+    PT_TR_LOCK_STEP,    /* only the stepped fiber runs while stepping (default) */
+    PT_TR_LOCK_ON,      /* only the selected fiber runs, continue included */
+    PT_TR_LOCK_OFF      /* every fiber runs */
+};
+
+struct pt_tr {
+    const struct rt_api *rt;        /* NULL when the runtime is not loaded */
+    VALUE mod;                      /* module PolyTrace */
+    VALUE main_thread;
+    int fd;                         /* controller connection, -1: none */
+    pid_t fd_pid;                   /* process that opened fd (fork guard) */
+    struct pt_proto_decoder *dec;
+    int launched;                   /* reached through POLYTRACE_SOCKET */
+    int serving;                    /* inside the stop loop */
+    enum pt_tr_lockmode lockmode;
+    int trace_ops;
+    uint64_t trace_ops_fiber;       /* 0: every fiber */
+    char libdir[4096];              /* directory of polytrace.rb: our frames */
+    size_t libdir_len;
+    VALUE script;                   /* $0 as given */
+    VALUE script_real;              /* its real path, or Qnil */
+};
+
+extern struct pt_tr pt_tr;
+
+/* Message timeouts (ms) for the blocking socket I/O. */
+#define PT_TR_SEND_TIMEOUT 10000
+#define PT_TR_HELLO_TIMEOUT 10000
+
+/* polytrace.c */
+const struct rt_api *pt_tr_rt(void);        /* the runtime's table, fetched late */
+int pt_tr_is_own_path(VALUE path);          /* a file of the tracer itself */
+VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err);
+char *pt_tr_exc_message(VALUE exc);         /* "Class: message", malloc'd */
+VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
+
+/* server.c — the connection */
+int pt_tr_connect(const char *path);        /* launch: connect to the controller */
+int pt_tr_peer_ok(int fd);                  /* peer has our uid: 0, else -EPERM */
+int pt_tr_handshake(int fd, int attached);  /* our HELLO, theirs; 0 or -errno */
+int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno */
+int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pt_tr_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pt_tr_disconnect(void);                /* close, clean up, run on */
+void pt_tr_adopt(int fd);                   /* fd is now the controller */
+
+/* attach.c — SIGURG attach, Kernel#breakpoint without a controller */
+int pt_attach_listen_accept(int timeout_ms, int spawn_controller);
+void pt_attach_init(VALUE mod);
+
+/* watcher.c — notices traffic while the program runs (native thread) */
+int pt_watch_start(int fd);
+void pt_watch_arm(void);
+void pt_watch_disarm(void);
+void pt_watch_stop(void);
+
+/* fibers.c */
+uint64_t pt_fib_id(VALUE fiber);
+VALUE pt_fib_lookup(uint64_t id);           /* Qnil when unknown or dead */
+void pt_fib_forget(VALUE fiber);
+uint64_t pt_fib_thread_id(VALUE thread);
+int pt_fib_location(VALUE loc, char **file, int32_t *line, char **label);
+int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out);
+int pt_fib_list(uint32_t limit, struct pt_msg *reply);
+int pt_fib_dump(struct pt_msg *reply);
+int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n);
+void pt_fib_init(void);
+void pt_fib_runtime_loaded(void);           /* register our runtime hooks */
+void pt_fib_mark(void);
+
+/* stop.c */
+void pt_stop(const char *reason, uint32_t bp);
+void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit);
+VALUE pt_stop_binding(uint32_t frame, const char **why);
+void pt_stop_mark(void);
+
+/* stepper.c */
+enum pt_step_mode {
+    PT_STEP_NONE, PT_STEP_ENTRY, PT_STEP_PAUSE, PT_STEP_STEP, PT_STEP_SKIP, PT_STEP_UP
+};
+void pt_step_init(void);
+void pt_step_start(enum pt_step_mode mode, VALUE fiber, int user_depth);
+void pt_step_cancel(void);
+int pt_step_active(void);
+int pt_step_depth(int *hidden);             /* frames of the current fiber */
+int pt_step_consumed(rb_trace_arg_t *ta);   /* this event already stopped us */
+void pt_step_mark(void);
+
+/* breakpoint.c */
+void pt_bp_init(void);
+int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32_t id);
+int pt_bp_delete(uint32_t bp);
+int pt_bp_list(struct pt_msg *reply);
+void pt_bp_clear_all(void);
+void pt_bp_mark(void);
+
+/* eval.c */
+int pt_eval(VALUE binding, const char *expr, char **text, int *is_error);
+
+#endif /* PT_TRACER_H */
