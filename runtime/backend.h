@@ -131,6 +131,11 @@ struct rt_backend_ops {
     int (*connect)(struct rt_backend *be, int fd, const struct sockaddr *addr, socklen_t addrlen);
     /* Waits for child `pid` (> 0); stores its wait status; returns pid. */
     pid_t (*waitpid)(struct rt_backend *be, pid_t pid, int *status);
+    /*
+     * Closes fd (io_uring: IORING_OP_CLOSE); 0 or -errno. May be NULL (libev):
+     * the caller then closes fd itself.
+     */
+    int (*close)(struct rt_backend *be, int fd);
 };
 
 /* The backends. */

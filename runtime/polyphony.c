@@ -5,6 +5,7 @@
  * runtime so its current fiber becomes the main fiber.
  */
 #include "rt_internal.h"
+#include "surface.h"
 
 void Init_polyphony_ext(void)
 {
@@ -22,5 +23,6 @@ void Init_polyphony_ext(void)
     rt_io_init(mPolyphony);
     rt_process_init(mPolyphony);
     rt_c_api_init(mPolyphony);
+    rt_surface_init(mPolyphony);
     rt_thread_current();
 }

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include "rt_internal.h"
+#include "surface.h"
 
 static VALUE cBackend;
 static ID id_state;
@@ -73,11 +74,9 @@ static struct rt_thread *create(VALUE thread)
     rt_timers_init(&t->timers);
     t->ops = rt_backend_select();
     t->self = TypedData_Wrap_Struct(cBackend, &ts_type, t);
-    rc = t->ops->create(t, &t->be);
-    if (rc < 0) {
-        t->be = NULL;
+    rc = rt_backend_start(t); /* backend_choice.c: the choice and its fallback */
+    if (rc < 0)
         rb_syserr_fail(-rc, "Polyphony backend");
-    }
     rb_ivar_set(thread, id_state, t->self);
     /* The fiber that first uses the runtime on a thread is its main fiber. */
     struct rt_fiber *f = rt_fiber_get(t->main_fiber);

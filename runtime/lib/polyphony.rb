@@ -2,3 +2,5 @@
 
 # Entry point of the PolyTrace fiber runtime: `require 'polyphony'`.
 require 'polyphony_ext'
+require 'polyphony/mutex'
+require 'polyphony/thread_pool'

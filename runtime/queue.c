@@ -1,0 +1,282 @@
+/*
+ * queue.c — Polyphony::Queue, a FIFO for fibers, optionally bounded.
+ *
+ * shift waits (suspending only the calling fiber) while the queue is empty;
+ * with a capacity, push waits while the queue is full, which is what a
+ * program would use ::SizedQueue for outside fibers. Waiters are woken in
+ * order. Items and waiters are Ruby Arrays so the GC sees them; a waiter
+ * interrupted while waiting takes itself off its list and passes on any
+ * wake-up it was given, so none is lost.
+ */
+#include "surface.h"
+
+struct rt_queue {
+    VALUE items;          /* Array of values */
+    VALUE shift_waiters;  /* Array of fibers waiting for an item */
+    VALUE push_waiters;   /* Array of fibers waiting for room */
+    long capacity;        /* 0: unbounded */
+};
+
+static VALUE cQueue;
+
+static void queue_mark(void *p)
+{
+    struct rt_queue *q = p;
+
+    rb_gc_mark_movable(q->items);
+    rb_gc_mark_movable(q->shift_waiters);
+    rb_gc_mark_movable(q->push_waiters);
+}
+
+static void queue_compact(void *p)
+{
+    struct rt_queue *q = p;
+
+    q->items = rb_gc_location(q->items);
+    q->shift_waiters = rb_gc_location(q->shift_waiters);
+    q->push_waiters = rb_gc_location(q->push_waiters);
+}
+
+static size_t queue_size(const void *p)
+{
+    (void)p;
+    return sizeof(struct rt_queue);
+}
+
+static const rb_data_type_t queue_type = {
+    "Polyphony::Queue",
+    { queue_mark, RUBY_TYPED_DEFAULT_FREE, queue_size, queue_compact, { 0 } },
+    0, 0, RUBY_TYPED_FREE_IMMEDIATELY
+};
+
+static VALUE queue_alloc(VALUE klass)
+{
+    struct rt_queue *q;
+    VALUE self = TypedData_Make_Struct(klass, struct rt_queue, &queue_type, q);
+
+    q->items = rb_ary_new();
+    q->shift_waiters = rb_ary_new();
+    q->push_waiters = rb_ary_new();
+    return self;
+}
+
+static struct rt_queue *queue_get(VALUE self)
+{
+    struct rt_queue *q;
+
+    TypedData_Get_Struct(self, struct rt_queue, &queue_type, q);
+    return q;
+}
+
+/* Queue.new(capacity = nil) */
+static VALUE queue_initialize(int argc, VALUE *argv, VALUE self)
+{
+    struct rt_queue *q = queue_get(self);
+    VALUE cap;
+
+    rb_scan_args(argc, argv, "01", &cap);
+    q->capacity = NIL_P(cap) ? 0 : NUM2LONG(cap);
+    if (q->capacity < 0)
+        rb_raise(rb_eArgError, "capacity must not be negative");
+    return self;
+}
+
+/* Wakes the first fiber waiting on `waiters`, if any. */
+static void wake_one(VALUE waiters)
+{
+    VALUE fiber = rb_ary_shift(waiters);
+
+    if (!NIL_P(fiber))
+        rt_sched_schedule(fiber, Qnil, 0);
+}
+
+struct wait_args {
+    const char *op;
+};
+
+static VALUE wait_body(VALUE arg)
+{
+    struct wait_args *w = (struct wait_args *)arg;
+
+    return rt_sched_suspend(rt_thread_current(), w->op);
+}
+
+/*
+ * Suspends the current fiber on `waiters` until woken. On an interrupt it
+ * leaves the list, hands a wake-up it may already have had to the next
+ * waiter of the same list when `pass_on` says there is something for it,
+ * and re-raises.
+ */
+static void queue_wait(struct rt_queue *q, VALUE waiters, const char *op, int is_shift)
+{
+    VALUE fiber = rb_fiber_current();
+    struct wait_args w = { op };
+    int state = 0;
+
+    rb_ary_push(waiters, fiber);
+    rb_protect(wait_body, (VALUE)&w, &state);
+    if (state) {
+        VALUE removed = rb_ary_delete(waiters, fiber);
+
+        if (NIL_P(removed)) {
+            long len = RARRAY_LEN(q->items);
+
+            if (is_shift ? len > 0 : (q->capacity == 0 || len < q->capacity))
+                wake_one(waiters);
+        }
+        rb_jump_tag(state);
+    }
+}
+
+static void queue_push_one(struct rt_queue *q, VALUE value, int front)
+{
+    while (q->capacity > 0 && RARRAY_LEN(q->items) >= q->capacity)
+        queue_wait(q, q->push_waiters, "push", 0);
+    if (front)
+        rb_ary_unshift(q->items, value);
+    else
+        rb_ary_push(q->items, value);
+    wake_one(q->shift_waiters);
+}
+
+/* push(value) / << value: appends, waiting while a bounded queue is full. */
+static VALUE queue_push(VALUE self, VALUE value)
+{
+    queue_push_one(queue_get(self), value, 0);
+    return self;
+}
+
+/* unshift(value): puts value first. */
+static VALUE queue_unshift(VALUE self, VALUE value)
+{
+    queue_push_one(queue_get(self), value, 1);
+    return self;
+}
+
+/* shift / pop: the first item, waiting while the queue is empty. */
+static VALUE queue_shift(VALUE self)
+{
+    struct rt_queue *q = queue_get(self);
+    VALUE value;
+
+    while (RARRAY_LEN(q->items) == 0)
+        queue_wait(q, q->shift_waiters, "shift", 1);
+    value = rb_ary_shift(q->items);
+    wake_one(q->push_waiters);
+    return value;
+}
+
+/* shift_all: every item, at once, without waiting. */
+static VALUE queue_shift_all(VALUE self)
+{
+    struct rt_queue *q = queue_get(self);
+    VALUE all = q->items;
+    long i, n = RARRAY_LEN(all);
+
+    q->items = rb_ary_new();
+    for (i = 0; i < n && RARRAY_LEN(q->push_waiters) > 0; i++)
+        wake_one(q->push_waiters);
+    return all;
+}
+
+/* shift_each { |item| }: yields and removes each item present now. */
+static VALUE queue_shift_each(VALUE self)
+{
+    VALUE all = queue_shift_all(self);
+    long i;
+
+    RETURN_ENUMERATOR(self, 0, 0);
+    for (i = 0; i < RARRAY_LEN(all); i++)
+        rb_yield(RARRAY_AREF(all, i));
+    return self;
+}
+
+static VALUE queue_delete(VALUE self, VALUE value)
+{
+    struct rt_queue *q = queue_get(self);
+
+    if (!NIL_P(rb_ary_delete(q->items, value)))
+        wake_one(q->push_waiters);
+    return self;
+}
+
+static VALUE queue_clear(VALUE self)
+{
+    queue_shift_all(self);
+    return self;
+}
+
+static VALUE queue_size_m(VALUE self)
+{
+    return LONG2NUM(RARRAY_LEN(queue_get(self)->items));
+}
+
+static VALUE queue_empty_p(VALUE self)
+{
+    return RARRAY_LEN(queue_get(self)->items) == 0 ? Qtrue : Qfalse;
+}
+
+static VALUE queue_capacity(VALUE self)
+{
+    struct rt_queue *q = queue_get(self);
+
+    return q->capacity ? LONG2NUM(q->capacity) : Qnil;
+}
+
+/* cap(n): sets the capacity (nil or 0: unbounded), waking pushers. */
+static VALUE queue_cap(VALUE self, VALUE cap)
+{
+    struct rt_queue *q = queue_get(self);
+    long n = NIL_P(cap) ? 0 : NUM2LONG(cap);
+
+    if (n < 0)
+        rb_raise(rb_eArgError, "capacity must not be negative");
+    q->capacity = n;
+    while (RARRAY_LEN(q->push_waiters) > 0 && (n == 0 || RARRAY_LEN(q->items) < n))
+        wake_one(q->push_waiters);
+    return self;
+}
+
+static VALUE queue_capped_p(VALUE self)
+{
+    return queue_get(self)->capacity ? Qtrue : Qfalse;
+}
+
+/* pending?: is a fiber waiting to shift. */
+static VALUE queue_pending_p(VALUE self)
+{
+    return RARRAY_LEN(queue_get(self)->shift_waiters) > 0 ? Qtrue : Qfalse;
+}
+
+static VALUE queue_num_waiting(VALUE self)
+{
+    struct rt_queue *q = queue_get(self);
+
+    return LONG2NUM(RARRAY_LEN(q->shift_waiters) + RARRAY_LEN(q->push_waiters));
+}
+
+void rt_queue_init(VALUE mPolyphony)
+{
+    cQueue = rb_define_class_under(mPolyphony, "Queue", rb_cObject);
+    rb_define_alloc_func(cQueue, queue_alloc);
+    rb_define_method(cQueue, "initialize", queue_initialize, -1);
+    rb_define_method(cQueue, "push", queue_push, 1);
+    rb_define_method(cQueue, "<<", queue_push, 1);
+    rb_define_method(cQueue, "enq", queue_push, 1);
+    rb_define_method(cQueue, "unshift", queue_unshift, 1);
+    rb_define_method(cQueue, "shift", queue_shift, 0);
+    rb_define_method(cQueue, "pop", queue_shift, 0);
+    rb_define_method(cQueue, "deq", queue_shift, 0);
+    rb_define_method(cQueue, "shift_all", queue_shift_all, 0);
+    rb_define_method(cQueue, "shift_each", queue_shift_each, 0);
+    rb_define_method(cQueue, "delete", queue_delete, 1);
+    rb_define_method(cQueue, "clear", queue_clear, 0);
+    rb_define_method(cQueue, "size", queue_size_m, 0);
+    rb_define_method(cQueue, "length", queue_size_m, 0);
+    rb_define_method(cQueue, "empty?", queue_empty_p, 0);
+    rb_define_method(cQueue, "capacity", queue_capacity, 0);
+    rb_define_method(cQueue, "cap", queue_cap, 1);
+    rb_define_method(cQueue, "capped?", queue_capped_p, 0);
+    rb_define_method(cQueue, "pending?", queue_pending_p, 0);
+    rb_define_method(cQueue, "num_waiting", queue_num_waiting, 0);
+}
