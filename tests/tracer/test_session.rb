@@ -1,0 +1,150 @@
+# frozen_string_literal: true
+
+# tests/tracer/test_session.rb — the tracer's conversation with a launching
+# controller: handshake, entry stop, eval, source, backtrace, exit, and what
+# happens with bad input, a detach or a controller that goes away.
+require 'minitest/autorun'
+require 'pt_wire'
+
+class TestSession < Minitest::Test
+  SCRIPTS = File.join(__dir__, 'scripts')
+  SIMPLE = File.join(SCRIPTS, 'simple.rb')
+
+  def teardown
+    @d&.close
+  end
+
+  def launch(*args, **opts)
+    @d = PtWire::Debuggee.new(SIMPLE, *args, **opts)
+  end
+
+  def test_handshake_and_entry_stop_at_first_line_of_script
+    launch
+    assert_equal :hello, @d.hello['type']
+    assert_equal PtWire::VERSION, @d.hello['version']
+    assert_equal @d.pid, @d.hello['pid']
+    assert_equal SIMPLE, @d.hello['program']
+    refute @d.hello['attached']
+    stop = @d.conn.read
+    assert_equal :stopped, stop['type']
+    assert_equal 'entry', stop['reason']
+    assert_equal SIMPLE, stop['file']
+    assert_equal 2, stop['line'], 'first line of the script, not the tracer or rubygems'
+    assert_equal 1, stop['fiber']
+  end
+
+  def test_version_mismatch_gets_error_and_program_runs_on
+    launch(handshake: false)
+    assert_equal :hello, @d.handshake_now(version: 99)['type']
+    err = @d.conn.read
+    assert_equal :error, err['type']
+    assert_equal PtWire::ERR[:version], err['code']
+    assert_match(/99/, err['message'])
+    assert_nil @d.conn.read, 'the tracer closes after a version mismatch'
+    assert_equal 0, @d.wait.exitstatus
+    assert_match(/total=6/, @d.stdout)
+    assert_match(/protocol version 99/, @d.stderr)
+  end
+
+  def test_eval_source_backtrace_and_exited
+    launch('3')
+    c = @d.conn
+    assert_equal 'entry', c.read['reason']
+    r = c.request(:break, file: SIMPLE, line: 3)
+    assert_equal :breakpoint, r['type']
+    refute r['bp']['pending']
+    assert_equal :ok, c.request(:continue)['type']
+    stop = c.wait_event(:stopped)
+    assert_equal ['breakpoint', 3, r['bp']['id']], stop.values_at('reason', 'line', 'bp')
+    assert_equal '0', c.request(:eval, expr: 'n')['text']
+    err = c.request(:eval, expr: 'raise ArgumentError, "nope"')
+    assert_equal [:error, PtWire::ERR[:eval], 'ArgumentError: nope'], err.values_at('type', 'code', 'message')
+    assert_equal '0', c.request(:eval, expr: 'n')['text'], 'an exception in print harms nothing'
+    assert_equal '"frame 1"', c.request(:eval, frame: 1, expr: '"frame #{1}"')['text']
+    bt = c.request(:backtrace)
+    main = bt['frames'].index { |f| f['label'] == '<main>' }
+    assert_equal '0', c.request(:eval, frame: main, expr: 'total')['text'], 'outer frame binding'
+    times = bt['frames'].index { |f| f['label'] == 'times' }
+    assert_equal PtWire::ERR[:eval], c.request(:eval, frame: times, expr: '1')['code'], 'a C frame'
+    assert_equal :frames, bt['type']
+    assert_equal [3, 'double'], bt['frames'][0].values_at('line', 'label')
+    assert(bt['frames'].none? { |f| f['file'].include?('polytrace.rb') })
+    src = c.request(:source, file: SIMPLE, first: 2, last: 4)
+    assert_equal [2, ['def double(n)', '  m = n * 2', '  m']], src.values_at('first', 'lines')
+    assert_equal PtWire::ERR[:bad_location], c.request(:source, file: '/nonexistent.rb', first: 1, last: 2)['code']
+    assert_equal :ok, c.request(:delete, bp: r['bp']['id'])['type']
+    assert_equal :ok, c.request(:continue)['type']
+    exited = c.wait_event(:exited)
+    assert_equal [3, 0], exited.values_at('status', 'signal')
+    assert_equal 3, @d.wait.exitstatus
+    assert_equal "total=6\nat_exit ran\n", @d.stdout, 'EXITED comes after at_exit handlers and flushed output'
+  end
+
+  def test_unknown_request_and_bad_message_get_errors
+    launch
+    c = @d.conn
+    c.read
+    c.send_msg(63, id: 7)
+    err = c.reply_to(7)
+    assert_equal [:error, PtWire::ERR[:unknown_type]], err.values_at('type', 'code')
+    c.send_msg(:eval, id: 8, expr: 42) # wrong-typed field
+    assert_equal PtWire::ERR[:bad_request], c.reply_to(8)['code']
+    c.send_msg(:ok, id: 9) # a reply is not a request
+    assert_equal PtWire::ERR[:bad_request], c.reply_to(9)['code']
+    assert_equal PtWire::ERR[:no_fiber], c.request(:backtrace, fiber: 12_345)['code']
+    assert_equal PtWire::ERR[:bad_setting], c.request(:set, name: 'fiberlock', value: 'sometimes')['code']
+    assert_equal :ok, c.request(:set, name: 'fiberlock', value: 'off')['type']
+    assert_equal :ok, c.request(:continue)['type']
+    assert_equal 0, c.wait_event(:exited)['status']
+    assert_equal 0, @d.wait.exitstatus
+  end
+
+  def test_malformed_bytes_close_cleanly_and_program_finishes
+    launch
+    c = @d.conn
+    c.read
+    c.write_raw("\xc1\xc1\xc1garbage".b) # 0xc1 is never valid msgpack
+    msg = c.read
+    assert(msg.nil? || msg['type'] == :error, "error reply or close, got #{msg.inspect}")
+    assert_equal 0, @d.wait.exitstatus
+    assert_match(/total=6/, @d.stdout)
+  end
+
+  def test_connection_dropped_while_stopped_program_finishes
+    launch
+    c = @d.conn
+    c.read
+    c.request(:break, file: SIMPLE, line: 3)
+    c.close
+    assert_equal 0, @d.wait.exitstatus
+    assert_equal "total=6\nat_exit ran\n", @d.stdout
+  end
+
+  def test_detach_leaves_program_running
+    launch
+    c = @d.conn
+    c.read
+    c.request(:break, file: SIMPLE, line: 3)
+    assert_equal :ok, c.request(:detach)['type']
+    assert_nil c.read, 'closed after detach'
+    assert_equal 0, @d.wait.exitstatus
+    assert_equal "total=6\nat_exit ran\n", @d.stdout
+  end
+
+  def test_nonstop_runs_to_exit
+    launch('5', nonstop: true)
+    exited = @d.conn.wait_event(:exited)
+    assert_equal 5, exited['status']
+    assert(@d.conn.seen.none? { |m| m['type'] == :stopped })
+    assert_equal 5, @d.wait.exitstatus
+  end
+
+  def test_kill
+    launch
+    c = @d.conn
+    c.read
+    assert_equal :ok, c.request(:kill)['type']
+    st = @d.wait
+    assert_equal 'KILL', Signal.signame(st.termsig)
+  end
+end
