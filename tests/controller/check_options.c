@@ -1,0 +1,103 @@
+/* check_options.c — polytrace's command line. */
+#include <errno.h>
+#include <string.h>
+
+#include "options.h"
+#include "suites.h"
+
+static struct pt_opt o;
+static char err[256];
+
+#define PARSE(...) parse((char *[]){ "polytrace", __VA_ARGS__, NULL })
+
+static int parse(char **argv)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    err[0] = '\0';
+    return pt_opt_parse(argc, argv, &o, err, sizeof err);
+}
+
+START_TEST(test_launch)
+{
+    ck_assert_int_eq(PARSE("ruby", "app.rb", "--nonstop"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_LAUNCH);
+    ck_assert(!o.nonstop);
+    ck_assert_int_eq(o.prog_argc, 3);
+    ck_assert_str_eq(o.prog_argv[0], "ruby");
+    ck_assert_str_eq(o.prog_argv[2], "--nonstop");  /* the program's own argument */
+
+    ck_assert_int_eq(PARSE("--nonstop", "--", "ruby", "-w", "app.rb"), 0);
+    ck_assert(o.nonstop);
+    ck_assert_int_eq(o.prog_argc, 3);
+    ck_assert_str_eq(o.prog_argv[1], "-w");
+
+    ck_assert_int_eq(PARSE("--nonstop", "--detach", "ruby", "app.rb"), 0);
+    ck_assert(o.detach && o.nonstop);
+
+    ck_assert_int_eq(PARSE("--", "attach", "3"), 0);  /* a program named attach */
+    ck_assert_int_eq(o.mode, PT_OPT_LAUNCH);
+    ck_assert_str_eq(o.prog_argv[0], "attach");
+}
+END_TEST
+
+START_TEST(test_modes)
+{
+    ck_assert_int_eq(PARSE("attach", "1234"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_ATTACH);
+    ck_assert_int_eq(o.pid, 1234);
+    ck_assert_int_eq(PARSE("dump", "77"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_DUMP);
+    ck_assert_int_eq(o.pid, 77);
+    ck_assert_int_eq(PARSE("-h"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    ck_assert_int_eq(PARSE("--help", "ruby"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    ck_assert_int_eq(PARSE("--version"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_VERSION);
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+    ck_assert_int_eq(parse((char *[]){ "polytrace", NULL }), -EINVAL);
+    ck_assert(strstr(err, "no program"));
+    ck_assert_int_eq(PARSE("--nonstop"), -EINVAL);
+    ck_assert_int_eq(PARSE("--frobnicate", "ruby"), -EINVAL);
+    ck_assert_str_eq(err, "unknown option '--frobnicate' (see polytrace --help)");
+    ck_assert_int_eq(PARSE("--detach", "ruby", "a.rb"), -EINVAL);
+    ck_assert_str_eq(err, "--detach needs --nonstop");
+    ck_assert_int_eq(PARSE("attach"), -EINVAL);
+    ck_assert_int_eq(PARSE("attach", "abc"), -EINVAL);
+    ck_assert_int_eq(PARSE("attach", "0"), -EINVAL);
+    ck_assert_int_eq(PARSE("attach", "-5"), -EINVAL);
+    ck_assert_int_eq(PARSE("attach", "12", "13"), -EINVAL);
+    ck_assert_int_eq(PARSE("dump", "99999999999"), -EINVAL);
+    ck_assert_int_eq(PARSE("--nonstop", "attach", "12"), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_pid)
+{
+    pid_t p;
+    ck_assert_int_eq(pt_opt_parse_pid("42", &p), 0);
+    ck_assert_int_eq(p, 42);
+    ck_assert_int_eq(pt_opt_parse_pid("", &p), -EINVAL);
+    ck_assert_int_eq(pt_opt_parse_pid(NULL, &p), -EINVAL);
+    ck_assert_int_eq(pt_opt_parse_pid("4 2", &p), -EINVAL);
+    ck_assert_int_eq(pt_opt_parse_pid("+42", &p), -EINVAL);
+}
+END_TEST
+
+Suite *options_suite(void)
+{
+    Suite *s = suite_create("options");
+    TCase *tc = tcase_create("argv");
+    tcase_add_test(tc, test_launch);
+    tcase_add_test(tc, test_modes);
+    tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_pid);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,17 @@
+/* suites.h — the controller's check suites, collected by check_main.c. */
+#ifndef PT_TEST_SUITES_H
+#define PT_TEST_SUITES_H
+
+#include <check.h>
+#include <stdio.h>
+
+Suite *commands_suite(void);
+Suite *args_suite(void);
+Suite *options_suite(void);
+Suite *format_suite(void);
+Suite *misc_suite(void);
+
+/* Runs fn(stream) into memory and returns the text (caller frees). */
+char *capture(void (*fn)(FILE *out, void *data), void *data);
+
+#endif
