@@ -486,9 +486,8 @@ static uint32_t rng(void)
 static void drain(struct pt_proto_decoder *dec)
 {
     struct pt_msg d;
-    int rc;
     for (int guard = 0; guard < 100000; guard++) {
-        rc = pt_proto_decoder_next(dec, &d);
+        int rc = pt_proto_decoder_next(dec, &d);
         if (rc == 1) {
             /* whatever decoded must encode again */
             size_t len;
