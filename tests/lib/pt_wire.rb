@@ -158,11 +158,41 @@ module PtWire
       err_w.close
       @out = +''
       @err = +''
-      @readers = [Thread.new { @out << @out_r.read }, Thread.new { @err << @err_r.read }]
+      @mutex = Mutex.new
+      @grew = ConditionVariable.new
+      @readers = [collect(@out_r, @out), collect(@err_r, @err)]
       return unless connect
 
       accept
       handshake_now if handshake
+    end
+
+    def collect(io, into)
+      Thread.new do
+        loop do
+          chunk = io.readpartial(65_536)
+          @mutex.synchronize do
+            into << chunk
+            @grew.broadcast
+          end
+        end
+      rescue EOFError, IOError
+        @mutex.synchronize { @grew.broadcast }
+      end
+    end
+
+    # Waits until the program's stdout matches pattern (its output is the
+    # event); raises Timeout after timeout seconds.
+    def wait_stdout(pattern, timeout = 10)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      @mutex.synchronize do
+        until @out.match?(pattern)
+          left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          raise Timeout, "stdout never matched #{pattern.inspect}: #{@out.inspect}" if left <= 0
+
+          @grew.wait(@mutex, left)
+        end
+      end
     end
 
     def accept(timeout = 20)
