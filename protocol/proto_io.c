@@ -5,6 +5,7 @@
  * SIGPIPE in the debuggee, and poll() bounds every wait. */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -29,8 +30,9 @@ static int remaining(int64_t deadline)
     return left > 1000000000 ? 1000000000 : (int)left;
 }
 
-/* Wait for events on fd until deadline. 0 ready, -ETIMEDOUT, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
+/* Wait for events on fd until deadline. 0 ready, -ETIMEDOUT, -errno;
+ * EINTR is retried unless eintr is set. */
+static int wait_fd(int fd, short events, int64_t deadline, bool eintr)
 {
     for (;;) {
         struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
@@ -42,7 +44,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
         }
         if (n == 0)
             return -ETIMEDOUT;
-        if (errno != EINTR)
+        if (errno != EINTR || eintr)
             return -errno;
     }
 }
@@ -75,7 +77,7 @@ int pt_proto_write_all(int fd, const void *buf, size_t len, int timeout_ms)
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int rc = wait_fd(fd, POLLOUT, deadline);
+        int rc = wait_fd(fd, POLLOUT, deadline, false);
         if (rc < 0)
             return rc;
     }
@@ -96,6 +98,12 @@ int pt_proto_send(int fd, const struct pt_msg *m, int timeout_ms)
 int pt_proto_recv(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
                   int timeout_ms)
 {
+    return pt_proto_recv_flags(fd, dec, out, timeout_ms, 0);
+}
+
+int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
+                        int timeout_ms, unsigned flags)
+{
     if (!dec || !out)
         return -EINVAL;
     int64_t deadline = deadline_of(timeout_ms);
@@ -105,7 +113,7 @@ int pt_proto_recv(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
         int rc = pt_proto_decoder_next(dec, out);
         if (rc != 0)
             return rc;
-        rc = wait_fd(fd, POLLIN, deadline);
+        rc = wait_fd(fd, POLLIN, deadline, flags & PT_PROTO_RECV_EINTR);
         if (rc < 0)
             return rc;
         ssize_t n = is_socket ? recv(fd, buf, sizeof buf, MSG_DONTWAIT)

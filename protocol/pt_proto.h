@@ -526,6 +526,18 @@ int pt_proto_send(int fd, const struct pt_msg *m, int timeout_ms);
 int pt_proto_recv(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
                   int timeout_ms);
 
+/* ---- appended after the header was declared stable ---------------------- */
+
+/* Flags for pt_proto_recv_flags(). */
+#define PT_PROTO_RECV_EINTR 1u  /* a signal interrupting the wait returns
+                                   -EINTR (pt_proto_recv retries instead), so
+                                   a caller can react to SIGINT etc.; bytes
+                                   already read stay in the decoder */
+
+/* pt_proto_recv() with flags (0 behaves exactly like pt_proto_recv). */
+int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
+                        int timeout_ms, unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif

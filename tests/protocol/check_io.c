@@ -131,6 +131,17 @@ START_TEST(test_timeout_survives_signals)
     setitimer(ITIMER_REAL, &off, NULL);
     ck_assert_int_eq(rc, -ETIMEDOUT);
     ck_assert_int_ge(ms, 290);
+
+    /* with PT_PROTO_RECV_EINTR the first signal ends the wait */
+    struct itimerval once = { { 0, 0 }, { 0, 30000 } };
+    ck_assert_int_eq(setitimer(ITIMER_REAL, &once, NULL), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    rc = pt_proto_recv_flags(sv[1], dec, &d, 5000, PT_PROTO_RECV_EINTR);
+    ms = elapsed_ms(&start);
+    ck_assert_int_eq(rc, -EINTR);
+    ck_assert_int_lt(ms, 2000);
+    /* and flags 0 is plain pt_proto_recv */
+    ck_assert_int_eq(pt_proto_recv_flags(sv[1], dec, &d, 10, 0), -ETIMEDOUT);
 }
 END_TEST
 
