@@ -25,6 +25,7 @@
  * negative errno or a negative enum pt_proto_error on failure. Nothing here
  * prints. pt_proto_strerror() turns either kind into text.
  */
+/* pt_proto.h: stable */
 #ifndef PT_PROTO_H
 #define PT_PROTO_H
 
