@@ -1,0 +1,627 @@
+# frozen_string_literal: true
+
+# bench/run.rb — `make bench`: PolyTrace's debugger and runtime against their
+# peers, side by side, in one run.
+#
+# Every benchmark ("group") has contenders; each round runs every contender of
+# the group once, in an order that rotates from round to round (so no
+# contender always runs first or last), and the table shows, per figure, the
+# median over the rounds and its ratio to the group's baseline, with the
+# issue's target where there is one. A contender that cannot run (runtime,
+# tracer or peer missing, a crash) shows "n/a (reason)" in its row; the rest
+# of the table is still produced.
+#
+# Environment:
+#   BUILD         build tree (default build)
+#   BENCH_QUICK=1 two rounds, small sizes: checks that everything runs
+#   BENCH_ROUNDS  rounds (default 5, quick 2)
+#   BENCH_ONLY    only groups whose id contains this (idle, step, switch,
+#                 spin, pingpong, echo, memory)
+#   BENCH_OUT     also write the table (Markdown) to this file (default
+#                 $BUILD/bench/table.md)
+#   PT_BACKENDS   runtime backends to measure (default "libev io_uring")
+
+require 'etc'
+require 'fileutils'
+require 'rbconfig'
+require 'tempfile'
+require 'time'
+require_relative 'lib/pt_client'
+require_relative 'lib/peer_clients'
+
+module Bench
+  ROOT    = File.expand_path('..', __dir__)
+  BUILD   = File.expand_path(ENV.fetch('BUILD', 'build'), ROOT)
+  LIBDIR  = File.join(BUILD, 'lib')
+  QUICK   = ENV['BENCH_QUICK'] == '1'
+  ROUNDS  = Integer(ENV.fetch('BENCH_ROUNDS', QUICK ? '2' : '5'))
+  ONLY    = ENV['BENCH_ONLY'].to_s
+  OUTFILE = ENV.fetch('BENCH_OUT', File.join(BUILD, 'bench', 'table.md'))
+  BACKENDS = ENV.fetch('PT_BACKENDS', 'libev io_uring').split
+  RUBY    = RbConfig.ruby
+  WORK    = File.join(ROOT, 'bench', 'workloads')
+
+  # Sizes: full run, and BENCH_QUICK's.
+  SIZE = {
+    # fiber_calls.rb's knobs (FC_FIBERS, FC_ROUNDS, FC_CALLS, FC_IO); set in
+    # the environment, they override these.
+    fiber_calls: (QUICK ? { 'FC_ROUNDS' => '5', 'FC_CALLS' => '40', 'FC_IO' => '500' }
+                        : { 'FC_ROUNDS' => '50', 'FC_CALLS' => '200', 'FC_IO' => '2000' })
+                 .merge(ENV.slice('FC_FIBERS', 'FC_ROUNDS', 'FC_CALLS', 'FC_IO')),
+    steps: QUICK ? 100 : 1000,
+    switches: QUICK ? 200_000 : 2_000_000,
+    spin_total: QUICK ? 20_000 : 100_000,
+    trips: QUICK ? 10_000 : 100_000,
+    echo_seconds: QUICK ? 1 : 3,
+    echo_conns: 100,
+    idle_fibers: 10_000
+  }.freeze
+
+  # A contender could not run: the reason goes into its row.
+  class NotAvailable < StandardError; end
+
+  Figure = Struct.new(:key, :label, :unit, :better, :scale, :digits, keyword_init: true) do
+    def show(value)
+      return '' if value.nil?
+
+      v = value * (scale || 1)
+      if v.abs >= 1_000_000 then format('%.2fM', v / 1e6)
+      elsif v.abs >= 10_000 then format('%.1fk', v / 1e3)
+      else format("%.#{digits || 3}f", v)
+      end
+    end
+  end
+
+  Contender = Struct.new(:label, :run, :baseline, keyword_init: true)
+  # check: ->(medians) { [ok, text] } where medians[label][figure_key]
+  Target = Struct.new(:contender, :figure, :check, keyword_init: true)
+  Group = Struct.new(:id, :title, :figures, :contenders, :targets, :notes, keyword_init: true)
+
+  module_function
+
+  def clock
+    Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  end
+
+  def ruby_env(backend = nil)
+    env = { 'RUBYLIB' => [LIBDIR, ENV['RUBYLIB']].compact.join(':') }
+    env['POLYPHONY_BACKEND'] = backend if backend
+    env
+  end
+
+  # "BENCH a=1 b=2" (the last such line) -> { 'a' => 1.0, 'b' => 2.0 }
+  def parse_bench(text)
+    line = text.lines.grep(/\ABENCH /).last
+    return nil unless line
+
+    line.split[1..].to_h { |kv| k, v = kv.split('=', 2); [k, Float(v)] }
+  end
+
+  # What went wrong, in one line, from a stderr capture: the exception line
+  # if Ruby printed one, else the last line. No '|': it goes in a table.
+  def last_words(path)
+    lines = (File.exist?(path) ? File.read(path) : '').lines.map(&:strip).reject(&:empty?)
+    line = lines.find { |l| l =~ /\(\w*(Error|Exception)\)\z/ || l =~ /: .*\(\w+\)\z/ } || lines.last
+    line ? one_line(line)[0, 160] : 'no output'
+  end
+
+  def one_line(text)
+    text.gsub(/\s+/, ' ').tr('|', '/')
+  end
+
+  # Runs argv to completion (killing it after timeout) and returns its figures.
+  def run_plain(argv, env: {}, timeout: 300)
+    out = Tempfile.new('bench-out')
+    err = Tempfile.new('bench-err')
+    pid = Process.spawn(env, *argv, out: out.path, err: err.path, in: File::NULL, pgroup: true)
+    status = wait_for(pid, timeout)
+    figures = parse_bench(File.read(out.path))
+    raise NotAvailable, "#{status}: #{last_words(err.path)}" unless figures && status&.success?
+
+    figures
+  ensure
+    out&.close!
+    err&.close!
+  end
+
+  def wait_for(pid, timeout)
+    deadline = clock + timeout
+    loop do
+      _, status = Process.wait2(pid, Process::WNOHANG)
+      return status if status
+
+      if clock > deadline
+        Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
+        Process.wait(pid)
+        raise NotAvailable, "timed out after #{timeout}s"
+      end
+      sleep 0.005
+    end
+  end
+
+  # Runs a workload under a debugger client (PtClient, RdbgClient,
+  # ByebugClient): stop at entry, set breakpoints, maybe turn the op trace on,
+  # continue, wait for the end, return the workload's figures.
+  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, timeout: 300)
+    out = Tempfile.new('bench-out')
+    err = Tempfile.new('bench-err')
+    client = nil
+    begin
+      client = if klass == PtClient
+                 PtClient.new(argv, build: BUILD, env: env, out: out.path, err: err.path)
+               else
+                 klass.new(argv, env: env, out: out.path, err: err.path)
+               end
+      client.wait_stopped if klass == PtClient
+      breakpoints.each { |file, line| client.break_at(file, line) }
+      client.trace_ops(true) if trace_ops
+      client.continue_and_drain
+      status = client.finish(timeout)
+    rescue PtClient::Failure, PeerFailure, SystemCallError, IOError => e
+      client&.kill
+      client&.finish(5) rescue nil # rubocop:disable Style/RescueModifier
+      raise NotAvailable, "#{e.message[0, 80]}; #{last_words(err.path)}"
+    end
+    figures = parse_bench(File.read(out.path))
+    raise NotAvailable, "#{status}: #{last_words(err.path)}" unless figures && status.success?
+
+    figures
+  ensure
+    out&.close!
+    err&.close!
+  end
+
+  # Starts the stepping target under a debugger and times `count` steps.
+  def run_steps(klass, count, env:)
+    argv = [RUBY, File.join(WORK, 'step_target.rb')]
+    err = Tempfile.new('bench-err')
+    client = nil
+    begin
+      client = if klass == PtClient
+                 PtClient.new(argv, build: BUILD, env: env, out: File::NULL, err: err.path)
+               else
+                 klass.new(argv, env: env, out: File::NULL, err: err.path)
+               end
+      client.wait_stopped if klass == PtClient
+      20.times { client.timed_step } # into the loop, caches warm
+      times = Array.new(count) { client.timed_step }.sort
+    rescue PtClient::Failure, PeerFailure, SystemCallError, IOError => e
+      raise NotAvailable, "#{e.message[0, 80]}; #{last_words(err.path)}"
+    ensure
+      client&.kill
+      client&.finish(5) rescue nil # rubocop:disable Style/RescueModifier
+      err.close!
+    end
+    { 'median_us' => percentile(times, 50) * 1e6, 'p99_us' => percentile(times, 99) * 1e6 }
+  end
+
+  def percentile(sorted, pct)
+    return nil if sorted.empty?
+
+    sorted[[(sorted.size * pct / 100.0).ceil - 1, 0].max]
+  end
+
+  def median(values)
+    percentile(values.sort, 50) if values.any?
+  end
+
+  # The echo benchmark: server under test, C load generator.
+  def echo_client
+    bin = File.join(BUILD, 'bench', 'echo_client')
+    src = File.join(ROOT, 'bench', 'echo_client.c')
+    if !File.exist?(bin) || File.mtime(bin) < File.mtime(src)
+      FileUtils.mkdir_p(File.dirname(bin))
+      ok = system('cc', '-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, src)
+      raise NotAvailable, 'cannot compile bench/echo_client.c' unless ok
+    end
+    bin
+  end
+
+  def run_echo(mode, env: {})
+    client = echo_client
+    err = Tempfile.new('bench-err')
+    reader, writer = IO.pipe
+    pid = Process.spawn(env, RUBY, File.join(WORK, 'echo_server.rb'), mode,
+                        out: writer, err: err.path, in: File::NULL, pgroup: true)
+    writer.close
+    port = reader.gets if IO.select([reader], nil, nil, 20)
+    raise NotAvailable, "server did not start: #{last_words(err.path)}" unless port =~ /\AREADY (\d+)/
+
+    port = Regexp.last_match(1)
+    run_plain([client, '127.0.0.1', port, SIZE[:echo_conns].to_s, SIZE[:echo_seconds].to_s],
+              timeout: SIZE[:echo_seconds] + 60)
+  rescue NotAvailable => e
+    raise NotAvailable, "#{e.message}; server: #{last_words(err.path)}"
+  ensure
+    if pid
+      Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
+      Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+    end
+    reader&.close
+    err&.close!
+  end
+
+  # --- what can run here --------------------------------------------------
+
+  def polyphony_problem(backend = nil)
+    @polyphony_problem ||= {}
+    return @polyphony_problem[backend] if @polyphony_problem.key?(backend)
+
+    probe = <<~RUBY
+      require 'polyphony'
+      f = spin { receive + 1 }
+      f << 1
+      raise 'await gave a wrong value' unless f.await == 2
+      snooze
+      want = ENV['POLYPHONY_BACKEND']
+      if want && Polyphony.respond_to?(:backend)
+        got = Polyphony.backend.to_s
+        raise "backend is \#{got}, not \#{want}" unless got.include?(want)
+      end
+    RUBY
+    out, status = capture([RUBY, '-e', probe], ruby_env(backend))
+    @polyphony_problem[backend] = status ? nil : "runtime: #{out[0, 100]}"
+  end
+
+  def tracer_problem
+    return 'tracer not built (no build/lib/polytrace.rb)' unless File.exist?(File.join(LIBDIR, 'polytrace.rb'))
+
+    polyphony_problem
+  end
+
+  def gem_problem(name, lib)
+    _, ok = capture([RUBY, '-e', "require '#{lib}'"], {})
+    ok ? nil : "#{name} not installed"
+  end
+
+  def capture(argv, env)
+    out = Tempfile.new('bench-probe')
+    pid = Process.spawn(env, *argv, out: out.path, err: out.path, in: File::NULL, pgroup: true)
+    status = wait_for(pid, 30)
+    [last_words(out.path), status.success?]
+  rescue NotAvailable => e
+    [e.message, false]
+  ensure
+    out&.close!
+  end
+
+  def guard(problem)
+    raise NotAvailable, problem if problem
+  end
+
+  # --- the benchmarks -----------------------------------------------------
+
+  def breakpoint_lines
+    file = File.join(WORK, 'fiber_calls.rb')
+    File.readlines(file).each_with_index.select { |l, _| l.include?('# bp') && !l.include?('"bp"') }
+        .map { |_, i| [file, i + 1] }.first(20)
+  end
+
+  def idle_group
+    argv = [RUBY, File.join(WORK, 'fiber_calls.rb')]
+    env = ruby_env.merge(SIZE[:fiber_calls])
+    bps = breakpoint_lines
+    cpu = Figure.new(key: 'cpu', label: 'CPU s', better: :lower, digits: 3)
+    pt = lambda do |**kw|
+      lambda do
+        guard(tracer_problem)
+        run_debugged(PtClient, argv, env: env, **kw)
+      end
+    end
+    peer = lambda do |klass, problem, **kw|
+      lambda do
+        guard(polyphony_problem || problem.call)
+        run_debugged(klass, argv, env: env, **kw)
+      end
+    end
+    rdbg_problem = -> { gem_problem('debug gem (rdbg)', 'debug/session') }
+    byebug_problem = -> { gem_problem('ruby-byebug', 'byebug/core') }
+    contenders = [
+      Contender.new(label: 'plain ruby (no debugger)', baseline: true,
+                    run: -> { guard(polyphony_problem); run_plain(argv, env: env) }),
+      Contender.new(label: 'polytrace: attached, continued', run: pt.call),
+      Contender.new(label: 'rdbg: attached, continued', run: peer.call(RdbgClient, rdbg_problem)),
+      Contender.new(label: 'byebug: attached, continued', run: peer.call(ByebugClient, byebug_problem)),
+      Contender.new(label: 'polytrace: + 20 breakpoints elsewhere', run: pt.call(breakpoints: bps)),
+      Contender.new(label: 'rdbg: + 20 breakpoints elsewhere',
+                    run: peer.call(RdbgClient, rdbg_problem, breakpoints: bps)),
+      Contender.new(label: 'byebug: + 20 breakpoints elsewhere',
+                    run: peer.call(ByebugClient, byebug_problem, breakpoints: bps)),
+      Contender.new(label: 'polytrace: + op-event trace on', run: pt.call(trace_ops: true)),
+      Contender.new(label: 'polytrace: + 20 breakpoints + op trace', run: pt.call(breakpoints: bps, trace_ops: true))
+    ]
+    overhead = lambda do |label, limit, rivals|
+      lambda do |m|
+        base = m.dig('plain ruby (no debugger)', 'cpu')
+        mine = m.dig(label, 'cpu')
+        return [nil, 'n/a'] unless base && mine
+
+        pct = (mine / base - 1) * 100
+        beaten = rivals.map { |r| m.dig(r, 'cpu') }.compact
+        ok = pct <= limit && beaten.all? { |r| mine < r }
+        text = format('%+.1f%% (<= %d%%', pct, limit)
+        text += rivals.empty? ? ')' : ', < rdbg & byebug)'
+        text += " [#{beaten.size}/#{rivals.size} rivals measured]" if beaten.size < rivals.size
+        [ok, text]
+      end
+    end
+    Group.new(
+      id: 'idle', title: '1. Debugger idle overhead (1,000 fibers, messages + method calls)',
+      figures: [cpu], contenders: contenders,
+      targets: [
+        Target.new(contender: 'polytrace: attached, continued',
+                   check: overhead.call('polytrace: attached, continued', 3,
+                                        ['rdbg: attached, continued', 'byebug: attached, continued'])),
+        Target.new(contender: 'polytrace: + 20 breakpoints elsewhere',
+                   check: overhead.call('polytrace: + 20 breakpoints elsewhere', 5,
+                                        ['rdbg: + 20 breakpoints elsewhere', 'byebug: + 20 breakpoints elsewhere'])),
+        Target.new(contender: 'polytrace: + op-event trace on',
+                   check: ->(m) { info_overhead(m, 'polytrace: + op-event trace on') }),
+        Target.new(contender: 'polytrace: + 20 breakpoints + op trace',
+                   check: ->(m) { info_overhead(m, 'polytrace: + 20 breakpoints + op trace') })
+      ],
+      notes: 'figure: process CPU seconds of the timed section (start-up and attach excluded); ' \
+             'rdbg and byebug have no op-event trace, so those rows are polytrace only'
+    )
+  end
+
+  def info_overhead(medians, label)
+    base = medians.dig('plain ruby (no debugger)', 'cpu')
+    mine = medians.dig(label, 'cpu')
+    return [nil, 'n/a'] unless base && mine
+
+    [nil, format('%+.1f%% (no target)', (mine / base - 1) * 100)]
+  end
+
+  def step_group
+    count = SIZE[:steps]
+    figs = [Figure.new(key: 'median_us', label: 'median us', better: :lower, digits: 1),
+            Figure.new(key: 'p99_us', label: 'p99 us', better: :lower, digits: 1)]
+    env = ruby_env
+    Group.new(
+      id: 'step', title: "2. Step latency (#{count} steps, request sent -> stop received)",
+      figures: figs,
+      contenders: [
+        Contender.new(label: 'rdbg (remote socket)', baseline: true,
+                      run: lambda {
+                        guard(gem_problem('debug gem (rdbg)', 'debug/session'))
+                        run_steps(RdbgClient, count, env: env)
+                      }),
+        Contender.new(label: 'polytrace (wire protocol)',
+                      run: -> { guard(tracer_problem); run_steps(PtClient, count, env: env) }),
+        Contender.new(label: 'byebug (remote socket)',
+                      run: lambda {
+                        guard(gem_problem('ruby-byebug', 'byebug/core'))
+                        run_steps(ByebugClient, count, env: env)
+                      })
+      ],
+      targets: [Target.new(contender: 'polytrace (wire protocol)', figure: 'p99_us',
+                           check: lambda { |m|
+                             v = m.dig('polytrace (wire protocol)', 'p99_us')
+                             v ? [v <= 1000, format('p99 %.0f us (<= 1000 us)', v)] : [nil, 'n/a']
+                           })],
+      notes: 'each side of the socket in its own process; rdbg/byebug print one source line per stop'
+    )
+  end
+
+  def polyphony_contenders(script, *args)
+    BACKENDS.map do |backend|
+      Contender.new(label: "polyphony (#{backend})",
+                    run: lambda {
+                      guard(polyphony_problem(backend))
+                      run_plain([RUBY, File.join(WORK, script), 'polyphony', *args], env: ruby_env(backend))
+                    })
+    end
+  end
+
+  def peer(label, script, mode, *args, baseline: false, needs: nil)
+    Contender.new(label: label, baseline: baseline,
+                  run: lambda {
+                    guard(needs && gem_problem(*needs))
+                    run_plain([RUBY, File.join(WORK, script), mode, *args], env: ruby_env)
+                  })
+  end
+
+  def ratio_target(label, other, factor)
+    lambda do |m|
+      mine = m.dig(label, 'rate')
+      theirs = m.dig(other, 'rate')
+      return [nil, 'n/a'] unless mine && theirs
+
+      r = mine / theirs
+      [r >= factor, format('%.2fx %s (>= %.1fx)', r, other.split(' ').first, factor)]
+    end
+  end
+
+  ASYNC = ['ruby-async', 'async'].freeze
+
+  def switch_group
+    n = SIZE[:switches].to_s
+    rate = Figure.new(key: 'rate', label: 'switches/s', better: :higher)
+    pc = polyphony_contenders('switch.rb', n)
+    Group.new(
+      id: 'switch', title: "3a. Fiber switches (two fibers, #{n} switches)", figures: [rate],
+      contenders: [peer('Fiber#transfer (raw floor)', 'switch.rb', 'transfer', n, baseline: true),
+                   *pc, peer('ruby-async (Task#yield)', 'switch.rb', 'async', n, needs: ASYNC)],
+      targets: pc.flat_map do |c|
+        [Target.new(contender: c.label, check: ratio_target(c.label, 'Fiber#transfer (raw floor)', 0.7)),
+         Target.new(contender: c.label, check: ratio_target(c.label, 'ruby-async (Task#yield)', 2.0))]
+      end
+    )
+  end
+
+  def spin_group
+    total = SIZE[:spin_total].to_s
+    wave = '10000'
+    rate = Figure.new(key: 'rate', label: 'fibers/s', better: :higher)
+    Group.new(
+      id: 'spin', title: "3b. Spin and await #{total} fibers (waves of #{wave})", figures: [rate],
+      contenders: [peer('raw Fiber (resume x2)', 'spin_await.rb', 'fiber', total, wave, baseline: true),
+                   *polyphony_contenders('spin_await.rb', total, wave),
+                   peer('ruby-async', 'spin_await.rb', 'async', total, wave, needs: ASYNC)],
+      targets: [],
+      notes: 'waves: Ruby 3.1 holds ~30,000 live fibers at most (a guard page each; vm.max_map_count 65530)'
+    )
+  end
+
+  def pingpong_group
+    n = SIZE[:trips].to_s
+    rate = Figure.new(key: 'rate', label: 'round trips/s', better: :higher)
+    Group.new(
+      id: 'pingpong', title: "3c. Message ping-pong between two fibers (#{n} round trips)", figures: [rate],
+      contenders: [peer('ruby-async (Async::Queue)', 'pingpong.rb', 'async', n, baseline: true, needs: ASYNC),
+                   *polyphony_contenders('pingpong.rb', n),
+                   peer('threads (Thread::Queue)', 'pingpong.rb', 'threads', n)],
+      targets: []
+    )
+  end
+
+  def echo_group
+    rate = Figure.new(key: 'rate', label: 'round trips/s', better: :higher)
+    pcs = BACKENDS.map do |backend|
+      Contender.new(label: "polyphony (#{backend})",
+                    run: -> { guard(polyphony_problem(backend)); run_echo('polyphony', env: ruby_env(backend)) })
+    end
+    Group.new(
+      id: 'echo',
+      title: "3d. TCP echo, #{SIZE[:echo_conns]} connections, 64-byte messages, #{SIZE[:echo_seconds]} s",
+      figures: [rate],
+      contenders: [Contender.new(label: 'ruby-async (task per connection)', baseline: true,
+                                 run: -> { guard(gem_problem(*ASYNC)); run_echo('async', env: ruby_env) }),
+                   *pcs,
+                   Contender.new(label: 'threads (thread per connection)', run: -> { run_echo('threads') })],
+      targets: pcs.map do |c|
+        Target.new(contender: c.label, check: ratio_target(c.label, 'ruby-async (task per connection)', 1.5))
+      end,
+      notes: 'load from bench/echo_client.c (one thread, epoll) on the same machine'
+    )
+  end
+
+  def memory_group
+    n = SIZE[:idle_fibers].to_s
+    figs = [Figure.new(key: 'delta_mb', label: 'RSS added MB', better: :lower, digits: 1),
+            Figure.new(key: 'rss_mb', label: 'RSS MB', better: :lower, digits: 1)]
+    script = File.join(WORK, 'idle_fibers.rb')
+    with_tracer = lambda do
+      guard(tracer_problem)
+      run_debugged(PtClient, [RUBY, script, 'polyphony', n], env: ruby_env)
+    end
+    Group.new(
+      id: 'memory', title: "4. Memory: #{n} idle fibers", figures: figs,
+      contenders: [peer('raw Fiber', 'idle_fibers.rb', 'fiber', n, baseline: true),
+                   *polyphony_contenders('idle_fibers.rb', n).first(1),
+                   Contender.new(label: 'polyphony + polytrace attached', run: with_tracer),
+                   peer('ruby-async', 'idle_fibers.rb', 'async', n, needs: ASYNC)],
+      targets: [Target.new(contender: 'polyphony + polytrace attached', figure: 'rss_mb',
+                           check: lambda { |m|
+                             plain = m.dig("polyphony (#{BACKENDS.first})", 'rss_mb')
+                             traced = m.dig('polyphony + polytrace attached', 'rss_mb')
+                             plain && traced ? [nil, format('tracer adds %+.1f MB', traced - plain)] : [nil, 'n/a']
+                           })],
+      notes: 'RSS after GC; "RSS added" = after making the fibers minus before'
+    )
+  end
+
+  def groups
+    all = [idle_group, step_group, switch_group, spin_group, pingpong_group, echo_group, memory_group]
+    ONLY.empty? ? all : all.select { |g| g.id.include?(ONLY) }
+  end
+
+  # --- running and the table ----------------------------------------------
+
+  def run_group(group)
+    results = Hash.new { |h, k| h[k] = [] }
+    failures = {}
+    list = group.contenders
+    ROUNDS.times do |round|
+      list.rotate(round % list.size).each do |c|
+        next if failures.key?(c.label) && results[c.label].empty?
+
+        t0 = clock
+        begin
+          results[c.label] << c.run.call
+          status = 'ok'
+        rescue NotAvailable => e
+          failures[c.label] = one_line(e.message)
+          status = "n/a: #{failures[c.label][0, 100]}"
+        end
+        warn format('  [%<g>s %<r>d/%<n>d] %-44<c>s %<s>s (%<t>.1fs)',
+                    g: group.id, r: round + 1, n: ROUNDS, c: c.label, s: status, t: clock - t0)
+      end
+    end
+    medians = group.contenders.to_h do |c|
+      [c.label, group.figures.to_h { |f| [f.key, median(results[c.label].map { |r| r[f.key] }.compact)] }]
+    end
+    [medians, failures, results]
+  end
+
+  def rows_for(group, medians, failures, results)
+    base = group.contenders.find(&:baseline)
+    rows = []
+    group.contenders.each do |c|
+      group.figures.each_with_index do |f, fi|
+        value = medians.dig(c.label, f.key)
+        base_value = medians.dig(base.label, f.key)
+        ratio = value && base_value ? format('%.2f', value / base_value) : ''
+        shown = if value
+                  f.show(value)
+                else
+                  "n/a (#{(failures[c.label] || 'no figure')[0, 90]})"
+                end
+        targets = group.targets.select { |t| t.contender == c.label && (t.figure.nil? ? fi.zero? : t.figure == f.key) }
+        verdicts = targets.map do |t|
+          ok, text = t.check.call(medians)
+          mark = ok.nil? ? '' : (ok ? 'met: ' : 'MISSED: ')
+          "#{mark}#{text}"
+        end
+        runs = results[c.label].size
+        rows << [fi.zero? ? c.label : '', f.label, shown, c.baseline ? 'baseline' : ratio,
+                 runs < ROUNDS && value ? "#{verdicts.join('; ')} (#{runs}/#{ROUNDS} runs)".strip : verdicts.join('; ')]
+      end
+    end
+    rows
+  end
+
+  def machine
+    cpu = File.read('/proc/cpuinfo')[/^model name\s*:\s*(.+)$/, 1] rescue 'unknown cpu' # rubocop:disable Style/RescueModifier
+    os = File.read('/etc/os-release')[/^PRETTY_NAME="?([^"\n]+)/, 1] rescue 'unknown os' # rubocop:disable Style/RescueModifier
+    load = File.read('/proc/loadavg').split.first(3).join(' ') rescue '?' # rubocop:disable Style/RescueModifier
+    "#{cpu}, #{Etc.nprocessors} CPUs, #{os}, kernel #{`uname -r`.strip}, " \
+      "ruby #{RUBY_VERSION}; load average at start #{load}"
+  end
+
+  def render(sections, started)
+    head = ['contender', 'figure', 'median', 'ratio', 'target']
+    lines = []
+    lines << "PolyTrace benchmarks — #{started.utc.iso8601}, #{ROUNDS} rounds#{QUICK ? ' (BENCH_QUICK)' : ''}"
+    lines << "machine: #{machine}"
+    lines << ''
+    sections.each do |group, rows|
+      lines << "### #{group.title}"
+      lines << ''
+      lines << "| #{head.join(' | ')} |"
+      lines << "|#{head.map { |h| h == 'median' || h == 'ratio' ? '---:' : '---' }.join('|')}|"
+      rows.each { |r| lines << "| #{r.join(' | ')} |" }
+      lines << '' << "_#{group.notes}_" if group.notes
+      lines << ''
+    end
+    lines.join("\n")
+  end
+
+  def main
+    started = Time.now
+    warn "bench: #{ROUNDS} rounds#{QUICK ? ' (quick)' : ''}, build #{BUILD}; progress on stderr, table on stdout"
+    sections = groups.map do |g|
+      warn "bench: #{g.title}"
+      medians, failures, results = run_group(g)
+      [g, rows_for(g, medians, failures, results)]
+    end
+    table = render(sections, started)
+    puts table
+    FileUtils.mkdir_p(File.dirname(OUTFILE))
+    File.write(OUTFILE, "#{table}\n")
+    warn "bench: table also written to #{OUTFILE}"
+  end
+end
+
+Bench.main if $PROGRAM_NAME == __FILE__
