@@ -76,7 +76,6 @@ static void on_stopped(struct pt_ctl *ctl, const struct pt_proto_ev_stopped *st)
         int first, last;
         pt_src_window(st->line, 2, 2, &first, &last);
         pt_ctl_show_source(ctl, st->file, st->line, first, last);
-        ctl->list_next = last + 1;
     }
     fflush(ctl->out);
 }

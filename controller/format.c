@@ -312,9 +312,8 @@ void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long se
     }
 }
 
-void pt_fmt_breakpoint(FILE *out, const struct pt_proto_bp *bp)
+void pt_fmt_bp_where(FILE *out, const struct pt_proto_bp *bp)
 {
-    fprintf(out, "#%u  ", (unsigned)bp->id);
     if (bp->method && *bp->method)
         fprintf(out, "%s", bp->method);
     else
@@ -325,6 +324,12 @@ void pt_fmt_breakpoint(FILE *out, const struct pt_proto_bp *bp)
         fprintf(out, " (fiber %" PRIu64 ")", bp->fiber);
     if (bp->pending)
         fprintf(out, " (pending)");
+}
+
+void pt_fmt_breakpoint(FILE *out, const struct pt_proto_bp *bp)
+{
+    fprintf(out, "#%u  ", (unsigned)bp->id);
+    pt_fmt_bp_where(out, bp);
     fprintf(out, " hits %" PRIu64 "\n", bp->hits);
 }
 

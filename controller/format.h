@@ -46,6 +46,9 @@ void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f);
 /* Backtrace, ">" at the selected frame (-1: none). */
 void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected);
 
+/* "app.rb:12 if x > 3 (fiber 2)" — where a breakpoint is, no newline. */
+void pt_fmt_bp_where(FILE *out, const struct pt_proto_bp *bp);
+
 /* "#1  app.rb:12 if x > 3 (fiber 2) hits 0". */
 void pt_fmt_breakpoint(FILE *out, const struct pt_proto_bp *bp);
 

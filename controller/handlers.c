@@ -202,10 +202,8 @@ static int select_frame(struct pt_ctl *ctl, long n)
         int first, last;
         pt_src_window(f->line, 2, 2, &first, &last);
         pt_ctl_show_source(ctl, f->file, f->line, first, last);
-        ctl->list_next = last + 1;
-    } else {
-        ctl->list_next = 0;
     }
+    ctl->list_next = 0;  /* the next `list` centres on the frame's line */
     pt_msg_free(&rep);
     return 0;
 }
@@ -325,8 +323,9 @@ int pt_hdl_break(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     memset(&req.u.brk, 0, sizeof req.u.brk);
     if (rc)
         return 0;
-    fputs("Breakpoint ", ctl->out);
-    pt_fmt_breakpoint(ctl->out, &rep.u.bp.bp);
+    fprintf(ctl->out, "Breakpoint %u at ", (unsigned)rep.u.bp.bp.id);
+    pt_fmt_bp_where(ctl->out, &rep.u.bp.bp);
+    fputc('\n', ctl->out);
     pt_msg_free(&rep);
     return 0;
 }

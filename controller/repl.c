@@ -146,7 +146,7 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
             /* Like a shell: drop the line being typed, prompt afresh. */
             rl_replace_line("", 0);
             handler_remove();
-            fputs("^C\n", ctl->out);
+            fputc('\n', ctl->out);
             fflush(ctl->out);
         }
         break;
