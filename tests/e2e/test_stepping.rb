@@ -1,0 +1,106 @@
+# frozen_string_literal: true
+
+# test_stepping.rb — stepping follows one fiber. Three fibers interleave
+# (each snoozes between two lines); `skip` in one of them stops at that
+# fiber's next line while the others run in between (fiberlock off), and
+# with the fiber lock (default "step", and "on") the others do not run
+# during the step but lose nothing: their output all appears on continue.
+
+require 'minitest/autorun'
+require 'pty_session'
+
+class TestStepping < Minitest::Test
+  FIX = E2E.fixture('three_fibers.rb')
+  LINE_A = E2E.line_of(FIX, '# @line_a')
+  LINE_B = E2E.line_of(FIX, '# @line_b')
+  LINE_C = E2E.line_of(FIX, '# @line_c')
+
+  def setup
+    @s = PtySession.polytrace('ruby', FIX)
+    @s.expect(/\(entry\)/, timeout: 20)
+    @s.prompt
+  end
+
+  def teardown
+    @s&.close
+  end
+
+  # Stops at LINE_A in fiber f2 (a fiber-filtered breakpoint), then removes it.
+  def stop_in_f2
+    out = @s.command("break #{FIX}:#{LINE_A} fiber f2")
+    if out =~ /no fiber tagged/
+      # The fibers are not spun yet at the entry stop: run to the first
+      # LINE_A (any fiber) and then filter.
+      @s.command("break #{FIX}:#{LINE_A}")
+      assert_match(/Stopped in fiber \d+ .*:#{LINE_A}/, @s.command('c'))
+      @s.command('delete 1')
+      out = @s.command("break #{FIX}:#{LINE_A} fiber f2")
+    end
+    assert_match(/Breakpoint \d+ at .*:#{LINE_A} \(fiber \d+\)/, out)
+    bp = out[/Breakpoint (\d+)/, 1]
+    stop = @s.command('c')
+    assert_match(/Stopped in fiber (\d+) \(f2\) at .*:#{LINE_A}/, stop)
+    @s.command("delete #{bp}")
+    stop[/Stopped in fiber (\d+)/, 1]
+  end
+
+  def test_skip_follows_one_fiber_while_others_run
+    assert_match(/fiberlock is now off/, @s.command('set fiberlock off'))
+    id = stop_in_f2
+    out = @s.command('skip')
+    assert_match(/Stopped in fiber #{id} \(f2\) at .*:#{LINE_B}/, out)
+    x_before = Integer(@s.command('p x'))
+    out = @s.command('skip')
+    # Crossing snooze: f1 and f3 ran (and printed) before f2's next line.
+    assert_match(/Stopped in fiber #{id} \(f2\) at .*:#{LINE_C}/, out)
+    assert_match(/f[13] ran/, out, 'other fibers ran during the skip')
+    out = @s.command('skip')
+    assert_match(/f2 ran #{x_before}(?!\d)/, out)
+    assert_match(/Stopped in fiber #{id} \(f2\) at .*:#{LINE_A}/, out)
+    refute_match(/Stopped in fiber (?!#{id}\b)/, out, 'no stop in another fiber')
+
+    @s.send_line('c')
+    @s.expect('three done')
+    @s.expect('program exited with status 0')
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+
+  def test_fiber_lock_keeps_others_waiting_and_loses_nothing
+    # Default "step": only the stepped fiber runs while stepping.
+    id = stop_in_f2
+    out = @s.command('skip')
+    assert_match(/Stopped in fiber #{id} \(f2\) at .*:#{LINE_B}/, out)
+    out = @s.command('skip')
+    assert_match(/Stopped in fiber #{id} \(f2\) at .*:#{LINE_C}/, out)
+    refute_match(/f[13] ran/, out, 'other fibers stay locked out during the step')
+    out = @s.command('skip')
+    assert_match(/f2 ran/, out)
+    refute_match(/f[13] ran/, out)
+
+    # "on": also while continuing, only f2 runs — until it ends.
+    assert_match(/fiberlock is now on/, @s.command('set fiberlock on'))
+    assert_match(/fiberlock is now step/, @s.command('set fiberlock step'))
+
+    @s.send_line('c')
+    m = @s.expect('three done')
+    text = @s.transcript[0...m.end(0)]
+    (1..3).each do |n|
+      assert_equal 3, text.scan(/f#{n} ran \d+/).size, "all of f#{n}'s output arrived"
+    end
+    @s.expect('program exited with status 0')
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+
+  def test_switch_then_step_follows_the_new_fiber
+    assert_match(/fiberlock is now off/, @s.command('set fiberlock off'))
+    stop_in_f2
+    out = @s.command('switch f3')
+    assert_match(/Selected fiber (\d+) \(f3\)/, out)
+    f3 = out[/Selected fiber (\d+)/, 1]
+    out = @s.command('step')
+    assert_match(/Stopped in fiber #{f3} \(f3\) at .*three_fibers\.rb:\d+/, out)
+    @s.send_line('c')
+    @s.expect('three done')
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+end
