@@ -96,7 +96,10 @@ rblib:
 	@cp -Rp runtime/lib/. tracer/lib/. $(RUBY_LIBDIR)/
 
 # --- tests -------------------------------------------------------------------
-$(BUILD)/tests/check_%: $(wildcard tests/%/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
+# Second expansion, so that a check binary depends on its module's test sources
+# (a plain $(wildcard tests/%/*.c) is expanded before % is known: no files).
+.SECONDEXPANSION:
+$(BUILD)/tests/check_%: $$(wildcard tests/$$*/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CHECK_CFLAGS) $(PT_LDFLAGS) -o $@ \
 		$(wildcard tests/$*/*.c) $(if $(filter controller,$*),$(CTL_LIBOBJS)) \
