@@ -1,0 +1,61 @@
+# frozen_string_literal: true
+
+# test_terminal.rb — the launched program keeps the terminal: it is the
+# foreground process group while it runs, reads its own stdin, and Ctrl-C
+# while it runs pauses it (polytrace takes the terminal back and prompts).
+# Also: `fibers` with 10,000 fibers answers in under a second and
+# summarises instead of flooding the screen.
+
+require 'minitest/autorun'
+require 'pty_session'
+
+class TestTerminal < Minitest::Test
+  def teardown
+    @s&.close
+  end
+
+  def test_program_owns_the_terminal_and_ctrl_c_pauses
+    fix = E2E.fixture('terminal.rb')
+    @s = PtySession.polytrace('ruby', fix)
+    @s.expect(/\(entry\)/, timeout: 20)
+    @s.prompt
+    @s.send_line('c')
+    @s.expect('foreground true tty true')
+    @s.expect('type a line:')
+    @s.send_line('hello there')
+    @s.expect('got "hello there\n"')
+    @s.send_raw("\x03")
+    @s.expect(/Stopped in fiber 1 .*terminal\.rb:\d+.*\(pause\)/)
+    @s.prompt
+    assert_equal "true\n", @s.command('p n > 0')
+    assert_equal "true\n", @s.command('p @stop = true')
+    @s.send_line('c')
+    @s.expect('looped true')
+    @s.expect('terminal done')
+    @s.expect('program exited with status 0')
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+
+  def test_ten_thousand_fibers
+    fix = E2E.fixture('many_fibers.rb')
+    @s = PtySession.polytrace('ruby', fix)
+    @s.expect(/\(entry\)/, timeout: 20)
+    @s.prompt
+    @s.command("break #{E2E.line_of(fix, '# @stop')}")
+    assert_match(/Stopped in fiber 1/, @s.command('c', timeout: 30))
+    t0 = E2E.now
+    out = @s.command('fibers')
+    took = E2E.now - t0
+    assert_operator took, :<, 1.0, "fibers took #{took.round(3)}s"
+    assert_match(/^10,051 fibers$/, out)
+    assert_operator out.lines.size, :<=, 205, 'summarised, not flooded'
+    m = out.match(/^\.\.\. and ([\d,]+) more: (.*)$/)
+    assert m, out.lines.last(3).join
+    assert_equal '9,851', m[1]
+    assert_match(/\b[\d,]+ waiting on receive\b/, m[2])
+    @s.command('delete 1')
+    @s.send_line('c')
+    @s.expect('many done 10050', timeout: 30)
+    assert_equal 0, @s.wait_exit(timeout: 30).exitstatus
+  end
+end
