@@ -132,6 +132,11 @@ static inline void rt_emit(enum rt_event_kind kind, VALUE fiber, VALUE other,
 void rt_c_api_init(VALUE mPolyphony);
 void rt_mailbox_init(VALUE mPolyphony);
 void rt_timeout_init(VALUE mPolyphony);
+/*
+ * Runs fn(arg) in the current fiber, interrupting it with a MoveOn after
+ * `seconds`; sets *timed_out and returns Qnil when that happened.
+ */
+VALUE rt_with_timeout(double seconds, VALUE (*fn)(VALUE), VALUE arg, int *timed_out);
 void rt_io_init(VALUE mPolyphony);
 void rt_process_init(VALUE mPolyphony);
 

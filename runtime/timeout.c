@@ -133,6 +133,55 @@ static VALUE to_remaining(VALUE self)
     return left < 0 ? Qnil : DBL2NUM(left);
 }
 
+struct with_timeout {
+    VALUE timeout, exc;
+    VALUE (*fn)(VALUE);
+    VALUE arg;
+    int *timed_out;
+};
+
+static VALUE wt_body(VALUE arg)
+{
+    struct with_timeout *w = (struct with_timeout *)arg;
+    return w->fn(w->arg);
+}
+
+static VALUE wt_rescue(VALUE arg, VALUE err)
+{
+    struct with_timeout *w = (struct with_timeout *)arg;
+    if (err != w->exc)
+        rb_exc_raise(err);
+    *w->timed_out = 1;
+    return Qnil;
+}
+
+static VALUE wt_protected(VALUE arg)
+{
+    return rb_rescue2(wt_body, arg, wt_rescue, arg, rt_eMoveOn, (VALUE)0);
+}
+
+static VALUE wt_ensure(VALUE arg)
+{
+    return to_stop(((struct with_timeout *)arg)->timeout);
+}
+
+VALUE rt_with_timeout(double secs, VALUE (*fn)(VALUE), VALUE arg, int *timed_out)
+{
+    struct with_timeout w;
+    VALUE exc = rt_exception_new(rt_eMoveOn, Qnil);
+    VALUE args[2] = { DBL2NUM(secs), exc };
+    w.timeout = rb_class_new_instance(2, args, cTimeout);
+    w.exc = exc;
+    w.fn = fn;
+    w.arg = arg;
+    w.timed_out = timed_out;
+    *timed_out = 0;
+    VALUE r = rb_ensure(wt_protected, (VALUE)&w, wt_ensure, (VALUE)&w);
+    RB_GC_GUARD(w.timeout);
+    RB_GC_GUARD(exc);
+    return r;
+}
+
 /* sleep with no argument suspends until scheduled, like Polyphony. */
 static VALUE do_sleep(struct rt_thread *t, VALUE duration)
 {

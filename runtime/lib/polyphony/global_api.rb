@@ -1,0 +1,135 @@
+# frozen_string_literal: true
+
+# Polyphony's global API (Kernel methods and Fiber#supervise) composed from
+# the C primitives: spin, sleep, snooze, suspend and Polyphony::Timeout.
+module Polyphony
+  # Time on the runtime clock of the current thread (stops while the loop is
+  # suspended), in seconds.
+  def self.now
+    Thread.current.backend.now
+  end
+
+  # The exception cancel_after raises, from what with_exception: gave.
+  def self.cancel_exception(spec)
+    case spec
+    when Class then spec.new
+    when Array then spec[0].new(spec[1])
+    when Exception then spec
+    else RuntimeError.new(spec.to_s)
+    end
+  end
+
+  # Runs the block; the Timeout resumes this fiber with `exception` if the
+  # block is still running after `interval`.
+  def self.with_timeout(interval, exception, block)
+    timeout = Polyphony::Timeout.new(interval, exception)
+    begin
+      block.arity.zero? ? block.call : block.call(timeout)
+    ensure
+      timeout.stop
+    end
+  end
+end
+
+module Kernel
+  def move_on_after(interval, with_value: nil, &block)
+    move_on = Polyphony::MoveOn.new(with_value)
+    Polyphony.with_timeout(interval, move_on, block)
+  rescue Polyphony::MoveOn => e
+    raise unless e.equal?(move_on)
+
+    e.value
+  end
+
+  def cancel_after(interval, with_exception: Polyphony::Cancel, &block)
+    Polyphony.with_timeout(interval, Polyphony.cancel_exception(with_exception), block)
+  end
+
+  def after(interval, &block)
+    spin do
+      sleep interval
+      block.call
+    end
+  end
+
+  # Runs the block every `interval` seconds, without drifting.
+  def every(interval)
+    next_time = Polyphony.now + interval
+    loop do
+      delay = next_time - Polyphony.now
+      sleep(delay) if delay.positive?
+      yield
+      next_time += interval
+    end
+  end
+
+  # Runs the block at most `rate` times a second (or every `interval`
+  # seconds), `count` times if given.
+  def throttled_loop(rate = nil, count: nil, interval: nil)
+    interval ||= 1.0 / rate
+    next_time = Polyphony.now
+    done = 0
+    loop do
+      yield
+      done += 1
+      break if count && done >= count
+
+      next_time += interval
+      delay = next_time - Polyphony.now
+      if delay.positive?
+        sleep delay
+      else
+        next_time = Polyphony.now
+        snooze
+      end
+    end
+  end
+
+  def spin_loop(tag = nil, rate: nil, interval: nil, &block)
+    if rate || interval
+      spin(tag) { throttled_loop(rate, interval: interval, &block) }
+    else
+      spin(tag) { loop(&block) }
+    end
+  end
+
+  def supervise(*fibers, **opts)
+    Fiber.current.supervise(*fibers, **opts)
+  end
+end
+
+class ::Fiber
+  # Waits for the given fibers (default: the children) to end. restart:
+  # :always or :on_error (or true) restarts them; on_done / on_error are
+  # called with (fiber, result).
+  def supervise(*fibers, restart: nil, on_done: nil, on_error: nil)
+    fibers = children if fibers.empty?
+    me = self
+    done = []
+    waiting = false
+    watch = lambda do |f|
+      f.when_done do |result|
+        done << [f, result]
+        me.schedule if waiting
+      end
+    end
+    fibers.each(&watch)
+    live = fibers.size
+    while live.positive?
+      while done.empty?
+        waiting = true
+        suspend
+        waiting = false
+      end
+      fiber, result = done.shift
+      failed = result.is_a?(Exception) && !result.is_a?(Polyphony::Interrupt)
+      failed ? on_error&.call(fiber, result) : on_done&.call(fiber, result)
+      if restart == :always || ((restart == :on_error || restart == true) && failed)
+        watch.call(fiber.restart)
+      else
+        live -= 1
+      end
+    end
+    self
+  end
+end
