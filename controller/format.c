@@ -93,19 +93,24 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-static void fiber_row(FILE *out, const struct pt_proto_fiber *f, int depth, bool selected)
+static void location(const struct pt_proto_fiber *f, char *loc, size_t len)
+{
+    if (f->file && *f->file)
+        snprintf(loc, len, "%s:%d", pt_fmt_path(f->file, NULL), (int)f->line);
+    else
+        snprintf(loc, len, "-");
+}
+
+static void fiber_row(FILE *out, const struct pt_proto_fiber *f, int depth, bool selected, int locw)
 {
     char id[32], loc[512], wait[128];
     if (depth > 8)
         depth = 8;
     snprintf(id, sizeof id, "%*s%" PRIu64, depth * 2, "", f->id);
-    if (f->file && *f->file)
-        snprintf(loc, sizeof loc, "%s:%d", pt_fmt_path(f->file, NULL), (int)f->line);
-    else
-        snprintf(loc, sizeof loc, "-");
+    location(f, loc, sizeof loc);
     pt_fmt_wait(f, wait, sizeof wait);
-    fprintf(out, "%c %-10s %-12s %-9s %-32s %s\n", selected ? '*' : ' ', id, or_dash(f->tag),
-            or_dash(f->state), loc, wait);
+    fprintf(out, "%c %-10s %-12s %-9s %-*s %s\n", selected ? '*' : ' ', id, or_dash(f->tag),
+            or_dash(f->state), locw, loc, wait);
 }
 
 void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f)
@@ -211,7 +216,16 @@ void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t
     fprintf(out, "%s fiber%s\n", pt_fmt_count(total, num, sizeof num), total == 1 ? "" : "s");
     if (!n)
         return;
-    fprintf(out, "  %-10s %-12s %-9s %-32s %s\n", "ID", "TAG", "STATE", "LOCATION", "WAITING ON");
+    /* The location column is as wide as the widest shown (within reason). */
+    int locw = 8;
+    for (size_t i = 0; i < n && i < shown * 4; i++) {
+        char loc[512];
+        location(&f[i], loc, sizeof loc);
+        int w = (int)strlen(loc);
+        if (w > locw)
+            locw = w > 60 ? 60 : w;
+    }
+    fprintf(out, "  %-10s %-12s %-9s %-*s %s\n", "ID", "TAG", "STATE", locw, "LOCATION", "WAITING ON");
 
     struct id_idx *ids = malloc(n * sizeof *ids);
     struct node *nodes = malloc(n * sizeof *nodes);
@@ -221,7 +235,7 @@ void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t
     bool *done = calloc(n, sizeof *done);
     if (!ids || !nodes || !order || !depth || !stack || !done) {
         for (size_t i = 0; i < n && i < shown; i++)
-            fiber_row(out, &f[i], 0, f[i].id == selected);
+            fiber_row(out, &f[i], 0, f[i].id == selected, locw);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -285,7 +299,7 @@ void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t
     }
     size_t rows = norder < shown ? norder : shown;
     for (size_t k = 0; k < rows; k++)
-        fiber_row(out, &f[order[k]], depth[order[k]], f[order[k]].id == selected);
+        fiber_row(out, &f[order[k]], depth[order[k]], f[order[k]].id == selected, locw);
     if (rows < norder || total > n)
         summarise(out, f, order, rows, norder, total);
 out:

@@ -97,15 +97,21 @@ static void handle_messages(struct pt_ctl *ctl, bool readable)
         int rc = pt_sess_next(&ctl->sess, &m, 0);
         if (rc == -ETIMEDOUT || rc == -EAGAIN)
             return;
-        async_begin();
         if (rc <= 0) {
+            async_begin();
             handler_remove();
             pt_ctl_connection_lost(ctl, rc);
             return;
         }
+        /* Only what prints disturbs the prompt line. */
+        bool prints = m.type == PT_EV_STOPPED || m.type == PT_EV_OP ||
+                      m.type == PT_EV_OUTPUT || m.type == PT_REP_ERROR;
+        if (prints)
+            async_begin();
         pt_ctl_handle_event(ctl, &m);
         pt_msg_free(&m);
-        async_end();
+        if (prints)
+            async_end();
     }
 }
 

@@ -175,6 +175,32 @@ static int reach(pid_t pid, int *fd)
     return 0;
 }
 
+/*
+ * An attached program stops (reason "attach", or "call" from
+ * Kernel#breakpoint) right after the handshake. Waiting for that stop here
+ * keeps the prompt from appearing before it. Messages before the stop are
+ * shown (print=true) or dropped. 0 or 1 (printed why).
+ */
+static int wait_first_stop(struct pt_ctl *ctl, bool print)
+{
+    for (;;) {
+        struct pt_msg m;
+        int rc = pt_sess_next(&ctl->sess, &m, PT_SESS_REPLY_MS);
+        if (rc != 1) {
+            perr("process did not stop after attaching: %s%s",
+                 rc ? pt_proto_strerror(rc) : "connection closed", "");
+            pt_sess_close(&ctl->sess);
+            return 1;
+        }
+        bool stopped = m.type == PT_EV_STOPPED;
+        if (print || stopped)
+            pt_ctl_handle_event(ctl, &m);
+        pt_msg_free(&m);
+        if (stopped)
+            return 0;
+    }
+}
+
 int pt_start_attach(const struct pt_opt *o)
 {
     struct pt_ctl ctl;
@@ -191,6 +217,8 @@ int pt_start_attach(const struct pt_opt *o)
         return 1;
     set_base_from_cwd(o->pid);
     printf("Attached to process %ld.\n", (long)o->pid);
+    if (wait_first_stop(&ctl, true))
+        return 1;
     return pt_repl_run(&ctl);
 }
 
@@ -207,23 +235,16 @@ int pt_start_dump(const struct pt_opt *o)
         return 1;
     set_base_from_cwd(o->pid);
 
-    /* The program stops (reason "attach") before it takes requests. */
-    int rc;
-    struct pt_msg m;
-    for (;;) {
-        rc = pt_sess_next(&ctl.sess, &m, PT_SESS_REPLY_MS);
-        if (rc != 1)
-            break;
-        bool stopped = m.type == PT_EV_STOPPED;
-        pt_msg_free(&m);
-        if (stopped)
-            break;
-    }
-    if (rc != 1) {
-        perr("process did not stop for the dump: %s%s", rc ? pt_proto_strerror(rc) : "connection closed", "");
-        pt_sess_close(&ctl.sess);
+    /* The program stops (reason "attach") before it takes requests; the
+     * stop itself is not shown, only the dump. */
+    FILE *quiet = fopen("/dev/null", "w");
+    ctl.out = quiet ? quiet : stdout;
+    int rc = wait_first_stop(&ctl, false);
+    if (quiet)
+        fclose(quiet);
+    ctl.out = stdout;
+    if (rc)
         return 1;
-    }
     struct pt_msg req, rep;
     pt_msg_init(&req, PT_REQ_DUMP, 0);
     rc = pt_sess_request(&ctl.sess, &req, &rep, PT_SESS_REPLY_MS);

@@ -66,7 +66,7 @@ class TestAttach < Minitest::Test
     @s.expect(/Stopped in fiber \d+.*\(attach\)/)
     @s.prompt
     out = @s.command('fibers')
-    assert_match(/ticker/, out)
+    assert_match(/ticker/, out, @s.transcript)
     assert_match(/idle1 +waiting/, out)
     stopped_ticks = ticks
 

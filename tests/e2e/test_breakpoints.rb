@@ -4,6 +4,7 @@
 # breakpoint, and Kernel#breakpoint under a controller (--nonstop).
 
 require 'minitest/autorun'
+require 'open3'
 require 'pty_session'
 
 class TestBreakpoints < Minitest::Test
@@ -65,6 +66,32 @@ class TestBreakpoints < Minitest::Test
     @s.expect('secret 42')
     @s.expect('program exited with status 0')
     assert_equal 0, @s.wait_exit.exitstatus
+  end
+
+  # Without a controller, on a terminal: the tracer starts `polytrace attach`
+  # on the same terminal, which stops at the caller's line.
+  def test_kernel_breakpoint_starts_polytrace_on_the_terminal
+    env = { 'PT_FIXTURE_BREAKPOINT' => '1', 'RUBYLIB' => "#{PtySession::BUILD}/lib",
+            'PATH' => "#{PtySession::BUILD}/bin:#{ENV.fetch('PATH', '/usr/bin:/bin')}" }
+    @s = PtySession.new('ruby', '-rpolytrace', FIX, env: env)
+    line = E2E.line_of(FIX, '# @kernel_breakpoint')
+    @s.expect('total 10', timeout: 20)
+    @s.expect(/Attached to process \d+\./, timeout: 20)
+    @s.expect(/Stopped in fiber \d+ \(caller\) at .*methods\.rb:#{line}.*\(call\)/)
+    @s.prompt
+    assert_equal "42\n", @s.command('p secret')
+    @s.send_line('c')
+    @s.expect('methods done')
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+
+  # Without a terminal: one line on stderr, and the program carries on.
+  def test_kernel_breakpoint_without_terminal_does_not_hang
+    env = { 'PT_FIXTURE_BREAKPOINT' => '1', 'RUBYLIB' => "#{PtySession::BUILD}/lib" }
+    out, err, st = Open3.capture3(env, 'ruby', '-rpolytrace', FIX, stdin_data: '')
+    assert_equal 0, st.exitstatus, err
+    assert_match(/secret 42\nmethods done/, out)
+    assert_match(/polytrace: breakpoint at .*methods\.rb:#{E2E.line_of(FIX, '# @kernel_breakpoint')}\b.*attach with: polytrace attach \d+/, err)
   end
 
   def test_nonstop_runs_to_the_end

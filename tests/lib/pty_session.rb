@@ -30,12 +30,10 @@ class PtySession
     @history = history || File.join(Dir.tmpdir, "pt_hist_#{Process.pid}_#{object_id}")
     full_env = { 'TERM' => 'dumb', 'INPUTRC' => '/dev/null', 'POLYTRACE_HISTORY' => @history,
                  'COLUMNS' => '200', 'LINES' => '50' }.merge(env)
+    # No winsize is set after the spawn: the SIGWINCH it causes would make
+    # readline redraw its prompt at a random moment. With a 0x0 terminal
+    # size readline takes COLUMNS/LINES from the environment instead.
     @reader, @writer, @pid = PTY.spawn(full_env, *argv, chdir: chdir)
-    begin
-      @reader.winsize = [50, 200]
-    rescue StandardError
-      nil
-    end
     @transcript = +''
     @pos = 0
     @eof = false
