@@ -107,7 +107,8 @@ struct rt_backend_ops {
 
     /*
      * Makes a poll that blocks, or the next one, return soon. Callable from
-     * any thread, without the GVL, and from the unblocking function.
+     * any thread, without the GVL, and from the unblocking function; it must
+     * be async-signal-safe (Ruby may call it from a signal handler).
      */
     void (*wakeup)(struct rt_backend *be);
 
@@ -183,9 +184,11 @@ void rt_backend_raise(VALUE value) __attribute__((noreturn));
 
 /*
  * Runs fn(arg) without the GVL; a signal, Thread#raise or thread kill calls
- * ops->wakeup(be) to make fn return. Returns fn's result, or NULL without
- * calling fn when an interrupt is already pending (the scheduler raises it
- * after poll returns; poll must not treat NULL as an error).
+ * ops->wakeup(be) to make fn return. Returns fn's result. A pending
+ * interrupt may be raised out of it, before fn runs or after it returns:
+ * poll must keep completions it has not yet delivered where its next call
+ * finds them (libev: its done list; io_uring: CQEs left in the ring), and
+ * the scheduler catches the exception and gives it to the current fiber.
  */
 void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be);
 

@@ -47,11 +47,17 @@ static void unblock(void *arg)
 }
 
 /*
- * rb_thread_call_without_gvl2: an interrupt pending on entry skips fn and
- * none is raised here, so the caller can first record its completions; the
- * scheduler takes the interrupt afterwards (scheduler.c, take_interrupt).
+ * rb_nogvl: a pending interrupt is raised before fn runs
+ * or after it returns (never while interrupts are masked, e.g. inside
+ * Kernel#p or Thread.handle_interrupt). The scheduler's poll catches it
+ * (scheduler.c, poll_protected) and hands it to the current fiber.
  */
 void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be)
 {
-    return rb_thread_call_without_gvl2(fn, arg, unblock, be);
+    /*
+     * Both wakeups (ev_async_send, an eventfd write) are async-signal-safe;
+     * saying so keeps Ruby from starting a helper thread to call them, which
+     * deadlocks while interrupts are masked.
+     */
+    return rb_nogvl(fn, arg, unblock, be, RB_NOGVL_UBF_ASYNC_SAFE);
 }

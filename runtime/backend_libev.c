@@ -85,10 +85,24 @@ static void *run_once(void *arg)
     return NULL;
 }
 
-static int lv_poll(struct rt_backend *be, double timeout)
+/* Resumes the fibers whose watchers fired; the list survives a raise in poll. */
+static int deliver(struct rt_backend *be)
 {
     int resumed = 0;
+    while (be->done) {
+        struct libev_op *op = be->done;
+        be->done = op->next_done;
+        rt_backend_resume(be->t, op->fiber, INT2FIX(op->revents));
+        resumed++;
+    }
+    return resumed;
+}
 
+static int lv_poll(struct rt_backend *be, double timeout)
+{
+    int resumed = deliver(be);
+    if (resumed && timeout != 0)
+        timeout = 0;
     if (timeout == 0) {
         ev_run(be->loop, EVRUN_NOWAIT);
     } else {
@@ -100,11 +114,7 @@ static int lv_poll(struct rt_backend *be, double timeout)
         rt_backend_nogvl(run_once, be, be);
         ev_timer_stop(be->loop, &be->poll_timer);
     }
-    struct libev_op *op = be->done;
-    be->done = NULL;
-    for (; op; op = op->next_done, resumed++)
-        rt_backend_resume(be->t, op->fiber, INT2FIX(op->revents));
-    return resumed;
+    return resumed + deliver(be);
 }
 
 static void lv_wakeup(struct rt_backend *be)

@@ -54,12 +54,46 @@ static void fire_timers(struct rt_thread *t)
     } while (n == RT_TIMER_BATCH);
 }
 
-void rt_sched_poll(struct rt_thread *t, double timeout)
+struct poll_args {
+    struct rt_thread *t;
+    double timeout;
+};
+
+static VALUE poll_body(VALUE arg)
 {
+    struct poll_args *a = (struct poll_args *)arg;
+    a->t->ops->poll(a->t->be, a->timeout);
+    return Qnil;
+}
+
+/*
+ * Polls, catching an interrupt raised while the GVL was given up; returns
+ * it, or Qundef. Due timers fire either way.
+ */
+static VALUE poll_protected(struct rt_thread *t, double timeout)
+{
+    struct poll_args a = { t, timeout };
+    int state = 0;
+    VALUE err = Qundef;
+
     t->poll_count++;
     t->switches_since_poll = 0;
-    t->ops->poll(t->be, timeout);
+    rb_protect(poll_body, (VALUE)&a, &state);
+    if (state) {
+        err = rb_errinfo();
+        if (!is_exception(err))
+            rb_jump_tag(state); /* thread kill: unwind as Ruby wants */
+        rb_set_errinfo(Qnil);
+    }
     fire_timers(t);
+    return err;
+}
+
+void rt_sched_poll(struct rt_thread *t, double timeout)
+{
+    VALUE err = poll_protected(t, timeout);
+    if (err != Qundef)
+        rb_exc_raise(err);
 }
 
 static int pick(struct rt_thread *t, struct rt_runqueue_entry *e)
@@ -86,7 +120,7 @@ static VALUE check_ints(VALUE unused)
  * current fiber as its resume value so that whatever op it waits in cleans
  * up before raising. Returns Qundef when there is none.
  */
-static VALUE take_interrupt(struct rt_thread *t, VALUE current)
+static VALUE take_interrupt(void)
 {
     int state = 0;
     rb_protect(check_ints, Qnil, &state);
@@ -96,10 +130,6 @@ static VALUE take_interrupt(struct rt_thread *t, VALUE current)
     if (!is_exception(err))
         rb_jump_tag(state); /* thread kill: unwind as Ruby wants */
     rb_set_errinfo(Qnil);
-    struct rt_fiber *f = rt_fiber_get(current);
-    struct rt_runqueue_entry e;
-    if (f->scheduled && rt_runqueue_take(&t->runqueue, current, &e))
-        f->scheduled = 0;
     return err;
 }
 
@@ -110,13 +140,20 @@ VALUE rt_sched_switch(struct rt_thread *t)
 
     t->current = current;
     for (;;) {
+        VALUE err = Qundef;
         if (t->switches_since_poll >= RT_SWITCHES_PER_POLL)
-            rt_sched_poll(t, 0);
-        if (pick(t, &e))
+            err = poll_protected(t, 0);
+        if (err == Qundef && pick(t, &e))
             break;
-        rt_sched_poll(t, rt_timers_next_timeout(&t->timers));
-        VALUE err = take_interrupt(t, current);
+        if (err == Qundef)
+            err = poll_protected(t, rt_timers_next_timeout(&t->timers));
+        if (err == Qundef)
+            err = take_interrupt();
         if (err != Qundef) {
+            struct rt_fiber *f = rt_fiber_get(current);
+            struct rt_runqueue_entry stale;
+            if (f->scheduled && rt_runqueue_take(&t->runqueue, current, &stale))
+                f->scheduled = 0;
             t->current = current;
             return err;
         }
