@@ -10,13 +10,20 @@ static char err[256];
 
 #define PARSE(...) parse((char *[]){ "polytrace", __VA_ARGS__, NULL })
 
+/* argv is copied to static storage: o.prog_argv points into it afterwards,
+ * while the compound literal PARSE builds dies with the assertion's block. */
+static char *store[32];
+
 static int parse(char **argv)
 {
     int argc = 0;
-    while (argv[argc])
+    while (argv[argc] && argc < 31) {
+        store[argc] = argv[argc];
         argc++;
+    }
+    store[argc] = NULL;
     err[0] = '\0';
-    return pt_opt_parse(argc, argv, &o, err, sizeof err);
+    return pt_opt_parse(argc, store, &o, err, sizeof err);
 }
 
 START_TEST(test_launch)
