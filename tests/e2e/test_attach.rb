@@ -90,6 +90,27 @@ class TestAttach < Minitest::Test
     assert_still_ticking
   end
 
+  def test_quit_detaches_and_kill_kills
+    @s = PtySession.polytrace('attach', @pid.to_s)
+    @s.expect(/\(attach\)/)
+    @s.prompt
+    @s.send_line('quit')
+    assert_equal 0, @s.wait_exit.exitstatus
+    assert_still_ticking
+    @s.close
+
+    @s = PtySession.polytrace('attach', @pid.to_s)
+    @s.expect(/\(attach\)/)
+    @s.prompt
+    @s.send_line('c')
+    @s.prompt # attach mode keeps prompting while the program runs
+    assert_match(/error: the program is running/, @s.command('bt'))
+    @s.send_line('kill')
+    @s.expect("Killed process #{@pid}.")
+    assert_equal 0, @s.wait_exit.exitstatus
+    E2E.wait_until(what: 'killed service gone') { !E2E.process_alive?(@pid) }
+  end
+
   def test_refusals_send_no_signal
     plain = Process.spawn('sleep', '30')
     out, err, st = Open3.capture3(POLYTRACE, 'attach', plain.to_s)
