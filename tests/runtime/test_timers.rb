@@ -1,0 +1,159 @@
+# frozen_string_literal: true
+
+# Timers and cancellation: sleep in every fiber, move_on_after,
+# cancel_after, throttled_loop, every, after, Polyphony::Timer, and a
+# cancel_after timer reset a million times.
+require 'minitest/autorun'
+require 'polyphony'
+
+class TimersTest < Minitest::Test
+  def now
+    Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  end
+
+  def teardown
+    Fiber.current.shutdown_all_children
+  end
+
+  def test_main_fiber_sleep_lets_spun_fibers_run
+    buf = []
+    spin { 3.times { |i| buf << i; snooze } }
+    t0 = now
+    sleep 0.05
+    assert_equal [0, 1, 2], buf
+    assert_in_delta 0.05, now - t0, 0.04
+  end
+
+  def test_sleeps_overlap
+    t0 = now
+    fibers = Array.new(10) { spin { sleep 0.05 } }
+    Fiber.await(*fibers)
+    assert_operator now - t0, :<, 0.2
+  end
+
+  def test_move_on_after_value
+    assert_equal :timeout, move_on_after(0.01, with_value: :timeout) { sleep 1 }
+    assert_nil move_on_after(0.01) { sleep 1 }
+    assert_equal :done, move_on_after(1, with_value: :timeout) { :done }
+  end
+
+  def test_move_on_after_stops_timer_when_block_ends
+    move_on_after(0.01) { :quick }
+    sleep 0.03 # the expired timer must not interrupt this
+    assert_equal 0, Thread.current.backend.stats[:pending_timers]
+  end
+
+  def test_cancel_after_raises
+    t0 = now
+    assert_raises(Polyphony::Cancel) { cancel_after(0.02) { sleep 1 } }
+    assert_in_delta 0.02, now - t0, 0.05
+    assert_equal :fine, cancel_after(1) { :fine }
+  end
+
+  def test_cancel_after_with_exception
+    e = assert_raises(ArgumentError) { cancel_after(0.01, with_exception: [ArgumentError, 'late']) { sleep 1 } }
+    assert_equal 'late', e.message
+    assert_raises(IOError) { cancel_after(0.01, with_exception: IOError) { sleep 1 } }
+  end
+
+  def test_nested_timeouts
+    r = move_on_after(0.2, with_value: :outer) do
+      move_on_after(0.01, with_value: :inner) { sleep 1 }
+    end
+    assert_equal :inner, r
+    r = move_on_after(0.01, with_value: :outer) do
+      move_on_after(1, with_value: :inner) { sleep 1 }
+    end
+    assert_equal :outer, r
+  end
+
+  def test_exception_classes
+    assert_operator Polyphony::MoveOn, :<, Polyphony::Interrupt
+    assert_operator Polyphony::Cancel, :<, Polyphony::BaseException
+    assert_operator Polyphony::Terminate, :<, Polyphony::BaseException
+    assert_operator Polyphony::Restart, :<, Polyphony::BaseException
+    assert_equal 5, Polyphony::MoveOn.new(5).value
+  end
+
+  def test_throttled_loop_inside_move_on_after_stops_on_time
+    count = 0
+    t0 = now
+    move_on_after(0.1) { throttled_loop(50) { count += 1 } }
+    elapsed = now - t0
+    assert_in_delta 0.1, elapsed, 0.05
+    assert_includes 3..7, count
+  end
+
+  def test_throttled_loop_count
+    count = 0
+    throttled_loop(1000, count: 5) { count += 1 }
+    assert_equal 5, count
+  end
+
+  def test_every
+    times = []
+    move_on_after(0.075) { every(0.02) { times << now } }
+    assert_includes 3..4, times.size
+  end
+
+  def test_after
+    buf = []
+    f = after(0.01) { buf << :fired }
+    assert_empty buf
+    f.await
+    assert_equal [:fired], buf
+  end
+
+  def test_timeout_reset_a_million_times
+    GC.start
+    rss_before = File.read('/proc/self/status')[/VmRSS:\s+(\d+)/, 1].to_i
+    cancel_after(5) do |timeout|
+      1_000_000.times { timeout.reset }
+      assert_equal 1, Thread.current.backend.stats[:pending_timers]
+    end
+    GC.start
+    rss_after = File.read('/proc/self/status')[/VmRSS:\s+(\d+)/, 1].to_i
+    assert_operator rss_after - rss_before, :<, 20_000 # kB
+    assert_equal 0, Thread.current.backend.stats[:pending_timers]
+  end
+
+  def test_timeout_reset_postpones
+    t0 = now
+    assert_raises(Polyphony::Cancel) do
+      cancel_after(0.03) do |timeout|
+        sleep 0.02
+        timeout.reset
+        sleep 0.02
+        timeout.reset
+        sleep 1
+      end
+    end
+    assert_operator now - t0, :>=, 0.06
+  end
+
+  def test_polyphony_timer
+    timer = Polyphony::Timer.new(resolution: 0.01)
+    t0 = now
+    assert_raises(Polyphony::Cancel) do
+      timer.cancel_after(0.03) do
+        sleep 0.02
+        timer.reset
+        sleep 1
+      end
+    end
+    assert_operator now - t0, :>=, 0.05
+    assert_equal :v, timer.move_on_after(0.01, with_value: :v) { sleep 1 }
+    buf = []
+    timer.after(0.01) { buf << 1 }.await
+    assert_equal [1], buf
+  ensure
+    timer&.stop
+  end
+
+  def test_sleep_without_argument_waits_until_scheduled
+    main = Fiber.current
+    spin { main.schedule }
+    sleep
+    pass
+  end
+end
