@@ -175,6 +175,10 @@ int pt_ctl_request(struct pt_ctl *ctl, struct pt_msg *req, struct pt_msg *reply)
         pt_ctl_error(ctl, "the program did not answer within %d s", PT_SESS_REPLY_MS / 1000);
         return rc;
     }
+    if (rc == PT_PROTO_E_BADMSG) {
+        pt_ctl_error(ctl, "the program's reply could not be read (%s)", pt_proto_strerror(rc));
+        return rc;
+    }
     if (rc < 0) {
         pt_ctl_connection_lost(ctl, rc == -ECONNRESET ? 0 : rc);
         return rc;

@@ -125,9 +125,15 @@ int pt_sess_request(struct pt_sess *s, struct pt_msg *req, struct pt_msg *reply,
         rc = pt_proto_recv(s->fd, s->dec, &m, timeout_ms);
         if (rc == 0)
             return -ECONNRESET;
-        if (rc == PT_PROTO_E_BADMSG || rc == PT_PROTO_E_UNKNOWN_TYPE) {
-            /* A message we cannot read; if it answered us, say so. */
-            if (m.id == id)
+        if (rc == PT_PROTO_E_UNKNOWN_TYPE) {
+            pt_msg_free(&m);
+            continue;  /* a message type we do not know: not our reply */
+        }
+        if (rc == PT_PROTO_E_BADMSG) {
+            /* Unreadable; if it answered us, say so (the stream is still in step). */
+            uint32_t bad_id = m.id;
+            pt_msg_free(&m);
+            if (bad_id == id)
                 return rc;
             continue;
         }

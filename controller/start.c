@@ -29,9 +29,13 @@
 
 static void perr(const char *fmt, const char *a, const char *b)
 {
-    fputs("polytrace: ", stderr);
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
+    /* One write, so the line is not interleaved with the program's output. */
+    char msg[1024];
+    char line[1100];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    int n = snprintf(line, sizeof line, "polytrace: %s\n", msg);
+    if (n > 0)
+        fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
 }
 
 static void set_base_from_cwd(pid_t pid)
