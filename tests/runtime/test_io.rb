@@ -1,0 +1,196 @@
+# frozen_string_literal: true
+
+# Core I/O on the backend: pipe and socket reads and writes suspend only the
+# calling fiber (the main one too), Ruby's read buffer is respected, TCP
+# accept/connect, a 100-client echo server, Process.wait.
+require 'minitest/autorun'
+require 'polyphony'
+
+class IOTest < Minitest::Test
+  def teardown
+    Fiber.current.shutdown_all_children
+  end
+
+  def test_read_in_main_fiber_lets_others_run
+    r, w = IO.pipe
+    buf = []
+    spin do
+      buf << :writer_ran
+      w << 'hello'
+      w.close
+    end
+    assert_equal 'hello', r.read
+    assert_equal [:writer_ran], buf
+  end
+
+  def test_readpartial_and_eof
+    r, w = IO.pipe
+    writer = spin { w.write('abc'); receive; w.write('def'); w.close }
+    assert_equal 'abc', r.readpartial(100)
+    writer << :more
+    assert_equal 'def', r.readpartial(100)
+    assert_raises(EOFError) { r.readpartial(100) }
+  end
+
+  def test_read_length
+    r, w = IO.pipe
+    spin { 5.times { |i| w << i.to_s * 2; snooze }; w.close }
+    assert_equal '0011', r.read(4)
+    assert_equal '223344', r.read(100)
+    assert_nil r.read(1)
+    assert_equal '', r.read
+  end
+
+  def test_read_into_buffer
+    r, w = IO.pipe
+    w << 'xyz'
+    buf = +'old'
+    assert_same buf, r.readpartial(10, buf)
+    assert_equal 'xyz', buf
+  end
+
+  def test_gets
+    r, w = IO.pipe
+    spin { w << "line 1\nline"; snooze; w << " 2\nrest"; w.close }
+    assert_equal "line 1\n", r.gets
+    assert_equal "line 2\n", r.gets
+    assert_equal 'rest', r.gets
+    assert_nil r.gets
+  end
+
+  def test_gets_chomp_and_separator
+    r, w = IO.pipe
+    w << "a;b;c\nd\n"
+    w.close
+    assert_equal 'a;', r.gets(';')
+    assert_equal 'b', r.gets(';', chomp: true)
+    assert_equal "c\n", r.gets
+    assert_equal 'd', r.gets(chomp: true)
+  end
+
+  def test_bytes_buffered_by_gets_are_not_lost
+    r, w = IO.pipe
+    w << "first\nsecond\nthird"
+    w.close
+    assert_equal "first\n", r.gets
+    assert_equal 'sec', r.readpartial(3)
+    assert_equal "ond\nthird", r.read
+  end
+
+  def test_rubys_own_buffer_is_consumed_first
+    r, w = IO.pipe
+    w << 'ABCDEF'
+    w.close
+    assert_equal 'A', r.getc # Ruby's own method fills Ruby's read buffer
+    assert_equal 'BCDEF', r.read
+  end
+
+  def test_write_many_and_large
+    r, w = IO.pipe
+    data = 'x' * 1_000_000
+    writer = spin { w.write(data, 'y'); w.close; :written }
+    got = r.read
+    assert_equal :written, writer.await
+    assert_equal 1_000_001, got.bytesize
+    assert got.end_with?('xy')
+  end
+
+  def test_many_fibers_reading_pipes
+    pipes = Array.new(20) { IO.pipe }
+    readers = pipes.map.with_index { |(r, _), i| spin { [i, r.read] } }
+    pipes.each_with_index { |(_, w), i| spin { w << "msg #{i}"; w.close } }
+    Fiber.await(*readers).each { |i, msg| assert_equal "msg #{i}", msg }
+  end
+
+  def test_wait_readable_timeout
+    r, w = IO.pipe
+    assert_nil r.wait_readable(0.01)
+    w << 'x'
+    assert_equal r, r.wait_readable(1)
+  end
+
+  def test_tcp_echo_server_with_100_clients
+    server = TCPServer.new('127.0.0.1', 0)
+    port = server.addr[1]
+    acceptor = spin do
+      server.accept_loop do |conn|
+        spin do
+          while (line = conn.gets)
+            conn.write(line)
+          end
+          conn.close
+        end
+      end
+    end
+    clients = Array.new(100) do |i|
+      spin do
+        sock = TCPSocket.new('127.0.0.1', port)
+        expected = +''
+        got = +''
+        5.times do |j|
+          msg = "client #{i} message #{j} #{'z' * (i * 37 % 500)}\n"
+          expected << msg
+          sock.write(msg)
+          got << sock.gets
+        end
+        sock.close
+        [expected, got]
+      end
+    end
+    results = Fiber.await(*clients)
+    assert_equal 100, results.size
+    results.each { |expected, got| assert_equal expected, got }
+    acceptor.stop
+    server.close
+  end
+
+  def test_tcp_socket_recv_send
+    server = TCPServer.new('127.0.0.1', 0)
+    peer = spin { c = server.accept; c.send(c.recv(100).upcase, 0); c.close }
+    sock = TCPSocket.new('127.0.0.1', server.addr[1])
+    sock.send('ping', 0)
+    assert_equal 'PING', sock.recv(100)
+    assert_equal '', sock.recv(100)
+    peer.await
+    sock.close
+    server.close
+  end
+
+  def test_connect_refused
+    server = TCPServer.new('127.0.0.1', 0)
+    port = server.addr[1]
+    server.close
+    assert_raises(Errno::ECONNREFUSED) { TCPSocket.new('127.0.0.1', port) }
+  end
+
+  def test_process_wait_lets_others_run
+    r, w = IO.pipe
+    # The child exits only once the other fiber has run (sysread: the
+    # child does not use the parent's event loop).
+    pid = fork do
+      w.close
+      r.sysread(1)
+      exit!(7)
+    end
+    r.close
+    counter = 0
+    spin { counter += 1; w << 'x' }
+    Process.wait(pid)
+    assert_equal 7, $?.exitstatus
+    assert_equal 1, counter
+    w.close
+  end
+
+  def test_process_wait_while_child_runs
+    rd, wr = IO.pipe
+    pid = spawn('sh', '-c', 'read x; exit 3', in: rd)
+    rd.close
+    buf = []
+    spin { buf << :ran; wr << "go\n"; wr.close }
+    _, status = Process.wait2(pid)
+    assert_equal 3, status.exitstatus
+    assert_equal [:ran], buf
+    pid2 = spawn('true')
+    assert_equal [pid2, 0], Thread.current.backend.waitpid(pid2)
+  end
+end
