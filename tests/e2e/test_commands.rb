@@ -91,9 +91,14 @@ class TestCommands < Minitest::Test
     assert_match(/error: the program is already stopped/, @s.command('pause'))
 
     @s.command('delete 1')
+    @s.command('trace ops on')
     @s.send_line('c')
-    @s.expect('commands done')
+    # Op events come over the socket, the program's output straight to the
+    # terminal: their relative order is not fixed.
     @s.expect('program exited with status 0')
+    assert_match(/op: fiber 1 submit write fd 1 len \d+/, @s.transcript)
+    assert_match(/op: fiber 1 complete write fd 1 len \d+ -> \d+/, @s.transcript)
+    assert_match(/commands done/, @s.transcript)
     assert_equal 0, @s.wait_exit.exitstatus
   end
 

@@ -91,6 +91,26 @@ class TestStepping < Minitest::Test
     assert_equal 0, @s.wait_exit.exitstatus
   end
 
+  # "on" keeps the others waiting on continue too; "step" lets them run then.
+  def test_fiberlock_on_holds_others_on_continue
+    stop_in_f2
+    assert_match(/fiberlock is now on/, @s.command('set fiberlock on'))
+    bp = @s.command("break #{FIX}:#{LINE_C} fiber f2")[/Breakpoint (\d+)/, 1]
+    out = @s.command('c')
+    assert_match(/Stopped in fiber \d+ \(f2\) at .*:#{LINE_C}/, out)
+    refute_match(/f[13] ran/, out, 'with fiberlock on, continue runs only f2')
+    assert_match(/fiberlock is now step/, @s.command('set fiberlock step'))
+    out = @s.command('c')
+    assert_match(/Stopped in fiber \d+ \(f2\) at .*:#{LINE_C}/, out)
+    assert_match(/f[13] ran/, out, 'with fiberlock step, continue runs every fiber')
+    assert_match(/Deleted breakpoint #{bp}/, @s.command("delete #{bp}"))
+    @s.send_line('c')
+    m = @s.expect('three done')
+    text = @s.transcript[0...m.end(0)]
+    (1..3).each { |n| assert_equal 3, text.scan(/f#{n} ran \d+/).size, "all of f#{n}'s output arrived" }
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+
   def test_switch_then_step_follows_the_new_fiber
     assert_match(/fiberlock is now off/, @s.command('set fiberlock off'))
     stop_in_f2
