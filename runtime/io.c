@@ -542,8 +542,6 @@ void rt_io_init(VALUE mPolyphony)
     id_io_mode = rb_intern("__polyphony_io_mode__");
     id_for_fd = rb_intern("for_fd");
 
-    rb_define_alias(cIO, "__polyphony_orig_read", "read");
-    rb_define_alias(cIO, "__polyphony_orig_gets", "gets");
     rb_define_method(cIO, "read", io_read, -1);
     rb_define_method(cIO, "readpartial", io_readpartial, -1);
     rb_define_method(cIO, "write", io_write, -1);
