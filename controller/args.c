@@ -204,7 +204,15 @@ static int parse_location(const char *word, struct pt_cmd_args *out, char *err, 
         pt_str_copy(out->method, sizeof out->method, word);
         return 0;
     }
-    return fail(err, errlen, "'%s' is not FILE:LINE, LINE or Class#method", word);
+    /* A bare method name: a top-level method, which Ruby defines on Object. */
+    if (islower((unsigned char)word[0]) || word[0] == '_') {
+        for (const char *c = word; *c; c++)
+            if (!(isalnum((unsigned char)*c) || strchr("_?!", *c)))
+                return fail(err, errlen, "'%s' is not FILE:LINE, LINE, Class#method or method", word);
+        snprintf(out->method, sizeof out->method, "Object#%.*s", (int)sizeof out->method - 8, word);
+        return 0;
+    }
+    return fail(err, errlen, "'%s' is not FILE:LINE, LINE, Class#method or method", word);
 }
 
 /* break LOCATION [if COND] [fiber F]   (the two clauses in either order) */
@@ -213,6 +221,8 @@ int pt_args_break(const char *args, struct pt_cmd_args *out, char *err, size_t e
     char word[PT_CMD_TEXT_MAX];
     if (!next_word(&args, word, sizeof word))
         return fail(err, errlen, "needs FILE:LINE, LINE or Class#method");
+    if (strlen(word) >= sizeof word - 1 - strlen("Object#"))
+        return fail(err, errlen, "location too long");
     int rc = parse_location(word, out, err, errlen);
     if (rc)
         return rc;

@@ -83,10 +83,11 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "the result's #inspect, or the exception it raised. The program does\n"
       "not resume; other fibers do not run.\n",
       pt_args_expr, pt_hdl_print, PT_COMPLETE_NONE, false, false },
-    { PT_CMD_BREAK, "break", { "b", NULL }, "FILE:LINE|LINE|Class#meth [if COND] [fiber F]",
+    { PT_CMD_BREAK, "break", { "b", NULL }, "FILE:LINE|LINE|Class#meth|meth [if COND] [fiber F]",
       "set a breakpoint, optionally conditional or for one fiber",
       "Sets a breakpoint at FILE:LINE, at LINE of the current file, or at\n"
-      "the start of method Class#meth (Class.meth for a singleton method).\n"
+      "the start of method Class#meth (Class.meth for a singleton method;\n"
+      "a bare meth is a top-level method, Object#meth).\n"
       "With 'if COND' the program stops only when the Ruby expression COND\n"
       "is true there; with 'fiber F' only when fiber F gets there.\n",
       pt_args_break, pt_hdl_break, PT_COMPLETE_FILE, false, false },

@@ -109,6 +109,12 @@ START_TEST(test_break_locations)
     ck_assert_int_eq(parse("break app.rb:0"), -EINVAL);
     ck_assert_int_eq(parse("break app.rb:12x"), -EINVAL);
     ck_assert_int_eq(parse("break foo#bar"), -EINVAL);
+    ck_assert_int_eq(parse("break work"), 0);
+    ck_assert_str_eq(call.args.method, "Object#work");
+    ck_assert_int_eq(parse("break ready? if x"), 0);
+    ck_assert_str_eq(call.args.method, "Object#ready?");
+    ck_assert_str_eq(call.args.text, "x");
+    ck_assert_int_eq(parse("break wo-rk"), -EINVAL);
     ck_assert_int_eq(parse("break Foo#"), -EINVAL);
 }
 END_TEST
