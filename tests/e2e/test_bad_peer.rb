@@ -24,7 +24,8 @@ class TestBadPeer < Minitest::Test
   def test_version_mismatch
     launch('version')
     @s.expect('polytrace: protocol version mismatch: the tracer speaks 99, polytrace speaks 1', timeout: 20)
-    @s.expect('fake got type 65 code 1')
+    # (The fake may or may not get to print what it received: polytrace
+    # kills the program it launched once the handshake has failed.)
     assert_equal 1, @s.wait_exit.exitstatus
   end
 
