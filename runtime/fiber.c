@@ -153,6 +153,20 @@ static void unlink_child(struct rt_fiber *child)
     child->prev_sibling = child->next_sibling = NULL;
 }
 
+void rt_fiber_forget_tree(struct rt_fiber *f)
+{
+    unlink_child(f);
+    f->parent = NULL;
+    while (f->first_child) {
+        struct rt_fiber *c = f->first_child;
+        unlink_child(c);
+        c->parent = NULL;
+    }
+    f->wait_op = NULL;
+    f->scheduled = 0;
+    f->awaiting_children = 0;
+}
+
 static void visit(struct rt_fiber *f, rt_fiber_visit_fn fn, void *data)
 {
     fn(f->fiber, data);

@@ -26,8 +26,13 @@ int rt_loop_resume(VALUE thread)
         return -ESRCH;
     if (t->timers.paused == 0)
         return -EINVAL;
-    if (rt_timers_unpause(&t->timers) && t->ops->resume)
-        t->ops->resume(t->be);
+    if (rt_timers_unpause(&t->timers)) {
+        if (t->ops->resume)
+            t->ops->resume(t->be);
+        /* A poll waiting with no timer in sight must see the timers again. */
+        if (t->thread != rb_thread_current())
+            t->ops->wakeup(t->be);
+    }
     return 0;
 }
 

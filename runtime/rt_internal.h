@@ -74,6 +74,8 @@ struct rt_fiber *rt_fiber_get_if_any(VALUE fiber);
 enum rt_fiber_state rt_fiber_state_of(VALUE fiber);
 void rt_fiber_each(struct rt_thread *t, rt_fiber_visit_fn fn, void *data);
 VALUE rt_fiber_spin(VALUE parent, VALUE tag, VALUE block);
+/* After fork: f becomes a root with no parent and no children. */
+void rt_fiber_forget_tree(struct rt_fiber *f);
 void rt_fiber_init(VALUE mPolyphony);
 
 /* --- scheduling (scheduler.c) --------------------------------------------- */

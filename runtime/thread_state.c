@@ -142,6 +142,42 @@ static VALUE be_stats(VALUE self)
     return h;
 }
 
+/*
+ * In a forked child only the forking fiber goes on: the parent's epoll set or
+ * ring is shared with it, so the child gets a fresh backend, an empty run
+ * queue and timer heap, and the forking fiber as its main fiber.
+ */
+static VALUE be_post_fork(VALUE self)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+    struct rt_runqueue_entry e;
+    VALUE current = rb_fiber_current();
+
+    if (t->be)
+        t->ops->destroy(t->be);
+    t->be = NULL;
+    int rc = rt_backend_start(t);
+    if (rc < 0)
+        rb_syserr_fail(-rc, "Polyphony backend after fork");
+    while (rt_runqueue_shift(&t->runqueue, &e)) {
+        struct rt_fiber *f = rt_fiber_get_if_any(e.fiber);
+        if (f)
+            f->scheduled = 0;
+    }
+    rt_timers_free(&t->timers);
+    rt_timers_init(&t->timers);
+    t->lock_owner = Qnil;
+    t->thread = rb_thread_current();
+
+    struct rt_fiber *old_main = rt_fiber_get(t->main_fiber);
+    struct rt_fiber *f = rt_fiber_get(current);
+    old_main->is_main = 0;
+    rt_fiber_forget_tree(f);
+    f->is_main = 1;
+    t->main_fiber = t->current = current;
+    return self;
+}
+
 static VALUE be_alloc_refused(VALUE klass)
 {
     (void)klass;
@@ -165,6 +201,7 @@ void rt_thread_state_init(VALUE mPolyphony)
     rb_define_method(cBackend, "poll", be_poll, 1);
     rb_define_method(cBackend, "wakeup", be_wakeup, 0);
     rb_define_method(cBackend, "stats", be_stats, 0);
+    rb_define_method(cBackend, "post_fork", be_post_fork, 0);
     rb_define_method(rb_cThread, "backend", th_backend, 0);
     rb_define_singleton_method(mPolyphony, "backend", pp_backend, 0);
 }

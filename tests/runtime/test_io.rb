@@ -193,4 +193,17 @@ class IOTest < Minitest::Test
     pid2 = spawn('true')
     assert_equal [pid2, 0], Thread.current.backend.waitpid(pid2)
   end
+  def test_forked_child_runs_its_own_loop
+    bg = spin { sleep 0.05; :parent_fiber }
+    snooze
+    pid = fork do
+      r, w = IO.pipe
+      writer = spin { w << 'x'; w.close; :written }
+      ok = r.read == 'x' && writer.await == :written && Fiber.current.main? && Fiber.current.children.empty?
+      exit!(ok ? 0 : 1)
+    end
+    Process.wait(pid)
+    assert_equal 0, $?.exitstatus
+    assert_equal :parent_fiber, bg.await
+  end
 end

@@ -133,3 +133,16 @@ class ::Fiber
     self
   end
 end
+
+module Polyphony
+  # Ruby 3.1 calls Process._fork for every fork: the child starts its
+  # runtime afresh (Backend#post_fork) with the forking fiber as main fiber.
+  module ForkHook
+    def _fork
+      pid = super
+      Thread.current.backend.post_fork if pid.zero?
+      pid
+    end
+  end
+end
+Process.singleton_class.prepend(Polyphony::ForkHook)
