@@ -81,7 +81,8 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "evaluate the Ruby expression EXPR in the selected frame",
       "Evaluates EXPR in the selected frame of the selected fiber and prints\n"
       "the result's #inspect, or the exception it raised. The program does\n"
-      "not resume; other fibers do not run.\n",
+      "not resume; other fibers do not run. Ctrl-C stops waiting for a slow\n"
+      "answer (the evaluation itself runs on in the program).\n",
       pt_args_expr, pt_hdl_print, PT_COMPLETE_NONE, false, false },
     { PT_CMD_BREAK, "break", { "b", NULL }, "FILE:LINE|LINE|Class#meth|meth [if COND] [fiber F]",
       "set a breakpoint, optionally conditional or for one fiber",

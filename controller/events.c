@@ -6,6 +6,9 @@
  * connection or the program goes away.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <time.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +18,15 @@
 #include "ctl.h"
 #include "strcopy.h"
 #include "format.h"
+#include "signals.h"
 #include "sourcefile.h"
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 void pt_ctl_error(struct pt_ctl *ctl, const char *fmt, ...)
 {
@@ -170,7 +181,39 @@ int pt_ctl_request(struct pt_ctl *ctl, struct pt_msg *req, struct pt_msg *reply)
         pt_ctl_error(ctl, "not connected to the program");
         return -ENOTCONN;
     }
-    int rc = pt_sess_request(&ctl->sess, req, reply, PT_SESS_REPLY_MS);
+    int rc = pt_sess_send(&ctl->sess, req);
+    if (rc) {
+        pt_ctl_connection_lost(ctl, rc == -EPIPE ? 0 : rc);
+        return rc;
+    }
+    /* Wait, but let Ctrl-C give up on a slow answer (a long `print`); other
+     * signals that arrive meanwhile are handled afterwards by the loop. */
+    long deadline = now_ms() + PT_SESS_REPLY_MS;
+    int held[16];
+    size_t nheld = 0;
+    bool interrupted = false;
+    for (;;) {
+        long left = deadline - now_ms();
+        rc = left > 0 ? pt_sess_wait_reply(&ctl->sess, req->id, reply, (int)left, pt_sig_fd())
+                      : -ETIMEDOUT;
+        if (rc != -EINTR)
+            break;
+        int sig;
+        while ((sig = pt_sig_next()) != 0) {
+            if (sig == SIGINT)
+                interrupted = true;
+            else if (nheld < sizeof held / sizeof held[0])
+                held[nheld++] = sig;
+        }
+        if (interrupted)
+            break;
+    }
+    for (size_t i = 0; i < nheld; i++)
+        pt_sig_requeue(held[i]);
+    if (interrupted) {
+        pt_ctl_error(ctl, "interrupted; the program may still be working on it");
+        return -EINTR;
+    }
     if (rc == -ETIMEDOUT) {
         pt_ctl_error(ctl, "the program did not answer within %d s", PT_SESS_REPLY_MS / 1000);
         return rc;

@@ -8,9 +8,11 @@
 #include "strcopy.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int pt_sess_open(struct pt_sess *s, int fd)
@@ -112,17 +114,40 @@ int pt_sess_send(struct pt_sess *s, struct pt_msg *req)
     return pt_proto_send(s->fd, req, PT_SESS_REPLY_MS);
 }
 
-int pt_sess_request(struct pt_sess *s, struct pt_msg *req, struct pt_msg *reply, int timeout_ms)
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int pt_sess_wait_reply(struct pt_sess *s, uint32_t id, struct pt_msg *reply, int timeout_ms,
+                       int intr_fd)
 {
     memset(reply, 0, sizeof *reply);
-    int rc = pt_sess_send(s, req);
-    if (rc)
-        return rc;
-    uint32_t id = req->id;
+    if (s->fd < 0)
+        return -ENOTCONN;
+    long deadline = now_ms() + timeout_ms;
     for (;;) {
         struct pt_msg m;
         memset(&m, 0, sizeof m);
-        rc = pt_proto_recv(s->fd, s->dec, &m, timeout_ms);
+        int rc = pt_proto_recv(s->fd, s->dec, &m, 0);
+        if (rc == -ETIMEDOUT) {
+            /* Nothing complete yet: wait for bytes, the deadline or intr_fd. */
+            long left = deadline - now_ms();
+            if (left <= 0)
+                return -ETIMEDOUT;
+            struct pollfd p[2] = {
+                { .fd = s->fd, .events = POLLIN },
+                { .fd = intr_fd, .events = POLLIN },
+            };
+            int n = poll(p, intr_fd >= 0 ? 2 : 1, (int)left);
+            if (n < 0 && errno != EINTR)
+                return -errno;
+            if (n > 0 && intr_fd >= 0 && (p[1].revents & POLLIN))
+                return -EINTR;
+            continue;
+        }
         if (rc == 0)
             return -ECONNRESET;
         if (rc == PT_PROTO_E_UNKNOWN_TYPE) {
@@ -153,6 +178,15 @@ int pt_sess_request(struct pt_sess *s, struct pt_msg *req, struct pt_msg *reply,
         }
         pt_msg_free(&m);  /* a stale reply to an earlier request */
     }
+}
+
+int pt_sess_request(struct pt_sess *s, struct pt_msg *req, struct pt_msg *reply, int timeout_ms)
+{
+    memset(reply, 0, sizeof *reply);
+    int rc = pt_sess_send(s, req);
+    if (rc)
+        return rc;
+    return pt_sess_wait_reply(s, req->id, reply, timeout_ms, -1);
 }
 
 bool pt_sess_pending(const struct pt_sess *s)

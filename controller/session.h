@@ -46,6 +46,13 @@ int pt_sess_handshake(struct pt_sess *s, bool attached, char *err, size_t errlen
  */
 int pt_sess_request(struct pt_sess *s, struct pt_msg *req, struct pt_msg *reply, int timeout_ms);
 
+/*
+ * Waits for the reply to request id, as pt_sess_request does; also returns
+ * -EINTR as soon as intr_fd (when >= 0) is readable, without reading it.
+ */
+int pt_sess_wait_reply(struct pt_sess *s, uint32_t id, struct pt_msg *reply, int timeout_ms,
+                       int intr_fd);
+
 /* Sends req without waiting (PAUSE while running); the reply comes as an
  * event-like message through pt_sess_next. 0 or negative error. */
 int pt_sess_send(struct pt_sess *s, struct pt_msg *req);

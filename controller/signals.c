@@ -54,6 +54,12 @@ int pt_sig_next(void)
     return b;
 }
 
+void pt_sig_requeue(int sig)
+{
+    if (pipe_fds[1] >= 0)
+        on_signal(sig);
+}
+
 void pt_sig_reset_child(void)
 {
     for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)

@@ -15,6 +15,9 @@ int pt_sig_fd(void);
 /* Reads one pending signal number; 0 when none is pending. */
 int pt_sig_next(void);
 
+/* Puts a signal number back on the pipe (one taken early, to be handled later). */
+void pt_sig_requeue(int sig);
+
 /* Restores default dispositions (before exec in a child). */
 void pt_sig_reset_child(void);
 

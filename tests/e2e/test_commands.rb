@@ -122,6 +122,15 @@ class TestCommands < Minitest::Test
     @s.expect(PtySession::PROMPT)
     assert_equal "3\n", @s.command('p 1 + 2')
 
+    # Ctrl-C gives up waiting for a slow answer; the session goes on (the
+    # late answer is recognised as stale by its id and dropped).
+    @s.send_line('p (t = Time.now; nil while Time.now - t < 1.5; :slow)')
+    @s.expect(/p \(t = Time\.now.*:slow\)\n/)
+    @s.send_raw("\x03")
+    @s.expect('error: interrupted; the program may still be working on it')
+    @s.prompt
+    assert_equal "2\n", @s.command('p 1 + 1')
+
     # Tab completion: a unique command prefix, then a fiber tag.
     @s.send_raw("breakp\t")
     @s.expect('breakpoints')
