@@ -8,10 +8,12 @@
  * terminate, restart, ...).
  */
 #include <stdlib.h>
+#include <stdint.h>
+#include <ruby/debug.h>
 #include "rt_internal.h"
 
 VALUE rt_cFiber;
-static ID id_rt_fiber, id_call, id_value, id_orig_alive;
+static ID id_rt_fiber, id_call, id_value, id_orig_alive, id_source_fiber;
 static VALUE cFiberState;
 static VALUE sym_running, sym_runnable, sym_waiting, sym_dead, sym_main;
 
@@ -31,6 +33,7 @@ static void fs_mark(void *p)
     rb_gc_mark_movable(f->awaiters);
     rb_gc_mark_movable(f->when_done);
     rb_gc_mark_movable(f->file);
+    rb_gc_mark_movable(f->label);
 }
 
 static void fs_compact(void *p)
@@ -46,6 +49,7 @@ static void fs_compact(void *p)
     f->awaiters = rb_gc_location(f->awaiters);
     f->when_done = rb_gc_location(f->when_done);
     f->file = rb_gc_location(f->file);
+    f->label = rb_gc_location(f->label);
 }
 
 /*
@@ -75,7 +79,7 @@ static struct rt_fiber *fs_new(VALUE *obj)
     *obj = TypedData_Make_Struct(cFiberState, struct rt_fiber, &fs_type, f);
     f->self = *obj;
     f->fiber = f->owner = f->block = f->tag = f->result = Qnil;
-    f->mailbox = f->awaiters = f->when_done = f->file = Qnil;
+    f->mailbox = f->awaiters = f->when_done = f->file = f->label = Qnil;
     f->wait_fd = -1;
     return f;
 }
@@ -299,6 +303,8 @@ static VALUE fiber_body(RB_BLOCK_CALL_FUNC_ARGLIST(first, data))
         } else {
             result = err;
             uncaught = 1;
+            if (!OBJ_FROZEN(err) && rb_attr_get(err, id_source_fiber) == Qnil)
+                rb_ivar_set(err, id_source_fiber, f->fiber);
         }
         break;
     }
@@ -314,6 +320,18 @@ static VALUE fiber_body(RB_BLOCK_CALL_FUNC_ARGLIST(first, data))
             rt_sched_schedule(f->t->main_fiber, v, 1);
     }
     RB_GC_GUARD(data);
+    return Qnil;
+}
+
+/* The method or block that called spin, as Ruby's caller names it. */
+static VALUE caller_label(void)
+{
+    VALUE frames[4];
+    int lines[4];
+    int n = rb_profile_frames(0, 4, frames, lines);
+    for (int i = 0; i < n; i++)
+        if (lines[i] > 0)
+            return rb_profile_frame_label(frames[i]);
     return Qnil;
 }
 
@@ -335,6 +353,7 @@ VALUE rt_fiber_spin(VALUE parent_fiber, VALUE tag, VALUE block)
     f->is_spun = 1;
     f->file = file ? rb_str_new_cstr(file) : Qnil;
     f->line = rb_sourceline();
+    f->label = caller_label();
     fiber = rb_fiber_new(fiber_body, obj);
     f->fiber = fiber;
     rb_ivar_set(fiber, id_rt_fiber, obj);
@@ -402,7 +421,7 @@ static VALUE f_set_tag(VALUE self, VALUE tag)
     return tag;
 }
 
-static VALUE f_main_p(VALUE self) { return rt_fiber_get(self)->is_main ? Qtrue : Qfalse; }
+static VALUE f_main_p(VALUE self) { return rt_fiber_get(self)->is_main ? Qtrue : Qnil; }
 static VALUE f_result(VALUE self) { return rt_fiber_get(self)->result; }
 
 static VALUE f_thread(VALUE self)
@@ -416,7 +435,9 @@ static VALUE f_location(VALUE self)
     struct rt_fiber *f = rt_fiber_get(self);
     if (f->file == Qnil)
         return rb_str_new_cstr(f->is_main ? "(root)" : "(unknown)");
-    return rb_sprintf("%"PRIsVALUE":%d", f->file, f->line);
+    if (f->label == Qnil)
+        return rb_sprintf("%"PRIsVALUE":%d", f->file, f->line);
+    return rb_sprintf("%"PRIsVALUE":%d:in `%"PRIsVALUE"'", f->file, f->line, f->label);
 }
 
 static VALUE f_schedule(int argc, VALUE *argv, VALUE self)
@@ -554,7 +575,12 @@ static VALUE f_shutdown_all_children(VALUE self)
 
 static VALUE f_inspect(VALUE self)
 {
-    return rb_sprintf("#<Fiber:%p %"PRIsVALUE" (%"PRIsVALUE")>", (void *)self,
+    VALUE tag = rt_fiber_get(self)->tag;
+    VALUE id = rb_obj_id(self);
+    if (tag == Qnil)
+        return rb_sprintf("#<Fiber:%"PRIsVALUE" %"PRIsVALUE" (%"PRIsVALUE")>", id,
+                          f_location(self), f_state(self));
+    return rb_sprintf("#<Fiber %"PRIsVALUE":%"PRIsVALUE" %"PRIsVALUE" (%"PRIsVALUE")>", tag, id,
                       f_location(self), f_state(self));
 }
 
@@ -565,6 +591,8 @@ void rt_fiber_init(VALUE mPolyphony)
     id_call = rb_intern("call");
     id_value = rb_intern("@value");
     id_orig_alive = rb_intern("__polyphony_orig_alive?");
+    id_source_fiber = rb_intern("@source_fiber");
+    rb_define_attr(rb_eException, "source_fiber", 1, 0);
     sym_running = ID2SYM(rb_intern("running"));
     sym_runnable = ID2SYM(rb_intern("runnable"));
     sym_waiting = ID2SYM(rb_intern("waiting"));

@@ -54,6 +54,7 @@ struct rt_fiber {
     VALUE awaiters;              /* Array of fibers in #await, or Qnil */
     VALUE when_done;             /* Array of procs, or Qnil */
     VALUE file;                  /* where it was spun */
+    VALUE label;                 /* ... in which method or block */
     int line;
     unsigned is_main : 1;
     unsigned is_spun : 1;

@@ -175,4 +175,16 @@ class FiberControlTest < Minitest::Test
     assert_equal 3, attempts
     assert_equal %w[flaky flaky], errors
   end
+  def test_exception_knows_its_fiber
+    f = spin { raise 'mine' }
+    e = assert_raises(RuntimeError) { f.await }
+    assert_equal f, e.source_fiber
+  end
+
+  def test_select
+    slow = spin { sleep 0.05; :slow }
+    fast = spin { sleep 0.01; :fast }
+    assert_equal [fast, :fast], Fiber.select(slow, fast)
+    assert_equal :slow, slow.await
+  end
 end

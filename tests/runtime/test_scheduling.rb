@@ -68,7 +68,8 @@ class SchedulingTest < Minitest::Test
     spin { Thread.current.schedule_fiber(main, 42) }
     assert_equal 42, Thread.current.switch_fiber
     assert_equal main, Thread.current.main_fiber
-    assert main.main?
+    assert_equal true, main.main?
+    assert_nil spin {}.main?
   end
 
   def test_tag_and_location
@@ -77,7 +78,9 @@ class SchedulingTest < Minitest::Test
     assert_equal :worker, f.tag
     f.tag = :renamed
     assert_equal :renamed, f.tag
-    assert_equal "#{__FILE__}:#{line}", f.location
+    assert_equal "#{__FILE__}:#{line}:in `test_tag_and_location'", f.location
+    assert_equal '(root)', Fiber.current.location
+    assert_match(/\A#<Fiber renamed:\d+ #{Regexp.escape(__FILE__)}:#{line}:in .* \(runnable\)>\z/, f.inspect)
     f.await
   end
 

@@ -146,3 +146,32 @@ module Polyphony
   end
 end
 Process.singleton_class.prepend(Polyphony::ForkHook)
+
+class ::Fiber
+  # The first of `fibers` to end, as [fiber, result]; the others go on.
+  def self.select(*fibers)
+    me = Fiber.current
+    selected = nil
+    waiting = false
+    fibers.each do |f|
+      f.when_done do |result|
+        next if selected
+
+        selected = [f, result]
+        me.schedule if waiting
+      end
+    end
+    until selected
+      waiting = true
+      suspend
+      waiting = false
+    end
+    selected
+  end
+end
+
+module Polyphony
+  def self.fork(&block)
+    Kernel.fork(&block)
+  end
+end
