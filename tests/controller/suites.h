@@ -10,6 +10,7 @@ Suite *args_suite(void);
 Suite *options_suite(void);
 Suite *format_suite(void);
 Suite *misc_suite(void);
+Suite *session_suite(void);
 
 /* Runs fn(stream) into memory and returns the text (caller frees). */
 char *capture(void (*fn)(FILE *out, void *data), void *data);
