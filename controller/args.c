@@ -62,7 +62,7 @@ static void trim_end(char *s)
 }
 
 /* Start of the last word in [begin, end) (end excludes trailing spaces). */
-static char *last_word(char *begin, char *end)
+static char *last_word(const char *begin, char *end)
 {
     char *w = end;
     while (w > begin && !isspace((unsigned char)w[-1]))

@@ -300,7 +300,7 @@ void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t
     size_t rows = norder < shown ? norder : shown;
     for (size_t k = 0; k < rows; k++)
         fiber_row(out, &f[order[k]], depth[order[k]], f[order[k]].id == selected, locw);
-    if (rows < norder || total > n)
+    if (norder > shown || total > n)
         summarise(out, f, order, rows, norder, total);
 out:
     free(ids);
@@ -383,11 +383,12 @@ static const char *signame(int sig, char *buf, size_t len)
 
 void pt_fmt_exit(int exit_status, int sig, char *buf, size_t len)
 {
-    char name[32];
-    if (sig > 0)
+    if (sig > 0) {
+        char name[32];
         snprintf(buf, len, "program killed by signal %s", signame(sig, name, sizeof name));
-    else
+    } else {
         snprintf(buf, len, "program exited with status %d", exit_status);
+    }
 }
 
 void pt_fmt_wait_status(int status, char *buf, size_t len)

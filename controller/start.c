@@ -78,7 +78,6 @@ int pt_start_launch(const struct pt_opt *o)
 {
     struct pt_ctl ctl;
     struct pt_launch l;
-    char dir[PATH_MAX];
     memset(&l, 0, sizeof l);
     l.listen_fd = -1;
     ctl_init(&ctl, PT_CTL_LAUNCHED);
@@ -100,6 +99,7 @@ int pt_start_launch(const struct pt_opt *o)
 
     int rc = pt_launch_listen(&l);
     if (rc) {
+        char dir[PATH_MAX];
         pt_sockdir_path(dir, sizeof dir);
         if (rc == -EPERM)
             perr("refusing socket directory %s: it must be yours with mode 0700%s", dir, "");
@@ -156,8 +156,8 @@ static int reach(pid_t pid, int *fd)
 {
     int err_no = 0;
     enum pt_attach_refusal r = pt_attach_check(pid, &err_no);
-    char why[512];
     if (r != PT_ATTACH_OK) {
+        char why[512];
         pt_attach_describe(r, pid, why, sizeof why);
         perr("%s%s", why, "");
         return 1;

@@ -17,7 +17,7 @@ static char *store[32];
 static int parse(char **argv)
 {
     int argc = 0;
-    while (argv[argc] && argc < 31) {
+    while (argc < 31 && argv[argc]) {
         store[argc] = argv[argc];
         argc++;
     }
