@@ -17,6 +17,7 @@
 #   BENCH_ROUNDS  rounds (default 5, quick 2)
 #   BENCH_ONLY    only groups whose id contains this (idle, step, switch,
 #                 spin, pingpong, echo, memory)
+#   BENCH_SKIP    skip contenders whose label contains this (e.g. byebug)
 #   BENCH_OUT     also write the table (Markdown) to this file (default
 #                 $BUILD/bench/table.md)
 #   PT_BACKENDS   runtime backends to measure (default "libev io_uring")
@@ -36,6 +37,7 @@ module Bench
   QUICK   = ENV['BENCH_QUICK'] == '1'
   ROUNDS  = Integer(ENV.fetch('BENCH_ROUNDS', QUICK ? '2' : '5'))
   ONLY    = ENV['BENCH_ONLY'].to_s
+  SKIP    = ENV['BENCH_SKIP'].to_s
   OUTFILE = ENV.fetch('BENCH_OUT', File.join(BUILD, 'bench', 'table.md'))
   BACKENDS = ENV.fetch('PT_BACKENDS', 'libev io_uring').split
   RUBY    = RbConfig.ruby
@@ -46,7 +48,7 @@ module Bench
     # fiber_calls.rb's knobs (FC_FIBERS, FC_ROUNDS, FC_CALLS, FC_IO); set in
     # the environment, they override these.
     fiber_calls: (QUICK ? { 'FC_ROUNDS' => '5', 'FC_CALLS' => '40', 'FC_IO' => '500' }
-                        : { 'FC_ROUNDS' => '50', 'FC_CALLS' => '200', 'FC_IO' => '2000' })
+                        : { 'FC_ROUNDS' => '30', 'FC_CALLS' => '150', 'FC_IO' => '2000' })
                  .merge(ENV.slice('FC_FIBERS', 'FC_ROUNDS', 'FC_CALLS', 'FC_IO')),
     steps: QUICK ? 100 : 1000,
     switches: QUICK ? 200_000 : 2_000_000,
@@ -142,20 +144,20 @@ module Bench
   # Runs a workload under a debugger client (PtClient, RdbgClient,
   # ByebugClient): stop at entry, set breakpoints, maybe turn the op trace on,
   # continue, wait for the end, return the workload's figures.
-  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, timeout: 300)
+  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, nonstop: false, timeout: 300)
     out = Tempfile.new('bench-out')
     err = Tempfile.new('bench-err')
     client = nil
     begin
       client = if klass == PtClient
-                 PtClient.new(argv, build: BUILD, env: env, out: out.path, err: err.path)
+                 PtClient.new(argv, build: BUILD, env: env, nonstop: nonstop, out: out.path, err: err.path)
                else
                  klass.new(argv, env: env, out: out.path, err: err.path)
                end
-      client.wait_stopped if klass == PtClient
+      client.wait_stopped if klass == PtClient && !nonstop
       breakpoints.each { |file, line| client.break_at(file, line) }
       client.trace_ops(true) if trace_ops
-      client.continue_and_drain
+      nonstop ? client.drain : client.continue_and_drain
       status = client.finish(timeout)
     rescue PtClient::Failure, PeerFailure, SystemCallError, IOError => e
       client&.kill
@@ -328,6 +330,7 @@ module Bench
       Contender.new(label: 'byebug: + 20 breakpoints elsewhere',
                     run: peer.call(ByebugClient, byebug_problem, breakpoints: bps)),
       Contender.new(label: 'polytrace: + op-event trace on', run: pt.call(trace_ops: true)),
+      Contender.new(label: 'polytrace --nonstop (never stopped)', run: pt.call(nonstop: true)),
       Contender.new(label: 'polytrace: + 20 breakpoints + op trace', run: pt.call(breakpoints: bps, trace_ops: true))
     ]
     overhead = lambda do |label, limit, rivals|
@@ -358,7 +361,9 @@ module Bench
         Target.new(contender: 'polytrace: + op-event trace on',
                    check: ->(m) { info_overhead(m, 'polytrace: + op-event trace on') }),
         Target.new(contender: 'polytrace: + 20 breakpoints + op trace',
-                   check: ->(m) { info_overhead(m, 'polytrace: + 20 breakpoints + op trace') })
+                   check: ->(m) { info_overhead(m, 'polytrace: + 20 breakpoints + op trace') }),
+        Target.new(contender: 'polytrace --nonstop (never stopped)',
+                   check: ->(m) { info_overhead(m, 'polytrace --nonstop (never stopped)') })
       ],
       notes: 'figure: process CPU seconds of the timed section (start-up and attach excluded); ' \
              'rdbg and byebug have no op-event trace, so those rows are polytrace only'
@@ -389,10 +394,12 @@ module Bench
                       }),
         Contender.new(label: 'polytrace (wire protocol)',
                       run: -> { guard(tracer_problem); run_steps(PtClient, count, env: env) }),
-        Contender.new(label: 'byebug (remote socket)',
+        # byebug answers a step in ~44 ms (its socket waits on delayed ACKs),
+        # so it gets a tenth of the steps to keep the run short.
+        Contender.new(label: "byebug (remote socket, #{[count / 10, 20].max} steps)",
                       run: lambda {
                         guard(gem_problem('ruby-byebug', 'byebug/core'))
-                        run_steps(ByebugClient, count, env: env)
+                        run_steps(ByebugClient, [count / 10, 20].max, env: env)
                       })
       ],
       targets: [Target.new(contender: 'polytrace (wire protocol)', figure: 'p99_us',
@@ -529,10 +536,15 @@ module Bench
 
   # --- running and the table ----------------------------------------------
 
+  def skipped?(contender)
+    !SKIP.empty? && !contender.baseline && contender.label.include?(SKIP)
+  end
+
   def run_group(group)
     results = Hash.new { |h, k| h[k] = [] }
     failures = {}
     list = group.contenders
+    list = list.reject { |c| skipped?(c) }
     ROUNDS.times do |round|
       list.rotate(round % list.size).each do |c|
         next if failures.key?(c.label) && results[c.label].empty?
@@ -565,6 +577,8 @@ module Bench
         ratio = value && base_value ? format('%.2f', value / base_value) : ''
         shown = if value
                   f.show(value)
+                elsif skipped?(c)
+                  'skipped (BENCH_SKIP)'
                 else
                   "n/a (#{(failures[c.label] || 'no figure')[0, 90]})"
                 end

@@ -117,6 +117,11 @@ module Bench
     # thread until the program exits, as an attached controller would.
     def continue_and_drain
       request(:continue)
+      drain
+    end
+
+    # Reads events on a thread until the program exits (--nonstop: at once).
+    def drain
       @drain = Thread.new do
         loop do
           msg = next_message(nil)

@@ -99,10 +99,7 @@ def socket_pair
   end
   reader = spin do
     got = 0
-    while (chunk = right.readpartial(4096))
-      got += chunk.bytesize
-      break if got >= IO_MSGS * payload.bytesize
-    end
+    got += right.readpartial(4096).bytesize while got < IO_MSGS * payload.bytesize
     right.close
   end
   [writer, reader]
