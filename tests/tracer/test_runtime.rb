@@ -1,0 +1,89 @@
+# frozen_string_literal: true
+
+# tests/tracer/test_runtime.rb — the tracer with the fiber runtime: fibers
+# and what they wait on, 10,000 fibers, the fiber lock while stepping and
+# the event loop suspended while stopped (scripts/runtime_fibers.rb).
+require 'minitest/autorun'
+require 'pt_wire'
+
+class TestRuntime < Minitest::Test
+  SCRIPT = File.join(__dir__, 'scripts', 'runtime_fibers.rb')
+
+  def self.runtime?
+    env = PtWire::Debuggee.ruby_env.merge('RUBYOPT' => '')
+    @runtime = system(env, RbConfig.ruby, '-rpolyphony', '-e', 'exit(defined?(Polyphony::C_API) ? 0 : 1)',
+                      out: File::NULL, err: File::NULL) if @runtime.nil?
+    @runtime
+  end
+
+  def setup
+    skip 'the runtime does not publish Polyphony::C_API yet' unless self.class.runtime?
+  end
+
+  def teardown
+    @d&.close
+  end
+
+  def launch(*args)
+    @d = PtWire::Debuggee.new(SCRIPT, *args, nonstop: true)
+    @c = @d.conn
+    stop = @c.wait_event(:stopped)
+    assert_equal %w[call main], stop.values_at('reason', 'tag')
+    stop
+  end
+
+  def resume(type)
+    assert_equal :ok, @c.request(type)['type']
+    @c.wait_event(:stopped)
+  end
+
+  def test_fibers_and_what_they_wait_on
+    launch
+    r = @c.request(:fibers, limit: 0)
+    by_tag = r['fibers'].to_h { |f| [f['tag'], f] }
+    assert_equal 4, r['total']
+    assert_equal [1, 'running'], by_tag['main'].values_at('id', 'state')
+    assert_equal %w[waiting sleep], by_tag['sleeper'].values_at('state', 'wait_op')
+    assert_in_delta 1.0, by_tag['sleeper']['wait_timeout'], 0.5
+    assert_equal %w[waiting receive], by_tag['receiver'].values_at('state', 'wait_op')
+    assert_equal 'runnable', by_tag['counter']['state']
+    assert_equal 1, by_tag['receiver']['parent']
+    assert_equal SCRIPT, by_tag['receiver']['file']
+    info = @c.request(:switch, fiber: by_tag['sleeper']['id'])
+    assert_equal [:fiber_info, 'sleeper'], [info['type'], info['fiber']['tag']]
+    bt = @c.request(:backtrace, fiber: by_tag['sleeper']['id'])
+    assert(bt['frames'].any? { |f| f['file'] == SCRIPT && f['line'] == 9 }, bt.inspect)
+    err = @c.request(:eval, fiber: by_tag['sleeper']['id'], expr: 'start')
+    assert_equal PtWire::ERR[:eval], err['code'], 'eval in a fiber other than the stopped one is refused'
+  end
+
+  def test_ten_thousand_fibers_answer_fast
+    launch('10000')
+    t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    r = @c.request(:fibers, limit: 200)
+    took = Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0
+    assert_equal 200, r['fibers'].size
+    assert_equal 10_004, r['total']
+    assert_operator took, :<, 1.0
+  end
+
+  def test_fiber_lock_while_stepping_and_loop_suspended_while_stopped
+    launch
+    count = @c.request(:eval, expr: '$count')['text']
+    # Time at the prompt must not count against the sleeper's timer.
+    sleep 2 # rubocop:disable Style/Sleep -- the time spent stopped is what is measured
+    assert_equal 18, resume(:step)['line']
+    assert_equal 19, resume(:skip)['line']
+    assert_equal count, @c.request(:eval, expr: '$count')['text'], 'only the stepped fiber ran'
+    assert_equal :ok, @c.request(:set, name: 'fiberlock', value: 'off')['type']
+    assert_equal 20, resume(:skip)['line']
+    assert_operator @c.request(:eval, expr: '$count')['text'].to_i, :>, count.to_i, 'fiberlock off: all ran'
+    assert_equal :ok, @c.request(:continue)['type']
+    @d.wait(10)
+    m = @d.stdout.match(/after=([\d.]+) slept=([\d.]+)/)
+    refute_nil m, @d.stdout
+    after, slept = m.captures.map(&:to_f)
+    assert_in_delta 1.0, after, 0.4, 'the sleeper still had about 1 s to sleep after the stop'
+    assert_operator slept, :>, 2.5, 'and its sleep spanned the stop'
+  end
+end
