@@ -39,6 +39,27 @@ class TestBreakpoints < Minitest::Test
     assert_equal 0, @s.wait_exit.exitstatus
   end
 
+  # A method breakpoint set before the method exists is pending, and fires
+  # once the method is defined — in any fiber.
+  def test_pending_method_breakpoint
+    fix = E2E.fixture('pending.rb')
+    body = E2E.line_of(fix, '# @double_body')
+    @s = PtySession.polytrace('ruby', fix)
+    @s.expect(/\(entry\)/, timeout: 20)
+    @s.prompt
+    assert_match(/Breakpoint 1 at Object#double \(pending\)/, @s.command('break double'))
+    out = @s.command('c')
+    assert_match(/Stopped in fiber (?!1 )\d+ .*pending\.rb:#{body} .*\(breakpoint 1\)/, out,
+                 'the call in the spun fiber stops')
+    assert_equal "3\n", @s.command('p x')
+    out = @s.command('c')
+    assert_match(/fiber 6/, out)
+    assert_match(/Stopped in fiber 1 .*pending\.rb:#{body} .*\(breakpoint 1\)/, out)
+    @s.send_line('c')
+    @s.expect('main 8')
+    assert_equal 0, @s.wait_exit.exitstatus
+  end
+
   def test_conditional_breakpoint
     launch
     @s.expect(/\(entry\)/, timeout: 20)
