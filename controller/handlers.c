@@ -44,9 +44,10 @@ static int resolve_fiber(struct pt_ctl *ctl, const char *ref, uint64_t *id)
         *id = strtoull(ref, NULL, 10);
         return 0;
     }
+    /* Bounded, like `fibers`: an unbounded list could exceed the message limit. */
     struct pt_msg req, rep;
     pt_msg_init(&req, PT_REQ_FIBERS, 0);
-    req.u.fibers_req.limit = 0;
+    req.u.fibers_req.limit = FIBERS_FETCH;
     if (pt_ctl_request(ctl, &req, &rep))
         return -EPROTO;
     int rc = -ENOENT;
