@@ -218,13 +218,16 @@ static enum outcome resume_step(const struct pt_msg *req)
                          (unsigned long long)req->u.fiber.fiber);
         return SERVE_ON;
     }
-    /* Another fiber is not in a frame we know: stop at its next line. */
+    /* Another fiber is not in a frame we know: stop at its next line. It
+     * may be waiting for what other fibers do, so with the default lock
+     * mode they all run until it gets there. */
     if (fiber != stop_fiber)
         mode = PT_STEP_STEP;
     if (send_ok(req->id) < 0)
         return GONE;
     pt_step_start(mode, fiber, stop_depth);
-    lock_holder = pt_tr.lockmode == PT_TR_LOCK_OFF ? Qnil : fiber;
+    lock_holder = pt_tr.lockmode == PT_TR_LOCK_ON ||
+                  (pt_tr.lockmode == PT_TR_LOCK_STEP && fiber == stop_fiber) ? fiber : Qnil;
     return RESUME;
 }
 

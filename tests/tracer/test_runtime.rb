@@ -86,4 +86,28 @@ class TestRuntime < Minitest::Test
     assert_in_delta 1.0, after, 0.4, 'the sleeper still had about 1 s to sleep after the stop'
     assert_operator slept, :>, 2.5, 'and its sleep spanned the stop'
   end
+
+  OPS = File.join(__dir__, 'scripts', 'runtime_ops.rb')
+
+  def test_switch_then_step_stops_in_that_fiber_and_trace_ops
+    @d = PtWire::Debuggee.new(OPS, nonstop: true)
+    @c = @d.conn
+    assert_equal 'call', @c.wait_event(:stopped)['reason']
+    reader = @c.request(:fibers)['fibers'].find { |f| f['tag'] == 'reader' }
+    assert_equal %w[read waiting], reader.values_at('wait_op', 'state')
+    assert_equal :ok, @c.request(:trace_ops, on: true, fiber: reader['id'])['type']
+    assert_equal reader['id'], @c.request(:switch, fiber: reader['id'])['fiber']['id']
+    stop = resume(:step)
+    assert_equal [reader['id'], 7], stop.values_at('fiber', 'line'), 'the next line the reader runs'
+    ops = @c.seen.select { |m| m['type'] == :op }
+    refute_empty ops
+    assert(ops.all? { |o| o['fiber'] == reader['id'] }, 'only the traced fiber')
+    assert(ops.any? { |o| o.values_at('phase', 'op') == %w[complete read] && o['result'].positive? }, ops.inspect)
+    assert_equal :ok, @c.request(:trace_ops, on: false)['type']
+    assert_equal :ok, @c.request(:continue)['type']
+    assert_equal 0, @c.wait_event(:exited)['status']
+    late = @c.seen.drop(@c.seen.index(stop) + 1)
+    assert_empty late.select { |m| m['type'] == :op }, 'trace ops off: no more op events'
+    assert_match(/got="line 2\\n"/, @d.stdout.tap { @d.wait })
+  end
 end
