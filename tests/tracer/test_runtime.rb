@@ -110,4 +110,41 @@ class TestRuntime < Minitest::Test
     assert_empty late.select { |m| m['type'] == :op }, 'trace ops off: no more op events'
     assert_match(/got="line 2\\n"/, @d.stdout.tap { @d.wait })
   end
+
+  IDLE = File.join(__dir__, 'scripts', 'runtime_idle.rb')
+
+  def test_pause_and_attach_while_idle_in_the_event_loop
+    @d = PtWire::Debuggee.new(IDLE, nonstop: true)
+    @c = @d.conn
+    @d.wait_stdout(/ready/)
+    assert_equal :ok, @c.request(:pause)['type']
+    stop = @c.wait_event(:stopped, timeout: 5)
+    assert_equal ['pause', IDLE], stop.values_at('reason', 'file')
+    assert_includes [3, 6], stop['line'], 'where a fiber waits (either fiber may be current)'
+    assert_equal :ok, @c.request(:detach)['type']
+    @c.close
+    # Attach again by signal; the program is still idle in the loop.
+    Process.kill('URG', @d.pid)
+    path = File.join(@d.dir, 'polytrace', "#{@d.pid}.sock")
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+    begin
+      sock = UNIXSocket.new(path)
+    rescue Errno::ENOENT, Errno::ECONNREFUSED
+      raise if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      IO.select(nil, nil, nil, 0.01) # the listening socket has no event to wait on
+      retry
+    end
+    @c = PtWire::Conn.new(sock)
+    assert @c.read['attached']
+    @c.send_msg(:hello, version: PtWire::VERSION, pid: Process.pid, ruby_version: '', backend: '',
+                        argv: [], program: '', attached: true)
+    assert_equal 'attach', @c.read['reason']
+    dump = @c.request(:dump)['fibers']
+    sleeper = dump.find { |f| f['info']['tag'] == 'sleeper' }
+    assert_equal 'sleep', sleeper['info']['wait_op']
+    assert(sleeper['frames'].any? { |f| f['file'] == IDLE && f['line'] == 3 }, sleeper.inspect)
+    assert_equal :ok, @c.request(:kill)['type']
+    assert_equal 'KILL', Signal.signame(@d.wait.termsig)
+  end
 end
