@@ -59,7 +59,7 @@ class TestAttach < Minitest::Test
       c = attach
       stop = c.read
       assert_equal ['attach', 1, SCRIPT], stop.values_at('reason', 'fiber', 'file')
-      assert_includes [9, 10], stop['line'], 'where the loop was, not inside the tracer'
+      assert_includes 3..10, stop['line'], 'where the program was, not inside the tracer'
       dump = c.request(:dump)
       assert_equal :dump_reply, dump['type']
       main = dump['fibers'].find { |f| f['info']['id'] == 1 }
