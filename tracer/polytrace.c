@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,23 @@ static VALUE tr_connected_p(VALUE self)
     return pt_tr.fd >= 0 ? Qtrue : Qfalse;
 }
 
+/*
+ * A forked child inherits the connection but is not the debugged process:
+ * it forgets the controller (its copy of the socket is closed; the parent's
+ * conversation goes on untouched) and can be attached on its own later.
+ */
+static void forget_inherited(void)
+{
+    if (pt_tr.fd >= 0)
+        close(pt_tr.fd);
+    pt_tr.fd = -1;
+    pt_tr.launched = 0;
+    pt_tr.serving = 0;
+    pt_proto_decoder_free(pt_tr.dec);
+    pt_tr.dec = NULL;
+    pt_watch_forget();
+}
+
 /* The runtime may be required after the tracer: fetch its table late. */
 const struct rt_api *pt_tr_rt(void)
 {
@@ -225,4 +243,5 @@ void Init_polytrace_ext(void)
     rb_define_singleton_method(pt_tr.mod, "__compiled", pt_bp_compiled, 1);
     rb_define_singleton_method(pt_tr.mod, "connected?", tr_connected_p, 0);
     pt_attach_init(pt_tr.mod);
+    pthread_atfork(NULL, NULL, forget_inherited);
 }

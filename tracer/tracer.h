@@ -76,6 +76,7 @@ int pt_watch_start(int fd);
 void pt_watch_arm(void);
 void pt_watch_disarm(void);
 void pt_watch_stop(void);
+void pt_watch_forget(void);                /* in a forked child */
 
 /* fibers.c */
 uint64_t pt_fib_id(VALUE fiber);

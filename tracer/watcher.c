@@ -109,18 +109,30 @@ void pt_watch_disarm(void)
     poke();
 }
 
-void pt_watch_stop(void)
+/* In a forked child: the thread is not there, only its pipe and state. */
+void pt_watch_forget(void)
 {
     if (!started)
         return;
     started = 0;
+    armed = 0;
+    pthread_mutex_init(&mu, NULL);
+    pthread_cond_init(&cv, NULL);
+    close(wake[0]);
+    close(wake[1]);
+    wake[0] = wake[1] = -1;
+    watch_fd = -1;
+}
+
+void pt_watch_stop(void)
+{
+    if (!started)
+        return;
     if (owner != getpid()) {
-        /* A forked child has no watcher thread, only its pipe. */
-        close(wake[0]);
-        close(wake[1]);
-        wake[0] = wake[1] = -1;
+        pt_watch_forget();
         return;
     }
+    started = 0;
     pthread_mutex_lock(&mu);
     quit = 1;
     armed = 0;

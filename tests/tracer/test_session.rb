@@ -147,4 +147,17 @@ class TestSession < Minitest::Test
     st = @d.wait
     assert_equal 'KILL', Signal.signame(st.termsig)
   end
+
+  def test_forked_child_leaves_the_connection_alone
+    @d = PtWire::Debuggee.new(File.join(SCRIPTS, 'fork.rb'))
+    c = @d.conn
+    assert_equal 'entry', c.read['reason']
+    assert_equal :ok, c.request(:continue)['type']
+    assert_equal 0, c.wait_event(:exited)['status']
+    assert_equal 1, c.seen.count { |m| m['type'] == :exited }, 'the child sends no EXITED'
+    assert(c.seen.none? { |m| m['type'] == :stopped }, 'nor stops on our connection')
+    @d.wait
+    assert_match(/child done\nparent done/, @d.stdout)
+    assert_match(/no debugger attached/, @d.stderr)
+  end
 end
