@@ -230,8 +230,13 @@ module Bench
     raise NotAvailable, "server did not start: #{last_words(err.path)}" unless port =~ /\AREADY (\d+)/
 
     port = Regexp.last_match(1)
-    run_plain([client, '127.0.0.1', port, SIZE[:echo_conns].to_s, SIZE[:echo_seconds].to_s],
-              timeout: SIZE[:echo_seconds] + 60)
+    cpu0 = cpu_seconds(pid)
+    figures = run_plain([client, '127.0.0.1', port, SIZE[:echo_conns].to_s, SIZE[:echo_seconds].to_s],
+                        timeout: SIZE[:echo_seconds] + 60)
+    # CPU the server spent per round trip: steadier than the rate on a
+    # shared machine, where wake-up latency between the two processes counts.
+    figures['cpu_us'] = (cpu_seconds(pid) - cpu0) / figures['trips'] * 1e6
+    figures
   rescue NotAvailable => e
     raise NotAvailable, "#{e.message}; server: #{last_words(err.path)}"
   ensure
@@ -241,6 +246,12 @@ module Bench
     end
     reader&.close
     err&.close!
+  end
+
+  # User + system CPU seconds of a live process (Linux /proc, clock ticks).
+  def cpu_seconds(pid)
+    fields = File.read("/proc/#{pid}/stat").split(') ', 2).last.split
+    (fields[11].to_i + fields[12].to_i) / Etc.sysconf(Etc::SC_CLK_TCK).to_f
   end
 
   # --- what can run here --------------------------------------------------
@@ -485,6 +496,7 @@ module Bench
 
   def echo_group
     rate = Figure.new(key: 'rate', label: 'round trips/s', better: :higher)
+    cpu = Figure.new(key: 'cpu_us', label: 'server CPU us/trip', better: :lower, digits: 2)
     pcs = BACKENDS.map do |backend|
       Contender.new(label: "polyphony (#{backend})",
                     run: -> { guard(polyphony_problem(backend)); run_echo('polyphony', env: ruby_env(backend)) })
@@ -492,7 +504,7 @@ module Bench
     Group.new(
       id: 'echo',
       title: "3d. TCP echo, #{SIZE[:echo_conns]} connections, 64-byte messages, #{SIZE[:echo_seconds]} s",
-      figures: [rate],
+      figures: [rate, cpu],
       contenders: [Contender.new(label: 'ruby-async (task per connection)', baseline: true,
                                  run: -> { guard(gem_problem(*ASYNC)); run_echo('async', env: ruby_env) }),
                    *pcs,
