@@ -315,8 +315,11 @@ static VALUE fiber_body(RB_BLOCK_CALL_FUNC_ARGLIST(first, data))
      * main fiber.
      */
     for (;;) {
-        VALUE v = rt_sched_switch(f->t);
-        if (is_exception(v))
+        VALUE v = rt_sched_switch_or_idle(f->t);
+        /* Nothing left to run or wait for: the main fiber wakes up. */
+        if (v == Qundef)
+            v = Qnil;
+        if (is_exception(v) || v == Qnil)
             rt_sched_schedule(f->t->main_fiber, v, 1);
     }
     RB_GC_GUARD(data);
@@ -519,7 +522,8 @@ static VALUE f_await(VALUE self)
     if (f->awaiters == Qnil)
         f->awaiters = rb_ary_new();
     rb_ary_push(f->awaiters, me);
-    v = rt_sched_await(f->t, "await", -1);
+    /* Polyphony's await returns nil when nothing could ever end the fiber. */
+    v = rt_sched_await_or_idle(f->t, "await", -1);
     if (f->awaiters != Qnil)
         rb_ary_delete(f->awaiters, me);
     if (is_exception(v))

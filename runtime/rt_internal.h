@@ -29,6 +29,7 @@ struct rt_thread {
     unsigned long switch_count;
     unsigned long switches_since_poll;
     unsigned long poll_count;
+    long pending_ops;            /* fibers in a backend op or blocking wait */
 };
 
 /* The state of the calling thread, created on first use. */
@@ -94,6 +95,15 @@ VALUE rt_sched_switch(struct rt_thread *t);
 VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd);
 /* As rt_sched_await, raising when resumed with an exception. */
 VALUE rt_sched_suspend(struct rt_thread *t, const char *op);
+/*
+ * As rt_sched_suspend, but returns nil at once when nothing could ever
+ * resume the fiber on this thread: nothing runnable, no op in flight, no
+ * timer armed. Polyphony's suspend, await and sleep behave so.
+ */
+VALUE rt_sched_suspend_or_idle(struct rt_thread *t, const char *op);
+VALUE rt_sched_await_or_idle(struct rt_thread *t, const char *op, int fd);
+/* As rt_sched_switch, returning Qundef instead of blocking when idle. */
+VALUE rt_sched_switch_or_idle(struct rt_thread *t);
 VALUE rt_sched_snooze(struct rt_thread *t);
 /* Polls once: timeout < 0 blocks, 0 does not; fires due timers. */
 void rt_sched_poll(struct rt_thread *t, double timeout);
@@ -135,6 +145,11 @@ static inline void rt_emit(enum rt_event_kind kind, VALUE fiber, VALUE other,
 void rt_c_api_init(VALUE mPolyphony);
 void rt_mailbox_init(VALUE mPolyphony);
 void rt_timeout_init(VALUE mPolyphony);
+/*
+ * Sleeps in the current fiber; returns the value it was resumed with (nil
+ * when the time is up, or what Fiber#schedule gave earlier).
+ */
+VALUE rt_timer_sleep(struct rt_thread *t, double seconds);
 /*
  * Runs fn(arg) in the current fiber, interrupting it with a MoveOn after
  * `seconds`; sets *timed_out and returns Qnil when that happened.

@@ -133,7 +133,18 @@ static VALUE take_interrupt(void)
     return err;
 }
 
-VALUE rt_sched_switch(struct rt_thread *t)
+/*
+ * Nothing is left to resume a fiber of this thread: nothing runnable, no op
+ * or blocking wait (receive, a queue, an event) in flight, no timer. A plain
+ * suspend does not count, as in Polyphony (whose libev loop does not count
+ * its wakeup watcher either).
+ */
+static int idle(struct rt_thread *t)
+{
+    return rt_runqueue_len(&t->runqueue) == 0 && t->pending_ops == 0 && t->timers.len == 0;
+}
+
+static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
 {
     VALUE current = rb_fiber_current();
     struct rt_runqueue_entry e;
@@ -145,6 +156,10 @@ VALUE rt_sched_switch(struct rt_thread *t)
             err = poll_protected(t, 0);
         if (err == Qundef && pick(t, &e))
             break;
+        if (err == Qundef && idle_returns && idle(t)) {
+            t->current = current;
+            return Qundef;
+        }
         if (err == Qundef)
             err = poll_protected(t, rt_timers_next_timeout(&t->timers));
         if (err == Qundef)
@@ -171,7 +186,17 @@ VALUE rt_sched_switch(struct rt_thread *t)
     return v;
 }
 
-VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
+VALUE rt_sched_switch(struct rt_thread *t)
+{
+    return switch_to_next(t, 0);
+}
+
+VALUE rt_sched_switch_or_idle(struct rt_thread *t)
+{
+    return switch_to_next(t, 1);
+}
+
+static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_returns)
 {
     VALUE fiber = rb_fiber_current();
     struct rt_fiber *f = rt_fiber_get(fiber);
@@ -180,16 +205,42 @@ VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
     f->wait_op = op;
     f->wait_fd = fd;
     rt_emit(RT_EV_FIBER_BLOCK, fiber, Qnil, op, fd, 0, 0);
-    v = rt_sched_switch(t);
+    if (!idle_returns)
+        t->pending_ops++;
+    v = switch_to_next(t, idle_returns);
+    if (!idle_returns)
+        t->pending_ops--;
     f->wait_op = NULL;
     f->wait_fd = -1;
+    if (v == Qundef) {
+        v = Qnil;
+        rt_emit(RT_EV_FIBER_UNBLOCK, fiber, Qnil, op, fd, 0, 0);
+    }
     RB_GC_GUARD(fiber);
     return v;
 }
 
+VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
+{
+    return await_impl(t, op, fd, 0);
+}
+
+VALUE rt_sched_await_or_idle(struct rt_thread *t, const char *op, int fd)
+{
+    return await_impl(t, op, fd, 1);
+}
+
 VALUE rt_sched_suspend(struct rt_thread *t, const char *op)
 {
-    VALUE v = rt_sched_await(t, op, -1);
+    VALUE v = await_impl(t, op, -1, 0);
+    if (is_exception(v))
+        rb_exc_raise(v);
+    return v;
+}
+
+VALUE rt_sched_suspend_or_idle(struct rt_thread *t, const char *op)
+{
+    VALUE v = await_impl(t, op, -1, 1);
     if (is_exception(v))
         rb_exc_raise(v);
     return v;
@@ -245,12 +296,12 @@ static VALUE k_snooze(VALUE self)
 static VALUE k_suspend(VALUE self)
 {
     (void)self;
-    return rt_sched_suspend(rt_thread_current(), "suspend");
+    return rt_sched_suspend_or_idle(rt_thread_current(), "suspend");
 }
 
 static VALUE th_switch_fiber(VALUE self)
 {
-    return rt_sched_suspend(rt_thread_of(self, 1), "suspend");
+    return rt_sched_suspend_or_idle(rt_thread_of(self, 1), "suspend");
 }
 
 static VALUE th_schedule_fiber(int argc, VALUE *argv, VALUE self)

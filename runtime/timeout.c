@@ -182,18 +182,16 @@ VALUE rt_with_timeout(double secs, VALUE (*fn)(VALUE), VALUE arg, int *timed_out
     return r;
 }
 
-/* sleep with no argument suspends until scheduled, like Polyphony. */
+/*
+ * As in Polyphony: sleep with no argument suspends until scheduled, and
+ * sleep returns the value the fiber was resumed with (nil when the time is
+ * up), not Ruby's whole seconds.
+ */
 static VALUE do_sleep(struct rt_thread *t, VALUE duration)
 {
-    double start = rt_timers_now(&t->timers);
-    if (duration == Qnil) {
-        rt_sched_suspend(t, "sleep");
-    } else {
-        int rc = rt_backend_sleep(t, seconds(duration));
-        if (rc < 0)
-            rb_syserr_fail(-rc, "sleep");
-    }
-    return LONG2NUM(lround(rt_timers_now(&t->timers) - start));
+    if (duration == Qnil)
+        return rt_sched_suspend_or_idle(t, "sleep");
+    return rt_timer_sleep(t, seconds(duration));
 }
 
 static VALUE k_sleep(int argc, VALUE *argv, VALUE self)

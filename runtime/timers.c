@@ -189,16 +189,16 @@ size_t rt_timers_pop_due(struct rt_timers *ts, struct rt_timer **out, size_t n)
     return count;
 }
 
-int rt_backend_sleep(struct rt_thread *t, double seconds)
+VALUE rt_timer_sleep(struct rt_thread *t, double seconds)
 {
     struct rt_timer tm;
-    VALUE fiber = t->current;
+    VALUE fiber = rb_fiber_current();
     struct rt_fiber *f = rt_fiber_get(fiber);
     VALUE value;
 
     rt_timer_setup(&tm, fiber, Qnil, Qnil);
     if (rt_timer_start(&t->timers, &tm, seconds) < 0)
-        return -ENOMEM;
+        rb_raise(rb_eNoMemError, "timer");
     f->wait_timer = &tm;
     value = rt_backend_await(t, "sleep", -1);
     f->wait_timer = NULL;
@@ -206,5 +206,11 @@ int rt_backend_sleep(struct rt_thread *t, double seconds)
     RB_GC_GUARD(fiber);
     if (rt_backend_is_interrupt(value))
         rt_backend_raise(value);
+    return value;
+}
+
+int rt_backend_sleep(struct rt_thread *t, double seconds)
+{
+    rt_timer_sleep(t, seconds);
     return 0;
 }

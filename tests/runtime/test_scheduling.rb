@@ -133,9 +133,14 @@ class SchedulingTest < Minitest::Test
 
   def test_schedule_from_another_thread_wakes_the_loop
     main = Fiber.current
-    t = Thread.new { main.schedule(:from_thread) }
+    ready = Queue.new
+    t = Thread.new do
+      ready.pop
+      main << :from_thread # schedules main, waiting in receive below
+    end
     started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    assert_equal :from_thread, suspend
+    spin { ready << true }
+    assert_equal :from_thread, receive
     assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, 2
     t.join
   end
@@ -163,5 +168,12 @@ class SchedulingTest < Minitest::Test
     sleeper = spin { sleep 0.02; stop = true; :woke }
     assert_equal :woke, sleeper.await
     busy.await
+  end
+  def test_suspend_returns_when_nothing_else_can_run
+    values = []
+    spin { values << 1 }
+    spin { values << 2; suspend }
+    assert_nil suspend
+    assert_equal [1, 2], values
   end
 end

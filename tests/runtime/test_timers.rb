@@ -156,4 +156,18 @@ class TimersTest < Minitest::Test
     sleep
     pass
   end
+  def test_sleep_returns_resume_value
+    main = Fiber.current
+    spin { main.schedule(:early) }
+    assert_equal :early, sleep(1)
+    assert_nil sleep(0.001)
+  end
+
+  def test_blockless_move_on_after_and_cancel_after
+    f = move_on_after(0.01, with_value: 'foo')
+    assert_equal Fiber.current, f.parent
+    assert_equal 'foo', sleep(1)
+    cancel_after(0.01)
+    assert_raises(Polyphony::Cancel) { sleep 1 }
+  end
 end

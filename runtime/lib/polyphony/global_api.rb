@@ -33,6 +33,12 @@ end
 
 module Kernel
   def move_on_after(interval, with_value: nil, &block)
+    unless block
+      # Polyphony's blockless form: the current fiber is scheduled with the
+      # value later, by a child fiber (returned).
+      fiber = Fiber.current
+      return spin { sleep interval; fiber.schedule(with_value) }
+    end
     move_on = Polyphony::MoveOn.new(with_value)
     Polyphony.with_timeout(interval, move_on, block)
   rescue Polyphony::MoveOn => e
@@ -42,6 +48,10 @@ module Kernel
   end
 
   def cancel_after(interval, with_exception: Polyphony::Cancel, &block)
+    unless block
+      fiber = Fiber.current
+      return spin { sleep interval; fiber.schedule(Polyphony.cancel_exception(with_exception)) }
+    end
     Polyphony.with_timeout(interval, Polyphony.cancel_exception(with_exception), block)
   end
 
