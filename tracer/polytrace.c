@@ -121,8 +121,8 @@ static void at_exit_hook(VALUE unused)
     if (!NIL_P(err)) {
         if (rb_obj_is_kind_of(err, rb_eSystemExit)) {
             status = NUM2INT(rb_attr_get(err, rb_intern("status")));
-        } else if (rb_obj_is_kind_of(err, rb_eSignal) &&
-                   !rb_obj_is_kind_of(err, rb_eInterrupt)) {
+        } else if (rb_obj_is_kind_of(err, rb_eSignal)) {
+            /* Ruby re-raises the signal once the handlers have run. */
             status = -1;
             sig = NUM2INT(rb_funcall(err, rb_intern("signo"), 0));
         } else {

@@ -24,6 +24,7 @@ static VALUE frame_buf[PT_STEP_MAX_FRAMES];
 static rb_trace_arg_t *consumed_ta;
 static VALUE consumed_fiber = Qnil;
 static int consumed_line;
+static rb_event_flag_t consumed_event;
 
 void pt_step_mark(void)
 {
@@ -52,6 +53,7 @@ int pt_step_depth(int *hidden)
 int pt_step_consumed(rb_trace_arg_t *ta)
 {
     int same = ta == consumed_ta && consumed_fiber == rb_fiber_current() &&
+               consumed_event == rb_tracearg_event_flag(ta) &&
                consumed_line == NUM2INT(rb_tracearg_lineno(ta));
 
     consumed_ta = NULL;
@@ -105,6 +107,7 @@ static void on_line(VALUE tpval, void *data)
     consumed_ta = ta;
     consumed_fiber = fiber;
     consumed_line = NUM2INT(rb_tracearg_lineno(ta));
+    consumed_event = RUBY_EVENT_LINE;
     pt_stop(reason, 0);
 }
 

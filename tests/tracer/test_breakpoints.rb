@@ -123,4 +123,19 @@ class TestBreakpoints < Minitest::Test
     assert_equal PtWire::ERR[:bad_location], @c.request(:break, method: 'nonsense')['code']
     assert_empty @c.request(:breakpoints)['bps']
   end
+
+  def test_breakpoints_add_no_global_hook
+    @d = PtWire::Debuggee.new(File.join(SCRIPTS, 'hooks.rb'))
+    @c = @d.conn
+    assert_equal 'entry', @c.read['reason']
+    bp = brk(file: File.join(SCRIPTS, 'hooks.rb'), line: 4)
+    meth = brk(method: 'Worker#work')
+    assert meth['pending']
+    assert_equal [meth['id'], 4], continue.values_at('bp', 'line'), 'the call first'
+    assert_equal [bp['id'], 4], continue.values_at('bp', 'line'), 'then the line'
+    assert_empty stops_until_exit
+    @d.wait
+    # Only polytrace.rb's :script_compiled hook: no line hook while running.
+    assert_equal "global hooks: 1\n", @d.stdout
+  end
 end
