@@ -206,4 +206,22 @@ class IOTest < Minitest::Test
     assert_equal 0, $?.exitstatus
     assert_equal :parent_fiber, bg.await
   end
+  def test_readline_each_line_readlines
+    r, w = IO.pipe
+    spin { w << "a\nb\n"; snooze; w << "c\nd"; w.close }
+    assert_equal "a\n", r.readline
+    assert_equal ["b\n", "c\n"], r.each_line.first(2)
+    assert_equal ['d'], r.readlines
+    assert_raises(EOFError) { r.readline }
+  end
+
+  def test_kernel_gets_reads_stdin_in_a_fiber
+    r, w = IO.pipe
+    saved = $stdin
+    $stdin = r
+    spin { w << "typed\n"; w.close }
+    assert_equal "typed\n", gets
+  ensure
+    $stdin = saved
+  end
 end
