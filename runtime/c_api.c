@@ -51,12 +51,10 @@ static const char *api_backend_name(VALUE thread)
     return t ? t->ops->name : rt_backend_select()->name;
 }
 
-/* May run without the GVL: only reads the ivar already set at thread start. */
+/* May run without the GVL, from any thread. */
 static void api_wakeup(VALUE thread)
 {
-    struct rt_thread *t = rt_thread_of(thread, 0);
-    if (t)
-        t->ops->wakeup(t->be);
+    rt_thread_wakeup(thread);
 }
 
 static const struct rt_api api = {

@@ -37,6 +37,8 @@ struct rt_thread *rt_thread_current(void);
 /* The state of `thread`, created if `create`, else NULL when it has none. */
 struct rt_thread *rt_thread_of(VALUE thread, int create);
 struct rt_thread *rt_thread_from_backend(VALUE backend);
+/* Wakes `thread`'s loop; any thread, GVL or not. 0 or -ESRCH. */
+int rt_thread_wakeup(VALUE thread);
 void rt_thread_state_init(VALUE mPolyphony);
 
 /* --- per fiber (fiber.c) --------------------------------------------------- */

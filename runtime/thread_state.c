@@ -4,6 +4,8 @@
  * Polyphony::Backend and kept in a hidden instance variable of the Thread,
  * created on the thread's first runtime call. Thread#backend returns it.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include "rt_internal.h"
 #include "surface.h"
@@ -11,10 +13,62 @@
 static VALUE cBackend;
 static ID id_state;
 
+/*
+ * Every thread's state, for rt_thread_wakeup: it may be called from a native
+ * thread without the GVL, where looking at Ruby objects is not allowed.
+ */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rt_thread **registry;
+static size_t registry_len, registry_capa;
+
+static void registry_add(struct rt_thread *t)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (registry_len == registry_capa) {
+        size_t capa = registry_capa ? registry_capa * 2 : 8;
+        struct rt_thread **r = realloc(registry, capa * sizeof(*r));
+        if (r) {
+            registry = r;
+            registry_capa = capa;
+        }
+    }
+    if (registry_len < registry_capa)
+        registry[registry_len++] = t;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(struct rt_thread *t)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < registry_len; i++) {
+        if (registry[i] == t) {
+            registry[i] = registry[--registry_len];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+int rt_thread_wakeup(VALUE thread)
+{
+    int rc = -ESRCH;
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < registry_len; i++) {
+        struct rt_thread *t = registry[i];
+        if (t->thread == thread && t->be) {
+            t->ops->wakeup(t->be);
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return rc;
+}
+
 static void ts_mark(void *p)
 {
     struct rt_thread *t = p;
-    rb_gc_mark_movable(t->thread);
+    rb_gc_mark(t->thread); /* pinned: rt_thread_wakeup compares it without the GVL */
     rb_gc_mark_movable(t->main_fiber);
     rb_gc_mark_movable(t->current);
     rb_gc_mark_movable(t->lock_owner);
@@ -27,7 +81,6 @@ static void ts_compact(void *p)
 {
     struct rt_thread *t = p;
     t->self = rb_gc_location(t->self);
-    t->thread = rb_gc_location(t->thread);
     t->main_fiber = rb_gc_location(t->main_fiber);
     t->current = rb_gc_location(t->current);
     t->lock_owner = rb_gc_location(t->lock_owner);
@@ -39,6 +92,7 @@ static void ts_compact(void *p)
 static void ts_free(void *p)
 {
     struct rt_thread *t = p;
+    registry_remove(t);
     if (t->be)
         t->ops->destroy(t->be);
     rt_runqueue_free(&t->runqueue);
@@ -78,6 +132,7 @@ static struct rt_thread *create(VALUE thread)
     if (rc < 0)
         rb_syserr_fail(-rc, "Polyphony backend");
     rb_ivar_set(thread, id_state, t->self);
+    registry_add(t);
     /* The fiber that first uses the runtime on a thread is its main fiber. */
     struct rt_fiber *f = rt_fiber_get(t->main_fiber);
     f->is_main = 1;
