@@ -47,7 +47,7 @@ TRACER_SO   = $(RUBY_LIBDIR)/polytrace_ext.so
 CHECK_MODULES = $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/check_*.c))))
 CHECK_BINS    = $(sort $(CHECK_MODULES:%=$(BUILD)/tests/check_%))
 
-.PHONY: all deps check test asan fuzz demo bench install uninstall clean rblib c-tests
+.PHONY: all deps check test asan fuzz demo bench bench-backends install uninstall clean rblib c-tests
 
 all: $(PROTO_LIB) $(POLYTRACE) $(RUNTIME_SO) $(TRACER_SO) rblib
 
@@ -145,6 +145,11 @@ bench: deps
 	@sh mk/deps.sh ruby-byebug ruby-async
 	@$(MAKE) --no-print-directory all || echo "bench: build failed; what needs it will say n/a" >&2
 	@BUILD=$(BUILD) $(RUBY) bench/run.rb
+
+# TCP echo, 100 connections, libev against io_uring (ratio printed).
+bench-backends:
+	@$(MAKE) --no-print-directory $(RUNTIME_SO) rblib
+	@BUILD=$(BUILD) $(RUBY) bench/echo_backends.rb
 
 # --- install -----------------------------------------------------------------
 RB_PREFIX_LIBDIR  := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitelibdir"]' 2>/dev/null)
