@@ -154,6 +154,8 @@ int pt_attach_listen_accept(int timeout_ms, int spawn)
  * true when it became a pause (else the program gets its Interrupt). */
 static VALUE tr_interrupt(VALUE self, VALUE kind)
 {
+    int r;
+
     (void)self;
     if (pt_tr.serving)
         return Qtrue;
@@ -165,9 +167,15 @@ static VALUE tr_interrupt(VALUE self, VALUE kind)
     }
     if (pt_tr.fd >= 0) {
         pt_stop_serve_running();
-    } else if (pt_attach_listen_accept(PT_ATTACH_TIMEOUT_MS, 0) == 0) {
-        pt_stop("attach", 0);
+        return Qnil;
     }
+    r = pt_attach_listen_accept(PT_ATTACH_TIMEOUT_MS, 0);
+    if (r == 0)
+        pt_stop("attach", 0);
+    else if (r == -EPERM)
+        fprintf(stderr, "polytrace: attach refused: the socket directory is not private to this user\n");
+    else
+        fprintf(stderr, "polytrace: no debugger attached (%s); carrying on\n", pt_proto_strerror(r));
     return Qnil;
 }
 

@@ -181,18 +181,22 @@ module PtWire
       end
     end
 
-    # Waits until the program's stdout matches pattern (its output is the
-    # event); raises Timeout after timeout seconds.
-    def wait_stdout(pattern, timeout = 10)
+    # Waits until the program's stdout (or stderr) matches pattern: its
+    # output is the event; raises Timeout after timeout seconds.
+    def wait_stdout(pattern, timeout = 10, text = @out)
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
       @mutex.synchronize do
-        until @out.match?(pattern)
+        until text.match?(pattern)
           left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
-          raise Timeout, "stdout never matched #{pattern.inspect}: #{@out.inspect}" if left <= 0
+          raise Timeout, "output never matched #{pattern.inspect}: #{text.inspect}" if left <= 0
 
           @grew.wait(@mutex, left)
         end
       end
+    end
+
+    def wait_stderr(pattern, timeout = 10)
+      wait_stdout(pattern, timeout, @err)
     end
 
     def accept(timeout = 20)

@@ -137,4 +137,17 @@ class TestAttach < Minitest::Test
     assert_equal :ok, @d.conn.request(:continue)['type']
     assert_equal 0, @d.conn.wait_event(:exited)['status']
   end
+
+  def test_attach_refused_when_socket_directory_is_not_private
+    @d = PtWire::Debuggee.new(SCRIPT, @done, connect: false)
+    Dir.mkdir(File.join(@d.dir, 'polytrace'), 0o755)
+    wait_ready
+    Process.kill('URG', @d.pid)
+    @d.wait_stderr(/attach refused/)
+    File.write(@done, '')
+    assert_equal 0, @d.wait.exitstatus
+    assert_match(/finished/, @d.stdout)
+    assert_equal "polytrace: attach refused: the socket directory is not private to this user\n", @d.stderr
+    refute File.exist?(File.join(@d.dir, 'polytrace', "#{@d.pid}.sock"))
+  end
 end
