@@ -229,7 +229,7 @@ static VALUE io_gets(int argc, VALUE *argv, VALUE io)
     if (end < 0 && max >= 0 && RSTRING_LEN(line) > max)
         end = max;
     if (end >= 0 && end < RSTRING_LEN(line)) {
-        rb_io_ungetbyte(io, rb_str_substr(line, end, RSTRING_LEN(line) - end));
+        rb_io_ungetbyte(io, rb_str_new(RSTRING_PTR(line) + end, RSTRING_LEN(line) - end));
         rb_str_set_len(line, end);
     }
     if (RSTRING_LEN(line) == 0) {
