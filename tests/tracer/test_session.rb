@@ -160,4 +160,18 @@ class TestSession < Minitest::Test
     assert_match(/child done\nparent done/, @d.stdout)
     assert_match(/no debugger attached/, @d.stderr)
   end
+
+  DIE = File.join(SCRIPTS, 'die.rb')
+
+  def test_exited_after_uncaught_exception_and_signal
+    @d = PtWire::Debuggee.new(DIE, 'raise', nonstop: true)
+    assert_equal [1, 0], @d.conn.wait_event(:exited).values_at('status', 'signal')
+    assert_equal 1, @d.wait.exitstatus
+    assert_match(/boom/, @d.stderr)
+    @d.close
+    @d = PtWire::Debuggee.new(DIE, 'TERM', nonstop: true)
+    assert_equal [-1, Signal.list['TERM']], @d.conn.wait_event(:exited).values_at('status', 'signal')
+    assert_equal Signal.list['TERM'], @d.wait.termsig
+    assert_equal "dying\n", @d.stdout
+  end
 end
