@@ -9,7 +9,8 @@
  * breakpoints set before their file was loaded. A method breakpoint is a
  * :call TracePoint with target: the method; one on a method not defined yet
  * stays pending and is retried at each class body's end (a :end hook on
- * only while such breakpoints exist) and at each compiled file.
+ * only while such breakpoints exist), at each compiled file and, for top
+ * level methods, when Object.method_added says so (polytrace.rb).
  */
 #include <errno.h>
 #include <limits.h>
@@ -225,6 +226,15 @@ static void end_hook(VALUE tpval, void *data)
     (void)data;
     if (!pt_tr.serving)
         retry_methods();
+}
+
+/* PolyTrace.__method_added: a method was defined on Object. */
+VALUE pt_bp_method_added(VALUE self)
+{
+    (void)self;
+    if (!pt_tr.serving && !NIL_P(end_tp) && RTEST(rb_tracepoint_enabled_p(end_tp)))
+        retry_methods();
+    return Qnil;
 }
 
 /* PolyTrace.__compiled(iseq), from polytrace.rb's :script_compiled hook. */

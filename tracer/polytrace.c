@@ -143,9 +143,6 @@ static void at_exit_hook(VALUE unused)
 
 /* ---- boot ---------------------------------------------------------------- */
 
-/* PolyTrace.__compiled(iseq): a file was compiled (from :script_compiled). */
-VALUE pt_bp_compiled(VALUE self, VALUE iseq);
-
 /*
  * PolyTrace.__boot(libdir) — called once by polytrace.rb. Returns true when
  * a launching controller is connected (so polytrace.rb traps SIGINT).
@@ -241,6 +238,7 @@ void Init_polytrace_ext(void)
     rb_gc_register_mark_object(holder);
     rb_define_singleton_method(pt_tr.mod, "__boot", tr_boot, 1);
     rb_define_singleton_method(pt_tr.mod, "__compiled", pt_bp_compiled, 1);
+    rb_define_singleton_method(pt_tr.mod, "__method_added", pt_bp_method_added, 0);
     rb_define_singleton_method(pt_tr.mod, "connected?", tr_connected_p, 0);
     pt_attach_init(pt_tr.mod);
     pthread_atfork(NULL, NULL, forget_inherited);

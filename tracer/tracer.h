@@ -117,6 +117,8 @@ int pt_bp_delete(uint32_t bp);
 int pt_bp_list(struct pt_msg *reply);
 void pt_bp_clear_all(void);
 void pt_bp_mark(void);
+VALUE pt_bp_compiled(VALUE self, VALUE iseq);   /* PolyTrace.__compiled */
+VALUE pt_bp_method_added(VALUE self);           /* PolyTrace.__method_added */
 
 /* eval.c */
 int pt_eval(VALUE binding, const char *expr, char **text, int *is_error);

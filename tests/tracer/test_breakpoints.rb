@@ -138,4 +138,14 @@ class TestBreakpoints < Minitest::Test
     # Only polytrace.rb's :script_compiled hook: no line hook while running.
     assert_equal "global hooks: 1\n", @d.stdout
   end
+
+  def test_pending_top_level_method_breakpoint
+    @d = PtWire::Debuggee.new(File.join(SCRIPTS, 'simple.rb'))
+    @c = @d.conn
+    assert_equal 'entry', @c.read['reason']
+    bp = brk(method: 'Object#double')
+    assert bp['pending']
+    stop = continue
+    assert_equal [bp['id'], 3, 'double'], stop.values_at('bp', 'line', 'method')
+  end
 end

@@ -13,6 +13,16 @@ module PolyTrace
     PolyTrace.__compiled(tp.instruction_sequence) unless tp.eval_script
   end
 
+  # A method defined at the top level has no class body whose end resolves
+  # a pending `break Object#meth`; Object.method_added tells instead.
+  module TopLevelDefs
+    def method_added(name)
+      PolyTrace.__method_added
+      super
+    end
+  end
+  Object.singleton_class.prepend(TopLevelDefs)
+
   launched = __boot(File.expand_path(File.dirname(__FILE__)))
   COMPILED.enable
   trap('URG') { PolyTrace.__interrupt(:urg) }
