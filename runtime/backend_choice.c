@@ -13,8 +13,8 @@
 #include <string.h>
 #include "surface.h"
 
-/* Ruby threads are native threads: the request is kept per native thread. */
-static _Thread_local const struct rt_backend_ops *requested;
+/* The Thread's hidden ivar holding the kind asked for (a Symbol). */
+static ID id_requested;
 static int fallback_said;
 
 static const struct rt_backend_ops *ops_named(const char *name)
@@ -26,12 +26,13 @@ static const struct rt_backend_ops *ops_named(const char *name)
     return NULL;
 }
 
-static const struct rt_backend_ops *choose(void)
+static const struct rt_backend_ops *choose(VALUE thread)
 {
     const char *env = getenv("POLYPHONY_BACKEND");
+    VALUE requested = id_requested ? rb_attr_get(thread, id_requested) : Qnil;
 
-    if (requested)
-        return requested;
+    if (!NIL_P(requested))
+        return ops_named(rb_id2name(SYM2ID(requested)));
     if (!env || !*env)
         return &rt_backend_io_uring_ops;
     return rt_backend_select();
@@ -39,7 +40,7 @@ static const struct rt_backend_ops *choose(void)
 
 int rt_backend_start(struct rt_thread *t)
 {
-    const struct rt_backend_ops *ops = choose();
+    const struct rt_backend_ops *ops = choose(t->thread);
     int rc = ops->create(t, &t->be);
 
     if (rc < 0 && ops != &rt_backend_libev_ops) {
@@ -79,11 +80,12 @@ static VALUE pp_use_backend(VALUE self, VALUE kind)
             rb_raise(rb_eRuntimeError, "this thread already runs on %s", t->ops->name);
         return kind;
     }
-    requested = ops;
+    rb_ivar_set(rb_thread_current(), id_requested, ID2SYM(rb_intern(ops->name)));
     return kind;
 }
 
 void rt_backend_choice_init(VALUE mPolyphony)
 {
+    id_requested = rb_intern("__polyphony_backend_requested__");
     rb_define_singleton_method(mPolyphony, "use_backend", pp_use_backend, 1);
 }

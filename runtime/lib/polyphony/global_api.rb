@@ -95,11 +95,19 @@ module Kernel
     end
   end
 
+  # `break` in the block ends the loop (and the fiber, with break's value):
+  # the block comes from another fiber, so Ruby reports it as LocalJumpError.
   def spin_loop(tag = nil, rate: nil, interval: nil, &block)
-    if rate || interval
-      spin(tag) { throttled_loop(rate, interval: interval, &block) }
-    else
-      spin(tag) { loop(&block) }
+    spin(tag) do
+      if rate || interval
+        throttled_loop(rate, interval: interval, &block)
+      else
+        loop(&block)
+      end
+    rescue LocalJumpError => e
+      raise unless e.reason == :break
+
+      e.exit_value
     end
   end
 

@@ -1,0 +1,50 @@
+# frozen_string_literal: true
+
+# Polyphony::Event: await until signal, the signal's value, a remembered
+# signal, several waiters, an interrupted waiter, a signal from a thread.
+require 'minitest/autorun'
+require 'polyphony'
+
+class EventTest < Minitest::Test
+  def test_await_returns_signal_value
+    e = Polyphony::Event.new
+    f = spin { e.await }
+    snooze
+    assert_predicate e, :waiting?
+    e.signal(:hello)
+    assert_equal :hello, f.await
+  end
+
+  def test_signal_before_await_is_remembered_once
+    e = Polyphony::Event.new
+    e.signal(42)
+    assert_predicate e, :signaled?
+    assert_equal 42, e.await
+    refute_predicate e, :signaled?
+    v = move_on_after(0.02, with_value: :timeout) { e.await }
+    assert_equal :timeout, v
+  end
+
+  def test_signal_wakes_all_waiters
+    e = Polyphony::Event.new
+    fibers = Array.new(5) { |i| spin { [i, e.await] } }
+    snooze
+    e.signal(:go)
+    assert_equal Array.new(5) { |i| [i, :go] }, fibers.map(&:await)
+  end
+
+  def test_interrupted_waiter_leaves
+    e = Polyphony::Event.new
+    v = move_on_after(0.02, with_value: :gone) { e.await }
+    assert_equal :gone, v
+    refute_predicate e, :waiting?
+  end
+
+  def test_signal_from_another_thread
+    e = Polyphony::Event.new
+    waiter = spin { e.await }
+    snooze
+    Thread.new { e.signal(:from_thread) }.join
+    assert_equal :from_thread, waiter.await
+  end
+end
