@@ -124,7 +124,8 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "let the program run on without the debugger",
       "Removes breakpoints and stepping and lets the program run on unharmed.\n"
       "A program polytrace started keeps the terminal and polytrace waits\n"
-      "for it to end; an attached program runs on and polytrace exits.\n",
+      "for it to end (and exits 0); an attached program runs on and\n"
+      "polytrace exits.\n",
       pt_args_none, pt_hdl_detach, PT_COMPLETE_NONE, true, false },
     { PT_CMD_QUIT, "quit", { "q", "exit", NULL }, "",
       "leave polytrace (kills a program it started, detaches otherwise)",

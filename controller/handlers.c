@@ -460,13 +460,14 @@ int pt_hdl_detach(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     pt_sess_close(&ctl->sess);
     fprintf(ctl->out, "Detached from process %ld.\n", (long)ctl->pid);
     fflush(ctl->out);
-    ctl->exit_code = 0;
     if (ctl->child) {
-        /* We started it: it keeps the terminal, and we report how it ends. */
+        /* We started it: it keeps the terminal, and we report how it ends
+         * (polytrace's own exit status after a detach stays 0). */
         pt_term_give(&ctl->term, ctl->pid);
         wait_child(ctl, true);
         pt_term_take(&ctl->term);
     }
+    ctl->exit_code = 0;
     ctl->state = PT_CTL_DONE;
     return 0;
 }
