@@ -29,6 +29,7 @@ class TestTerminal < Minitest::Test
     @s.expect(/Stopped in fiber 1 .*terminal\.rb:\d+.*\(pause\)/)
     @s.prompt
     assert_equal "true\n", @s.command('p n >= 0')
+    assert_equal "false\n", @s.command('p foreground?'), 'while stopped, polytrace owns the terminal'
     assert_equal "true\n", @s.command('p @stop = true')
     @s.send_line('c')
     @s.expect(/looped (true|false)/)
