@@ -39,13 +39,19 @@ uint64_t pt_fib_id(VALUE fiber)
     return id;
 }
 
+/* The runtime may finish a fiber without its Ruby block returning: ask it. */
+int pt_fib_dead(VALUE fiber)
+{
+    if (!RTEST(rb_fiber_alive_p(fiber)))
+        return 1;
+    return pt_tr.rt && pt_tr.rt->fiber_state(fiber) == RT_FIBER_DEAD;
+}
+
 VALUE pt_fib_lookup(uint64_t id)
 {
     st_data_t v;
 
-    if (!st_lookup(by_id, (st_data_t)id, &v))
-        return Qnil;
-    if (!RTEST(rb_fiber_alive_p((VALUE)v)))
+    if (!st_lookup(by_id, (st_data_t)id, &v) || pt_fib_dead((VALUE)v))
         return Qnil;
     return (VALUE)v;
 }
@@ -162,7 +168,7 @@ static const char *state_name(VALUE fiber)
 
     if (fiber == rb_fiber_current())
         return "running";
-    if (!RTEST(rb_fiber_alive_p(fiber)))
+    if (pt_fib_dead(fiber))
         return "dead";
     if (!rt)
         return "waiting";
@@ -237,7 +243,7 @@ static void visit(VALUE fiber, void *data)
     struct pt_proto_fiber *f;
     int r;
 
-    if (!RTEST(rb_fiber_alive_p(fiber)))
+    if (pt_fib_dead(fiber))
         return;
     c->total++;
     if (c->err || (c->limit && c->total > c->limit))

@@ -93,7 +93,7 @@ static void on_line(VALUE tpval, void *data)
         break;
     default:
         if (fiber != step_fiber) {
-            if (RTEST(rb_fiber_alive_p(step_fiber)))
+            if (!pt_fib_dead(step_fiber))
                 return;
             break;      /* the stepped fiber is gone: stop anywhere */
         }

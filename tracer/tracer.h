@@ -81,6 +81,7 @@ void pt_watch_forget(void);                /* in a forked child */
 /* fibers.c */
 uint64_t pt_fib_id(VALUE fiber);
 VALUE pt_fib_lookup(uint64_t id);           /* Qnil when unknown or dead */
+int pt_fib_dead(VALUE fiber);
 void pt_fib_forget(VALUE fiber);
 uint64_t pt_fib_thread_id(VALUE thread);
 int pt_fib_location(VALUE loc, char **file, int32_t *line, char **label);

@@ -147,4 +147,27 @@ class TestRuntime < Minitest::Test
     assert_equal :ok, @c.request(:kill)['type']
     assert_equal 'KILL', Signal.signame(@d.wait.termsig)
   end
+
+  THREE = File.join(__dir__, 'scripts', 'runtime_three.rb')
+
+  def test_skip_and_up_stay_in_a_spun_fiber_while_others_run
+    @d = PtWire::Debuggee.new(THREE)
+    @c = @d.conn
+    assert_equal 'entry', @c.read['reason']
+    bp = @c.request(:break, file: THREE, line: 4)['bp']
+    stop = resume(:continue)
+    assert_equal %w[f1 4], [stop['tag'], stop['line'].to_s]
+    @c.request(:delete, bp: bp['id'])
+    assert_equal ['f1', 10], resume(:up).values_at('tag', 'line')
+    # Every fiber runs between the snoozes; skip still stays in f1.
+    assert_equal :ok, @c.request(:set, name: 'fiberlock', value: 'off')['type']
+    assert_equal ['f1', 11], resume(:skip).values_at('tag', 'line')
+    assert_equal ['f1', 12], resume(:skip).values_at('tag', 'line')
+    assert_equal ['f1', 13], resume(:skip).values_at('tag', 'line')
+    after = resume(:skip)
+    refute_equal 'f1', after['tag'], 'f1 ended: the next line of any fiber'
+    assert_equal :ok, @c.request(:continue)['type']
+    assert_equal 0, @c.wait_event(:exited)['status']
+    assert_equal "done\n", @d.stdout.tap { @d.wait }
+  end
 end
