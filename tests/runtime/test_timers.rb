@@ -170,4 +170,10 @@ class TimersTest < Minitest::Test
     cancel_after(0.01)
     assert_raises(Polyphony::Cancel) { sleep 1 }
   end
+  def test_backend_timeout
+    backend = Thread.current.backend
+    assert_raises(Polyphony::Cancel) { backend.timeout(0.01, Polyphony::Cancel) { sleep 1 } }
+    assert_equal :late, backend.timeout(0.01, Polyphony::MoveOn, :late) { sleep 1 }
+    assert_equal :in_time, backend.timeout(1) { :in_time }
+  end
 end

@@ -193,3 +193,21 @@ module Polyphony
     Kernel.fork(&block)
   end
 end
+
+module Polyphony
+  class Backend
+    # Polyphony's Backend#timeout: a MoveOn gives move_on_value back, any
+    # other exception (class or instance) is raised in the block.
+    def timeout(interval, exception = Polyphony::Cancel, move_on_value = nil, &block)
+      if exception.is_a?(Class) && exception <= Polyphony::MoveOn
+        move_on_after(interval, with_value: move_on_value, &block)
+      else
+        cancel_after(interval, with_exception: exception, &block)
+      end
+    end
+
+    def timer_loop(interval, &block)
+      every(interval, &block)
+    end
+  end
+end
