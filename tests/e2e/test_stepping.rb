@@ -59,9 +59,13 @@ class TestStepping < Minitest::Test
     assert_match(/Stopped in fiber #{id} \(f2\) at .*:#{LINE_A}/, out)
     refute_match(/Stopped in fiber (?!#{id}\b)/, out, 'no stop in another fiber')
 
+    # Op tracing for one fiber shows only that fiber's writes.
+    assert_match(/Tracing I\/O ops of fiber #{id}\./, @s.command('trace ops on fiber f2'))
     @s.send_line('c')
-    @s.expect('three done')
     @s.expect('program exited with status 0')
+    ops = @s.transcript.scan(/op: fiber (\d+) (submit|complete) write/)
+    refute_empty ops, 'f2 wrote and was traced'
+    assert_equal [id], ops.map(&:first).uniq
     assert_equal 0, @s.wait_exit.exitstatus
   end
 
