@@ -109,6 +109,17 @@ class TestAttach < Minitest::Test
     assert_equal 0, c.wait_event(:exited)['status']
   end
 
+  def test_sigint_after_detach_is_an_interrupt_again
+    @d = PtWire::Debuggee.new(SCRIPT, @done, nonstop: true)
+    wait_ready
+    assert_equal :ok, @d.conn.request(:detach)['type']
+    assert_nil @d.conn.read
+    Process.kill('INT', @d.pid)
+    st = @d.wait
+    assert_equal 'INT', Signal.signame(st.termsig), 'an Interrupt, as without the debugger'
+    refute_match(/finished/, @d.stdout)
+  end
+
   def test_dropped_connection_while_running
     @d = PtWire::Debuggee.new(SCRIPT, @done, nonstop: true)
     wait_ready

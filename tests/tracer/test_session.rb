@@ -57,6 +57,7 @@ class TestSession < Minitest::Test
     stop = c.wait_event(:stopped)
     assert_equal ['breakpoint', 3, r['bp']['id']], stop.values_at('reason', 'line', 'bp')
     assert_equal '0', c.request(:eval, expr: 'n')['text']
+    assert_equal 'nil', c.request(:eval, expr: "ENV['POLYTRACE_SOCKET']")['text'], 'children must not connect'
     err = c.request(:eval, expr: 'raise ArgumentError, "nope"')
     assert_equal [:error, PtWire::ERR[:eval], 'ArgumentError: nope'], err.values_at('type', 'code', 'message')
     assert_equal '0', c.request(:eval, expr: 'n')['text'], 'an exception in print harms nothing'
