@@ -30,8 +30,6 @@
 #define PT_ATTACH_TIMEOUT_MS 10000      /* a controller that sent SIGURG */
 #define PT_SPAWN_TIMEOUT_MS 30000       /* a controller we started */
 
-void pt_stop_serve_running(void);
-
 /* The private socket directory (ARCHITECTURE.md): made 0700, refused when
  * someone else owns it or others may enter. */
 static int socket_dir(char *out, size_t n)

@@ -18,8 +18,6 @@
 #include <string.h>
 #include "tracer.h"
 
-VALUE pt_eval_value(VALUE binding, const char *expr, VALUE *err);
-
 struct pt_bp {
     struct pt_proto_bp info;
     VALUE tp;                   /* enabled TracePoint; Qnil while pending */
@@ -336,7 +334,12 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
     b->next = bps;
     bps = b;
     update_end_hook();
-    return copy_info(&reply->u.bp.bp, &b->info);
+    if (copy_info(&reply->u.bp.bp, &b->info) < 0) {
+        pt_tr_send_error(id, PT_PROTO_ERR_INTERNAL, "breakpoint %u set, but out of memory to say so",
+                         b->info.id);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 int pt_bp_delete(uint32_t id)

@@ -24,7 +24,6 @@ static VALUE do_inspect(VALUE v)
 }
 
 /* Value of expr in binding, protected; *err set to the exception if any. */
-VALUE pt_eval_value(VALUE binding, const char *expr, VALUE *err);
 VALUE pt_eval_value(VALUE binding, const char *expr, VALUE *err)
 {
     VALUE arg = rb_ary_new_from_args(2, binding, rb_utf8_str_new_cstr(expr));

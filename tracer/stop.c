@@ -367,7 +367,6 @@ static enum outcome serve_one(int timeout_ms)
  * stops right here; DETACH and a lost controller disconnect; anything else
  * needs a stopped program.
  */
-void pt_stop_serve_running(void);
 void pt_stop_serve_running(void)
 {
     struct pt_msg req;

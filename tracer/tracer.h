@@ -95,6 +95,7 @@ void pt_fib_mark(void);
 
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);
+void pt_stop_serve_running(void);           /* a request while running */
 void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit);
 VALUE pt_stop_binding(uint32_t frame, const char **why);
 void pt_stop_mark(void);
@@ -123,5 +124,6 @@ VALUE pt_bp_method_added(VALUE self);           /* PolyTrace.__method_added */
 
 /* eval.c */
 int pt_eval(VALUE binding, const char *expr, char **text, int *is_error);
+VALUE pt_eval_value(VALUE binding, const char *expr, VALUE *err);
 
 #endif /* PT_TRACER_H */
