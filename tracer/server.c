@@ -117,6 +117,8 @@ int pt_tr_handshake(int fd, int attached)
         fprintf(stderr, "polytrace: the debugger speaks protocol version %u, this tracer %d; running without it\n",
                 (unsigned)peer.u.hello.version, PT_PROTO_VERSION);
         pt_proto_send(fd, &reply, PT_TR_SEND_TIMEOUT);
+    } else if (r < 0 && peer.type == PT_REP_ERROR) {
+        fprintf(stderr, "polytrace: the debugger refused the connection: %s\n", peer.u.error.message);
     } else if (r < 0) {
         pt_proto_make_error(&reply, 0, PT_PROTO_ERR_BAD_REQUEST, "expected HELLO, got %s",
                             pt_msg_type_name(peer.type));

@@ -46,6 +46,16 @@ class TestSession < Minitest::Test
     assert_match(/protocol version 99/, @d.stderr)
   end
 
+  def test_controller_refusing_the_handshake
+    launch(handshake: false)
+    assert_equal :hello, @d.conn.read['type']
+    @d.conn.send_msg(:error, id: 0, code: PtWire::ERR[:version], message: 'controller speaks 7')
+    assert_nil @d.conn.read, 'the tracer closes'
+    assert_equal 0, @d.wait.exitstatus
+    assert_match(/total=6/, @d.stdout)
+    assert_match(/refused the connection: controller speaks 7/, @d.stderr)
+  end
+
   def test_eval_source_backtrace_and_exited
     launch('3')
     c = @d.conn
