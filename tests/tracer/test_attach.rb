@@ -120,6 +120,16 @@ class TestAttach < Minitest::Test
     refute_match(/finished/, @d.stdout)
   end
 
+  def test_malformed_bytes_while_running
+    @d = PtWire::Debuggee.new(SCRIPT, @done, nonstop: true)
+    wait_ready
+    @d.conn.write_raw("\xc1\xc1garbage".b)
+    msg = @d.conn.read
+    assert(msg.nil? || msg['type'] == :error, "error reply or close, got #{msg.inspect}")
+    assert_equal 0, finish.exitstatus
+    assert_match(/finished/, @d.stdout)
+  end
+
   def test_dropped_connection_while_running
     @d = PtWire::Debuggee.new(SCRIPT, @done, nonstop: true)
     wait_ready
