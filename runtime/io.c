@@ -331,7 +331,11 @@ static struct rt_thread *be_t(VALUE self)
     return t;
 }
 
-/* Backend#read(io, buf, len, to_eof = false, pos = -1): buf, or nil at EOF. */
+/*
+ * Backend#read(io, buf, len, to_eof = false, pos = -1): one read of at most
+ * len bytes (to_eof: reads until len bytes or EOF) put in buf at pos (-1:
+ * appended); buf, or nil at EOF.
+ */
 static VALUE be_read(int argc, VALUE *argv, VALUE self)
 {
     VALUE io, buf, vlen, to_eof, vpos;
@@ -340,7 +344,7 @@ static VALUE be_read(int argc, VALUE *argv, VALUE self)
     long len = NUM2LONG(vlen);
     VALUE data;
     if (RTEST(to_eof)) {
-        data = read_len(t, io, -1);
+        data = read_len(t, io, len); /* until len bytes or EOF */
     } else {
         data = read_buffer(len);
         long n = read_some(t, io, RSTRING_PTR(data), len);

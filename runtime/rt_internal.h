@@ -30,6 +30,9 @@ struct rt_thread {
     unsigned long switches_since_poll;
     unsigned long poll_count;
     long pending_ops;            /* fibers in a backend op or blocking wait */
+    VALUE idle_proc;             /* Backend#idle_proc, or Qnil */
+    double idle_gc_period;       /* Backend#idle_gc_period, 0 when off */
+    double last_idle_gc;         /* runtime clock at the last idle GC */
 };
 
 /* The state of the calling thread, created on first use. */

@@ -144,10 +144,37 @@ static int idle(struct rt_thread *t)
     return rt_runqueue_len(&t->runqueue) == 0 && t->pending_ops == 0 && t->timers.len == 0;
 }
 
+static VALUE call_idle_proc(VALUE proc)
+{
+    return rb_funcall(proc, rb_intern("call"), 0);
+}
+
+/*
+ * Polyphony's idle tasks: before the scheduler blocks in poll, at most once
+ * per switch, a GC when idle_gc_period has passed and the idle proc.
+ */
+static void run_idle_tasks(struct rt_thread *t)
+{
+    if (t->idle_gc_period > 0) {
+        double now = rt_timers_now(&t->timers);
+        if (now - t->last_idle_gc >= t->idle_gc_period) {
+            t->last_idle_gc = now;
+            rb_gc();
+        }
+    }
+    if (t->idle_proc != Qnil) {
+        int state = 0;
+        rb_protect(call_idle_proc, t->idle_proc, &state);
+        if (state)
+            rb_set_errinfo(Qnil);
+    }
+}
+
 static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
 {
     VALUE current = rb_fiber_current();
     struct rt_runqueue_entry e;
+    int idle_tasks_done = 0;
 
     t->current = current;
     for (;;) {
@@ -159,6 +186,13 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
         if (err == Qundef && idle_returns && idle(t)) {
             t->current = current;
             return Qundef;
+        }
+        if (err == Qundef && !idle_tasks_done) {
+            idle_tasks_done = 1;
+            if (t->idle_proc != Qnil || t->idle_gc_period > 0) {
+                run_idle_tasks(t);
+                continue; /* the idle proc may have scheduled someone */
+            }
         }
         if (err == Qundef)
             err = poll_protected(t, rt_timers_next_timeout(&t->timers));

@@ -73,6 +73,7 @@ static void ts_mark(void *p)
     rb_gc_mark_movable(t->current);
     rb_gc_mark_movable(t->lock_owner);
     rb_gc_mark_movable(t->trace_proc);
+    rb_gc_mark_movable(t->idle_proc);
     rt_runqueue_mark(&t->runqueue);
     rt_timers_mark(&t->timers);
 }
@@ -85,6 +86,7 @@ static void ts_compact(void *p)
     t->current = rb_gc_location(t->current);
     t->lock_owner = rb_gc_location(t->lock_owner);
     t->trace_proc = rb_gc_location(t->trace_proc);
+    t->idle_proc = rb_gc_location(t->idle_proc);
     rt_runqueue_compact(&t->runqueue);
     rt_timers_compact(&t->timers);
 }
@@ -124,6 +126,7 @@ static struct rt_thread *create(VALUE thread)
     t->main_fiber = t->current = rb_fiber_current();
     t->lock_owner = Qnil;
     t->trace_proc = Qnil;
+    t->idle_proc = Qnil;
     rt_runqueue_init(&t->runqueue);
     rt_timers_init(&t->timers);
     t->ops = rt_backend_select();
@@ -233,6 +236,50 @@ static VALUE be_post_fork(VALUE self)
     return self;
 }
 
+static VALUE be_set_idle_proc(VALUE self, VALUE proc)
+{
+    rt_thread_from_backend(self)->idle_proc = proc;
+    return proc;
+}
+
+static VALUE be_set_idle_gc_period(VALUE self, VALUE period)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+    t->idle_gc_period = NUM2DBL(period);
+    t->last_idle_gc = rt_timers_now(&t->timers);
+    return period;
+}
+
+/*
+ * One backend per thread: Backend.new gives the calling thread's, and
+ * Thread#backend= accepts only that one, so that programs (and Polyphony's
+ * tests) that make and install a backend run on the thread's own.
+ */
+static VALUE be_s_new(int argc, VALUE *argv, VALUE klass)
+{
+    (void)argc; (void)argv; (void)klass;
+    return rt_thread_current()->self;
+}
+
+static VALUE be_finalize(VALUE self)
+{
+    return self;
+}
+
+static VALUE th_set_backend(VALUE self, VALUE backend)
+{
+    struct rt_thread *t = rt_thread_of(self, 1);
+    if (backend != t->self)
+        rb_raise(rb_eArgError, "a thread runs on its own backend only");
+    return backend;
+}
+
+static VALUE th_s_backend(VALUE klass)
+{
+    (void)klass;
+    return rt_thread_current()->self;
+}
+
 static VALUE be_alloc_refused(VALUE klass)
 {
     (void)klass;
@@ -251,7 +298,12 @@ void rt_thread_state_init(VALUE mPolyphony)
     id_state = rb_intern("__polyphony_backend__");
     cBackend = rb_define_class_under(mPolyphony, "Backend", rb_cObject);
     rb_define_alloc_func(cBackend, be_alloc_refused);
-    rb_undef_method(CLASS_OF(cBackend), "new");
+    rb_define_singleton_method(cBackend, "new", be_s_new, -1);
+    rb_define_method(cBackend, "finalize", be_finalize, 0);
+    rb_define_method(cBackend, "idle_proc=", be_set_idle_proc, 1);
+    rb_define_method(cBackend, "idle_gc_period=", be_set_idle_gc_period, 1);
+    rb_define_method(rb_cThread, "backend=", th_set_backend, 1);
+    rb_define_singleton_method(rb_cThread, "backend", th_s_backend, 0);
     rb_define_method(cBackend, "kind", be_kind, 0);
     rb_define_method(cBackend, "poll", be_poll, 1);
     rb_define_method(cBackend, "wakeup", be_wakeup, 0);

@@ -224,4 +224,22 @@ class IOTest < Minitest::Test
   ensure
     $stdin = saved
   end
+  def test_backend_read_positions_and_to_eof
+    backend = Polyphony::Backend.new
+    assert_same Thread.current.backend, backend
+    i, o = IO.pipe
+    buf = +'abcdefghij'
+    f = spin { backend.read(i, buf, 20, false, 3) }
+    backend.write(o, 'DEF')
+    assert_same buf, f.await
+    assert_equal 'abcDEF', buf
+    f = spin { backend.read(i, buf, 5, true, -1) }
+    backend.write(o, 'Hel')
+    snooze
+    backend.write(o, 'lo world')
+    assert_equal 'abcDEFHello', f.await
+    o.close
+    assert_equal ' world', backend.read(i, nil, 100, true)
+    assert_nil backend.read(i, +'', 100, false)
+  end
 end

@@ -176,4 +176,22 @@ class TimersTest < Minitest::Test
     assert_equal :late, backend.timeout(0.01, Polyphony::MoveOn, :late) { sleep 1 }
     assert_equal :in_time, backend.timeout(1) { :in_time }
   end
+  def test_backend_timeout_nil_exception_moves_on
+    assert_equal 42, Thread.current.backend.timeout(0.01, nil, 42) { sleep 1 }
+    assert_raises(Polyphony::TimeoutException) do
+      Thread.current.backend.timeout(0.01, Polyphony::TimeoutException) { sleep 1 }
+    end
+  end
+
+  def test_idle_proc_runs_before_blocking
+    counter = 0
+    backend = Thread.current.backend
+    backend.idle_proc = proc { counter += 1 }
+    3.times { snooze }
+    assert_equal 0, counter
+    sleep 0.01
+    assert_equal 1, counter
+  ensure
+    backend.idle_proc = nil
+  end
 end

@@ -3,6 +3,9 @@
 # Polyphony's global API (Kernel methods and Fiber#supervise) composed from
 # the C primitives: spin, sleep, snooze, suspend and Polyphony::Timeout.
 module Polyphony
+  # What Backend#timeout and others raise by default in Polyphony's tests.
+  class TimeoutException < ::RuntimeError; end
+
   # Time on the runtime clock of the current thread (stops while the loop is
   # suspended), in seconds.
   def self.now
@@ -199,7 +202,7 @@ module Polyphony
     # Polyphony's Backend#timeout: a MoveOn gives move_on_value back, any
     # other exception (class or instance) is raised in the block.
     def timeout(interval, exception = Polyphony::Cancel, move_on_value = nil, &block)
-      if exception.is_a?(Class) && exception <= Polyphony::MoveOn
+      if exception.nil? || (exception.is_a?(Class) && exception <= Polyphony::MoveOn)
         move_on_after(interval, with_value: move_on_value, &block)
       else
         cancel_after(interval, with_exception: exception, &block)
@@ -208,6 +211,15 @@ module Polyphony
 
     def timer_loop(interval, &block)
       every(interval, &block)
+    end
+
+    def accept_loop(server, socket_class)
+      loop { yield accept(server, socket_class) }
+    end
+
+    def read_loop(io, maxlen = 8192)
+      buf = nil
+      yield buf while (buf = read(io, nil, maxlen, false, -1))
     end
   end
 end
