@@ -16,12 +16,16 @@
 static st_table *by_fiber;      /* fiber VALUE -> id */
 static st_table *by_id;         /* id -> fiber VALUE */
 static uint64_t next_id = 1;
+static st_table *threads;       /* thread VALUE -> id (the main thread is 1) */
+static uint64_t next_thread = 2;
 
 void pt_fib_mark(void)
 {
     /* Marking pins the fibers, so the tables' keys never move. */
     if (by_id)
         rb_mark_tbl(by_id);
+    if (threads)
+        rb_mark_set(threads);
 }
 
 uint64_t pt_fib_id(VALUE fiber)
@@ -64,11 +68,18 @@ void pt_fib_forget(VALUE fiber)
         st_delete(by_id, &id, NULL);
 }
 
+/* Threads are numbered like fibers: the main thread 1, then in order seen. */
 uint64_t pt_fib_thread_id(VALUE thread)
 {
+    st_data_t v;
+
     if (thread == pt_tr.main_thread)
         return 1;
-    return NUM2ULL(rb_obj_id(thread));
+    if (!st_lookup(threads, (st_data_t)thread, &v)) {
+        v = (st_data_t)next_thread++;
+        st_insert(threads, (st_data_t)thread, v);
+    }
+    return (uint64_t)v;
 }
 
 /* ---- runtime events ------------------------------------------------------ */
@@ -121,6 +132,7 @@ void pt_fib_init(void)
         return;
     by_fiber = st_init_numtable();
     by_id = st_init_numtable();
+    threads = st_init_numtable();
     pt_fib_id(rb_fiber_current());  /* the main fiber is 1 */
 }
 
@@ -187,7 +199,7 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
     int r;
 
     out->id = pt_fib_id(fiber);
-    out->thread = 1;
+    out->thread = fiber == rb_fiber_current() ? pt_fib_thread_id(rb_thread_current()) : 1;
     out->wait_fd = -1;
     out->wait_timeout = -1;
     if ((r = pt_proto_set_str(&out->state, state_name(fiber))) < 0)

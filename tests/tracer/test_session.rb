@@ -185,4 +185,20 @@ class TestSession < Minitest::Test
     assert_equal Signal.list['TERM'], @d.wait.termsig
     assert_equal "dying\n", @d.stdout
   end
+
+  def test_breakpoint_in_another_thread
+    script = File.join(SCRIPTS, 'thread.rb')
+    @d = PtWire::Debuggee.new(script)
+    c = @d.conn
+    assert_equal 'entry', c.read['reason']
+    c.request(:break, file: script, line: 4)
+    assert_equal :ok, c.request(:continue)['type']
+    stop = c.wait_event(:stopped)
+    assert_equal [2, 4], stop.values_at('thread', 'line'), 'the second thread'
+    refute_equal 1, stop['fiber']
+    assert_equal '41', c.request(:eval, expr: 'x')['text']
+    assert_equal :ok, c.request(:continue)['type']
+    assert_equal 0, c.wait_event(:exited)['status']
+    assert_equal "42\n", @d.stdout.tap { @d.wait }
+  end
 end
