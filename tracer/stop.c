@@ -112,6 +112,19 @@ static VALUE fiber_arg(uint64_t id)
     return id == 0 ? stop_fiber : pt_fib_lookup(id);
 }
 
+static void send_no_fiber(uint32_t id, uint64_t fiber)
+{
+    pt_tr_send_error(id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu", (unsigned long long)fiber);
+}
+
+/* A request the decoder threw out whole (recoverable): say why. */
+static void send_rejected(const struct pt_msg *req, int r)
+{
+    pt_tr_send_error(req->id, r == PT_PROTO_E_BADMSG ? PT_PROTO_ERR_BAD_REQUEST
+                                                    : PT_PROTO_ERR_UNKNOWN_TYPE,
+                     "%s", pt_proto_strerror(r));
+}
+
 static int reply_source(const struct pt_msg *req)
 {
     const struct pt_proto_req_source *s = &req->u.source;
@@ -214,8 +227,7 @@ static enum outcome resume_step(const struct pt_msg *req)
                 : !NIL_P(selected) ? selected : stop_fiber;
 
     if (NIL_P(fiber)) {
-        pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu",
-                         (unsigned long long)req->u.fiber.fiber);
+        send_no_fiber(req->id, req->u.fiber.fiber);
         return SERVE_ON;
     }
     /* Another fiber is not in a frame we know: stop at its next line. It
@@ -254,8 +266,7 @@ static enum outcome dispatch(const struct pt_msg *req)
     case PT_REQ_SWITCH:
         fiber = fiber_arg(req->u.fiber.fiber);
         if (NIL_P(fiber)) {
-            pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu",
-                             (unsigned long long)req->u.fiber.fiber);
+            send_no_fiber(req->id, req->u.fiber.fiber);
             return SERVE_ON;
         }
         selected = fiber == stop_fiber ? Qnil : fiber;
@@ -273,8 +284,7 @@ static enum outcome dispatch(const struct pt_msg *req)
     case PT_REQ_BACKTRACE:
         fiber = fiber_arg(req->u.backtrace.fiber);
         if (NIL_P(fiber)) {
-            pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "no fiber %llu",
-                             (unsigned long long)req->u.backtrace.fiber);
+            send_no_fiber(req->id, req->u.backtrace.fiber);
             return SERVE_ON;
         }
         pt_msg_init(&m, PT_REP_FRAMES, req->id);
@@ -344,9 +354,7 @@ static enum outcome serve_one(int timeout_ms)
     memset(&req, 0, sizeof req);
     r = pt_proto_recv(pt_tr.fd, pt_tr.dec, &req, timeout_ms);
     if (r == PT_PROTO_E_BADMSG || r == PT_PROTO_E_UNKNOWN_TYPE) {
-        pt_tr_send_error(req.id, r == PT_PROTO_E_BADMSG ? PT_PROTO_ERR_BAD_REQUEST
-                                                          : PT_PROTO_ERR_UNKNOWN_TYPE,
-                         "%s", pt_proto_strerror(r));
+        send_rejected(&req, r);
         pt_msg_free(&req);
         return SERVE_ON;
     }
@@ -381,9 +389,7 @@ void pt_stop_serve_running(void)
         return;
     }
     if (r == PT_PROTO_E_BADMSG || r == PT_PROTO_E_UNKNOWN_TYPE) {
-        pt_tr_send_error(req.id, r == PT_PROTO_E_BADMSG ? PT_PROTO_ERR_BAD_REQUEST
-                                                          : PT_PROTO_ERR_UNKNOWN_TYPE,
-                         "%s", pt_proto_strerror(r));
+        send_rejected(&req, r);
     } else if (r <= 0) {
         pt_msg_free(&req);
         pt_tr_disconnect();

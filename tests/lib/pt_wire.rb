@@ -199,6 +199,28 @@ module PtWire
       wait_stdout(pattern, timeout, @err)
     end
 
+    # Attaches as `polytrace attach` does: SIGURG, then connect to
+    # <dir>/polytrace/<pid>.sock once the tracer listens there, and shake
+    # hands. Returns the Conn (its #hello holds the tracer's HELLO).
+    def attach(timeout = 10)
+      Process.kill('URG', @pid)
+      path = File.join(@dir, 'polytrace', "#{@pid}.sock")
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      begin
+        sock = UNIXSocket.new(path)
+      rescue Errno::ENOENT, Errno::ECONNREFUSED
+        raise Timeout, 'the tracer never listened' if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+        IO.select(nil, nil, nil, 0.01) # a socket file appearing has no event to wait on
+        retry
+      end
+      @conn = Conn.new(sock)
+      @hello = @conn.read
+      @conn.send_msg(:hello, version: VERSION, pid: Process.pid, ruby_version: '', backend: '',
+                             argv: [], program: '', attached: true)
+      @conn
+    end
+
     def accept(timeout = 20)
       raise Timeout, 'the debuggee did not connect' unless IO.select([@server], nil, nil, timeout)
 

@@ -28,35 +28,12 @@ class TestAttach < Minitest::Test
     @d.wait_stdout(/ready/)
   end
 
-  # SIGURG, then connect to <dir>/<pid>.sock once the tracer listens there.
-  def attach
-    Process.kill('URG', @d.pid)
-    path = File.join(@d.dir, 'polytrace', "#{@d.pid}.sock")
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    sock = nil
-    until sock
-      begin
-        sock = UNIXSocket.new(path)
-      rescue Errno::ENOENT, Errno::ECONNREFUSED
-        raise 'the tracer never listened' if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-
-        IO.select(nil, nil, nil, 0.01) # the listening socket has no event to wait on
-      end
-    end
-    conn = PtWire::Conn.new(sock)
-    hello = conn.read
-    assert_equal :hello, hello['type']
-    assert hello['attached']
-    conn.send_msg(:hello, version: PtWire::VERSION, pid: Process.pid, ruby_version: '', backend: '',
-                          argv: [], program: '', attached: true)
-    conn
-  end
-
   def test_attach_dump_detach_twice
     @d = PtWire::Debuggee.new(SCRIPT, @done, connect: false)
     wait_ready
     2.times do
-      c = attach
+      c = @d.attach
+      assert_equal [:hello, true], @d.hello.values_at('type', 'attached')
       stop = c.read
       assert_equal ['attach', 1, SCRIPT], stop.values_at('reason', 'fiber', 'file')
       assert_includes 3..10, stop['line'], 'where the program was, not inside the tracer'

@@ -124,21 +124,8 @@ class TestRuntime < Minitest::Test
     assert_equal :ok, @c.request(:detach)['type']
     @c.close
     # Attach again by signal; the program is still idle in the loop.
-    Process.kill('URG', @d.pid)
-    path = File.join(@d.dir, 'polytrace', "#{@d.pid}.sock")
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    begin
-      sock = UNIXSocket.new(path)
-    rescue Errno::ENOENT, Errno::ECONNREFUSED
-      raise if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-
-      IO.select(nil, nil, nil, 0.01) # the listening socket has no event to wait on
-      retry
-    end
-    @c = PtWire::Conn.new(sock)
-    assert @c.read['attached']
-    @c.send_msg(:hello, version: PtWire::VERSION, pid: Process.pid, ruby_version: '', backend: '',
-                        argv: [], program: '', attached: true)
+    @c = @d.attach
+    assert @d.hello['attached']
     assert_equal 'attach', @c.read['reason']
     dump = @c.request(:dump)['fibers']
     sleeper = dump.find { |f| f['info']['tag'] == 'sleeper' }
