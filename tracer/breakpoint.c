@@ -104,17 +104,22 @@ static VALUE real_key(const char *file)
     return rb_str_new_cstr(realpath(file, real) ? real : file);
 }
 
-static int file_matches(const struct pt_bp *bp, VALUE real)
+/* real ends with "/" + tail */
+static int path_has_tail(VALUE real, const char *tail)
 {
-    size_t n = strlen(bp->info.file);
+    size_t n = strlen(tail);
     long rl = RSTRING_LEN(real);
 
+    return (long)n < rl && memcmp(RSTRING_PTR(real) + rl - n, tail, n) == 0 &&
+           RSTRING_PTR(real)[rl - n - 1] == '/';
+}
+
+static int file_matches(const struct pt_bp *bp, VALUE real)
+{
     if (rb_str_equal(bp->key, real) == Qtrue)
         return 1;
     /* "lib/foo.rb" set before the file existed: match its tail. */
-    return bp->info.file[0] != '/' && (long)n < rl &&
-           memcmp(RSTRING_PTR(real) + rl - n, bp->info.file, n) == 0 &&
-           RSTRING_PTR(real)[rl - n - 1] == '/';
+    return bp->info.file[0] != '/' && path_has_tail(real, bp->info.file);
 }
 
 struct line_try {
@@ -264,6 +269,32 @@ VALUE pt_bp_compiled(VALUE self, VALUE iseq)
     }
     retry_methods();
     return Qnil;
+}
+
+struct find_file {
+    const char *file;
+    VALUE found;
+};
+
+static int find_tail(VALUE real, VALUE iseqs, VALUE arg)
+{
+    struct find_file *f = (struct find_file *)arg;
+
+    (void)iseqs;
+    if (path_has_tail(real, f->file)) {
+        f->found = real;
+        return ST_STOP;
+    }
+    return ST_CONTINUE;
+}
+
+VALUE pt_bp_loaded_path(const char *file)
+{
+    struct find_file f = { file, Qnil };
+
+    if (file[0] != '/' && !NIL_P(files))
+        rb_hash_foreach(files, find_tail, (VALUE)&f);
+    return f.found;
 }
 
 /* ---- requests ------------------------------------------------------------ */

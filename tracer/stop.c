@@ -139,6 +139,15 @@ static int reply_source(const struct pt_msg *req)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "bad line range %d-%d",
                                 (int)s->first, (int)s->last);
     f = fopen(s->file, "r");
+    if (!f && errno == ENOENT) {
+        /* A relative path the program no longer resolves (it chdir'ed):
+         * the loaded file it names. */
+        VALUE real = pt_bp_loaded_path(s->file);
+        if (!NIL_P(real))
+            f = fopen(StringValueCStr(real), "r");
+        if (!f)
+            errno = ENOENT;
+    }
     if (!f)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_LOCATION, "cannot read %s: %s",
                                 s->file, strerror(errno));

@@ -121,6 +121,7 @@ void pt_bp_clear_all(void);
 void pt_bp_mark(void);
 VALUE pt_bp_compiled(VALUE self, VALUE iseq);   /* PolyTrace.__compiled */
 VALUE pt_bp_method_added(VALUE self);           /* PolyTrace.__method_added */
+VALUE pt_bp_loaded_path(const char *file);      /* a loaded file ending in file */
 
 /* eval.c */
 int pt_eval(VALUE binding, const char *expr, char **text, int *is_error);

@@ -201,4 +201,13 @@ class TestSession < Minitest::Test
     assert_equal 0, c.wait_event(:exited)['status']
     assert_equal "42\n", @d.stdout.tap { @d.wait }
   end
+
+  def test_source_of_a_loaded_file_after_chdir
+    @d = PtWire::Debuggee.new(File.join(SCRIPTS, 'chdir.rb'))
+    c = @d.conn
+    assert_equal 'entry', c.read['reason']
+    assert_equal 3, c.request(:step).then { c.wait_event(:stopped) }['line']
+    src = c.request(:source, file: 'scripts/chdir.rb', first: 3, last: 3)
+    assert_equal ['x = 1'], src['lines']
+  end
 end
