@@ -185,7 +185,14 @@ static int reply_eval(const struct pt_msg *req)
     b = pt_stop_binding(e->frame, &why);
     if (NIL_P(b))
         return pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "frame %u: %s", e->frame, why);
-    if ((r = pt_eval(b, e->expr, &text, &is_error)) < 0)
+    /* The expression may wait (sleep, I/O) through the runtime: let the
+     * loop run meanwhile; the fiber lock still keeps other fibers out. */
+    if (pt_tr.rt)
+        pt_tr.rt->loop_resume(rb_thread_current());
+    r = pt_eval(b, e->expr, &text, &is_error);
+    if (pt_tr.rt)
+        pt_tr.rt->loop_suspend(rb_thread_current());
+    if (r < 0)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "evaluation failed: %s", strerror(-r));
     if (is_error) {
         r = pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "%s", text);

@@ -70,6 +70,8 @@ class TestRuntime < Minitest::Test
   def test_fiber_lock_while_stepping_and_loop_suspended_while_stopped
     launch
     count = @c.request(:eval, expr: '$count')['text']
+    assert_equal count, @c.request(:eval, expr: 'sleep 0.05; $count', timeout: 5)['text'],
+                 'print may wait through the runtime; other fibers stay locked out'
     # Time at the prompt must not count against the sleeper's timer.
     sleep 2 # rubocop:disable Style/Sleep -- the time spent stopped is what is measured
     assert_equal 18, resume(:step)['line']
