@@ -24,6 +24,7 @@ static VALUE stop_bindings = Qnil;  /* Array of Binding, or nil for C frames */
 static VALUE stop_fiber = Qnil;
 static VALUE selected = Qnil;       /* SWITCH target; nil: the stopped fiber */
 static int stop_depth;              /* user depth of frame 0, for skip/up */
+static const struct rt_api *stop_rt; /* the runtime as this stop found it */
 
 void pt_stop_mark(void)
 {
@@ -172,6 +173,7 @@ static int reply_source(const struct pt_msg *req)
 static int reply_eval(const struct pt_msg *req)
 {
     const struct pt_proto_req_eval *e = &req->u.eval;
+    const struct rt_api *rt = stop_rt;
     const char *why = NULL;
     char *text = NULL;
     struct pt_msg m;
@@ -187,11 +189,11 @@ static int reply_eval(const struct pt_msg *req)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "frame %u: %s", e->frame, why);
     /* The expression may wait (sleep, I/O) through the runtime: let the
      * loop run meanwhile; the fiber lock still keeps other fibers out. */
-    if (pt_tr.rt)
-        pt_tr.rt->loop_resume(rb_thread_current());
+    if (rt)
+        rt->loop_resume(rb_thread_current());
     r = pt_eval(b, e->expr, &text, &is_error);
-    if (pt_tr.rt)
-        pt_tr.rt->loop_suspend(rb_thread_current());
+    if (rt)     /* the same table: the expression may load the runtime */
+        rt->loop_suspend(rb_thread_current());
     if (r < 0)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "evaluation failed: %s", strerror(-r));
     if (is_error) {
@@ -483,6 +485,7 @@ void pt_stop(const char *reason, uint32_t bp)
         rt->loop_suspend(thread);
     }
     stop_fiber = fiber;
+    stop_rt = rt;
     selected = Qnil;
     lock_holder = Qnil;
     depth = pt_step_depth(&hidden);
