@@ -244,7 +244,6 @@ static void finalize(struct rt_fiber *f, VALUE result, int uncaught)
     f->dead = 1;
     f->result = result;
     f->mailbox = Qnil;
-    f->block = f->is_spun ? f->block : Qnil;
     if (t->lock_owner == f->fiber)
         t->lock_owner = Qnil;
     rt_emit(RT_EV_FIBER_TERMINATE, f->fiber, result, NULL, -1, 0, 0);
