@@ -310,6 +310,25 @@ static int copy_info(struct pt_proto_bp *dst, const struct pt_proto_bp *src)
     return 0;
 }
 
+static void link_last(struct pt_bp *b)
+{
+    struct pt_bp **p = &bps;
+
+    while (*p)
+        p = &(*p)->next;
+    *p = b;
+}
+
+static void unlink_bp(struct pt_bp *b)
+{
+    struct pt_bp **p = &bps;
+
+    while (*p && *p != b)
+        p = &(*p)->next;
+    if (*p)
+        *p = b->next;
+}
+
 static void free_bp(struct pt_bp *b)
 {
     if (!NIL_P(b->tp))
@@ -330,6 +349,7 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
         return pt_tr_send_error(id, PT_PROTO_ERR_INTERNAL, "out of memory"), -ENOMEM;
     b->tp = Qnil;
     b->key = Qnil;
+    link_last(b);   /* marked from here on: b->key and b->tp stay alive */
     b->info.pending = true;
     b->info.fiber = req->fiber;
     b->info.line = req->method ? 0 : req->line;
@@ -358,12 +378,11 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
     if (error) {
         pt_tr_send_error(id, code, "%s", error);
         free(error);
+        unlink_bp(b);
         free_bp(b);
         return -EINVAL;
     }
     b->info.id = next_id++;
-    b->next = bps;
-    bps = b;
     update_end_hook();
     if (copy_info(&reply->u.bp.bp, &b->info) < 0) {
         pt_tr_send_error(id, PT_PROTO_ERR_INTERNAL, "breakpoint %u set, but out of memory to say so",
@@ -375,11 +394,11 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
 
 int pt_bp_delete(uint32_t id)
 {
-    struct pt_bp **p, *b;
+    struct pt_bp *b;
 
-    for (p = &bps; (b = *p); p = &b->next) {
+    for (b = bps; b; b = b->next) {
         if (b->info.id == id) {
-            *p = b->next;
+            unlink_bp(b);
             free_bp(b);
             update_end_hook();
             return 0;
@@ -391,15 +410,9 @@ int pt_bp_delete(uint32_t id)
 int pt_bp_list(struct pt_msg *reply)
 {
     struct pt_bp *b;
-    uint32_t want;
     int r;
 
-    /* Listed in the order they were set. */
-    for (want = 1; want < next_id; want++) {
-        for (b = bps; b && b->info.id != want; b = b->next)
-            ;
-        if (!b)
-            continue;
+    for (b = bps; b; b = b->next) {     /* in the order they were set */
         struct pt_proto_bp *d = pt_proto_bps_push(&reply->u.bps.bps, &reply->u.bps.nbps);
         if (!d)
             return -ENOMEM;
