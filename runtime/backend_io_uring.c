@@ -13,15 +13,19 @@
  * unblocking function of the GVL-free wait) writes to it, which completes the
  * read and ends the kernel wait, so signals and other threads get through.
  *
+ * SQEs are queued and submitted together by the next poll (the scheduler
+ * polls when nothing is runnable, and every few switches otherwise).
+ *
  * Timers are not here (timers.c drives poll's timeout). Child processes are
- * awaited through a pidfd polled in the ring. Sockets that Ruby made
- * non-blocking answer -EAGAIN to io_uring; such an op waits for readiness
- * with a poll op and retries.
+ * awaited through a pidfd polled in the ring. A pipe that Ruby made
+ * non-blocking answers -EAGAIN to io_uring; such an op waits for readiness
+ * with a poll op and retries. Sockets are read and written with recv and
+ * send, which wait in the kernel whatever the fd's flags.
  *
  * POLYPHONY_FORCE_URING_FAIL=1 makes create fail with -ENOSYS, as a kernel
  * refusing io_uring would: tests use it to check the fallback to libev.
  */
-#include "backend.h"
+#include "surface.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -31,10 +35,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Entries in the submission queue (the completion queue is twice that). */
+/*
+ * Entries in the submission queue (the completion queue is twice that);
+ * POLYPHONY_URING_ENTRIES overrides it (tests use a tiny ring).
+ */
 #define URING_ENTRIES 256
 
 /* user_data of the eventfd read; 0 marks CQEs nobody waits for (cancels). */
@@ -53,6 +61,7 @@ struct rt_backend {
     int wake_fd;            /* eventfd written by wakeup */
     uint64_t wake_buf;      /* the armed read's target */
     int wake_armed;         /* an eventfd read is in the ring */
+    unsigned long full;     /* times the queue was full and got submitted */
 };
 
 /* Completions found without the GVL are handled here, with it. */
@@ -105,8 +114,10 @@ static struct io_uring_sqe *uring_sqe(struct rt_backend *be)
 {
     struct io_uring_sqe *sqe;
 
-    while (!(sqe = io_uring_get_sqe(&be->ring)))
+    while (!(sqe = io_uring_get_sqe(&be->ring))) {
+        be->full++;
         uring_submit(be);
+    }
     memset(sqe, 0, sizeof(*sqe));
     return sqe;
 }
@@ -146,7 +157,8 @@ static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_ca
     op->fiber = rt_backend_current_fiber(be->t);
     op->done = 0;
     op->result = 0;
-    uring_submit(be);
+    /* Not submitted here: poll submits everything queued in one go (and a
+     * full queue is submitted by uring_sqe). */
     while (!op->done) {
         VALUE v = rt_backend_await(be->t, call->name, call->fd);
 
@@ -158,7 +170,6 @@ static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_ca
             call->interrupt = v;
             io_uring_prep_cancel(sqe, op, 0);
             io_uring_sqe_set_data64(sqe, 0);
-            uring_submit(be);
         }
     }
     RB_GC_GUARD(call->interrupt);
@@ -204,7 +215,7 @@ static int ur_create(struct rt_thread *t, struct rt_backend **out)
 {
     const char *force = getenv("POLYPHONY_FORCE_URING_FAIL");
     struct rt_backend *be;
-    int ret;
+    int ret, entries;
 
     if (force && strcmp(force, "1") == 0)
         return -ENOSYS;
@@ -212,7 +223,8 @@ static int ur_create(struct rt_thread *t, struct rt_backend **out)
     if (!be)
         return -ENOMEM;
     be->t = t;
-    ret = io_uring_queue_init(URING_ENTRIES, &be->ring, 0);
+    entries = getenv("POLYPHONY_URING_ENTRIES") ? atoi(getenv("POLYPHONY_URING_ENTRIES")) : 0;
+    ret = io_uring_queue_init(entries > 0 ? (unsigned)entries : URING_ENTRIES, &be->ring, 0);
     if (ret < 0) {
         free(be);
         return ret;
@@ -315,6 +327,18 @@ static int ur_wait_io(struct rt_backend *be, int fd, int events)
 enum uring_rw { UR_READ, UR_WRITE, UR_RECV, UR_SEND };
 
 /*
+ * io_uring answers a read or write of a non-blocking fd (Ruby makes pipes
+ * and sockets non-blocking) with -EAGAIN; its recv and send wait instead,
+ * so sockets are read and written with those.
+ */
+static int is_socket(int fd)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/*
  * read, write, recv and send: one SQE, and on -EAGAIN (a non-blocking fd)
  * a wait for readiness and another try. write and send go on until every
  * byte is written (as with libev); read and recv return what one op got.
@@ -329,6 +353,10 @@ static ssize_t uring_rw(struct rt_backend *be, enum uring_rw kind, int fd, char 
     long res;
 
     uring_begin(be, &call, names[kind], fd, (long)len);
+    if ((kind == UR_READ || kind == UR_WRITE) && is_socket(fd)) {
+        kind = kind == UR_READ ? UR_RECV : UR_SEND;
+        flags = kind == UR_SEND ? MSG_NOSIGNAL : 0;
+    }
     for (;;) {
         struct uring_op op;
         struct io_uring_sqe *sqe = uring_sqe(be);
@@ -520,3 +548,23 @@ const struct rt_backend_ops rt_backend_io_uring_ops = {
     .waitpid = ur_waitpid,
     .close = ur_close,
 };
+
+/*
+ * Backend#uring_queue_full_count: how often an op found the submission
+ * queue full and submitted it before retrying (nil on libev). For tests.
+ */
+static VALUE be_uring_queue_full_count(VALUE self)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+
+    if (t->ops != &rt_backend_io_uring_ops || !t->be)
+        return Qnil;
+    return ULONG2NUM(t->be->full);
+}
+
+void rt_uring_init(VALUE mPolyphony)
+{
+    VALUE cBackend = rb_const_get(mPolyphony, rb_intern("Backend"));
+
+    rb_define_method(cBackend, "uring_queue_full_count", be_uring_queue_full_count, 0);
+}

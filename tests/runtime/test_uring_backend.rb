@@ -52,6 +52,21 @@ class UringBackendTest < Minitest::Test
     w&.close
   end
 
+  # The same with a 16-entry ring (POLYPHONY_URING_ENTRIES): the submission
+  # queue fills up between polls, is submitted and the op retried.
+  def test_full_submission_queue_is_submitted_and_retried
+    skip 'io_uring only' unless BACKEND == :io_uring
+
+    code = 'r, w = IO.pipe; f = Array.new(10_000) { spin { r.readpartial(1) } }; snooze; ' \
+           'w << ("a" * 10_000); ok = f.map(&:await).all?("a"); ' \
+           'print ok, " ", Thread.current.backend.uring_queue_full_count'
+    out, err, status = run_child(code, 'POLYPHONY_BACKEND' => 'io_uring', 'POLYPHONY_URING_ENTRIES' => '16')
+    assert status.success?, err
+    ok, full = out.split
+    assert_equal 'true', ok
+    assert_operator full.to_i, :>, 0
+  end
+
   # A read cancelled by move_on_after must not consume what is written later.
   def test_cancelled_read_leaves_data
     r, w = IO.pipe
