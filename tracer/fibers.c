@@ -219,21 +219,8 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
             out->wait_timeout = wi.timeout;
         }
     }
-    if (fiber == rb_fiber_current()) {
-        struct pt_proto_frame *fr = NULL;
-        size_t n = 0;
-
-        pt_stop_frames_of_current(&fr, &n, 1);
-        if (n > 0) {
-            out->file = fr[0].file, fr[0].file = NULL;
-            out->line = fr[0].line;
-            out->method = fr[0].label, fr[0].label = NULL;
-        }
-        free(fr ? fr[0].file : NULL);
-        free(fr ? fr[0].label : NULL);
-        free(fr);
-        return out->file ? 0 : pt_proto_set_str(&out->file, "");
-    }
+    if (fiber == rb_fiber_current())
+        return pt_stop_location(&out->file, &out->line, &out->method);
     if (RTEST(rb_fiber_alive_p(fiber)))
         loc = pt_tr_protect_call(top_location, fiber, &err);
     return pt_fib_location(loc, &out->file, &out->line, &out->method);

@@ -81,6 +81,13 @@ void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t li
     }
 }
 
+int pt_stop_location(char **file, int32_t *line, char **label)
+{
+    VALUE loc = NIL_P(stop_locs) || RARRAY_LEN(stop_locs) == 0 ? Qnil : RARRAY_AREF(stop_locs, 0);
+
+    return pt_fib_location(loc, file, line, label);
+}
+
 VALUE pt_stop_binding(uint32_t frame, const char **why)
 {
     VALUE b;
@@ -441,8 +448,6 @@ void pt_stop_serve_running(void)
 static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
 {
     struct pt_msg m;
-    struct pt_proto_frame *fr = NULL;
-    size_t n = 0;
     const struct rt_api *rt = pt_tr.rt;
 
     pt_msg_init(&m, PT_EV_STOPPED, 0);
@@ -458,13 +463,7 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
                 pt_proto_set_strn(&m.u.stopped.tag, RSTRING_PTR(tag), RSTRING_LEN(tag));
         }
     }
-    pt_stop_frames_of_current(&fr, &n, 1);
-    if (n > 0) {
-        m.u.stopped.file = fr[0].file;
-        m.u.stopped.line = fr[0].line;
-        m.u.stopped.method = fr[0].label;
-    }
-    free(fr);
+    pt_stop_location(&m.u.stopped.file, &m.u.stopped.line, &m.u.stopped.method);
     return pt_tr_send(&m);
 }
 

@@ -96,6 +96,7 @@ void pt_fib_mark(void);
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);
 void pt_stop_serve_running(void);           /* a request while running */
+int pt_stop_location(char **file, int32_t *line, char **label); /* frame 0 */
 void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit);
 VALUE pt_stop_binding(uint32_t frame, const char **why);
 void pt_stop_mark(void);
