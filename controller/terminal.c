@@ -33,7 +33,7 @@ bool pt_term_active(const struct pt_term *t)
 
 int pt_term_give(struct pt_term *t, pid_t pgrp)
 {
-    if (t->fd < 0)
+    if (t->fd < 0 || t->given)
         return 0;
     if (t->have_prog)
         tcsetattr(t->fd, TCSADRAIN, &t->prog_modes);
@@ -41,13 +41,15 @@ int pt_term_give(struct pt_term *t, pid_t pgrp)
         tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
     if (tcsetpgrp(t->fd, pgrp) != 0)
         return -errno;
+    t->given = true;
     return 0;
 }
 
 int pt_term_take(struct pt_term *t)
 {
-    if (t->fd < 0)
+    if (t->fd < 0 || !t->given)
         return 0;
+    t->given = false;
     if (tcgetpgrp(t->fd) != t->own_pgrp) {
         if (tcgetattr(t->fd, &t->prog_modes) == 0)
             t->have_prog = true;
@@ -63,6 +65,7 @@ void pt_term_restore(struct pt_term *t)
 {
     if (t->fd < 0)
         return;
+    t->given = false;
     if (tcgetpgrp(t->fd) != t->own_pgrp)
         tcsetpgrp(t->fd, t->own_pgrp);
     if (t->have_own)

@@ -18,6 +18,7 @@ struct pt_term {
     struct termios own_modes;  /* polytrace's modes at startup */
     bool have_prog;
     struct termios prog_modes; /* the program's modes when it last stopped */
+    bool given;                /* the program has the terminal now */
 };
 
 /* Looks at stdin; if it is a terminal, saves its modes and ignores SIGTTOU
@@ -28,11 +29,13 @@ int pt_term_init(struct pt_term *t);
 bool pt_term_active(const struct pt_term *t);
 
 /* Gives the terminal to process group pgrp (restoring that program's
- * modes from its last stop). 0 or -errno. */
+ * modes from its last stop). Only the first call after a take acts, so the
+ * program's own mode changes while it runs are left alone. 0 or -errno. */
 int pt_term_give(struct pt_term *t, pid_t pgrp);
 
 /* Takes the terminal back for polytrace, saving the program's modes and
- * restoring polytrace's. 0 or -errno. */
+ * restoring polytrace's; a no-op unless the program has it (so readline's
+ * modes at the prompt are left alone). 0 or -errno. */
 int pt_term_take(struct pt_term *t);
 
 /* Restores polytrace's original modes (exit paths). */

@@ -132,15 +132,21 @@ class TestCommands < Minitest::Test
     assert_equal "2\n", @s.command('p 1 + 1')
 
     # Tab completion: a unique command prefix, then a fiber tag.
-    @s.send_raw("breakp\t")
-    @s.expect('breakpoints')
+    # (Typed in two goes, the TAB after the echo: the terminal must still be
+    # in readline's mode after the first keys, or the TAB would wait for Enter.)
+    @s.send_raw('breakp')
+    @s.expect('breakp')
+    @s.send_raw("\t")
+    @s.expect('oints') # readline writes the rest of the word
     @s.send_raw("\n")
     @s.expect(/No breakpoints/)
     @s.prompt
     @s.command("break #{E2E.line_of(FIX, '# @greet_body')}")
     assert_match(/Stopped in fiber 1/, @s.command('c'))
-    @s.send_raw("switch hel\t")
-    @s.expect('helper')
+    @s.send_raw('switch hel')
+    @s.expect('switch hel')
+    @s.send_raw("\t")
+    @s.expect('per')
     @s.send_raw("\n")
     @s.expect(/Selected fiber 2/)
     @s.prompt
