@@ -27,6 +27,9 @@ static void on_stopped(struct pt_ctl *ctl, const struct pt_proto_ev_stopped *st)
     ctl->frame_line = st->line;
     pt_str_copy(ctl->list_file, sizeof ctl->list_file, ctl->frame_file);
     ctl->list_next = 0;
+    /* A pause usually follows a ^C echoed on the program's last line. */
+    if (st->reason && strcmp(st->reason, "pause") == 0)
+        fputc('\n', ctl->out);
     pt_fmt_stop(ctl->out, st);
     if (st->file && *st->file && st->line > 0) {
         int first, last;
