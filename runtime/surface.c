@@ -13,4 +13,5 @@ void rt_surface_init(VALUE mPolyphony)
     rt_backend_choice_init(mPolyphony);
     rt_io_loops_init(mPolyphony);
     rt_uring_init(mPolyphony);
+    rt_io_close_init(mPolyphony);
 }

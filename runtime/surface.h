@@ -16,6 +16,7 @@ void rt_receive_loop_init(VALUE mPolyphony);
 void rt_backend_choice_init(VALUE mPolyphony);
 void rt_io_loops_init(VALUE mPolyphony);
 void rt_uring_init(VALUE mPolyphony);
+void rt_io_close_init(VALUE mPolyphony);
 
 /*
  * Creates t's backend (t->ops, t->be): the one asked for, falling back to

@@ -128,6 +128,26 @@ class UringBackendTest < Minitest::Test
     r&.close
   end
 
+  # IO#close goes through the backend's close op when it has one (io_uring).
+  def test_close_is_an_op_on_io_uring
+    events = []
+    tracer = Polyphony::Trace.start do |e|
+      events << [e[:kind], e[:result]] if e[:op] == :close && %i[op_submit op_complete].include?(e[:kind])
+    end
+    r, w = IO.pipe
+    fd = w.fileno
+    w << 'bye'
+    w.close
+    Polyphony::Trace.stop(tracer)
+    assert_predicate w, :closed?
+    refute File.exist?("/proc/self/fd/#{fd}"), 'fd still open'
+    assert_equal 'bye', r.read
+    expected = BACKEND == :io_uring ? [[:op_submit, 0], [:op_complete, 0]] : []
+    assert_equal expected, events
+  ensure
+    r&.close
+  end
+
   def test_waitpid
     pid = Process.spawn(RbConfig.ruby, '-e', 'exit 7')
     ticks = 0
