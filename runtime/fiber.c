@@ -576,6 +576,40 @@ static VALUE f_shutdown_all_children(VALUE self)
     return f_await_all_children(self);
 }
 
+/* Moves the fiber under another parent (Polyphony's attach_to). */
+static VALUE f_attach_to(VALUE self, VALUE parent_fiber)
+{
+    struct rt_fiber *f = rt_fiber_get(self), *p = rt_fiber_get(parent_fiber);
+    if (f->is_main || f->dead)
+        rb_raise(rb_eRuntimeError, "only a live spun fiber can be moved");
+    for (struct rt_fiber *a = p; a; a = a->parent)
+        if (a == f)
+            rb_raise(rb_eArgError, "a fiber cannot be attached under itself");
+    unlink_child(f);
+    link_child(p, f);
+    return self;
+}
+
+/* Moves the fiber under the thread's main fiber (Polyphony's detach). */
+static VALUE f_detach(VALUE self)
+{
+    struct rt_fiber *f = rt_fiber_get(self);
+    return f_attach_to(self, f->t->main_fiber);
+}
+
+/*
+ * Where the fiber reports it was spun, for Ruby helpers that spin on their
+ * caller's behalf (spin_loop, after): a Thread::Backtrace::Location.
+ */
+static VALUE f_set_spin_location(VALUE self, VALUE loc)
+{
+    struct rt_fiber *f = rt_fiber_get(self);
+    f->file = rb_funcall(loc, rb_intern("path"), 0);
+    f->line = NUM2INT(rb_funcall(loc, rb_intern("lineno"), 0));
+    f->label = rb_funcall(loc, rb_intern("label"), 0);
+    return loc;
+}
+
 static VALUE f_inspect(VALUE self)
 {
     VALUE tag = rt_fiber_get(self)->tag;
@@ -637,6 +671,9 @@ void rt_fiber_init(VALUE mPolyphony)
     rb_define_method(rt_cFiber, "terminate_all_children", f_terminate_all_children, 0);
     rb_define_method(rt_cFiber, "await_all_children", f_await_all_children, 0);
     rb_define_method(rt_cFiber, "shutdown_all_children", f_shutdown_all_children, 0);
+    rb_define_method(rt_cFiber, "attach_to", f_attach_to, 1);
+    rb_define_method(rt_cFiber, "detach", f_detach, 0);
+    rb_define_method(rt_cFiber, "__spin_location__=", f_set_spin_location, 1);
     rb_define_method(rt_cFiber, "inspect", f_inspect, 0);
     rb_define_method(rt_cFiber, "to_s", f_inspect, 0);
     (void)sym_main;

@@ -187,4 +187,38 @@ class FiberControlTest < Minitest::Test
     assert_equal [fast, :fast], Fiber.select(slow, fast)
     assert_equal :slow, slow.await
   end
+  def test_spin_loop_and_its_location
+    buf = []
+    f = spin_loop(:looper) { buf << :tick; snooze }
+    line = __LINE__ - 1
+    assert_match(/\A#{Regexp.escape(__FILE__)}:#{line}:/, f.location)
+    assert_equal :looper, f.tag
+    snooze
+    snooze
+    f.stop
+    f.await
+    assert_equal %i[tick tick], buf
+  end
+
+  def test_detach_and_attach_to
+    child = nil
+    parent = spin do
+      child = spin { receive }
+      suspend
+    end
+    snooze
+    snooze
+    other = spin { suspend }
+    child.attach_to(other)
+    assert_equal other, child.parent
+    assert_includes other.children, child
+    refute_includes parent.children, child
+    child.detach
+    assert_equal Fiber.current, child.parent
+    parent.schedule
+    parent.await
+    refute_equal :dead, child.state
+    child << :bye
+    assert_equal :bye, child.await
+  end
 end

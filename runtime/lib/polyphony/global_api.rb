@@ -59,10 +59,12 @@ module Kernel
   end
 
   def after(interval, &block)
-    spin do
+    f = spin do
       sleep interval
       block.call
     end
+    f.__spin_location__ = caller_locations(1, 1).first
+    f
   end
 
   # Runs the block every `interval` seconds, without drifting.
@@ -101,7 +103,7 @@ module Kernel
   # `break` in the block ends the loop (and the fiber, with break's value):
   # the block comes from another fiber, so Ruby reports it as LocalJumpError.
   def spin_loop(tag = nil, rate: nil, interval: nil, &block)
-    spin(tag) do
+    f = spin(tag) do
       if rate || interval
         throttled_loop(rate, interval: interval, &block)
       else
@@ -112,6 +114,8 @@ module Kernel
 
       e.exit_value
     end
+    f.__spin_location__ = caller_locations(1, 1).first
+    f
   end
 
   def supervise(*fibers, **opts)
