@@ -279,9 +279,8 @@ static int lv_connect(struct rt_backend *be, int fd, const struct sockaddr *addr
     for (;;) {
         if (connect(fd, addr, addrlen) == 0)
             break;
-        if (errno == EINTR)
-            continue;
-        if (errno != EINPROGRESS) {
+        /* An interrupted connect goes on in the background, as EINPROGRESS. */
+        if (errno != EINPROGRESS && errno != EINTR && errno != EALREADY) {
             result = -errno;
             break;
         }
