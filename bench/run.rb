@@ -460,7 +460,8 @@ module Bench
     Group.new(
       id: 'switch', title: "3a. Fiber switches (two fibers, #{n} switches)", figures: [rate],
       contenders: [peer('Fiber#transfer (raw floor)', 'switch.rb', 'transfer', n, baseline: true),
-                   *pc, peer('ruby-async (Task#yield)', 'switch.rb', 'async', n, needs: ASYNC)],
+                   *pc, peer('ruby-async (Task#yield)', 'switch.rb', 'async', n, needs: ASYNC),
+                   peer('threads (Thread.pass)', 'switch.rb', 'threads', n)],
       targets: pc.flat_map do |c|
         [Target.new(contender: c.label, check: ratio_target(c.label, 'Fiber#transfer (raw floor)', 0.7)),
          Target.new(contender: c.label, check: ratio_target(c.label, 'ruby-async (Task#yield)', 2.0))]

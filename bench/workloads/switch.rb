@@ -7,6 +7,8 @@
 #   transfer   two raw fibers handing control over with Fiber#transfer (the
 #              floor: no scheduler at all)
 #   async      two ruby-async tasks, each calling Async::Task#yield
+#   threads    two threads, each calling Thread.pass (a GVL hand-over; not
+#              every pass is a switch, so the figure is passes per second)
 # Prints: BENCH rate=<switches per second> wall=<seconds>
 
 mode = ARGV.fetch(0)
@@ -44,6 +46,11 @@ elapsed =
       tasks = Array.new(2) { task.async { |t| half.times { t.yield } } }
       tasks.each(&:wait)
     end
+    clock - started
+  when 'threads'
+    started = clock
+    threads = Array.new(2) { Thread.new { half.times { Thread.pass } } }
+    threads.each(&:join)
     clock - started
   else
     abort "switch.rb: unknown mode #{mode}"
