@@ -113,7 +113,9 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "during step, skip and up; every fiber runs on continue.\n"
       "'set fiberlock on': only the selected fiber runs, also on continue.\n"
       "'set fiberlock off': all fibers run while stepping.\n"
-      "Events for fibers that are kept waiting are delivered later, never lost.\n",
+      "Events for fibers that are kept waiting are delivered later, never lost.\n"
+      "A step over code that waits for another fiber (Fiber#await) cannot\n"
+      "finish while that fiber is kept waiting: Ctrl-C, or 'set fiberlock off'.\n",
       pt_args_set, pt_hdl_set, PT_COMPLETE_SET, false, false },
     { PT_CMD_PAUSE, "pause", { NULL }, "",
       "stop the running program (Ctrl-C does the same)",
