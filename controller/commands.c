@@ -17,37 +17,37 @@
 
 const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
     { PT_CMD_STEP, "step", { "s", NULL }, "",
-      "step into: stop at the next line the selected fiber executes",
+      "step into: the next line the selected fiber runs",
       "Resumes the program and stops at the next line the selected fiber\n"
       "executes, entering method calls. Other fibers may run meanwhile\n"
       "(see 'set fiberlock') but do not end the step, except by hitting a\n"
       "breakpoint. An empty line repeats the last step command.\n",
       pt_args_none, pt_hdl_step, PT_COMPLETE_NONE, false, true },
     { PT_CMD_SKIP, "skip", { "n", "next", NULL }, "",
-      "step over: next line of the selected fiber in the same frame",
+      "step over: the fiber's next line in this frame",
       "Resumes the program and stops at the next line the selected fiber\n"
       "executes in the current frame or a shallower one: calls are run\n"
       "through, not entered. Lines run by other fibers do not count.\n",
       pt_args_none, pt_hdl_skip, PT_COMPLETE_NONE, false, true },
     { PT_CMD_UP, "up", { "finish", NULL }, "",
-      "step out: stop when the current frame of the selected fiber returns",
+      "step out: until the current frame returns",
       "Resumes the program until the current method of the selected fiber\n"
       "returns, and stops at the caller's next line.\n",
       pt_args_none, pt_hdl_up, PT_COMPLETE_NONE, false, true },
     { PT_CMD_CONTINUE, "continue", { "c", NULL }, "",
-      "run until a breakpoint, a pause or the end of the program",
+      "run until a breakpoint, a pause or the end",
       "Resumes the program. It runs until it hits a breakpoint, calls\n"
       "Kernel#breakpoint, is paused (the 'pause' command, or Ctrl-C) or exits.\n",
       pt_args_none, pt_hdl_continue, PT_COMPLETE_NONE, false, false },
     { PT_CMD_SWITCH, "switch", { "fiber", NULL }, "F",
-      "select fiber F (id or tag); step commands then follow it",
+      "select fiber F (id or tag) for step commands",
       "Selects fiber F, given by its id (as 'fibers' shows it) or its tag.\n"
       "The tracer checks that F exists. The next step, skip or up follows F:\n"
       "the program resumes and stops at the next line F executes.\n"
       "'backtrace', 'list' and 'print' then refer to F's frames.\n",
       pt_args_fiber, pt_hdl_switch, PT_COMPLETE_FIBER, false, false },
     { PT_CMD_FIBERS, "fibers", { NULL }, "",
-      "the fiber tree: id, tag, state, location and what each waits on",
+      "the fiber tree: id, tag, state, location, wait",
       "Lists the program's fibers as a tree (children indented under the\n"
       "fiber that spun them) with id, tag, state, location and what a\n"
       "waiting fiber waits on. '*' marks the selected fiber. With many\n"
@@ -59,33 +59,33 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "frame first. '>' marks the selected frame.\n",
       pt_args_opt_fiber, pt_hdl_backtrace, PT_COMPLETE_FIBER, false, false },
     { PT_CMD_FRAME, "frame", { NULL }, "N",
-      "select frame N of the selected fiber for list and print",
+      "select frame N for list and print",
       "Selects frame N (0 is the innermost, as 'backtrace' numbers them);\n"
       "'list' and 'print' then work in that frame.\n",
       pt_args_number, pt_hdl_frame, PT_COMPLETE_NONE, false, false },
     { PT_CMD_UPFRAME, "upframe", { NULL }, "",
-      "select the caller's frame (one frame outwards)",
+      "select the caller's frame (outwards)",
       "Selects the frame that called the selected one.\n",
       pt_args_none, pt_hdl_upframe, PT_COMPLETE_NONE, false, false },
     { PT_CMD_DOWNFRAME, "downframe", { NULL }, "",
-      "select the callee's frame (one frame inwards)",
+      "select the callee's frame (inwards)",
       "Selects the frame the selected one called.\n",
       pt_args_none, pt_hdl_downframe, PT_COMPLETE_NONE, false, false },
     { PT_CMD_LIST, "list", { "l", NULL }, "[LINE]",
-      "source around the selected frame's line (or around LINE)",
+      "source around the selected frame (or LINE)",
       "Prints source lines around the selected frame's line; '=>' marks\n"
       "the current line. With LINE, lists around that line of the same file.\n"
       "Repeating 'list' continues with the following lines.\n",
       pt_args_opt_number, pt_hdl_list, PT_COMPLETE_NONE, false, false },
     { PT_CMD_PRINT, "print", { "p", NULL }, "EXPR",
-      "evaluate the Ruby expression EXPR in the selected frame",
+      "evaluate Ruby EXPR in the selected frame",
       "Evaluates EXPR in the selected frame of the selected fiber and prints\n"
       "the result's #inspect, or the exception it raised. The program does\n"
       "not resume; other fibers do not run. Ctrl-C stops waiting for a slow\n"
       "answer (the evaluation itself runs on in the program).\n",
       pt_args_expr, pt_hdl_print, PT_COMPLETE_NONE, false, false },
     { PT_CMD_BREAK, "break", { "b", NULL }, "FILE:LINE|LINE|Class#meth|meth [if COND] [fiber F]",
-      "set a breakpoint, optionally conditional or for one fiber",
+      "set a breakpoint (conditional, per fiber)",
       "Sets a breakpoint at FILE:LINE, at LINE of the current file, or at\n"
       "the start of method Class#meth (Class.meth for a singleton method;\n"
       "a bare meth is a top-level method, Object#meth).\n"
@@ -102,13 +102,13 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "and how many times each was hit.\n",
       pt_args_none, pt_hdl_breakpoints, PT_COMPLETE_NONE, false, false },
     { PT_CMD_TRACE, "trace", { NULL }, "ops on|off [fiber F]",
-      "show I/O operations as they happen (all fibers, or fiber F)",
+      "show I/O ops as they happen (all, or fiber F)",
       "'trace ops on' prints every I/O operation the runtime submits and\n"
       "completes (read, write, accept, sleep ...) while the program runs,\n"
       "for all fibers or only fiber F. 'trace ops off' stops it.\n",
       pt_args_trace, pt_hdl_trace, PT_COMPLETE_TRACE, false, false },
     { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step",
-      "choose which fibers run while stepping (default: step)",
+      "which fibers run while stepping (default step)",
       "'set fiberlock step' (the default): only the selected fiber runs\n"
       "during step, skip and up; every fiber runs on continue.\n"
       "'set fiberlock on': only the selected fiber runs, also on continue.\n"
@@ -118,7 +118,7 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "finish while that fiber is kept waiting: Ctrl-C, or 'set fiberlock off'.\n",
       pt_args_set, pt_hdl_set, PT_COMPLETE_SET, false, false },
     { PT_CMD_PAUSE, "pause", { NULL }, "",
-      "stop the running program (Ctrl-C does the same)",
+      "stop the running program (also Ctrl-C)",
       "Stops the running program at its next line, or where it waits if it\n"
       "is idle. Ctrl-C at the terminal does the same.\n",
       pt_args_none, pt_hdl_pause, PT_COMPLETE_NONE, true, false },
@@ -130,7 +130,7 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "polytrace exits.\n",
       pt_args_none, pt_hdl_detach, PT_COMPLETE_NONE, true, false },
     { PT_CMD_QUIT, "quit", { "q", "exit", NULL }, "",
-      "leave polytrace (kills a program it started, detaches otherwise)",
+      "leave: kill a launched program, else detach",
       "Leaves polytrace. A program polytrace started is killed; an attached\n"
       "program is detached from and runs on. Ctrl-D does the same.\n",
       pt_args_none, pt_hdl_quit, PT_COMPLETE_NONE, true, false },

@@ -154,6 +154,13 @@ START_TEST(test_help_lists_every_command)
     ck_assert(strstr(text, "--nonstop") && strstr(text, "--detach") && strstr(text, "--version"));
     ck_assert(strstr(text, "attach PID") && strstr(text, "dump PID"));
     ck_assert(strstr(text, "POLYTRACE_HISTORY"));
+    /* Fits an 80-column terminal. */
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        ck_assert_msg(len < 80, "--help line too long: %.*s", (int)len, line);
+        line += len + (nl ? 1 : 0);
+    }
     free(text);
     free(list);
 }
