@@ -6,12 +6,14 @@
  */
 #include "rt_internal.h"
 #include "surface.h"
+#include "compat.h"
 
 void Init_polyphony_ext(void)
 {
     VALUE mPolyphony = rb_define_module("Polyphony");
 
     rt_exceptions_init(mPolyphony);
+    rt_compat_orig_init(mPolyphony); /* before rt_io_init replaces IO methods */
     rt_thread_state_init(mPolyphony);
     rt_fiber_init(mPolyphony);
     rt_scheduler_init(mPolyphony);
@@ -21,6 +23,7 @@ void Init_polyphony_ext(void)
     rt_loop_suspend_init(mPolyphony);
     rt_hooks_init(mPolyphony);
     rt_io_init(mPolyphony);
+    rt_compat_splice_init(mPolyphony);
     rt_process_init(mPolyphony);
     rt_c_api_init(mPolyphony);
     rt_surface_init(mPolyphony);

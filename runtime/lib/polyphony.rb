@@ -14,6 +14,17 @@ require 'polyphony/mutex'
 require 'polyphony/thread_pool'
 require 'polyphony/io_surface'
 require 'polyphony/socket_ext'
+# Polyphony 1.6 compatibility (docs/runtime.md).
+require 'polyphony/sanitized_backtrace'
+require 'polyphony/fiber_monitor'
+require 'polyphony/backend_ops'
+require 'polyphony/pipe'
+require 'polyphony/backend_api'
+require 'polyphony/splice'
+require 'polyphony/throttler'
+require 'polyphony/resource_pool'
+require 'polyphony/net'
+require 'polyphony/process_watch'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

@@ -1,0 +1,40 @@
+/*
+ * compat_orig.c — Ruby's own IO methods kept under Polyphony's orig_* names
+ * (IO#orig_write, IO#orig_read, IO.orig_popen ...). Polyphony's programs and
+ * tests use them to bypass the fiber-aware versions, e.g. writing trace
+ * output with STDOUT.orig_write. The aliases are made before io.c replaces
+ * the methods, so they name Ruby's implementations.
+ */
+#include "rt_internal.h"
+#include "compat.h"
+
+static void alias_if_defined(VALUE klass, const char *name)
+{
+    char orig[64];
+    ID id = rb_intern(name);
+
+    if (!rb_method_boundp(klass, id, 0))
+        return;
+    snprintf(orig, sizeof(orig), "orig_%s", name);
+    rb_define_alias(klass, orig, name);
+}
+
+void rt_compat_orig_init(VALUE mPolyphony)
+{
+    static const char *const instance[] = {
+        "read", "readpartial", "write", "gets", "getc", "getbyte", "puts",
+        "print", "printf", "putc", "readline", "readlines", "each_line",
+        "read_nonblock", "write_nonblock", "wait_readable", "wait_writable",
+        "eof?", NULL
+    };
+    static const char *const singleton[] = {
+        "popen", "read", "write", "readlines", "foreach", "binread", NULL
+    };
+    VALUE meta = rb_singleton_class(rb_cIO);
+
+    (void)mPolyphony;
+    for (int i = 0; instance[i]; i++)
+        alias_if_defined(rb_cIO, instance[i]);
+    for (int i = 0; singleton[i]; i++)
+        alias_if_defined(meta, singleton[i]);
+}
