@@ -479,7 +479,8 @@ module Bench
                    *polyphony_contenders('spin_await.rb', total, wave),
                    peer('ruby-async', 'spin_await.rb', 'async', total, wave, needs: ASYNC)],
       targets: [],
-      notes: 'waves: Ruby 3.1 holds ~30,000 live fibers at most (a guard page each; vm.max_map_count 65530)'
+      notes: 'waves: Ruby 3.1 holds ~30,000 live fibers at most (a guard page each; vm.max_map_count 65530); ' \
+             'a full GC after each wave, not timed'
     )
   end
 
