@@ -265,13 +265,25 @@ static long write_str(struct rt_thread *t, VALUE io, VALUE str)
     return (long)r;
 }
 
+/*
+ * IO#write(*objects). Several objects are joined and written as one op:
+ * a write may suspend the fiber (on io_uring every write does), and
+ * `puts` passes the line and its newline separately, so writing them one
+ * by one would let another fiber's output land between them.
+ */
 static VALUE io_write(int argc, VALUE *argv, VALUE io)
 {
     struct rt_thread *t = rt_thread_current();
-    long total = 0;
-    for (int i = 0; i < argc; i++)
-        total += write_str(t, io, argv[i]);
-    return LONG2NUM(total);
+    if (argc == 1)
+        return LONG2NUM(write_str(t, io, argv[0]));
+    /* Joined as bytes: Ruby's own write accepts strings of incompatible
+     * encodings side by side (e.g. binary and UTF-8). */
+    VALUE joined = rb_str_buf_new(0);
+    for (int i = 0; i < argc; i++) {
+        VALUE s = rb_obj_as_string(argv[i]);
+        rb_str_buf_cat(joined, RSTRING_PTR(s), RSTRING_LEN(s));
+    }
+    return LONG2NUM(write_str(t, io, joined));
 }
 
 static int fd_of(VALUE io)
