@@ -586,31 +586,36 @@ module Bench
 
   def rows_for(group, medians, failures, results)
     base = group.contenders.find(&:baseline)
-    rows = []
-    group.contenders.each do |c|
-      group.figures.each_with_index do |f, fi|
+    group.contenders.flat_map do |c|
+      group.figures.each_with_index.map do |f, fi|
         value = medians.dig(c.label, f.key)
         base_value = medians.dig(base.label, f.key)
-        ratio = value && base_value ? format('%.2f', value / base_value) : ''
-        shown = if value
-                  f.show(value)
-                elsif skipped?(c)
-                  'skipped (BENCH_SKIP)'
-                else
-                  "n/a (#{(failures[c.label] || 'no figure')[0, 90]})"
-                end
-        targets = group.targets.select { |t| t.contender == c.label && (t.figure.nil? ? fi.zero? : t.figure == f.key) }
-        verdicts = targets.map do |t|
-          ok, text = t.check.call(medians)
-          mark = ok.nil? ? '' : (ok ? 'met: ' : 'MISSED: ')
-          "#{mark}#{text}"
-        end
-        runs = results[c.label].size
-        rows << [fi.zero? ? c.label : '', f.label, shown, c.baseline ? 'baseline' : ratio,
-                 runs < ROUNDS && value ? "#{verdicts.join('; ')} (#{runs}/#{ROUNDS} runs)".strip : verdicts.join('; ')]
+        ratio = c.baseline ? 'baseline' : (value && base_value ? format('%.2f', value / base_value) : '')
+        [fi.zero? ? c.label : '', f.label, shown_value(c, f, value, failures), ratio,
+         verdicts(group, c, f, fi, medians, value && results[c.label].size)]
       end
     end
-    rows
+  end
+
+  def shown_value(contender, figure, value, failures)
+    return figure.show(value) if value
+    return 'skipped (BENCH_SKIP)' if skipped?(contender)
+
+    "n/a (#{(failures[contender.label] || 'no figure')[0, 90]})"
+  end
+
+  # The target column: each target of this contender and figure, checked
+  # against the medians; says how many rounds ran when some failed.
+  def verdicts(group, contender, figure, index, medians, runs)
+    texts = group.targets.select do |t|
+      t.contender == contender.label && (t.figure.nil? ? index.zero? : t.figure == figure.key)
+    end.map do |t|
+      ok, text = t.check.call(medians)
+      mark = { true => 'met: ', false => 'MISSED: ', nil => '' }.fetch(ok)
+      "#{mark}#{text}"
+    end
+    texts << "(#{runs}/#{ROUNDS} runs)" if runs && runs < ROUNDS
+    texts.join('; ')
   end
 
   def machine
@@ -621,21 +626,18 @@ module Bench
       "ruby #{RUBY_VERSION}; load average at start #{load}"
   end
 
+  # One Markdown table for every benchmark; each benchmark's notes follow it.
   def render(sections, started)
-    head = ['contender', 'figure', 'median', 'ratio', 'target']
-    lines = []
-    lines << "PolyTrace benchmarks — #{started.utc.iso8601}, #{ROUNDS} rounds#{QUICK ? ' (BENCH_QUICK)' : ''}"
-    lines << "machine: #{machine}"
-    lines << ''
+    head = %w[benchmark contender figure median ratio target]
+    lines = ["PolyTrace benchmarks — #{started.utc.iso8601}, #{ROUNDS} rounds#{QUICK ? ' (BENCH_QUICK)' : ''}",
+             "machine: #{machine}", '',
+             "| #{head.join(' | ')} |",
+             "|#{head.map { |h| %w[median ratio].include?(h) ? '---:' : '---' }.join('|')}|"]
     sections.each do |group, rows|
-      lines << "### #{group.title}"
-      lines << ''
-      lines << "| #{head.join(' | ')} |"
-      lines << "|#{head.map { |h| h == 'median' || h == 'ratio' ? '---:' : '---' }.join('|')}|"
-      rows.each { |r| lines << "| #{r.join(' | ')} |" }
-      lines << '' << "_#{group.notes}_" if group.notes
-      lines << ''
+      rows.each_with_index { |r, i| lines << "| #{[i.zero? ? group.title : '', *r].join(' | ')} |" }
     end
+    lines << ''
+    sections.each { |group, _| lines << "- #{group.title.split.first} #{group.notes}" if group.notes }
     lines.join("\n")
   end
 
