@@ -79,14 +79,21 @@ class UringBackendTest < Minitest::Test
     w&.close
   end
 
-  def test_stopped_fiber_read_is_cancelled
+  def test_stopped_cancelled_or_terminated_fiber_read_is_cancelled
     r, w = IO.pipe
-    reader = spin { r.readpartial(100) }
-    snooze
-    reader.stop
-    reader.await
-    w << 'kept'
-    assert_equal 'kept', r.readpartial(100)
+    %i[stop cancel terminate].each do |how|
+      reader = spin { r.readpartial(100) }
+      snooze
+      reader.__send__(how)
+      begin
+        reader.await
+      rescue Polyphony::Cancel
+        nil
+      end
+      refute_predicate reader, :alive?
+      w << how.to_s
+      assert_equal how.to_s, r.readpartial(100)
+    end
   ensure
     r&.close
     w&.close
