@@ -69,6 +69,11 @@ $(POLYTRACE): $(CTL_OBJS) $(PROTO_LIB)
 	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline
 
 # --- Ruby extensions (mkmf, built out of tree) -------------------------------
+# A built .so replaces the old one by rename, never by writing over it: a
+# running Ruby process (a test, a debuggee) has the old file mapped, and
+# rewriting that inode in place crashes it.
+replace_file = cp $(1) $(2).tmp && mv -f $(2).tmp $(2)
+
 # The source directory is a prerequisite of the generated Makefile so that an
 # added or removed .c file re-runs extconf.rb (mkmf lists sources at configure).
 $(BUILD)/runtime/Makefile: runtime/extconf.rb mk/ext_common.rb runtime
@@ -78,7 +83,7 @@ $(BUILD)/runtime/Makefile: runtime/extconf.rb mk/ext_common.rb runtime
 $(RUNTIME_SO): $(BUILD)/runtime/Makefile $(wildcard runtime/*.c runtime/*.h)
 	$(MAKE) -s -C $(BUILD)/runtime V=0
 	@mkdir -p $(@D)
-	cp $(BUILD)/runtime/polyphony_ext.so $@
+	$(call replace_file,$(BUILD)/runtime/polyphony_ext.so,$@)
 
 $(BUILD)/tracer/Makefile: tracer/extconf.rb mk/ext_common.rb tracer $(PROTO_LIB)
 	@mkdir -p $(@D)
@@ -88,7 +93,7 @@ $(BUILD)/tracer/Makefile: tracer/extconf.rb mk/ext_common.rb tracer $(PROTO_LIB)
 $(TRACER_SO): $(BUILD)/tracer/Makefile $(PROTO_LIB) $(wildcard tracer/*.c tracer/*.h protocol/*.h runtime/*.h)
 	$(MAKE) -s -C $(BUILD)/tracer V=0
 	@mkdir -p $(@D)
-	cp $(BUILD)/tracer/polytrace_ext.so $@
+	$(call replace_file,$(BUILD)/tracer/polytrace_ext.so,$@)
 
 # The Ruby halves are copied beside the .so files: one directory to load from.
 rblib:
