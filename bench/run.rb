@@ -584,6 +584,14 @@ module Bench
     [medians, failures, results]
   end
 
+  # (max - min) / median of a figure over the rounds, in percent.
+  def spread(results, figure)
+    values = results.map { |r| r[figure.key] }.compact
+    return '' if values.size < 2
+
+    format('%.1f%%', (values.max - values.min) / median(values) * 100)
+  end
+
   def rows_for(group, medians, failures, results)
     base = group.contenders.find(&:baseline)
     group.contenders.flat_map do |c|
@@ -591,7 +599,8 @@ module Bench
         value = medians.dig(c.label, f.key)
         base_value = medians.dig(base.label, f.key)
         ratio = c.baseline ? 'baseline' : (value && base_value ? format('%.2f', value / base_value) : '')
-        [fi.zero? ? c.label : '', f.label, shown_value(c, f, value, failures), ratio,
+        [fi.zero? ? c.label : '', f.label, shown_value(c, f, value, failures),
+         value ? spread(results[c.label], f) : '', ratio,
          verdicts(group, c, f, fi, medians, value && results[c.label].size)]
       end
     end
@@ -628,11 +637,11 @@ module Bench
 
   # One Markdown table for every benchmark; each benchmark's notes follow it.
   def render(sections, started)
-    head = %w[benchmark contender figure median ratio target]
+    head = %w[benchmark contender figure median spread ratio target]
     lines = ["PolyTrace benchmarks — #{started.utc.iso8601}, #{ROUNDS} rounds#{QUICK ? ' (BENCH_QUICK)' : ''}",
              "machine: #{machine}", '',
              "| #{head.join(' | ')} |",
-             "|#{head.map { |h| %w[median ratio].include?(h) ? '---:' : '---' }.join('|')}|"]
+             "|#{head.map { |h| %w[median spread ratio].include?(h) ? '---:' : '---' }.join('|')}|"]
     sections.each do |group, rows|
       rows.each_with_index { |r, i| lines << "| #{[i.zero? ? group.title : '', *r].join(' | ')} |" }
     end
