@@ -83,8 +83,12 @@ module Bench
       data = File.join(dir, "profile-#{scenario}.#{tool}.data")
       out = ENV.fetch('PROFILE_OUT', File.join(dir, "profile-#{scenario}.txt"))
       figures = run(scenario, wrapper(tool, data))
+      # perf: where the time went by object file, then by symbol (libruby's
+      # static functions have no symbols in Debian's build: they show as
+      # addresses; our extensions' do).
       report = if tool == 'perf'
-                 `perf report -i #{data} --stdio --no-children --sort symbol,dso -g none --percent-limit 0.7 2>/dev/null`
+                 `perf report -i #{data} --stdio --no-children --sort dso -g none 2>/dev/null` +
+                   `perf report -i #{data} --stdio --no-children --sort symbol,dso -g none --percent-limit 0.7 2>/dev/null`
                else
                  `callgrind_annotate --threshold=95 #{data} 2>/dev/null`
                end
