@@ -109,13 +109,16 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       pt_args_trace, pt_hdl_trace, PT_COMPLETE_TRACE, false, false },
     { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step",
       "which fibers run while stepping (default step)",
-      "'set fiberlock step' (the default): only the selected fiber runs\n"
-      "during step, skip and up; every fiber runs on continue.\n"
-      "'set fiberlock on': only the selected fiber runs, also on continue.\n"
+      "'set fiberlock step' (the default): during step, skip and up the\n"
+      "selected fiber runs whenever it can; other fibers run only while it\n"
+      "waits (I/O, sleep, receive, await ...), so a step over a wait on another\n"
+      "fiber finishes, and no other fiber runs between two of its lines unless\n"
+      "it waited in between. Every fiber runs on continue.\n"
+      "'set fiberlock on': only the selected fiber runs, during steps and on\n"
+      "continue, even while it waits; a step over a wait on another fiber then\n"
+      "never finishes: Ctrl-C (or pause) stops the program again.\n"
       "'set fiberlock off': all fibers run while stepping.\n"
-      "Events for fibers that are kept waiting are delivered later, never lost.\n"
-      "A step over code that waits for another fiber (Fiber#await) cannot\n"
-      "finish while that fiber is kept waiting: Ctrl-C, or 'set fiberlock off'.\n",
+      "Events for fibers that are kept waiting are delivered later, never lost.\n",
       pt_args_set, pt_hdl_set, PT_COMPLETE_SET, false, false },
     { PT_CMD_PAUSE, "pause", { NULL }, "",
       "stop the running program (also Ctrl-C)",

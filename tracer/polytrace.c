@@ -33,6 +33,7 @@ static void state_mark(void *p)
     pt_fib_mark();
     pt_bp_mark();
     pt_step_mark();
+    pt_steplock_mark();
     pt_stop_mark();
 }
 
@@ -222,6 +223,8 @@ const struct rt_api *pt_tr_rt(void)
         pt_tr.rt = rt_api_fetch();
         if (pt_tr.rt)
             pt_fib_runtime_loaded();
+        if (pt_tr.rt)
+            pt_steplock_runtime_loaded();
     }
     return pt_tr.rt;
 }

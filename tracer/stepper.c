@@ -130,6 +130,7 @@ void pt_step_cancel(void)
 {
     mode = PT_STEP_NONE;
     step_fiber = Qnil;
+    pt_steplock_stop();
     if (!NIL_P(line_tp) && RTEST(rb_tracepoint_enabled_p(line_tp)))
         rb_tracepoint_disable(line_tp);
 }

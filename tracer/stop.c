@@ -255,16 +255,20 @@ static enum outcome resume_step(const struct pt_msg *req)
         send_no_fiber(req->id, req->u.fiber.fiber);
         return SERVE_ON;
     }
-    /* Another fiber is not in a frame we know: stop at its next line. It
-     * may be waiting for what other fibers do, so with the default lock
-     * mode they all run until it gets there. */
+    /* Another fiber is not in a frame we know: stop at its next line. */
     if (fiber != stop_fiber)
         mode = PT_STEP_STEP;
     if (send_ok(req->id) < 0)
         return GONE;
     pt_step_start(mode, fiber, stop_depth);
-    lock_holder = pt_tr.lockmode == PT_TR_LOCK_ON ||
-                  (pt_tr.lockmode == PT_TR_LOCK_STEP && fiber == stop_fiber) ? fiber : Qnil;
+    /* "step": the fiber runs whenever it can, the others while it waits
+     * (steplock.c); "on": only the fiber, even if it waits on the others. */
+    if (pt_tr.lockmode == PT_TR_LOCK_ON)
+        lock_holder = fiber;
+    else if (pt_tr.lockmode == PT_TR_LOCK_STEP)
+        lock_holder = pt_steplock_start(rb_thread_current(), fiber);
+    else
+        lock_holder = Qnil;
     return RESUME;
 }
 

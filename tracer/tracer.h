@@ -20,7 +20,8 @@
 
 /* Who runs while the program is stepped or continued (gdb's scheduler-locking). */
 enum pt_tr_lockmode {
-    PT_TR_LOCK_STEP,    /* only the stepped fiber runs while stepping (default) */
+    PT_TR_LOCK_STEP,    /* while stepping, the stepped fiber runs whenever it
+                           can; others only while it waits (default) */
     PT_TR_LOCK_ON,      /* only the selected fiber runs, continue included */
     PT_TR_LOCK_OFF      /* every fiber runs */
 };
@@ -112,6 +113,12 @@ int pt_step_active(void);
 int pt_step_depth(int *hidden);             /* frames of the current fiber */
 int pt_step_consumed(rb_trace_arg_t *ta);   /* this event already stopped us */
 void pt_step_mark(void);
+
+/* steplock.c — "fiberlock step": the stepped fiber's priority lock */
+void pt_steplock_runtime_loaded(void);
+VALUE pt_steplock_start(VALUE thread, VALUE fiber); /* who locks now, or Qnil */
+void pt_steplock_stop(void);
+void pt_steplock_mark(void);
 
 /* breakpoint.c */
 void pt_bp_init(void);
