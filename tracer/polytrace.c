@@ -34,6 +34,7 @@ static void state_mark(void *p)
     pt_bp_mark();
     pt_step_mark();
     pt_steplock_mark();
+    pt_catch_mark();
     pt_stop_mark();
 }
 

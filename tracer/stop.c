@@ -25,6 +25,7 @@ static VALUE stop_fiber = Qnil;
 static VALUE selected = Qnil;       /* SWITCH target; nil: the stopped fiber */
 static int stop_depth;              /* user depth of frame 0, for skip/up */
 static const struct rt_api *stop_rt; /* the runtime as this stop found it */
+static const char *stop_exception;  /* "Class: message" of a catch stop */
 
 void pt_stop_mark(void)
 {
@@ -214,10 +215,28 @@ static int reply_eval(const struct pt_msg *req)
     return pt_tr_send(&m);
 }
 
+static int reply_catch(const struct pt_msg *req)
+{
+    int r = pt_catch_set(req->u.set.value);
+
+    if (r == -ENOENT)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "%s is not caught",
+                                req->u.set.value + 4);
+    if (r == -ENOSPC)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "too many catches");
+    if (r < 0)
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING,
+                                "catch takes a class name (Name or Mod::Name), not %s",
+                                req->u.set.value);
+    return send_ok(req->id);
+}
+
 static int reply_set(const struct pt_msg *req)
 {
     const char *name = req->u.set.name, *value = req->u.set.value;
 
+    if (strcmp(name, "catch") == 0)
+        return reply_catch(req);
     if (strcmp(name, "fiberlock") != 0)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "unknown setting %s", name);
     if (strcmp(value, "on") == 0)
@@ -449,6 +468,14 @@ void pt_stop_serve_running(void)
 
 /* ---- the stop ------------------------------------------------------------ */
 
+/* A stop for a caught exception: STOPPED carries its "Class: message". */
+void pt_stop_exception(const char *reason, const char *exception)
+{
+    stop_exception = exception;
+    pt_stop(reason, 0);
+    stop_exception = NULL;
+}
+
 static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
 {
     struct pt_msg m;
@@ -467,6 +494,8 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
                 pt_proto_set_strn(&m.u.stopped.tag, RSTRING_PTR(tag), RSTRING_LEN(tag));
         }
     }
+    if (stop_exception)
+        pt_proto_set_str(&m.u.stopped.exception, stop_exception);
     pt_stop_location(&m.u.stopped.file, &m.u.stopped.line, &m.u.stopped.method);
     return pt_tr_send(&m);
 }

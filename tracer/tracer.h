@@ -96,6 +96,7 @@ void pt_fib_mark(void);
 
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);
+void pt_stop_exception(const char *reason, const char *exception);
 void pt_stop_serve_running(void);           /* a request while running */
 int pt_stop_location(char **file, int32_t *line, char **label); /* frame 0 */
 void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit);
@@ -119,6 +120,11 @@ void pt_steplock_runtime_loaded(void);
 VALUE pt_steplock_start(VALUE thread, VALUE fiber); /* who locks now, or Qnil */
 void pt_steplock_stop(void);
 void pt_steplock_mark(void);
+
+/* catch.c — exception stops */
+int pt_catch_set(const char *value);        /* "CLASS", "off", "off CLASS" */
+void pt_catch_clear_all(void);
+void pt_catch_mark(void);
 
 /* breakpoint.c */
 void pt_bp_init(void);
