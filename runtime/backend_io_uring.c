@@ -152,16 +152,60 @@ struct uring_call {
  * interrupt is kept in call->interrupt and -ECANCELED returned, for
  * uring_end to raise once the caller has cleaned up.
  */
+struct uring_await {
+    struct rt_backend *be;
+    struct uring_call *call;
+};
+
+static VALUE uring_await_body(VALUE arg)
+{
+    struct uring_await *a = (struct uring_await *)arg;
+
+    return rt_backend_await(a->be->t, a->call->name, a->call->fd);
+}
+
+/*
+ * The fiber's stack is being unwound past an op still in flight (its thread
+ * is killed): cancel the op and wait here, blocking, for its CQE, so the
+ * kernel is done with the buffer before the unwinding frees it.
+ */
+static void uring_abandon(struct rt_backend *be, struct uring_op *op)
+{
+    struct io_uring_sqe *sqe;
+
+    if (op->done)
+        return;
+    sqe = uring_sqe(be);
+    io_uring_prep_cancel(sqe, op, 0);
+    io_uring_sqe_set_data64(sqe, 0);
+    while (!op->done) {
+        struct io_uring_cqe *cqe;
+        int ret = io_uring_submit_and_wait(&be->ring, 1);
+
+        if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+            break;
+        if (io_uring_peek_cqe(&be->ring, &cqe) == 0)
+            uring_reap(be);
+    }
+}
+
 static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_call *call)
 {
+    struct uring_await args = { be, call };
+
     op->fiber = rt_backend_current_fiber(be->t);
     op->done = 0;
     op->result = 0;
     /* Not submitted here: poll submits everything queued in one go (and a
      * full queue is submitted by uring_sqe). */
     while (!op->done) {
-        VALUE v = rt_backend_await(be->t, call->name, call->fd);
+        int state = 0;
+        VALUE v = rb_protect(uring_await_body, (VALUE)&args, &state);
 
+        if (state) {
+            uring_abandon(be, op);
+            rb_jump_tag(state);
+        }
         if (op->done)
             break;
         if (rt_backend_is_interrupt(v) && call->interrupt == Qnil) {

@@ -99,6 +99,27 @@ class UringBackendTest < Minitest::Test
     w&.close
   end
 
+  # A thread killed while its fiber waits in a read: the read is cancelled
+  # before the stack unwinds, so it neither touches freed memory nor takes
+  # the data written afterwards.
+  def test_killed_thread_read_is_cancelled
+    r, w = IO.pipe
+    waiting = Thread::Queue.new
+    t = Thread.new do
+      spin { waiting << true }
+      r.readpartial(10)
+    end
+    waiting.pop
+    Thread.pass until t.status == 'sleep'
+    t.kill
+    t.join
+    w << 'after'
+    assert_equal 'after', r.readpartial(10)
+  ensure
+    r&.close
+    w&.close
+  end
+
   # The child blocks in the kernel wait (io_uring_enter is syscall 426 on
   # x86_64, epoll_wait 232/epoll_pwait 281 for libev); SIGINT must raise
   # Interrupt in its main fiber within 100 ms.
