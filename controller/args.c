@@ -321,6 +321,23 @@ int pt_args_set(const char *args, struct pt_cmd_args *out, char *err, size_t err
     return 0;
 }
 
+/* catch [CLASS | off [CLASS]]: the tracer checks the class name. */
+int pt_args_catch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    char word[PT_CMD_TEXT_MAX], extra[PT_CMD_TEXT_MAX];
+    if (!next_word(&args, word, sizeof word))
+        return 0;   /* list */
+    if (strcmp(word, "off") == 0) {
+        out->mode = PT_MODE_OFF;
+        if (!next_word(&args, word, sizeof word))
+            return 0;
+    }
+    if (next_word(&args, extra, sizeof extra))
+        return fail(err, errlen, "unexpected '%s' (usage: catch [CLASS | off [CLASS]])", extra);
+    pt_str_copy(out->text, sizeof out->text, word);
+    return 0;
+}
+
 /* help [COMMAND] */
 int pt_args_topic(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {

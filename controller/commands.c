@@ -101,6 +101,16 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "Lists the breakpoints with their number, location, condition, fiber\n"
       "and how many times each was hit.\n",
       pt_args_none, pt_hdl_breakpoints, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_CATCH, "catch", { NULL }, "[CLASS | off [CLASS]]",
+      "stop when an exception of CLASS is raised",
+      "'catch CLASS' stops the program where an exception that is_a?(CLASS)\n"
+      "is raised, rescued or not; the stop shows the exception. 'catch' lists\n"
+      "the classes caught; 'catch off' forgets them all, 'catch off CLASS' one.\n"
+      "Exceptions the runtime uses for control flow (Polyphony::MoveOn,\n"
+      "Cancel, Terminate, Restart, Interrupt) and StopIteration itself stop\n"
+      "only when one of their own classes is named, not through Exception or\n"
+      "StandardError.\n",
+      pt_args_catch, pt_hdl_catch, PT_COMPLETE_CATCH, false, false },
     { PT_CMD_TRACE, "trace", { NULL }, "ops on|off [fiber F]",
       "show I/O ops as they happen (all, or fiber F)",
       "'trace ops on' prints every I/O operation the runtime submits and\n"

@@ -111,6 +111,9 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
     static const char *const fiberkw[] = { "fiber", NULL };
     static const char *const iffiber[] = { "if", "fiber", NULL };
     static const char *const settings[] = { "fiberlock", NULL };
+    static const char *const catches[] = { "off", "Exception", "StandardError", "RuntimeError",
+                                           "ArgumentError", "NoMethodError", "TypeError",
+                                           "KeyError", "IOError", NULL };
     const char *prev = words[n - 1];
     switch (c->complete) {
     case PT_COMPLETE_NONE:
@@ -140,6 +143,10 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
             add_words(&l, fiberkw, text);
         else if (n == 4 && strcmp(prev, "fiber") == 0)
             add_words(&l, fibers, text);
+        break;
+    case PT_COMPLETE_CATCH:
+        if (n == 1 || (n == 2 && strcmp(prev, "off") == 0))
+            add_words(&l, catches + (n == 2), text);
         break;
     case PT_COMPLETE_SET:
         if (n == 1)

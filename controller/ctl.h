@@ -16,6 +16,9 @@
 #include "session.h"
 #include "terminal.h"
 
+#define PT_CTL_CATCH_MAX 64
+#define PT_CTL_CATCH_NAME_MAX 256
+
 enum pt_ctl_mode {
     PT_CTL_LAUNCHED,   /* polytrace started the program (our child) */
     PT_CTL_ATTACHED    /* polytrace attach PID; the program has its own terminal */
@@ -52,6 +55,10 @@ struct pt_ctl {
     bool exited_seen;          /* an EXITED event arrived */
     int exited_status, exited_signal;
     bool pause_pending;        /* PAUSE sent while running */
+
+    /* Exception classes caught (`catch`), as the tracer accepted them. */
+    char catches[PT_CTL_CATCH_MAX][PT_CTL_CATCH_NAME_MAX];
+    int ncatches;
 };
 
 /* Prints a one-line error for the user: "polytrace: ..." style without prefix. */

@@ -407,6 +407,76 @@ int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return 0;
 }
 
+static int catch_index(const struct pt_ctl *ctl, const char *name)
+{
+    if (name[0] == ':' && name[1] == ':')
+        name += 2;
+    for (int i = 0; i < ctl->ncatches; i++)
+        if (strcmp(ctl->catches[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void catch_list(struct pt_ctl *ctl)
+{
+    if (ctl->ncatches == 0) {
+        fprintf(ctl->out, "No exceptions are caught.\n");
+        return;
+    }
+    fprintf(ctl->out, "Catching:");
+    for (int i = 0; i < ctl->ncatches; i++)
+        fprintf(ctl->out, " %s", ctl->catches[i]);
+    fprintf(ctl->out, "\n");
+}
+
+/* catch [CLASS | off [CLASS]]: SET name "catch"; the list is kept here. */
+int pt_hdl_catch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    char value[PT_CMD_TEXT_MAX + 8];
+    const char *name = a->text[0] == ':' && a->text[1] == ':' ? a->text + 2 : a->text;
+
+    if (a->mode != PT_MODE_OFF && !a->text[0]) {
+        catch_list(ctl);
+        return 0;
+    }
+    if (!need_stopped(ctl))
+        return 0;
+    if (a->mode != PT_MODE_OFF && catch_index(ctl, name) < 0 && ctl->ncatches == PT_CTL_CATCH_MAX) {
+        pt_ctl_error(ctl, "too many catches");
+        return 0;
+    }
+    snprintf(value, sizeof value, "%s%s%s", a->mode == PT_MODE_OFF ? "off" : "",
+             a->mode == PT_MODE_OFF && a->text[0] ? " " : "", a->text);
+    struct pt_msg req, rep;
+    pt_msg_init(&req, PT_REQ_SET, 0);
+    req.u.set.name = (char *)"catch";
+    req.u.set.value = value;
+    int rc = pt_ctl_request(ctl, &req, &rep);
+    memset(&req.u.set, 0, sizeof req.u.set);
+    if (rc)
+        return 0;
+    pt_msg_free(&rep);
+    if (a->mode == PT_MODE_OFF && !a->text[0]) {
+        ctl->ncatches = 0;
+        fprintf(ctl->out, "No exceptions are caught.\n");
+        return 0;
+    }
+    int i = catch_index(ctl, name);
+    if (a->mode == PT_MODE_OFF) {
+        if (i >= 0) {
+            memmove(ctl->catches[i], ctl->catches[i + 1],
+                    (size_t)(ctl->ncatches - i - 1) * sizeof ctl->catches[0]);
+            ctl->ncatches--;
+        }
+        fprintf(ctl->out, "%s is no longer caught.\n", name);
+        return 0;
+    }
+    if (i < 0)
+        pt_str_copy(ctl->catches[ctl->ncatches++], sizeof ctl->catches[0], name);
+    fprintf(ctl->out, "Catching %s.\n", name);
+    return 0;
+}
+
 int pt_hdl_pause(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;

@@ -23,6 +23,7 @@ int pt_hdl_print(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_break(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_delete(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_breakpoints(struct pt_ctl *ctl, const struct pt_cmd_args *a);
+int pt_hdl_catch(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_trace(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_pause(struct pt_ctl *ctl, const struct pt_cmd_args *a);

@@ -179,6 +179,25 @@ START_TEST(test_set)
 }
 END_TEST
 
+START_TEST(test_catch)
+{
+    ck_assert_int_eq(parse("catch"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_NONE);
+    ck_assert_str_eq(call.args.text, "");
+    ck_assert_int_eq(parse("catch Errno::ENOENT"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_NONE);
+    ck_assert_str_eq(call.args.text, "Errno::ENOENT");
+    ck_assert_int_eq(parse("catch off"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_OFF);
+    ck_assert_str_eq(call.args.text, "");
+    ck_assert_int_eq(parse("catch off KeyError"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_OFF);
+    ck_assert_str_eq(call.args.text, "KeyError");
+    ck_assert_int_eq(parse("catch KeyError IOError"), -EINVAL);
+    ck_assert_int_eq(parse("catch off KeyError IOError"), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_help_topic)
 {
     ck_assert_int_eq(parse("help"), 0);
@@ -230,6 +249,7 @@ Suite *args_suite(void)
     tcase_add_test(tc, test_break_clauses);
     tcase_add_test(tc, test_trace);
     tcase_add_test(tc, test_set);
+    tcase_add_test(tc, test_catch);
     tcase_add_test(tc, test_help_topic);
     tcase_add_test(tc, test_fiber_refs);
     tcase_add_test(tc, test_long_input_no_overflow);
