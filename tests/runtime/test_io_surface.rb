@@ -133,6 +133,21 @@ class IOSurfaceTest < Minitest::Test
     assert_equal %W[a\n b\n c\n], lines
   end
 
+  def test_gets_loop_chomp_separator_and_last_line
+    @w << "a;b;c"
+    @w.close
+    parts = []
+    @r.gets_loop(';', chomp: true) { |p| parts << p }
+    assert_equal %w[a b c], parts
+  end
+
+  def test_gets_loop_leaves_rest_for_read
+    @w << "first\nsecond\nthird"
+    @w.close
+    @r.gets_loop { |l| break l }
+    assert_equal "second\nthird", @r.read
+  end
+
   def test_process_waitpid
     pid = Process.spawn('true')
     assert_equal pid, Process.waitpid(pid)
