@@ -21,6 +21,7 @@
 /* The stopped fiber's frames, innermost first, the tracer's own hidden. */
 static VALUE stop_locs = Qnil;      /* Array of Thread::Backtrace::Location */
 static VALUE stop_bindings = Qnil;  /* Array of Binding, or nil for C frames */
+static VALUE stop_labels = Qnil;    /* Array: "Counter#bump" or nil (plain label) */
 static VALUE stop_fiber = Qnil;
 static VALUE selected = Qnil;       /* SWITCH target; nil: the stopped fiber */
 static int stop_depth;              /* user depth of frame 0, for skip/up */
@@ -31,6 +32,7 @@ void pt_stop_mark(void)
 {
     rb_gc_mark(stop_locs);
     rb_gc_mark(stop_bindings);
+    rb_gc_mark(stop_labels);
     rb_gc_mark(stop_fiber);
     rb_gc_mark(selected);
 }
@@ -67,6 +69,100 @@ static VALUE collect(const rb_debug_inspector_t *dc, void *data)
     return Qnil;
 }
 
+/*
+ * Qualified method names ("Counter#bump", "block in Counter.make") for the
+ * snapshot's frames. A Thread::Backtrace::Location knows only "bump"; the
+ * profile frames of the same (current) stack know the method's owner. Both
+ * list the frames innermost first, so each location is matched with the
+ * next profile frame of the same path, line and label.
+ */
+#define PT_STOP_LABEL_FRAMES 4096
+static VALUE label_buf[PT_STOP_LABEL_FRAMES];
+static int label_lines[PT_STOP_LABEL_FRAMES];
+
+static VALUE loc_label(VALUE loc)
+{
+    return rb_funcall(loc, rb_intern("label"), 0);
+}
+
+static VALUE loc_lineno(VALUE loc)
+{
+    return rb_funcall(loc, rb_intern("lineno"), 0);
+}
+
+/* A block's profile frame knows no owner: "block in bump" becomes "block in
+ * Counter#bump" from the nearest outer frame of the method it is in. */
+static void qualify_blocks(void)
+{
+    long i, k, n = RARRAY_LEN(stop_locs);
+
+    for (i = 0; i < n; i++) {
+        VALUE err, label = pt_tr_protect_call(loc_label, RARRAY_AREF(stop_locs, i), &err);
+        const char *s, *in;
+
+        if (!NIL_P(RARRAY_AREF(stop_labels, i)) || !RB_TYPE_P(label, T_STRING))
+            continue;
+        s = StringValueCStr(label);
+        if (strncmp(s, "block ", 6) != 0 || !(in = strstr(s, " in ")))
+            continue;
+        in += 4;
+        for (k = i + 1; k < n; k++) {
+            VALUE outer = pt_tr_protect_call(loc_label, RARRAY_AREF(stop_locs, k), &err);
+            VALUE full = RARRAY_AREF(stop_labels, k);
+            if (RB_TYPE_P(outer, T_STRING) && RB_TYPE_P(full, T_STRING) &&
+                strcmp(StringValueCStr(outer), in) == 0) {
+                rb_ary_store(stop_labels, i, rb_sprintf("%.*s%"PRIsVALUE, (int)(in - s), s, full));
+                break;
+            }
+        }
+        RB_GC_GUARD(label);
+    }
+}
+
+static void qualify_labels(void)
+{
+    int n = rb_profile_frames(0, PT_STOP_LABEL_FRAMES, label_buf, label_lines), j = 0;
+    long i;
+
+    stop_labels = rb_ary_new_capa(RARRAY_LEN(stop_locs));
+    for (i = 0; i < RARRAY_LEN(stop_locs); i++) {
+        VALUE loc = RARRAY_AREF(stop_locs, i), err, full = Qnil;
+        VALUE path = pt_tr_protect_call(loc_path, loc, &err);
+        VALUE label = pt_tr_protect_call(loc_label, loc, &err);
+        VALUE lineno = pt_tr_protect_call(loc_lineno, loc, &err);
+        int k;
+
+        for (k = j; RB_TYPE_P(path, T_STRING) && RB_TYPE_P(label, T_STRING) && FIXNUM_P(lineno) &&
+                    k < n; k++) {
+            VALUE ppath = rb_profile_frame_path(label_buf[k]);
+            VALUE plabel = rb_profile_frame_label(label_buf[k]);
+            if (label_lines[k] == FIX2INT(lineno) && RB_TYPE_P(ppath, T_STRING) &&
+                RB_TYPE_P(plabel, T_STRING) && rb_str_equal(ppath, path) == Qtrue &&
+                rb_str_equal(plabel, label) == Qtrue) {
+                full = rb_profile_frame_full_label(label_buf[k]);
+                j = k + 1;
+                break;
+            }
+        }
+        rb_ary_push(stop_labels, RB_TYPE_P(full, T_STRING) ? full : Qnil);
+    }
+    memset(label_buf, 0, sizeof label_buf);
+    qualify_blocks();
+}
+
+/* Frame i's location, with its qualified method name when known. */
+static int frame_location(long i, char **file, int32_t *line, char **label)
+{
+    VALUE loc = NIL_P(stop_locs) || i >= RARRAY_LEN(stop_locs) ? Qnil : RARRAY_AREF(stop_locs, i);
+    VALUE full = NIL_P(stop_labels) || i >= RARRAY_LEN(stop_labels) ? Qnil
+               : RARRAY_AREF(stop_labels, i);
+    int r = pt_fib_location(loc, file, line, label);
+
+    if (r == 0 && RB_TYPE_P(full, T_STRING))
+        r = pt_proto_set_strn(label, RSTRING_PTR(full), RSTRING_LEN(full));
+    return r;
+}
+
 void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit)
 {
     long i;
@@ -76,7 +172,7 @@ void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t li
     for (i = 0; i < RARRAY_LEN(stop_locs) && (!limit || (uint32_t)i < limit); i++) {
         struct pt_proto_frame *f = pt_proto_frames_push(v, n);
 
-        if (!f || pt_fib_location(RARRAY_AREF(stop_locs, i), &f->file, &f->line, &f->label) < 0)
+        if (!f || frame_location(i, &f->file, &f->line, &f->label) < 0)
             return;
         f->index = (uint32_t)i;
     }
@@ -84,9 +180,7 @@ void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t li
 
 int pt_stop_location(char **file, int32_t *line, char **label)
 {
-    VALUE loc = NIL_P(stop_locs) || RARRAY_LEN(stop_locs) == 0 ? Qnil : RARRAY_AREF(stop_locs, 0);
-
-    return pt_fib_location(loc, file, line, label);
+    return frame_location(0, file, line, label);
 }
 
 VALUE pt_stop_binding(uint32_t frame, const char **why)
@@ -523,6 +617,7 @@ void pt_stop(const char *reason, uint32_t bp)
     depth = pt_step_depth(&hidden);
     stop_depth = depth - hidden;
     rb_debug_inspector_open(collect, NULL);
+    qualify_labels();
 
     if (send_stopped(reason, bp, fiber) < 0)
         o = GONE;
@@ -539,7 +634,7 @@ void pt_stop(const char *reason, uint32_t bp)
             lock_holder = Qnil;
         }
     }
-    stop_locs = stop_bindings = stop_fiber = selected = Qnil;
+    stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
     if (rt) {
         if (NIL_P(lock_holder))
             rt->fiber_unlock(thread);

@@ -146,6 +146,6 @@ class TestBreakpoints < Minitest::Test
     bp = brk(method: 'Object#double')
     assert bp['pending']
     stop = continue
-    assert_equal [bp['id'], 3, 'double'], stop.values_at('bp', 'line', 'method')
+    assert_equal [bp['id'], 3, 'Object#double'], stop.values_at('bp', 'line', 'method')
   end
 end

@@ -78,7 +78,7 @@ class TestSession < Minitest::Test
     times = bt['frames'].index { |f| f['label'] == 'times' }
     assert_equal PtWire::ERR[:eval], c.request(:eval, frame: times, expr: '1')['code'], 'a C frame'
     assert_equal :frames, bt['type']
-    assert_equal [3, 'double'], bt['frames'][0].values_at('line', 'label')
+    assert_equal [3, 'Object#double'], bt['frames'][0].values_at('line', 'label')
     assert(bt['frames'].none? { |f| f['file'].include?('polytrace.rb') })
     src = c.request(:source, file: SIMPLE, first: 2, last: 4)
     assert_equal [2, ['def double(n)', '  m = n * 2', '  m']], src.values_at('first', 'lines')
