@@ -58,12 +58,20 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* `polytrace attach PID` on our terminal: the build tree's ../bin next to
- * polytrace_ext.so first, else whatever PATH finds. */
-static pid_t spawn_controller(void)
+/*
+ * `polytrace attach PID` on our terminal: the build tree's ../bin next to
+ * polytrace_ext.so first, else whatever PATH finds. It is started through
+ * an intermediate child that exits at once (reaped here, by pid), so the
+ * controller is never the program's child: it cannot linger as a zombie,
+ * and the program's own Process.wait never sees it. The controller inherits
+ * the write end of a pipe; the read end, returned in *alive, hangs up when
+ * the controller is gone. Returns 0 or -errno.
+ */
+static int spawn_controller(int *alive)
 {
     char exe[PATH_MAX], pidbuf[32];
     Dl_info info;
+    int p[2], status;
     pid_t pid;
 
     exe[0] = '\0';
@@ -80,14 +88,27 @@ static pid_t spawn_controller(void)
         }
     }
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
     pid = fork();
     if (pid == 0) {
+        if (fork() != 0)
+            _exit(0);   /* the intermediate child; the grandchild goes on */
+        fcntl(p[1], F_SETFD, 0);
         if (exe[0])
             execl(exe, "polytrace", "attach", pidbuf, (char *)NULL);
         execlp("polytrace", "polytrace", "attach", pidbuf, (char *)NULL);
         _exit(127);
     }
-    return pid;
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -EAGAIN;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    *alive = p[0];
+    return 0;
 }
 
 int pt_attach_listen_accept(int timeout_ms, int spawn)
@@ -95,8 +116,7 @@ int pt_attach_listen_accept(int timeout_ms, int spawn)
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     char dir[PATH_MAX];
     long deadline = now_ms() + timeout_ms;
-    pid_t child = -1;
-    int lfd, fd = -1, r;
+    int lfd, fd = -1, r, alive = -1;
 
     if ((r = socket_dir(dir, sizeof dir)) < 0)
         return r;
@@ -112,21 +132,25 @@ int pt_attach_listen_accept(int timeout_ms, int spawn)
         close(lfd);
         return r;
     }
-    if (spawn)
-        child = spawn_controller();
+    if (spawn && (r = spawn_controller(&alive)) < 0) {
+        close(lfd);
+        unlink(sa.sun_path);
+        return r;
+    }
     r = -ETIMEDOUT;
     for (;;) {
         long left = deadline - now_ms();
-        struct pollfd p = { .fd = lfd, .events = POLLIN };
-        int status;
+        struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = alive, .events = POLLIN } };
 
         if (left <= 0)
             break;
-        if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-            r = -ECHILD;
+        if (poll(p, alive >= 0 ? 2 : 1, (int)left) <= 0)
+            continue;
+        if (alive >= 0 && p[1].revents && !p[0].revents) {
+            r = -ECHILD;    /* the controller we started is gone */
             break;
         }
-        if (poll(&p, 1, (int)(child > 0 && left > 200 ? 200 : left)) <= 0)
+        if (!p[0].revents)
             continue;
         fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
@@ -141,6 +165,8 @@ int pt_attach_listen_accept(int timeout_ms, int spawn)
         break;
     }
     close(lfd);
+    if (alive >= 0)
+        close(alive);
     unlink(sa.sun_path);
     if (fd < 0)
         return r;
