@@ -352,12 +352,14 @@ static void ur_wakeup(struct rt_backend *be)
 static int ur_wait_io(struct rt_backend *be, int fd, int events)
 {
     struct uring_call call;
-    int res, ready = 0;
+    int res;
     unsigned mask = ((events & RT_IO_READ) ? POLLIN : 0) | ((events & RT_IO_WRITE) ? POLLOUT : 0);
 
     uring_begin(be, &call, "wait_io", fd, 0);
     res = uring_poll_fd(be, &call, fd, mask);
     if (res >= 0) {
+        int ready = 0;
+
         if (res & (POLLIN | POLLHUP | POLLERR | POLLPRI))
             ready |= RT_IO_READ;
         if (res & (POLLOUT | POLLHUP | POLLERR))
