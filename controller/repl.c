@@ -139,6 +139,31 @@ static void reap_child(struct pt_ctl *ctl)
     pt_ctl_child_exited(ctl, status);
 }
 
+/*
+ * Ctrl-Z (SIGTSTP) while polytrace has the terminal: give the terminal its
+ * normal modes back, stop like any job, and on SIGCONT put readline's modes
+ * back and redraw the prompt with what was typed. The program stays as it
+ * is meanwhile (stopped, or running in its own process group). While the
+ * launched program runs it has the terminal, and Ctrl-Z goes to it instead.
+ */
+static void suspend(struct pt_ctl *ctl)
+{
+    bool prompt = handler_on;
+
+    if (prompt) {
+        rl_deprep_terminal();
+        fputc('\n', ctl->out);
+    }
+    fflush(ctl->out);
+    pt_term_restore(&ctl->term);
+    pt_sig_stop_self();
+    /* Continued: in the background the terminal is not ours to change. */
+    if (prompt && (!pt_term_active(&ctl->term) || tcgetpgrp(STDIN_FILENO) == getpgrp())) {
+        rl_prep_terminal(0);
+        rl_forced_update_display();
+    }
+}
+
 static void handle_signal(struct pt_ctl *ctl, int sig)
 {
     switch (sig) {
@@ -159,6 +184,9 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
     case SIGWINCH:
         if (handler_on)
             rl_resize_terminal();
+        break;
+    case SIGTSTP:
+        suspend(ctl);
         break;
     case SIGTERM:
     case SIGHUP:

@@ -12,7 +12,7 @@
 
 static int pipe_fds[2] = { -1, -1 };
 
-static const int caught[] = { SIGCHLD, SIGINT, SIGWINCH, SIGTERM, SIGHUP, SIGQUIT };
+static const int caught[] = { SIGCHLD, SIGINT, SIGWINCH, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
 
 static void on_signal(int sig)
 {
@@ -58,6 +58,19 @@ void pt_sig_requeue(int sig)
 {
     if (pipe_fds[1] >= 0)
         on_signal(sig);
+}
+
+void pt_sig_stop_self(void)
+{
+    struct sigaction dfl, ours;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGTSTP, &dfl, &ours);
+    /* Delivered before kill returns: we stop here until SIGCONT. (In an
+     * orphaned process group the kernel discards it and we go on.) */
+    kill(0, SIGTSTP);
+    sigaction(SIGTSTP, &ours, NULL);
 }
 
 void pt_sig_reset_child(void)

@@ -1,6 +1,6 @@
 /*
  * signals.h — polytrace's signal handling: SIGCHLD, SIGINT, SIGWINCH,
- * SIGTERM and SIGHUP are turned into bytes on a self-pipe that the event
+ * SIGTERM, SIGHUP, SIGQUIT and SIGTSTP are turned into bytes on a self-pipe that the event
  * loop polls next to the socket and the terminal.
  */
 #ifndef PT_SIGNALS_H
@@ -17,6 +17,10 @@ int pt_sig_next(void);
 
 /* Puts a signal number back on the pipe (one taken early, to be handled later). */
 void pt_sig_requeue(int sig);
+
+/* Job control: stops polytrace's process group as SIGTSTP's default action
+ * would, and returns once continued (SIGCONT), the handler back in place. */
+void pt_sig_stop_self(void);
 
 /* Restores default dispositions (before exec in a child). */
 void pt_sig_reset_child(void);
