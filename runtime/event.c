@@ -6,7 +6,9 @@
  * next await returns at once (and consumes it). signal wakes every waiting
  * fiber, and may be called from another thread (a ThreadPool worker does):
  * both methods run in C under the GVL, so a signal cannot slip in between an
- * await's check and its wait.
+ * await's check and its wait. A waiter is an entry [fiber, signaled, value];
+ * a fiber resumed by anything but a signal goes on waiting, and one that is
+ * interrupted clears its fiber so that signal skips the entry.
  */
 #include "surface.h"
 
@@ -68,18 +70,26 @@ static VALUE event_signal(int argc, VALUE *argv, VALUE self)
     struct rt_event_obj *e = event_get(self);
     VALUE value = argc > 0 ? argv[0] : Qnil;
     VALUE waiters;
-    long i;
+    long i, woken = 0;
 
     rb_check_arity(argc, 0, 1);
-    if (RARRAY_LEN(e->waiters) == 0) {
-        e->signaled = 1;
-        e->value = value;
-        return self;
-    }
     waiters = e->waiters;
     e->waiters = rb_ary_new();
-    for (i = 0; i < RARRAY_LEN(waiters); i++)
-        rt_sched_schedule(RARRAY_AREF(waiters, i), value, 0);
+    for (i = 0; i < RARRAY_LEN(waiters); i++) {
+        VALUE entry = RARRAY_AREF(waiters, i);
+        VALUE fiber = RARRAY_AREF(entry, 0);
+
+        if (NIL_P(fiber))
+            continue;
+        rb_ary_store(entry, 1, Qtrue);
+        rb_ary_store(entry, 2, value);
+        rt_sched_schedule(fiber, value, 0);
+        woken++;
+    }
+    if (woken == 0) {
+        e->signaled = 1;
+        e->value = value;
+    }
     RB_GC_GUARD(waiters);
     return self;
 }
@@ -94,8 +104,7 @@ static VALUE await_body(VALUE unused)
 static VALUE event_await(VALUE self)
 {
     struct rt_event_obj *e = event_get(self);
-    VALUE fiber = rb_fiber_current();
-    VALUE v;
+    VALUE entry, v;
     int state = 0;
 
     if (e->signaled) {
@@ -104,13 +113,16 @@ static VALUE event_await(VALUE self)
         e->value = Qnil;
         return v;
     }
-    rb_ary_push(e->waiters, fiber);
-    v = rb_protect(await_body, Qnil, &state);
-    if (state) {
-        rb_ary_delete(e->waiters, fiber);
-        rb_jump_tag(state);
+    entry = rb_ary_new_from_args(3, rb_fiber_current(), Qfalse, Qnil);
+    rb_ary_push(e->waiters, entry);
+    while (!RTEST(RARRAY_AREF(entry, 1))) {
+        rb_protect(await_body, Qnil, &state);
+        if (state) {
+            rb_ary_store(entry, 0, Qnil);
+            rb_jump_tag(state);
+        }
     }
-    return v;
+    return RARRAY_AREF(entry, 2);
 }
 
 static VALUE event_signaled_p(VALUE self)
@@ -120,7 +132,13 @@ static VALUE event_signaled_p(VALUE self)
 
 static VALUE event_waiting_p(VALUE self)
 {
-    return RARRAY_LEN(event_get(self)->waiters) > 0 ? Qtrue : Qfalse;
+    VALUE waiters = event_get(self)->waiters;
+    long i;
+
+    for (i = 0; i < RARRAY_LEN(waiters); i++)
+        if (!NIL_P(RARRAY_AREF(RARRAY_AREF(waiters, i), 0)))
+            return Qtrue;
+    return Qfalse;
 }
 
 void rt_event_init(VALUE mPolyphony)

@@ -4,9 +4,11 @@
  * shift waits (suspending only the calling fiber) while the queue is empty;
  * with a capacity, push waits while the queue is full, which is what a
  * program would use ::SizedQueue for outside fibers. Waiters are woken in
- * order. Items and waiters are Ruby Arrays so the GC sees them; a waiter
- * interrupted while waiting takes itself off its list and passes on any
- * wake-up it was given, so none is lost.
+ * order. Items and waiters are Ruby Arrays so the GC sees them. A waiter is
+ * an entry [fiber, woken]: one that stops waiting without having been woken
+ * (interrupted, or resumed by something else) clears its fiber so the entry
+ * is skipped, and one interrupted after being woken passes the wake-up on,
+ * so none is lost and nobody is woken twice.
  */
 #include "surface.h"
 
@@ -82,12 +84,31 @@ static VALUE queue_initialize(int argc, VALUE *argv, VALUE self)
 }
 
 /* Wakes the first fiber waiting on `waiters`, if any. */
-static void wake_one(VALUE waiters)
+/* Wakes the first fiber still waiting on `waiters`; 0 when there is none. */
+static int wake_one(VALUE waiters)
 {
-    VALUE fiber = rb_ary_shift(waiters);
+    while (RARRAY_LEN(waiters) > 0) {
+        VALUE entry = rb_ary_shift(waiters);
+        VALUE fiber = RARRAY_AREF(entry, 0);
 
-    if (!NIL_P(fiber))
+        if (NIL_P(fiber))
+            continue;
+        rb_ary_store(entry, 1, Qtrue);
         rt_sched_schedule(fiber, Qnil, 0);
+        return 1;
+    }
+    return 0;
+}
+
+/* Waiters whose entry is still live. */
+static long live_waiters(VALUE waiters)
+{
+    long i, n = 0;
+
+    for (i = 0; i < RARRAY_LEN(waiters); i++)
+        if (!NIL_P(RARRAY_AREF(RARRAY_AREF(waiters, i), 0)))
+            n++;
+    return n;
 }
 
 struct wait_args {
@@ -102,30 +123,30 @@ static VALUE wait_body(VALUE arg)
 }
 
 /*
- * Suspends the current fiber on `waiters` until woken. On an interrupt it
- * leaves the list, hands a wake-up it may already have had to the next
- * waiter of the same list when `pass_on` says there is something for it,
- * and re-raises.
+ * Suspends the current fiber on `waiters` once; the caller checks its
+ * condition again. On an interrupt after a wake-up, the wake-up goes to the
+ * next waiter of the same list when there is something for it; then the
+ * interrupt is re-raised.
  */
 static void queue_wait(struct rt_queue *q, VALUE waiters, const char *op, int is_shift)
 {
-    VALUE fiber = rb_fiber_current();
+    VALUE entry = rb_ary_new_from_args(2, rb_fiber_current(), Qfalse);
     struct wait_args w = { op };
     int state = 0;
 
-    rb_ary_push(waiters, fiber);
+    rb_ary_push(waiters, entry);
     rb_protect(wait_body, (VALUE)&w, &state);
-    if (state) {
-        VALUE removed = rb_ary_delete(waiters, fiber);
+    if (!RTEST(RARRAY_AREF(entry, 1))) {
+        rb_ary_store(entry, 0, Qnil);
+    } else if (state) {
+        long len = RARRAY_LEN(q->items);
 
-        if (NIL_P(removed)) {
-            long len = RARRAY_LEN(q->items);
-
-            if (is_shift ? len > 0 : (q->capacity == 0 || len < q->capacity))
-                wake_one(waiters);
-        }
-        rb_jump_tag(state);
+        if (is_shift ? len > 0 : (q->capacity == 0 || len < q->capacity))
+            wake_one(waiters);
     }
+    RB_GC_GUARD(entry);
+    if (state)
+        rb_jump_tag(state);
 }
 
 static void queue_push_one(struct rt_queue *q, VALUE value, int front)
@@ -174,8 +195,8 @@ static VALUE queue_shift_all(VALUE self)
     long i, n = RARRAY_LEN(all);
 
     q->items = rb_ary_new();
-    for (i = 0; i < n && RARRAY_LEN(q->push_waiters) > 0; i++)
-        wake_one(q->push_waiters);
+    for (i = 0; i < n && wake_one(q->push_waiters); i++)
+        ;
     return all;
 }
 
@@ -232,8 +253,9 @@ static VALUE queue_cap(VALUE self, VALUE cap)
     if (n < 0)
         rb_raise(rb_eArgError, "capacity must not be negative");
     q->capacity = n;
-    while (RARRAY_LEN(q->push_waiters) > 0 && (n == 0 || RARRAY_LEN(q->items) < n))
-        wake_one(q->push_waiters);
+    for (long room = n - RARRAY_LEN(q->items); n == 0 || room > 0; room--)
+        if (!wake_one(q->push_waiters))
+            break;
     return self;
 }
 
@@ -245,14 +267,14 @@ static VALUE queue_capped_p(VALUE self)
 /* pending?: is a fiber waiting to shift. */
 static VALUE queue_pending_p(VALUE self)
 {
-    return RARRAY_LEN(queue_get(self)->shift_waiters) > 0 ? Qtrue : Qfalse;
+    return live_waiters(queue_get(self)->shift_waiters) > 0 ? Qtrue : Qfalse;
 }
 
 static VALUE queue_num_waiting(VALUE self)
 {
     struct rt_queue *q = queue_get(self);
 
-    return LONG2NUM(RARRAY_LEN(q->shift_waiters) + RARRAY_LEN(q->push_waiters));
+    return LONG2NUM(live_waiters(q->shift_waiters) + live_waiters(q->push_waiters));
 }
 
 void rt_queue_init(VALUE mPolyphony)

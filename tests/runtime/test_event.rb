@@ -33,6 +33,24 @@ class EventTest < Minitest::Test
     assert_equal Array.new(5) { |i| [i, :go] }, fibers.map(&:await)
   end
 
+  def test_waiter_resumed_by_something_else_keeps_waiting
+    e = Polyphony::Event.new
+    f = spin { e.await }
+    snooze
+    f.schedule(:not_a_signal)
+    snooze
+    assert f.alive?
+    e.signal(:the_signal)
+    assert_equal :the_signal, f.await
+  end
+
+  def test_signal_after_waiter_left_is_remembered
+    e = Polyphony::Event.new
+    move_on_after(0.01) { e.await }
+    e.signal(:kept)
+    assert_equal :kept, e.await
+  end
+
   def test_interrupted_waiter_leaves
     e = Polyphony::Event.new
     v = move_on_after(0.02, with_value: :gone) { e.await }

@@ -73,6 +73,25 @@ class QueueTest < Minitest::Test
     assert_equal [[:f2, :x]], got
   end
 
+  # A waiter resumed by something else than a push waits again, and is not
+  # woken twice: every item reaches a fiber that waits for one.
+  def test_spurious_resume_of_a_waiter
+    q = Polyphony::Queue.new
+    got = []
+    f1 = spin { got << [:f1, q.shift] }
+    snooze
+    f1.schedule(:spurious)
+    snooze
+    assert f1.alive?
+    assert_equal 1, q.num_waiting
+    f2 = spin { got << [:f2, q.shift] }
+    snooze
+    q << :a << :b
+    [f1, f2].each(&:await)
+    assert_equal [[:f1, :a], [:f2, :b]], got
+    refute_predicate q, :pending?
+  end
+
   def test_move_on_after_shift
     q = Polyphony::Queue.new
     v = move_on_after(0.02, with_value: :timeout) { q.shift }
