@@ -25,6 +25,8 @@ require 'polyphony/throttler'
 require 'polyphony/resource_pool'
 require 'polyphony/net'
 require 'polyphony/process_watch'
+require 'polyphony/condition_variable'
+require 'polyphony/fiber_shutdown'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do
