@@ -91,7 +91,37 @@ class CompatBackendTest < Minitest::Test
     w.close
     assert_equal 'one three', r.read
     assert_equal 'two', b.recv(10)
-    assert_raises(ArgumentError) { Polyphony.backend_chain([:read, r]) }
+    assert_raises(RuntimeError) { Polyphony.backend_chain([:read, r]) }
+    assert_raises(RuntimeError) { Polyphony.backend_chain([:write, w]) }
+  end
+
+  def test_invalid_chain_runs_nothing
+    r, w = IO.pipe
+    assert_raises(RuntimeError) { Polyphony.backend_chain([:write, w, 'abc'], [:read, r]) }
+    w.close
+    assert_equal '', r.read
+  end
+
+  def test_chain_write_then_splice
+    src_r, src_w = IO.pipe
+    r, w = IO.pipe
+    src_w << 'body'
+    src_w.close
+    assert_equal 4, Thread.backend.chain([:write, w, "len 4\n"], [:splice, src_r, w, 4])
+    w.close
+    assert_equal "len 4\nbody", r.read
+  end
+
+  def test_splice_chunks
+    src_r, src_w = IO.pipe
+    r, w = IO.pipe
+    src_w << 'abcd' * 4
+    src_w.close
+    n = Thread.backend.splice_chunks(src_r, w, "<", ">", ->(len) { "[#{len}:" }, "]", 12)
+    Thread.backend.close(w)
+    assert_predicate w, :closed?
+    assert_equal 16, n
+    assert_equal '<[12:abcdabcdabcd][4:abcd]>', r.read
   end
 
   def test_backend_timeout

@@ -25,6 +25,14 @@ class CompatNetProcessTest < Minitest::Test
     client&.close
   end
 
+  def test_listening_socket_from_options
+    server = Polyphony::Net.send(:listening_socket_from_options, '127.0.0.1', 0, reuse_addr: true)
+    assert_kind_of TCPServer, server
+    assert_equal 1, server.getsockopt(:SOCKET, :REUSEADDR).int
+  ensure
+    server&.close
+  end
+
   def test_watch_process_command
     pid, code = Polyphony.watch_process('exit 7')
     assert_kind_of Integer, pid

@@ -2,7 +2,7 @@
 
 # Backend ops of Polyphony 1.6 that compose the C ones (read, recv, send,
 # write, splice, wait_io): wait_event, feed loops, recv_loop, sendv, chain,
-# double_splice. Each waits in the calling fiber only.
+# close, splice_chunks, double_splice. Each waits in the calling fiber only.
 module Polyphony
   class Backend
     # Waits until the fiber is scheduled; with raise_on_exception (the
@@ -45,16 +45,52 @@ module Polyphony
       send(io, strings.join, flags)
     end
 
+    CHAIN_OP_ARITY = { write: 2, send: 3, splice: 3 }.freeze
+
     # Runs [:write, io, str], [:send, io, str, flags] and
     # [:splice, src, dest, maxlen] ops in order; returns the last result.
+    # All ops are checked first: a bad one raises RuntimeError, none runs.
     def chain(*ops)
-      result = nil
       ops.each do |op, *args|
-        raise ArgumentError, "unsupported chain op #{op.inspect}" unless %i[write send splice].include?(op)
-
-        result = __send__(op, *args)
+        arity = CHAIN_OP_ARITY[op]
+        raise "Invalid chain op #{op.inspect}" unless arity
+        raise "Invalid arguments for chain op #{op.inspect}" unless args.size == arity
       end
-      result
+      ops.inject(nil) { |_, (op, *args)| __send__(op, *args) }
+    end
+
+    # Closes the IO (Polyphony's Backend#close).
+    def close(io)
+      io.close
+      io
+    end
+
+    # Sends src to dest in chunks of at most chunk_size bytes, each framed by
+    # chunk_prefix / chunk_postfix (strings, or procs called with the chunk
+    # length), the whole framed by prefix / postfix (e.g. HTTP chunked
+    # encoding). The data goes through a pipe with splice. Returns the count
+    # of bytes from src.
+    def splice_chunks(src, dest, prefix, postfix, chunk_prefix, chunk_postfix, chunk_size)
+      r, w = IO.pipe
+      total = 0
+      write(dest, prefix) if prefix
+      while (len = splice(src, w, chunk_size)).positive?
+        framed_write(dest, chunk_prefix, len)
+        moved = 0
+        moved += splice(r, dest, len - moved) while moved < len
+        framed_write(dest, chunk_postfix, len)
+        total += len
+      end
+      write(dest, postfix) if postfix
+      total
+    ensure
+      r&.close
+      w&.close
+    end
+
+    private def framed_write(dest, part, len)
+      part = part.call(len) if part.respond_to?(:call)
+      write(dest, part) if part
     end
 
     # Splices src to dest through a pipe until src's EOF; the byte count.

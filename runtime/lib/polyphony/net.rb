@@ -12,6 +12,11 @@ module Polyphony
     module_function
 
     def tcp_listen(host = nil, port = 0, opts = {})
+      listening_socket_from_options(host, port, opts)
+    end
+
+    # Polyphony's name for the same (its tests call it with send).
+    def listening_socket_from_options(host, port, opts = {})
       host ||= '0.0.0.0'
       addr = Addrinfo.tcp(host, port)
       socket = Socket.new(addr.afamily, Socket::SOCK_STREAM, 0)
