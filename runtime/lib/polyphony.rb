@@ -27,6 +27,8 @@ require 'polyphony/net'
 require 'polyphony/process_watch'
 require 'polyphony/condition_variable'
 require 'polyphony/fiber_shutdown'
+require 'polyphony/signal_exception'
+require 'polyphony/thread_idle'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

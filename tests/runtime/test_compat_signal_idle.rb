@@ -1,0 +1,48 @@
+# frozen_string_literal: true
+
+# Polyphony 1.6 compatibility: Polyphony.emit_signal_exception raises the
+# exception in the main fiber wherever it waits (from a trap handler), and
+# Thread#on_idle sets the backend's idle work.
+require 'minitest/autorun'
+require 'polyphony'
+
+class CompatSignalIdleTest < Minitest::Test
+  def test_emit_signal_exception_from_trap
+    old = trap('USR1') { Polyphony.emit_signal_exception(Interrupt.new('usr1')) }
+    r, w = IO.pipe
+    t = Thread.new do
+      r.gets
+      Process.kill('USR1', Process.pid)
+    end
+    spin { w.puts 'waiting' } # runs once the main fiber sleeps
+    t0 = Polyphony.now
+    err = assert_raises(Interrupt) { sleep 5 }
+    assert_equal 'usr1', err.message
+    assert_operator Polyphony.now - t0, :<, 2
+    t.join
+  ensure
+    trap('USR1', old || 'DEFAULT')
+  end
+
+  def test_emit_signal_exception_to_a_child_fiber
+    child = spin do
+      sleep
+    rescue RuntimeError => e
+      e.message
+    end
+    snooze
+    Polyphony.emit_signal_exception(RuntimeError.new('to child'), child)
+    assert_equal 'to child', child.await
+  end
+
+  def test_on_idle_runs_when_the_loop_waits
+    count = 0
+    Thread.current.on_idle { count += 1 }
+    3.times { snooze }
+    assert_equal 0, count
+    sleep 0.001
+    assert_operator count, :>=, 1
+  ensure
+    Thread.current.on_idle
+  end
+end
