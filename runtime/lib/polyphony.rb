@@ -29,6 +29,7 @@ require 'polyphony/condition_variable'
 require 'polyphony/fiber_shutdown'
 require 'polyphony/signal_exception'
 require 'polyphony/thread_idle'
+require 'polyphony/io_buffer_pos'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

@@ -1,0 +1,71 @@
+# frozen_string_literal: true
+
+# Polyphony 1.6 compatibility: IO#readpartial(len, buf, buf_pos,
+# raise_on_eof) and IO#read(len, buf, buf_pos) place the data at buf_pos
+# (-1: append) and can give nil at EOF; Ruby's own argument forms are
+# unchanged; IO.splice between two Polyphony::Pipes.
+require 'minitest/autorun'
+require 'polyphony'
+
+class CompatIOTest < Minitest::Test
+  def test_readpartial_buffer_position
+    r, w = IO.pipe
+    w << 'abc'
+    buf = +'xy'
+    assert_same buf, r.readpartial(10, buf, -1)
+    assert_equal 'xyabc', buf
+    w << 'def'
+    assert_equal 'xdef', r.readpartial(10, +'xyz', 1)
+    w << 'ghi'
+    assert_equal 'ghi', r.readpartial(10, +'old', 0)
+  end
+
+  def test_readpartial_eof
+    r, w = IO.pipe
+    w.close
+    assert_nil r.readpartial(10, +'', 0, false)
+    assert_raises(EOFError) { r.readpartial(10) }
+    assert_raises(EOFError) { r.readpartial(10, +'', -1) }
+  end
+
+  def test_readpartial_default_length
+    r, w = IO.pipe
+    w << 'x' * 10_000
+    assert_equal 8192, r.readpartial.bytesize
+  end
+
+  def test_read_buffer_position
+    r, w = IO.pipe
+    w << 'hello'
+    w.close
+    buf = +'12345'
+    assert_equal '12hel', r.read(3, buf, 2)
+    assert_equal '12hello', r.read(nil, buf, -1)
+    assert_nil r.read(3, +'', -1)
+  end
+
+  def test_rubys_forms_unchanged
+    r, w = IO.pipe
+    w << 'abcdef'
+    w.close
+    buf = +'zzz'
+    assert_equal 'ab', r.read(2, buf)
+    assert_equal 'ab', buf
+    assert_equal 'cd', r.readpartial(2)
+    assert_equal 'ef', r.read
+    assert_equal '', r.read
+  end
+
+  def test_splice_between_polyphony_pipes
+    src = Polyphony::Pipe.new
+    dest = Polyphony::Pipe.new
+    data = File.read(__FILE__)
+    spin do
+      IO.splice(src, dest, -8192)
+      dest.close
+    end
+    src << data
+    src.close
+    assert_equal data, dest.read
+  end
+end
