@@ -30,6 +30,7 @@ require 'polyphony/fiber_shutdown'
 require 'polyphony/signal_exception'
 require 'polyphony/thread_idle'
 require 'polyphony/io_buffer_pos'
+require 'polyphony/socket_loops'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

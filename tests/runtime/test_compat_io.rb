@@ -3,8 +3,10 @@
 # Polyphony 1.6 compatibility: IO#readpartial(len, buf, buf_pos,
 # raise_on_eof) and IO#read(len, buf, buf_pos) place the data at buf_pos
 # (-1: append) and can give nil at EOF; Ruby's own argument forms are
-# unchanged; IO.splice between two Polyphony::Pipes.
+# unchanged; IO.splice between two Polyphony::Pipes; socket recv_loop and
+# feed_loop.
 require 'minitest/autorun'
+require 'socket'
 require 'polyphony'
 
 class CompatIOTest < Minitest::Test
@@ -54,6 +56,27 @@ class CompatIOTest < Minitest::Test
     assert_equal 'cd', r.readpartial(2)
     assert_equal 'ef', r.read
     assert_equal '', r.read
+  end
+
+  def test_socket_recv_loop_and_feed_loop
+    a, b = UNIXSocket.pair
+    got = []
+    reader = spin { b.recv_loop(3) { |s| got << s } }
+    a << 'abcdef'
+    a.close
+    reader.await
+    assert_equal 'abcdef', got.join
+    assert_operator got.size, :>=, 2 # at most 3 bytes each
+
+    c, d = UNIXSocket.pair
+    fed = []
+    results = []
+    feeder = spin { d.feed_loop(fed, :push) { |r| results << r.size } }
+    c << 'xyz'
+    c.close
+    feeder.await
+    assert_equal 'xyz', fed.join
+    assert_equal (1..fed.size).to_a, results
   end
 
   def test_splice_between_polyphony_pipes
