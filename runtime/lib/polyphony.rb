@@ -31,6 +31,7 @@ require 'polyphony/signal_exception'
 require 'polyphony/thread_idle'
 require 'polyphony/io_buffer_pos'
 require 'polyphony/socket_loops'
+require 'polyphony/thread_join'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do
