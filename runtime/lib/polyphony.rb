@@ -32,6 +32,7 @@ require 'polyphony/thread_idle'
 require 'polyphony/io_buffer_pos'
 require 'polyphony/socket_loops'
 require 'polyphony/thread_join'
+require 'polyphony/backend_io_buffer'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

@@ -141,4 +141,19 @@ class CompatBackendTest < Minitest::Test
     f.await
     assert_operator Polyphony.now - t0, :>=, 0.014
   end
+
+  def test_read_write_with_io_buffer
+    Warning[:experimental] = false
+    msg = 'Hello world'
+    r, w = IO.pipe
+    read_buffer = IO::Buffer.new(64)
+    reader = spin { Thread.current.backend.read(r, read_buffer, 64, true, 0) }
+    write_buffer = IO::Buffer.new(msg.bytesize)
+    write_buffer.set_string(msg, 0)
+    assert_equal msg.bytesize, Thread.current.backend.write(w, write_buffer)
+    w.close
+    assert_equal msg.bytesize, reader.await
+    assert_equal msg, read_buffer.get_string(0, msg.bytesize)
+    assert_equal 0, Thread.current.backend.read(r, read_buffer, 64, true, 0)
+  end
 end
