@@ -33,6 +33,7 @@ require 'polyphony/io_buffer_pos'
 require 'polyphony/socket_loops'
 require 'polyphony/thread_join'
 require 'polyphony/backend_io_buffer'
+require 'polyphony/fiber_caller'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

@@ -2,7 +2,7 @@
 
 # Polyphony 1.6 compatibility: graceful termination (terminate(true),
 # shutdown_all_children(true), graceful_shutdown?), attach_all_children_to,
-# dead?, and the Fiber methods Polyphony's tests lean on (await_all_children,
+# dead?, caller, and the Fiber methods Polyphony's tests lean on (await_all_children,
 # shutdown_all_children, receive_pending, mailbox_size).
 require 'minitest/autorun'
 require 'polyphony'
@@ -75,5 +75,19 @@ class CompatFiberTest < Minitest::Test
     3.times { |i| spin { results << i } }
     Fiber.current.await_all_children
     assert_equal [0, 1, 2], results.sort
+  end
+
+  def test_caller_lists_spin_locations_up_to_main
+    line = __LINE__ + 1
+    outer = spin { spin { sleep }; sleep }
+    snooze
+    inner = outer.children.first
+    assert_equal 2, inner.caller.size
+    assert_match(/\A#{Regexp.escape(__FILE__)}:#{line}:/, inner.caller[0])
+    assert_equal outer.location, inner.caller[1]
+    assert_equal [], Fiber.current.caller
+  ensure
+    outer&.terminate
+    outer&.await
   end
 end
