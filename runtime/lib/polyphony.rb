@@ -34,6 +34,7 @@ require 'polyphony/socket_loops'
 require 'polyphony/thread_join'
 require 'polyphony/backend_io_buffer'
 require 'polyphony/fiber_caller'
+require 'polyphony/io_chars'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

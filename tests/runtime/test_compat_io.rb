@@ -4,7 +4,8 @@
 # raise_on_eof) and IO#read(len, buf, buf_pos) place the data at buf_pos
 # (-1: append) and can give nil at EOF; Ruby's own argument forms are
 # unchanged; IO.splice between two Polyphony::Pipes; socket recv_loop and
-# feed_loop.
+# feed_loop; getc, getbyte, readchar, readbyte, each_char and each_byte
+# wait in the calling fiber only.
 require 'minitest/autorun'
 require 'socket'
 require 'polyphony'
@@ -77,6 +78,30 @@ class CompatIOTest < Minitest::Test
     feeder.await
     assert_equal 'xyz', fed.join
     assert_equal (1..fed.size).to_a, results
+  end
+
+  def test_byte_and_char_reads_wait_in_fiber
+    r, w = IO.pipe
+    ticks = 0
+    ticker = spin { loop { ticks += 1; snooze } }
+    spin { sleep 0.01; w << "\u00e9a"; sleep 0.01; w << 'bcd'; w.close }
+    assert_equal "\u00e9", r.getc.force_encoding('UTF-8')
+    assert_operator ticks, :>, 0 # other fibers ran while getc waited
+    assert_equal 'a'.ord, r.getbyte
+    assert_equal 'b'.ord, r.readbyte
+    assert_equal 'c', r.readchar
+    assert_equal ['d'], r.each_char.to_a
+    assert_nil r.getc
+    assert_nil r.getbyte
+    assert_raises(EOFError) { r.readchar }
+    assert_raises(EOFError) { r.readbyte }
+    ticker.stop
+  end
+
+  def test_each_byte
+    r, w = IO.pipe
+    spin { w << 'xyz'; w.close }
+    assert_equal [120, 121, 122], r.each_byte.to_a
   end
 
   def test_splice_between_polyphony_pipes
