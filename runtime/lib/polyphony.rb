@@ -35,6 +35,7 @@ require 'polyphony/thread_join'
 require 'polyphony/backend_io_buffer'
 require 'polyphony/fiber_caller'
 require 'polyphony/io_chars'
+require 'polyphony/kernel_process'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do
