@@ -158,6 +158,7 @@ static void suspend(struct pt_ctl *ctl)
     pt_term_restore(&ctl->term);
     pt_sig_stop_self();
     /* Continued: in the background the terminal is not ours to change. */
+    pt_term_resume(&ctl->term);
     if (prompt && (!pt_term_active(&ctl->term) || tcgetpgrp(STDIN_FILENO) == getpgrp())) {
         rl_prep_terminal(0);
         rl_forced_update_display();

@@ -20,8 +20,14 @@ int pt_term_init(struct pt_term *t)
     if (tcgetpgrp(STDIN_FILENO) != t->own_pgrp)
         return 0;
     t->fd = STDIN_FILENO;
-    if (tcgetattr(t->fd, &t->own_modes) == 0)
+    if (tcgetattr(t->fd, &t->orig_modes) == 0) {
+        /* A Ctrl-C flushes the terminal's queues after signalling, which
+         * can throw away the prompt polytrace has just redrawn. */
         t->have_own = true;
+        t->own_modes = t->orig_modes;
+        t->own_modes.c_lflag |= NOFLSH;
+        tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
+    }
     signal(SIGTTOU, SIG_IGN);
     return 0;
 }
@@ -38,7 +44,7 @@ int pt_term_give(struct pt_term *t, pid_t pgrp)
     if (t->have_prog)
         tcsetattr(t->fd, TCSADRAIN, &t->prog_modes);
     else if (t->have_own)
-        tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
+        tcsetattr(t->fd, TCSADRAIN, &t->orig_modes);
     if (tcsetpgrp(t->fd, pgrp) != 0)
         return -errno;
     t->given = true;
@@ -69,5 +75,11 @@ void pt_term_restore(struct pt_term *t)
     if (tcgetpgrp(t->fd) != t->own_pgrp)
         tcsetpgrp(t->fd, t->own_pgrp);
     if (t->have_own)
+        tcsetattr(t->fd, TCSADRAIN, &t->orig_modes);
+}
+
+void pt_term_resume(struct pt_term *t)
+{
+    if (t->fd >= 0 && t->have_own && tcgetpgrp(t->fd) == t->own_pgrp)
         tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
 }

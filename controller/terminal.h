@@ -14,8 +14,11 @@
 struct pt_term {
     int fd;                    /* the controlling terminal (stdin), or -1 */
     pid_t own_pgrp;            /* polytrace's process group */
-    bool have_own;             /* own_modes saved */
-    struct termios own_modes;  /* polytrace's modes at startup */
+    bool have_own;             /* own_modes and orig_modes saved */
+    struct termios orig_modes; /* the terminal's modes at startup */
+    struct termios own_modes;  /* polytrace's: orig_modes plus NOFLSH, so that
+                                  Ctrl-C at the prompt never discards the
+                                  fresh prompt polytrace writes */
     bool have_prog;
     struct termios prog_modes; /* the program's modes when it last stopped */
     bool given;                /* the program has the terminal now */
@@ -38,7 +41,10 @@ int pt_term_give(struct pt_term *t, pid_t pgrp);
  * modes at the prompt are left alone). 0 or -errno. */
 int pt_term_take(struct pt_term *t);
 
-/* Restores polytrace's original modes (exit paths). */
+/* Restores the terminal's original modes (exit paths, suspend). */
 void pt_term_restore(struct pt_term *t);
+
+/* After a suspend: polytrace's modes again if it is in the foreground. */
+void pt_term_resume(struct pt_term *t);
 
 #endif
