@@ -232,6 +232,7 @@ int pt_repl_run(struct pt_ctl *ctl)
     rl_outstream = ctl->out;
     pt_hist_init();
     pt_complete_init(ctl);
+    pt_term_resume(&ctl->term);
 
     while (ctl->state != PT_CTL_DONE) {
         handle_messages(ctl, false);

@@ -25,8 +25,7 @@ int pt_term_init(struct pt_term *t)
          * can throw away the prompt polytrace has just redrawn. */
         t->have_own = true;
         t->own_modes = t->orig_modes;
-        t->own_modes.c_lflag |= NOFLSH;
-        tcsetattr(t->fd, TCSADRAIN, &t->own_modes);
+        t->own_modes.c_lflag |= NOFLSH;    /* applied by take and resume */
     }
     signal(SIGTTOU, SIG_IGN);
     return 0;

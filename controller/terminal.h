@@ -44,7 +44,8 @@ int pt_term_take(struct pt_term *t);
 /* Restores the terminal's original modes (exit paths, suspend). */
 void pt_term_restore(struct pt_term *t);
 
-/* After a suspend: polytrace's modes again if it is in the foreground. */
+/* polytrace's modes if it is in the foreground (the REPL's start, after a
+ * suspend). */
 void pt_term_resume(struct pt_term *t);
 
 #endif
