@@ -36,6 +36,7 @@ require 'polyphony/backend_io_buffer'
 require 'polyphony/fiber_caller'
 require 'polyphony/io_chars'
 require 'polyphony/kernel_process'
+require 'polyphony/timeout_ext'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do
