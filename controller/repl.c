@@ -175,7 +175,11 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
         if (ctl->state == PT_CTL_RUNNING) {
             pt_ctl_run_line(ctl, "pause");
         } else if (handler_on) {
-            /* Like a shell: drop the line being typed, prompt afresh. */
+            /* Like a shell: drop the line being typed, and what was typed
+             * ahead (the terminal has NOFLSH so that its own flush cannot
+             * eat the prompt we print next), prompt afresh. */
+            if (pt_term_active(&ctl->term))
+                tcflush(ctl->term.fd, TCIFLUSH);
             rl_replace_line("", 0);
             handler_remove();
             fputc('\n', ctl->out);
