@@ -33,6 +33,20 @@ class CompatSpliceTest < Minitest::Test
     assert_equal '0 1 2 3 4 '.gsub(/(\d)/, 'chunk\1'), r2.read
   end
 
+  def test_splice_to_eof_names
+    r, w = IO.pipe
+    r2, w2 = IO.pipe
+    w << 'abc'
+    w.close
+    assert_equal 3, Thread.current.backend.splice_to_eof(r, w2, 2)
+    r3, w3 = IO.pipe
+    w3 << 'defg'
+    w3.close
+    assert_equal 4, w2.splice_to_eof_from(r3)
+    w2.close
+    assert_equal 'abcdefg', r2.read
+  end
+
   def test_splice_from_socket_to_file
     a, b = UNIXSocket.pair
     r, w = IO.pipe

@@ -93,6 +93,11 @@ module Polyphony
       write(dest, part) if part
     end
 
+    # Polyphony's earlier name for splice(src, dest, -chunk).
+    def splice_to_eof(src, dest, chunk = 8192)
+      splice(src, dest, -chunk)
+    end
+
     # Splices src to dest through a pipe until src's EOF; the byte count.
     def double_splice(src, dest, chunk = 65_536)
       r, w = IO.pipe

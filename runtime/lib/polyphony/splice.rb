@@ -23,6 +23,10 @@ class ::IO
     Polyphony.backend_splice(src, self, maxlen)
   end
 
+  def splice_to_eof_from(src, chunk = 8192)
+    Polyphony.backend_splice(src, self, -chunk)
+  end
+
   def tee_from(src, maxlen)
     Polyphony.backend_tee(src, self, maxlen)
   end
