@@ -225,7 +225,7 @@ static void caller_line(VALUE *file, int *line)
 static VALUE kernel_breakpoint(VALUE self)
 {
     VALUE file;
-    int line, r;
+    int line;
 
     (void)self;
     if (pt_tr.serving)
@@ -236,7 +236,8 @@ static VALUE kernel_breakpoint(VALUE self)
     }
     caller_line(&file, &line);
     if (isatty(0)) {
-        if ((r = pt_attach_listen_accept(PT_SPAWN_TIMEOUT_MS, 1)) == 0) {
+        int r = pt_attach_listen_accept(PT_SPAWN_TIMEOUT_MS, 1);
+        if (r == 0) {
             pt_stop("call", 0);
             return Qnil;
         }

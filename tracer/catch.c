@@ -138,8 +138,6 @@ static int valid_name(const char *s)
 
 int pt_catch_set(const char *value)
 {
-    int i;
-
     if (strcmp(value, "off") == 0) {
         count = 0;
         update_hook();
@@ -149,7 +147,8 @@ int pt_catch_set(const char *value)
         value += 4;
         if (value[0] == ':' && value[1] == ':')
             value += 2;
-        if ((i = find(value)) < 0)
+        int i = find(value);
+        if (i < 0)
             return -ENOENT;
         memmove(names[i], names[i + 1], (size_t)(count - i - 1) * sizeof names[0]);
         count--;
