@@ -88,6 +88,20 @@ START_TEST(test_completion)
     ck_assert_str_eq(v[0], "step");
     pt_complete_free(v);
 
+    v = pt_complete_candidates("catch St", 6, "St", fibers, &files);
+    ck_assert_int_eq(count(v), 1);
+    ck_assert_str_eq(v[0], "StandardError");
+    pt_complete_free(v);
+
+    v = pt_complete_candidates("catch o", 6, "o", fibers, &files);
+    ck_assert_int_eq(count(v), 1);
+    ck_assert_str_eq(v[0], "off");
+    pt_complete_free(v);
+
+    v = pt_complete_candidates("catch off ", 10, "", fibers, &files);
+    ck_assert(contains(v, "KeyError") && !contains(v, "off"));
+    pt_complete_free(v);
+
     v = pt_complete_candidates("trace o", 6, "o", fibers, &files);
     ck_assert_str_eq(v[0], "ops");
     pt_complete_free(v);
