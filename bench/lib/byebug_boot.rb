@@ -9,6 +9,9 @@
 
 require 'byebug/core'
 
+# No .byebug_history left in the directory the benchmark runs from.
+Byebug::Setting[:histfile] = File::NULL
+
 port = Integer(ARGV.shift)
 script = ARGV.shift
 $PROGRAM_NAME = script
