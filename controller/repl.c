@@ -115,14 +115,38 @@ static void handle_messages(struct pt_ctl *ctl, bool readable)
     }
 }
 
+/*
+ * Ctrl-Z while the launched program runs reaches the program (it has the
+ * terminal) and stops it. Act as the rest of its job: take the terminal,
+ * stop polytrace too so the shell sees the job stopped, and when continued
+ * give the terminal back and continue the program.
+ */
+static void job_stopped(struct pt_ctl *ctl, int sig)
+{
+    if (sig != SIGTSTP || ctl->state != PT_CTL_RUNNING || !pt_term_active(&ctl->term))
+        return;
+    pt_term_take(&ctl->term);
+    fflush(ctl->out);
+    pt_term_restore(&ctl->term);
+    pt_sig_stop_self();
+    pt_term_resume(&ctl->term);
+    if (ctl->state == PT_CTL_RUNNING && ctl->child)
+        pt_term_give(&ctl->term, ctl->pid);
+    kill(-ctl->pid, SIGCONT);
+}
+
 static void reap_child(struct pt_ctl *ctl)
 {
     if (!ctl->child)
         return;
     int status;
-    pid_t w = waitpid(ctl->pid, &status, WNOHANG);
+    pid_t w = waitpid(ctl->pid, &status, WNOHANG | WUNTRACED);
     if (w != ctl->pid)
         return;
+    if (WIFSTOPPED(status)) {
+        job_stopped(ctl, WSTOPSIG(status));
+        return;
+    }
     ctl->child = false;
     /* Let the last events (output notices, EXITED) be shown first. */
     while (ctl->sess.fd >= 0) {
