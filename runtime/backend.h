@@ -174,6 +174,16 @@ void rt_op_complete(struct rt_thread *t, const char *op, int fd, long len, long 
  * resume value. `op` and `fd` are what Fiber#state/wait_info report.
  */
 VALUE rt_backend_await(struct rt_thread *t, const char *op, int fd);
+/*
+ * As rt_backend_await, for an op that registered something (a watcher, an
+ * SQE, a timer) living on the fiber's stack: if the wait is left by a
+ * non-local exit rather than a resume (a throw raised at the interrupt
+ * point, a thread kill), on_unwind(arg) runs before the unwinding goes on
+ * and must unregister it. Every op must wait through this (or clean up by
+ * itself on any exit), so nothing left registered outlives its stack.
+ */
+VALUE rt_backend_await_unwind(struct rt_thread *t, const char *op, int fd,
+                              void (*on_unwind)(void *), void *arg);
 
 /* Step 3: make `fiber` runnable with `value` (GVL held). */
 void rt_backend_resume(struct rt_thread *t, VALUE fiber, VALUE value);

@@ -145,29 +145,17 @@ struct uring_call {
     VALUE interrupt;
 };
 
-/*
- * Runs the op whose SQE was just prepared with `op` as user_data, for the
- * current fiber, and returns the CQE's result. When the fiber is
- * interrupted, the op is cancelled and its CQE awaited all the same; the
- * interrupt is kept in call->interrupt and -ECANCELED returned, for
- * uring_end to raise once the caller has cleaned up.
- */
+/* What uring_await_unwind needs to abandon an op. */
 struct uring_await {
     struct rt_backend *be;
-    struct uring_call *call;
+    struct uring_op *op;
 };
 
-static VALUE uring_await_body(VALUE arg)
-{
-    struct uring_await *a = (struct uring_await *)arg;
-
-    return rt_backend_await(a->be->t, a->call->name, a->call->fd);
-}
-
 /*
- * The fiber's stack is being unwound past an op still in flight (its thread
- * is killed): cancel the op and wait here, blocking, for its CQE, so the
- * kernel is done with the buffer before the unwinding frees it.
+ * The fiber's stack is being unwound past an op still in flight (a throw at
+ * the interrupt point, its thread killed): cancel the op and wait here,
+ * blocking, for its CQE, so the kernel is done with the buffer and the
+ * uring_op before the unwinding frees them.
  */
 static void uring_abandon(struct rt_backend *be, struct uring_op *op)
 {
@@ -189,9 +177,23 @@ static void uring_abandon(struct rt_backend *be, struct uring_op *op)
     }
 }
 
+static void uring_await_unwind(void *arg)
+{
+    struct uring_await *a = arg;
+
+    uring_abandon(a->be, a->op);
+}
+
+/*
+ * Runs the op whose SQE was just prepared with `op` as user_data, for the
+ * current fiber, and returns the CQE's result. When the fiber is
+ * interrupted, the op is cancelled and its CQE awaited all the same; the
+ * interrupt is kept in call->interrupt and -ECANCELED returned, for
+ * uring_end to raise once the caller has cleaned up.
+ */
 static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_call *call)
 {
-    struct uring_await args = { be, call };
+    struct uring_await args = { be, op };
 
     op->fiber = rt_backend_current_fiber(be->t);
     op->done = 0;
@@ -199,13 +201,9 @@ static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_ca
     /* Not submitted here: poll submits everything queued in one go (and a
      * full queue is submitted by uring_sqe). */
     while (!op->done) {
-        int state = 0;
-        VALUE v = rb_protect(uring_await_body, (VALUE)&args, &state);
+        VALUE v = rt_backend_await_unwind(be->t, call->name, call->fd,
+                                          uring_await_unwind, &args);
 
-        if (state) {
-            uring_abandon(be, op);
-            rb_jump_tag(state);
-        }
         if (op->done)
             break;
         if (rt_backend_is_interrupt(v) && call->interrupt == Qnil) {

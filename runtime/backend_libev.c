@@ -133,8 +133,30 @@ static void lv_resume(struct rt_backend *be)
 }
 
 /*
+ * Takes op off the list of completions poll has not delivered yet: a poll
+ * interrupted after ev_run keeps the list, and the fiber may leave its wait
+ * (an interrupt, a throw) before the next poll delivers it.
+ */
+static void forget_done(struct rt_backend *be, struct libev_op *op)
+{
+    for (struct libev_op **p = &be->done; *p; p = &(*p)->next_done) {
+        if (*p == op) {
+            *p = op->next_done;
+            return;
+        }
+    }
+}
+
+static void wait_fd_unwind(void *arg)
+{
+    struct libev_op *op = arg;
+    ev_io_stop(op->be->loop, &op->io);
+    forget_done(op->be, op);
+}
+
+/*
  * Waits for readiness; returns the fiber's resume value (an exception when
- * it was interrupted). The watcher is stopped either way.
+ * it was interrupted). The watcher is stopped however the wait ends.
  */
 static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_name)
 {
@@ -142,11 +164,12 @@ static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_n
     op.fiber = rb_fiber_current();
     op.be = be;
     op.revents = 0;
+    op.next_done = NULL;
     ev_io_init(&op.io, io_cb, fd,
                ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0));
     ev_io_start(be->loop, &op.io);
-    VALUE v = rt_backend_await(be->t, op_name, fd);
-    ev_io_stop(be->loop, &op.io);
+    VALUE v = rt_backend_await_unwind(be->t, op_name, fd, wait_fd_unwind, &op);
+    wait_fd_unwind(&op);
     RB_GC_GUARD(op.fiber);
     return v;
 }
@@ -296,6 +319,20 @@ static int lv_connect(struct rt_backend *be, int fd, const struct sockaddr *addr
     return result;
 }
 
+/* waitpid's short sleep between polls when there is no pidfd. */
+struct poll_sleep {
+    struct rt_thread *t;
+    struct rt_fiber *f;
+    struct rt_timer tm;
+};
+
+static void poll_sleep_unwind(void *arg)
+{
+    struct poll_sleep *ps = arg;
+    ps->f->wait_timer = NULL;
+    rt_timer_stop(&ps->t->timers, &ps->tm);
+}
+
 /*
  * A pidfd becomes readable when the child exits (Linux >= 5.3); without
  * pidfd_open the child is polled with short sleeps.
@@ -319,12 +356,17 @@ static pid_t lv_waitpid(struct rt_backend *be, pid_t pid, int *status)
         if (pidfd >= 0) {
             v = wait_fd(be, pidfd, RT_IO_READ, "waitpid");
         } else {
-            int rc = 0;
-            struct rt_timer tm;
-            rt_timer_setup(&tm, rb_fiber_current(), Qnil, Qnil);
-            rc = rt_timer_start(&be->t->timers, &tm, 0.005);
-            v = rc < 0 ? Qnil : rt_backend_await(be->t, "waitpid", -1);
-            rt_timer_stop(&be->t->timers, &tm);
+            struct poll_sleep ps;
+            ps.t = be->t;
+            ps.f = rt_fiber_get(rb_fiber_current());
+            rt_timer_setup(&ps.tm, ps.f->fiber, Qnil, Qnil);
+            if (rt_timer_start(&be->t->timers, &ps.tm, 0.005) < 0) {
+                v = Qnil;
+            } else {
+                ps.f->wait_timer = &ps.tm;
+                v = rt_backend_await_unwind(be->t, "waitpid", -1, poll_sleep_unwind, &ps);
+                poll_sleep_unwind(&ps);
+            }
         }
         if (rt_backend_is_interrupt(v)) {
             if (pidfd >= 0)

@@ -212,13 +212,18 @@ static void terminate_children(struct rt_fiber *f)
         rt_sched_schedule(c->fiber, rt_exception_new(rt_eTerminate, Qnil), 0);
 }
 
+static void children_unwind(void *arg)
+{
+    ((struct rt_fiber *)arg)->awaiting_children = 0;
+}
+
 /* Waits until f has no children left; returns an exception one raised, or Qnil. */
 static VALUE await_children(struct rt_fiber *f)
 {
     VALUE failure = Qnil;
     while (f->first_child) {
         f->awaiting_children = 1;
-        VALUE v = rt_sched_await(f->t, "await", -1);
+        VALUE v = rt_sched_await_unwind(f->t, "await", -1, children_unwind, f);
         f->awaiting_children = 0;
         if (is_exception(v) && !rb_obj_is_kind_of(v, rt_eTerminate) &&
             !rb_obj_is_kind_of(v, rt_eMoveOn) && failure == Qnil)
@@ -506,6 +511,19 @@ static VALUE f_raise(int argc, VALUE *argv, VALUE self)
     return self;
 }
 
+/* A fiber in #await, taken off the awaited fiber's list however it stops waiting. */
+struct awaiter {
+    struct rt_fiber *f;
+    VALUE me;
+};
+
+static void awaiter_unwind(void *arg)
+{
+    struct awaiter *aw = arg;
+    if (aw->f->awaiters != Qnil)
+        rb_ary_delete(aw->f->awaiters, aw->me);
+}
+
 static VALUE f_await(VALUE self)
 {
     struct rt_fiber *f = rt_fiber_get(self);
@@ -522,9 +540,9 @@ static VALUE f_await(VALUE self)
         f->awaiters = rb_ary_new();
     rb_ary_push(f->awaiters, me);
     /* Polyphony's await returns nil when nothing could ever end the fiber. */
-    v = rt_sched_await_or_idle(f->t, "await", -1);
-    if (f->awaiters != Qnil)
-        rb_ary_delete(f->awaiters, me);
+    struct awaiter aw = { f, me };
+    v = rt_sched_await_or_idle_unwind(f->t, "await", -1, awaiter_unwind, &aw);
+    awaiter_unwind(&aw);
     if (is_exception(v))
         rb_exc_raise(v);
     return v;

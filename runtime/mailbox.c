@@ -23,6 +23,11 @@ static VALUE f_send(VALUE self, VALUE msg)
     return self;
 }
 
+void rt_receive_unwind(void *arg)
+{
+    ((struct rt_fiber *)arg)->receiving = 0;
+}
+
 static VALUE k_receive(VALUE self)
 {
     VALUE fiber = rb_fiber_current();
@@ -31,7 +36,7 @@ static VALUE k_receive(VALUE self)
 
     while (RARRAY_LEN(mailbox(f)) == 0) {
         f->receiving = 1;
-        VALUE v = rt_sched_await(f->t, "receive", -1);
+        VALUE v = rt_sched_await_unwind(f->t, "receive", -1, rt_receive_unwind, f);
         f->receiving = 0;
         if (rb_obj_is_kind_of(v, rb_eException))
             rb_exc_raise(v);

@@ -16,7 +16,7 @@ static VALUE receive_loop_body(VALUE unused)
             VALUE v;
 
             f->receiving = 1;
-            v = rt_sched_await(f->t, "receive", -1);
+            v = rt_sched_await_unwind(f->t, "receive", -1, rt_receive_unwind, f);
             f->receiving = 0;
             if (rb_obj_is_kind_of(v, rb_eException))
                 rb_exc_raise(v);

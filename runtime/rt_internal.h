@@ -98,6 +98,15 @@ void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize);
 VALUE rt_sched_switch(struct rt_thread *t);
 /* Marks the current fiber waiting on `op` and switches; returns the value. */
 VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd);
+/*
+ * As rt_sched_await; when the wait is left by a non-local exit instead of a
+ * resume (a throw at the interrupt point, a thread kill), on_unwind(arg)
+ * runs first, to release what the caller registered for the wait.
+ */
+VALUE rt_sched_await_unwind(struct rt_thread *t, const char *op, int fd,
+                            void (*on_unwind)(void *), void *arg);
+VALUE rt_sched_await_or_idle_unwind(struct rt_thread *t, const char *op, int fd,
+                                    void (*on_unwind)(void *), void *arg);
 /* As rt_sched_await, raising when resumed with an exception. */
 VALUE rt_sched_suspend(struct rt_thread *t, const char *op);
 /*
@@ -149,6 +158,8 @@ static inline void rt_emit(enum rt_event_kind kind, VALUE fiber, VALUE other,
 
 void rt_c_api_init(VALUE mPolyphony);
 void rt_mailbox_init(VALUE mPolyphony);
+/* A receive left by a throw or a kill: the fiber no longer receives. */
+void rt_receive_unwind(void *fiber_state);
 void rt_timeout_init(VALUE mPolyphony);
 /*
  * Sleeps in the current fiber; returns the value it was resumed with (nil

@@ -42,6 +42,25 @@ void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize)
         t->ops->wakeup(t->be);
 }
 
+/*
+ * A fired timer resumes its fiber only when that fiber is alive and still
+ * waits on it. Defensive: every wait unregisters its timer however it ends,
+ * but a timer must never resume a fiber that has gone or moved on. A timer
+ * on the fiber's stack (no owner: sleep, waitpid's poll) must be the one
+ * the fiber waits on; a Timeout object's fires while its fiber lives.
+ */
+static int timer_target_waits(const struct rt_timer *tm)
+{
+    struct rt_fiber *f;
+
+    if (RB_SPECIAL_CONST_P(tm->fiber) || !rb_obj_is_kind_of(tm->fiber, rt_cFiber))
+        return 0;
+    f = rt_fiber_get_if_any(tm->fiber);
+    if (!f || f->dead)
+        return 0;
+    return tm->owner != Qnil || f->wait_timer == tm;
+}
+
 static void fire_timers(struct rt_thread *t)
 {
     struct rt_timer *due[RT_TIMER_BATCH];
@@ -50,7 +69,8 @@ static void fire_timers(struct rt_thread *t)
     do {
         n = rt_timers_pop_due(&t->timers, due, RT_TIMER_BATCH);
         for (size_t i = 0; i < n; i++)
-            rt_sched_schedule(due[i]->fiber, due[i]->value, 0);
+            if (timer_target_waits(due[i]))
+                rt_sched_schedule(due[i]->fiber, due[i]->value, 0);
     } while (n == RT_TIMER_BATCH);
 }
 
@@ -230,10 +250,61 @@ VALUE rt_sched_switch_or_idle(struct rt_thread *t)
     return switch_to_next(t, 1);
 }
 
-static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_returns)
+/*
+ * One wait, as rb_ensure runs it: the switch in the body, and in the ensure
+ * function what any exit must undo. A wait can be left by a non-local exit
+ * that is not a value the op sees (a throw raised at the interrupt point, as
+ * Ruby's Timeout does; a thread kill): then the fiber's waiting marks, the
+ * pending-op count and any stale run queue entry are undone here, and the
+ * caller's on_unwind releases what the op registered (a timer, a watcher, a
+ * kernel op) before the unwinding frees the stack it lives on.
+ */
+struct await_frame {
+    struct rt_thread *t;
+    VALUE fiber;
+    struct rt_fiber *f;
+    int idle_returns;
+    int returned;
+    VALUE value;
+    void (*on_unwind)(void *);
+    void *arg;
+};
+
+static VALUE await_body(VALUE arg)
+{
+    struct await_frame *a = (struct await_frame *)arg;
+    a->value = switch_to_next(a->t, a->idle_returns);
+    a->returned = 1;
+    return Qnil;
+}
+
+static VALUE await_ensure(VALUE arg)
+{
+    struct await_frame *a = (struct await_frame *)arg;
+    struct rt_thread *t = a->t;
+
+    if (!a->idle_returns)
+        t->pending_ops--;
+    a->f->wait_op = NULL;
+    a->f->wait_fd = -1;
+    if (!a->returned) {
+        struct rt_runqueue_entry stale;
+        t->current = a->fiber;
+        /* First: releasing the op may resume this fiber (a reaped CQE). */
+        if (a->on_unwind)
+            a->on_unwind(a->arg);
+        if (a->f->scheduled && rt_runqueue_take(&t->runqueue, a->fiber, &stale))
+            a->f->scheduled = 0;
+    }
+    return Qnil;
+}
+
+static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_returns,
+                        void (*on_unwind)(void *), void *arg)
 {
     VALUE fiber = rb_fiber_current();
     struct rt_fiber *f = rt_fiber_get(fiber);
+    struct await_frame a = { t, fiber, f, idle_returns, 0, Qnil, on_unwind, arg };
     VALUE v;
 
     f->wait_op = op;
@@ -241,11 +312,8 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_re
     rt_emit(RT_EV_FIBER_BLOCK, fiber, Qnil, op, fd, 0, 0);
     if (!idle_returns)
         t->pending_ops++;
-    v = switch_to_next(t, idle_returns);
-    if (!idle_returns)
-        t->pending_ops--;
-    f->wait_op = NULL;
-    f->wait_fd = -1;
+    rb_ensure(await_body, (VALUE)&a, await_ensure, (VALUE)&a);
+    v = a.value;
     if (v == Qundef) {
         v = Qnil;
         rt_emit(RT_EV_FIBER_UNBLOCK, fiber, Qnil, op, fd, 0, 0);
@@ -254,19 +322,31 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_re
     return v;
 }
 
+VALUE rt_sched_await_unwind(struct rt_thread *t, const char *op, int fd,
+                            void (*on_unwind)(void *), void *arg)
+{
+    return await_impl(t, op, fd, 0, on_unwind, arg);
+}
+
+VALUE rt_sched_await_or_idle_unwind(struct rt_thread *t, const char *op, int fd,
+                                    void (*on_unwind)(void *), void *arg)
+{
+    return await_impl(t, op, fd, 1, on_unwind, arg);
+}
+
 VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
 {
-    return await_impl(t, op, fd, 0);
+    return await_impl(t, op, fd, 0, NULL, NULL);
 }
 
 VALUE rt_sched_await_or_idle(struct rt_thread *t, const char *op, int fd)
 {
-    return await_impl(t, op, fd, 1);
+    return await_impl(t, op, fd, 1, NULL, NULL);
 }
 
 VALUE rt_sched_suspend(struct rt_thread *t, const char *op)
 {
-    VALUE v = await_impl(t, op, -1, 0);
+    VALUE v = await_impl(t, op, -1, 0, NULL, NULL);
     if (is_exception(v))
         rb_exc_raise(v);
     return v;
@@ -274,7 +354,7 @@ VALUE rt_sched_suspend(struct rt_thread *t, const char *op)
 
 VALUE rt_sched_suspend_or_idle(struct rt_thread *t, const char *op)
 {
-    VALUE v = await_impl(t, op, -1, 1);
+    VALUE v = await_impl(t, op, -1, 1, NULL, NULL);
     if (is_exception(v))
         rb_exc_raise(v);
     return v;
@@ -301,6 +381,12 @@ VALUE rt_backend_current_fiber(struct rt_thread *t)
 VALUE rt_backend_await(struct rt_thread *t, const char *op, int fd)
 {
     return rt_sched_await(t, op, fd);
+}
+
+VALUE rt_backend_await_unwind(struct rt_thread *t, const char *op, int fd,
+                              void (*on_unwind)(void *), void *arg)
+{
+    return rt_sched_await_unwind(t, op, fd, on_unwind, arg);
 }
 
 void rt_backend_resume(struct rt_thread *t, VALUE fiber, VALUE value)

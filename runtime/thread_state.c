@@ -197,6 +197,7 @@ static VALUE be_stats(VALUE self)
     rb_hash_aset(h, ID2SYM(rb_intern("switch_count")), ULONG2NUM(t->switch_count));
     rb_hash_aset(h, ID2SYM(rb_intern("poll_count")), ULONG2NUM(t->poll_count));
     rb_hash_aset(h, ID2SYM(rb_intern("pending_timers")), SIZET2NUM(t->timers.len));
+    rb_hash_aset(h, ID2SYM(rb_intern("pending_ops")), LONG2NUM(t->pending_ops));
     return h;
 }
 

@@ -189,20 +189,35 @@ size_t rt_timers_pop_due(struct rt_timers *ts, struct rt_timer **out, size_t n)
     return count;
 }
 
+struct sleep_frame {
+    struct rt_thread *t;
+    struct rt_fiber *f;
+    struct rt_timer tm;
+};
+
+/* The sleep is left by a throw or a thread kill: its timer must go now. */
+static void sleep_unwind(void *arg)
+{
+    struct sleep_frame *s = arg;
+    s->f->wait_timer = NULL;
+    rt_timer_stop(&s->t->timers, &s->tm);
+}
+
 VALUE rt_timer_sleep(struct rt_thread *t, double seconds)
 {
-    struct rt_timer tm;
     VALUE fiber = rb_fiber_current();
-    struct rt_fiber *f = rt_fiber_get(fiber);
+    struct sleep_frame s;
     VALUE value;
 
-    rt_timer_setup(&tm, fiber, Qnil, Qnil);
-    if (rt_timer_start(&t->timers, &tm, seconds) < 0)
+    s.t = t;
+    s.f = rt_fiber_get(fiber);
+    rt_timer_setup(&s.tm, fiber, Qnil, Qnil);
+    if (rt_timer_start(&t->timers, &s.tm, seconds) < 0)
         rb_raise(rb_eNoMemError, "timer");
-    f->wait_timer = &tm;
-    value = rt_backend_await(t, "sleep", -1);
-    f->wait_timer = NULL;
-    rt_timer_stop(&t->timers, &tm);
+    s.f->wait_timer = &s.tm;
+    value = rt_backend_await_unwind(t, "sleep", -1, sleep_unwind, &s);
+    s.f->wait_timer = NULL;
+    rt_timer_stop(&t->timers, &s.tm);
     RB_GC_GUARD(fiber);
     if (rt_backend_is_interrupt(value))
         rt_backend_raise(value);
