@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sockdir.h"
+#include "pt_rendezvous.h"
 
 int pt_attach_maps_have_tracer(const char *maps)
 {
@@ -107,17 +107,13 @@ static long now_ms(void)
 int pt_attach_connect(pid_t pid, int timeout_ms, int *fd)
 {
     char dir[PATH_MAX], path[PATH_MAX];
-    int rc = pt_sockdir_ensure(dir, sizeof dir);
+    struct sockaddr_un sa;
+    int rc = pt_proto_sockdir_ensure(dir, sizeof dir);
     if (rc)
         return rc;
-    if ((rc = pt_sockdir_attach_path(dir, pid, path, sizeof path)))
+    if ((rc = pt_proto_attach_sock_path(dir, pid, path, sizeof path)) ||
+        (rc = pt_proto_sockaddr(path, &sa)))
         return rc;
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
 
     if (kill(pid, SIGURG) != 0)
         return -errno;
@@ -127,10 +123,7 @@ int pt_attach_connect(pid_t pid, int timeout_ms, int *fd)
         if (s < 0)
             return -errno;
         if (connect(s, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            struct ucred cred;
-            socklen_t len = sizeof cred;
-            if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-                cred.uid != getuid() || cred.pid != pid) {
+            if (pt_proto_peer_check(s, pid) != 0) {
                 close(s);
                 return -EACCES;
             }

@@ -23,25 +23,21 @@
 #include <unistd.h>
 
 #include "signals.h"
-#include "sockdir.h"
+#include "pt_rendezvous.h"
 
 int pt_launch_listen(struct pt_launch *l)
 {
     char dir[PATH_MAX];
     l->listen_fd = -1;
     l->sock_path[0] = '\0';
-    int rc = pt_sockdir_ensure(dir, sizeof dir);
+    int rc = pt_proto_sockdir_ensure(dir, sizeof dir);
     if (rc)
         return rc;
     char path[PATH_MAX];
-    if ((rc = pt_sockdir_ctl_path(dir, getpid(), path, sizeof path)))
-        return rc;
     struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
+    if ((rc = pt_proto_ctl_sock_path(dir, getpid(), path, sizeof path)) ||
+        (rc = pt_proto_sockaddr(path, &sa)))
+        return rc;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
@@ -215,9 +211,7 @@ static int accept_peer(int lfd, int *fd)
     int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0)
         return -errno;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid()) {
+    if (pt_proto_peer_check(c, 0) != 0) {
         close(c);
         return -EACCES;
     }

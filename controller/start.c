@@ -20,7 +20,7 @@
 #include "format.h"
 #include "launch.h"
 #include "signals.h"
-#include "sockdir.h"
+#include "pt_rendezvous.h"
 
 /* How long the tracer may take to connect after exec (Ruby start-up). */
 #define LAUNCH_CONNECT_MS 30000
@@ -100,7 +100,7 @@ int pt_start_launch(const struct pt_opt *o)
     int rc = pt_launch_listen(&l);
     if (rc) {
         char dir[PATH_MAX];
-        pt_sockdir_path(dir, sizeof dir);
+        pt_proto_sockdir_path(dir, sizeof dir);
         if (rc == -EPERM)
             perr("refusing socket directory %s: it must be yours with mode 0700%s", dir, "");
         else

@@ -30,26 +30,6 @@
 #define PT_ATTACH_TIMEOUT_MS 10000      /* a controller that sent SIGURG */
 #define PT_SPAWN_TIMEOUT_MS 30000       /* a controller we started */
 
-/* The private socket directory (ARCHITECTURE.md): made 0700, refused when
- * someone else owns it or others may enter. */
-static int socket_dir(char *out, size_t n)
-{
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    struct stat st;
-
-    if (xdg && *xdg)
-        snprintf(out, n, "%s/polytrace", xdg);
-    else
-        snprintf(out, n, "/tmp/polytrace-%u", (unsigned)getuid());
-    if (mkdir(out, 0700) < 0 && errno != EEXIST)
-        return -errno;
-    if (lstat(out, &st) < 0)
-        return -errno;
-    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
-        return -EPERM;
-    return 0;
-}
-
 static long now_ms(void)
 {
     struct timespec ts;
@@ -113,16 +93,15 @@ static int spawn_controller(int *alive)
 
 int pt_attach_listen_accept(int timeout_ms, int spawn)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char dir[PATH_MAX];
+    struct sockaddr_un sa;
+    char dir[PATH_MAX], path[PATH_MAX];
     long deadline = now_ms() + timeout_ms;
     int lfd, fd = -1, r, alive = -1;
 
-    if ((r = socket_dir(dir, sizeof dir)) < 0)
+    if ((r = pt_proto_sockdir_ensure(dir, sizeof dir)) < 0 ||
+        (r = pt_proto_attach_sock_path(dir, getpid(), path, sizeof path)) < 0 ||
+        (r = pt_proto_sockaddr(path, &sa)) < 0)
         return r;
-    if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%d.sock", dir, (int)getpid()) >=
-        sizeof sa.sun_path)
-        return -ENAMETOOLONG;
     lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (lfd < 0)
         return -errno;
@@ -156,7 +135,7 @@ int pt_attach_listen_accept(int timeout_ms, int spawn)
         if (fd < 0)
             continue;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-        if ((r = pt_tr_peer_ok(fd)) < 0 || (r = pt_tr_handshake(fd, 1)) < 0) {
+        if ((r = pt_proto_peer_check(fd, 0)) < 0 || (r = pt_tr_handshake(fd, 1)) < 0) {
             close(fd);
             fd = -1;
             r = -ETIMEDOUT;

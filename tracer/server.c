@@ -14,26 +14,13 @@
 #include <unistd.h>
 #include "tracer.h"
 
-int pt_tr_peer_ok(int fd)
-{
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-        return -errno;
-    return cred.uid == getuid() ? 0 : -EPERM;
-}
-
 int pt_tr_connect(const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa;
     int fd, r;
 
-    if (strlen(path) >= sizeof sa.sun_path) {
-        r = -ENAMETOOLONG;
+    if ((r = pt_proto_sockaddr(path, &sa)) < 0)
         goto fail;
-    }
-    strcpy(sa.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         r = -errno;
@@ -44,7 +31,7 @@ int pt_tr_connect(const char *path)
         close(fd);
         goto fail;
     }
-    if ((r = pt_tr_peer_ok(fd)) < 0 || (r = pt_tr_handshake(fd, 0)) < 0) {
+    if ((r = pt_proto_peer_check(fd, 0)) < 0 || (r = pt_tr_handshake(fd, 0)) < 0) {
         close(fd);
         goto fail;
     }

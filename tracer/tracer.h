@@ -17,6 +17,7 @@
 #include <ruby/debug.h>
 #include "rt_api.h"
 #include "pt_proto.h"
+#include "pt_rendezvous.h"
 
 /* Who runs while the program is stepped or continued (gdb's scheduler-locking). */
 enum pt_tr_lockmode {
@@ -59,7 +60,6 @@ VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
 
 /* server.c — the connection */
 int pt_tr_connect(const char *path);        /* launch: connect to the controller */
-int pt_tr_peer_ok(int fd);                  /* peer has our uid: 0, else -EPERM */
 int pt_tr_handshake(int fd, int attached);  /* our HELLO, theirs; 0 or -errno */
 int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno */
 int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)

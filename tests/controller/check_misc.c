@@ -11,7 +11,6 @@
 #include "attach.h"
 #include "complete.h"
 #include "history.h"
-#include "sockdir.h"
 #include "sourcefile.h"
 #include "suites.h"
 
@@ -150,34 +149,6 @@ START_TEST(test_source_reading)
 }
 END_TEST
 
-START_TEST(test_sockdir)
-{
-    char base[] = "/tmp/pt_check_dirXXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(base));
-    setenv("XDG_RUNTIME_DIR", base, 1);
-    char dir[512];
-    ck_assert_int_eq(pt_sockdir_ensure(dir, sizeof dir), 0);
-    struct stat st;
-    ck_assert_int_eq(stat(dir, &st), 0);
-    ck_assert_int_eq(st.st_mode & 0777, 0700);
-    char p[600];
-    ck_assert_int_eq(pt_sockdir_attach_path(dir, 42, p, sizeof p), 0);
-    ck_assert(strstr(p, "/polytrace/42.sock"));
-    ck_assert_int_eq(pt_sockdir_ctl_path(dir, 7, p, sizeof p), 0);
-    ck_assert(strstr(p, "/polytrace/ctl-7.sock"));
-    /* A directory others can enter is refused. */
-    chmod(dir, 0755);
-    ck_assert_int_eq(pt_sockdir_ensure(dir, sizeof dir), -EPERM);
-    rmdir(dir);
-    rmdir(base);
-    unsetenv("XDG_RUNTIME_DIR");
-    ck_assert_int_eq(pt_sockdir_path(dir, sizeof dir), 0);
-    char want[64];
-    snprintf(want, sizeof want, "/tmp/polytrace-%ld", (long)getuid());
-    ck_assert_str_eq(dir, want);
-}
-END_TEST
-
 START_TEST(test_history_path)
 {
     char p[512];
@@ -199,7 +170,6 @@ Suite *misc_suite(void)
     tcase_add_test(tc, test_attach_refusals);
     tcase_add_test(tc, test_completion);
     tcase_add_test(tc, test_source_reading);
-    tcase_add_test(tc, test_sockdir);
     tcase_add_test(tc, test_history_path);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,38 @@
+/*
+ * pt_rendezvous.h — where the tracer and the controller meet: the private
+ * socket directory, the socket names in it, and the check of who is on the
+ * other end. Both sides link this (it is part of libptproto) so that they
+ * can never disagree on a path. docs/ARCHITECTURE.md, "Ways in".
+ *
+ * Functions return 0 or a negative errno and never print.
+ */
+#ifndef PT_RENDEZVOUS_H
+#define PT_RENDEZVOUS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* The directory's path: $XDG_RUNTIME_DIR/polytrace when that variable holds
+ * an absolute path (the XDG spec says to ignore it otherwise), else
+ * /tmp/polytrace-UID. -ENAMETOOLONG when it does not fit in buf. */
+int pt_proto_sockdir_path(char *buf, size_t len);
+
+/* The same path, the directory created (mode 0700) if missing; -EPERM when
+ * it is not a directory of ours that only we may enter. */
+int pt_proto_sockdir_ensure(char *buf, size_t len);
+
+/* <dir>/ctl-<pid>.sock: a controller's listening socket (launch). */
+int pt_proto_ctl_sock_path(const char *dir, pid_t controller, char *buf, size_t len);
+
+/* <dir>/<pid>.sock: a debuggee's listening socket (attach). */
+int pt_proto_attach_sock_path(const char *dir, pid_t debuggee, char *buf, size_t len);
+
+/* Fills a sockaddr_un for path; -ENAMETOOLONG when it does not fit. */
+int pt_proto_sockaddr(const char *path, struct sockaddr_un *sa);
+
+/* 0 when the peer of the connected Unix socket fd runs as our uid and, if
+ * pid is not 0, is that process; -EACCES when it is someone else. */
+int pt_proto_peer_check(int fd, pid_t pid);
+
+#endif /* PT_RENDEZVOUS_H */
