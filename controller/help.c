@@ -77,7 +77,7 @@ void pt_help_usage(FILE *out)
     fputs("\n"
           "Environment:\n"
           "  POLYTRACE_HISTORY  history file (default ~/.polytrace_history)\n"
-          "  XDG_RUNTIME_DIR    sockets go in $XDG_RUNTIME_DIR/polytrace\n"
+          "  XDG_RUNTIME_DIR    if absolute, sockets go in $XDG_RUNTIME_DIR/polytrace\n"
           "                     (else /tmp/polytrace-UID), a directory of mode 0700\n"
           "\n"
           "Exit status: the program's own exit status when it exits (0 after detach,\n"
