@@ -8,19 +8,11 @@ require 'minitest/autorun'
 require 'pty_session'
 
 class TestCatch < Minitest::Test
+  include E2E::AtEntry
+
   FIX = E2E.fixture('raises.rb')
   RAISE_APP = E2E.line_of(FIX, '# @raise_app')
   RAISE_KEY = E2E.line_of(FIX, '# @raise_key')
-
-  def setup
-    @s = PtySession.polytrace('ruby', FIX)
-    @s.expect(/\(entry\)/, timeout: 20)
-    @s.prompt
-  end
-
-  def teardown
-    @s&.close
-  end
 
   def finish
     @s.send_line('c')

@@ -9,16 +9,12 @@ require 'minitest/autorun'
 require 'pty_session'
 
 class TestCommands < Minitest::Test
+  include E2E::AtEntry
+
   FIX = E2E.fixture('commands.rb')
 
-  def setup
-    @s = PtySession.polytrace('ruby', FIX)
-    @s.expect(/Stopped in fiber 1 .*commands\.rb:#{E2E.line_of(FIX, "require 'polyphony'")}.*\(entry\)/, timeout: 20)
-    @s.prompt
-  end
-
-  def teardown
-    @s&.close
+  def entry_stop
+    /Stopped in fiber 1 .*commands\.rb:#{E2E.line_of(FIX, "require 'polyphony'")}.*\(entry\)/
   end
 
   def test_stepping_frames_listing_and_print

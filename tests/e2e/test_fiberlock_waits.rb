@@ -11,6 +11,8 @@ require 'minitest/autorun'
 require 'pty_session'
 
 class TestFiberlockWaits < Minitest::Test
+  include E2E::AtEntry
+
   FIX = E2E.fixture('waits.rb')
   AWAIT = E2E.line_of(FIX, '# @await')
   AFTER_AWAIT = E2E.line_of(FIX, '# @after_await')
@@ -18,16 +20,6 @@ class TestFiberlockWaits < Minitest::Test
   AFTER_SNOOZE = E2E.line_of(FIX, '# @after_snooze')
   RECEIVE = E2E.line_of(FIX, '# @receive')
   AFTER_RECEIVE = E2E.line_of(FIX, '# @after_receive')
-
-  def setup
-    @s = PtySession.polytrace('ruby', FIX)
-    @s.expect(/\(entry\)/, timeout: 20)
-    @s.prompt
-  end
-
-  def teardown
-    @s&.close
-  end
 
   def run_to(line)
     bp = @s.command("break #{FIX}:#{line}")[/Breakpoint (\d+)/, 1]

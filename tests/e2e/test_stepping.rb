@@ -11,21 +11,13 @@ require 'minitest/autorun'
 require 'pty_session'
 
 class TestStepping < Minitest::Test
+  include E2E::AtEntry
+
   FIX = E2E.fixture('three_fibers.rb')
   LINE_A = E2E.line_of(FIX, '# @line_a')
   LINE_B = E2E.line_of(FIX, '# @line_b')
   LINE_C = E2E.line_of(FIX, '# @line_c')
   LINE_D = E2E.line_of(FIX, '# @line_d')
-
-  def setup
-    @s = PtySession.polytrace('ruby', FIX)
-    @s.expect(/\(entry\)/, timeout: 20)
-    @s.prompt
-  end
-
-  def teardown
-    @s&.close
-  end
 
   # Stops at LINE_A in fiber f2 (a fiber-filtered breakpoint), then removes it.
   def stop_in_f2

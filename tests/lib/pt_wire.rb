@@ -269,4 +269,18 @@ module PtWire
       FileUtils.rm_rf(@dir) if @dir
     end
   end
+
+  # Included by a test class whose SCRIPT runs under the tracer before each
+  # test, stopped at its entry line: @d is the debuggee, @c its connection.
+  module AtEntry
+    def setup
+      @d = PtWire::Debuggee.new(self.class::SCRIPT)
+      @c = @d.conn
+      assert_equal 'entry', @c.read['reason']
+    end
+
+    def teardown
+      @d.close
+    end
+  end
 end

@@ -179,6 +179,25 @@ end
 module E2E
   FIXTURES = File.join(PtySession::ROOT, 'tests', 'e2e', 'fixtures')
 
+  # Included by a test class whose fixture FIX is launched under polytrace
+  # before each test and left at the prompt of its entry stop (@s). A class
+  # may override entry_stop with a stricter pattern.
+  module AtEntry
+    def entry_stop
+      /\(entry\)/
+    end
+
+    def setup
+      @s = PtySession.polytrace('ruby', self.class::FIX)
+      @s.expect(entry_stop, timeout: 20)
+      @s.prompt
+    end
+
+    def teardown
+      @s&.close
+    end
+  end
+
   def self.fixture(name)
     File.join(FIXTURES, name)
   end

@@ -8,21 +8,13 @@ require 'minitest/autorun'
 require 'pt_wire'
 
 class TestCatch < Minitest::Test
+  include PtWire::AtEntry
+
   SCRIPT = File.join(__dir__, 'scripts', 'raises.rb')
   LINES = File.readlines(SCRIPT)
   RAISE_DEEP = LINES.index { |l| l.include?('# @raise_deep') } + 1
   RAISE_ARG = LINES.index { |l| l.include?('# @raise_arg') } + 1
   LOOP = LINES.index { |l| l.start_with?('loop') } + 1
-
-  def setup
-    @d = PtWire::Debuggee.new(SCRIPT)
-    @c = @d.conn
-    assert_equal 'entry', @c.read['reason']
-  end
-
-  def teardown
-    @d.close
-  end
 
   def catch(value)
     @c.request(:set, name: 'catch', value: value)

@@ -7,18 +7,10 @@ require 'minitest/autorun'
 require 'pt_wire'
 
 class TestLabels < Minitest::Test
+  include PtWire::AtEntry
+
   SCRIPT = File.join(__dir__, 'scripts', 'qualified.rb')
   INNER = File.readlines(SCRIPT).index { |l| l.include?('# @inner') } + 1
-
-  def setup
-    @d = PtWire::Debuggee.new(SCRIPT)
-    @c = @d.conn
-    assert_equal 'entry', @c.read['reason']
-  end
-
-  def teardown
-    @d.close
-  end
 
   def test_stop_and_backtrace_are_qualified
     @c.request(:break, file: SCRIPT, line: INNER)

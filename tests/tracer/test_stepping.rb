@@ -6,17 +6,9 @@ require 'minitest/autorun'
 require 'pt_wire'
 
 class TestStepping < Minitest::Test
+  include PtWire::AtEntry
+
   SCRIPT = File.join(__dir__, 'scripts', 'fibers3.rb')
-
-  def setup
-    @d = PtWire::Debuggee.new(SCRIPT)
-    @c = @d.conn
-    assert_equal 'entry', @c.read['reason']
-  end
-
-  def teardown
-    @d.close
-  end
 
   def resume(type)
     assert_equal :ok, @c.request(type)['type']
