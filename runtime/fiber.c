@@ -13,7 +13,7 @@
 #include "rt_internal.h"
 
 VALUE rt_cFiber;
-static ID id_rt_fiber, id_call, id_value, id_orig_alive, id_source_fiber;
+static ID id_rt_fiber, id_call, id_value, id_orig_alive, id_source_fiber, id_monitors;
 static VALUE cFiberState;
 static VALUE sym_running, sym_runnable, sym_waiting, sym_dead, sym_main;
 
@@ -32,6 +32,7 @@ static void fs_mark(void *p)
     rb_gc_mark_movable(f->mailbox);
     rb_gc_mark_movable(f->awaiters);
     rb_gc_mark_movable(f->when_done);
+    rb_gc_mark_movable(f->watchers);
     rb_gc_mark_movable(f->file);
     rb_gc_mark_movable(f->label);
 }
@@ -48,6 +49,7 @@ static void fs_compact(void *p)
     f->mailbox = rb_gc_location(f->mailbox);
     f->awaiters = rb_gc_location(f->awaiters);
     f->when_done = rb_gc_location(f->when_done);
+    f->watchers = rb_gc_location(f->watchers);
     f->file = rb_gc_location(f->file);
     f->label = rb_gc_location(f->label);
 }
@@ -79,7 +81,7 @@ static struct rt_fiber *fs_new(VALUE *obj)
     *obj = TypedData_Make_Struct(cFiberState, struct rt_fiber, &fs_type, f);
     f->self = *obj;
     f->fiber = f->owner = f->block = f->tag = f->result = Qnil;
-    f->mailbox = f->awaiters = f->when_done = f->file = f->label = Qnil;
+    f->mailbox = f->awaiters = f->when_done = f->watchers = f->file = f->label = Qnil;
     f->wait_fd = -1;
     return f;
 }
@@ -232,11 +234,33 @@ static VALUE await_children(struct rt_fiber *f)
     return failure;
 }
 
+/*
+ * Does `watcher` take f's end itself: a when_done registered for it
+ * (supervise, Fiber.select) or a monitor (Fiber#monitor)? An uncaught
+ * exception then does not go up to it as parent, as in Polyphony, where a
+ * parent that monitors its child (await, supervise, select) is not also
+ * raised in. Anyone else's awaiting or watching does not stop the parent
+ * from getting the exception.
+ */
+static int watched_by(struct rt_fiber *f, VALUE watcher)
+{
+    VALUE monitors = rb_attr_get(f->fiber, id_monitors);
+
+    if (f->watchers != Qnil && rb_ary_includes(f->watchers, watcher) == Qtrue)
+        return 1;
+    return RB_TYPE_P(monitors, T_HASH) && rb_hash_lookup2(monitors, watcher, Qundef) != Qundef;
+}
+
+/*
+ * The end of a fiber: children first, then its awaiters and when_done
+ * procs are told, and an uncaught exception goes up to the parent unless
+ * the parent is one of those watching (see watched_by).
+ */
 static void finalize(struct rt_fiber *f, VALUE result, int uncaught)
 {
     struct rt_thread *t = f->t;
     struct rt_fiber *parent = f->parent;
-    int informed = 0;
+    int parent_watches = 0;
 
     if (f->first_child) {
         terminate_children(f);
@@ -259,9 +283,13 @@ static void finalize(struct rt_fiber *f, VALUE result, int uncaught)
         f->awaiters = Qnil;
         for (long i = 0; i < RARRAY_LEN(list); i++) {
             rt_sched_schedule(RARRAY_AREF(list, i), result, 0);
-            informed = 1;
+            if (parent && RARRAY_AREF(list, i) == parent->fiber)
+                parent_watches = 1;
         }
     }
+    if (parent && watched_by(f, parent->fiber))
+        parent_watches = 1;
+    f->watchers = Qnil;
     if (f->when_done != Qnil) {
         VALUE list = f->when_done;
         f->when_done = Qnil;
@@ -271,10 +299,9 @@ static void finalize(struct rt_fiber *f, VALUE result, int uncaught)
             rb_protect(call_when_done, (VALUE)pair, &state);
             if (state)
                 rb_set_errinfo(Qnil);
-            informed = 1;
         }
     }
-    if (uncaught && !informed && parent && !parent->dead)
+    if (uncaught && parent && !parent->dead && !parent_watches)
         rt_sched_schedule(parent->fiber, result, 0);
     if (parent && parent->awaiting_children && !parent->first_child)
         rt_sched_schedule(parent->fiber, Qnil, 0);
@@ -557,10 +584,23 @@ static VALUE fc_await(int argc, VALUE *argv, VALUE klass)
     return results;
 }
 
-static VALUE f_when_done(VALUE self)
+/*
+ * when_done(watcher = nil) { |result| }: the block runs when the fiber ends.
+ * A watcher fiber given takes the end itself: when it is the parent, an
+ * uncaught exception is not also raised in it.
+ */
+static VALUE f_when_done(int argc, VALUE *argv, VALUE self)
 {
     struct rt_fiber *f = rt_fiber_get(self);
     VALUE block = rb_block_proc();
+    VALUE watcher;
+
+    rb_scan_args(argc, argv, "01", &watcher);
+    if (watcher != Qnil && !f->dead) {
+        if (f->watchers == Qnil)
+            f->watchers = rb_ary_new();
+        rb_ary_push(f->watchers, watcher);
+    }
     if (f->dead) {
         rb_funcall(block, id_call, 1, f->result);
         return self;
@@ -647,6 +687,7 @@ void rt_fiber_init(VALUE mPolyphony)
     id_value = rb_intern("@value");
     id_orig_alive = rb_intern("__polyphony_orig_alive?");
     id_source_fiber = rb_intern("@source_fiber");
+    id_monitors = rb_intern("@__monitors__");
     rb_define_attr(rb_eException, "source_fiber", 1, 0);
     sym_running = ID2SYM(rb_intern("running"));
     sym_runnable = ID2SYM(rb_intern("runnable"));
@@ -685,7 +726,7 @@ void rt_fiber_init(VALUE mPolyphony)
     rb_define_method(rt_cFiber, "join", f_await, 0);
     rb_define_singleton_method(rt_cFiber, "await", fc_await, -1);
     rb_define_singleton_method(rt_cFiber, "join", fc_await, -1);
-    rb_define_method(rt_cFiber, "when_done", f_when_done, 0);
+    rb_define_method(rt_cFiber, "when_done", f_when_done, -1);
     rb_define_method(rt_cFiber, "terminate_all_children", f_terminate_all_children, 0);
     rb_define_method(rt_cFiber, "await_all_children", f_await_all_children, 0);
     rb_define_method(rt_cFiber, "shutdown_all_children", f_shutdown_all_children, 0);

@@ -59,6 +59,7 @@ struct rt_fiber {
     VALUE mailbox;               /* Array of messages */
     VALUE awaiters;              /* Array of fibers in #await, or Qnil */
     VALUE when_done;             /* Array of procs, or Qnil */
+    VALUE watchers;              /* fibers whose when_done takes the end (Array, or Qnil) */
     VALUE file;                  /* where it was spun */
     VALUE label;                 /* ... in which method or block */
     int line;

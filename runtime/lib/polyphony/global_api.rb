@@ -133,7 +133,8 @@ class ::Fiber
     done = []
     waiting = false
     watch = lambda do |f|
-      f.when_done do |result|
+      # me as watcher: a supervised child's exception is not raised in me
+      f.when_done(me) do |result|
         done << [f, result]
         me.schedule if waiting
       end
@@ -179,7 +180,7 @@ class ::Fiber
     selected = nil
     waiting = false
     fibers.each do |f|
-      f.when_done do |result|
+      f.when_done(me) do |result|
         next if selected
 
         selected = [f, result]
