@@ -137,6 +137,15 @@ struct rt_backend_ops {
      * the caller then closes fd itself.
      */
     int (*close)(struct rt_backend *be, int fd);
+
+    /*
+     * The thread has ended (its block returned or raised, or it was
+     * killed) while fibers may still wait in ops: cancel every op in flight
+     * and wait, bounded, for the kernel to be done with it, without resuming
+     * any fiber, so nothing completes later into memory the GC frees. The
+     * instance stays usable for destroy (and a later poll finds nothing).
+     */
+    void (*shutdown)(struct rt_backend *be);
 };
 
 /* The backends. */

@@ -37,6 +37,7 @@
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -48,11 +49,15 @@
 /* user_data of the eventfd read; 0 marks CQEs nobody waits for (cancels). */
 #define URING_WAKE_TAG ((uint64_t)1)
 
-/* One op in flight, on the waiting fiber's C stack. */
+/*
+ * One op in flight, on the waiting fiber's C stack; linked in the backend's
+ * in-flight list from its submission until its CQE is reaped.
+ */
 struct uring_op {
     VALUE fiber;
     int result;
     int done;
+    struct uring_op *prev, *next;
 };
 
 struct rt_backend {
@@ -62,7 +67,32 @@ struct rt_backend {
     uint64_t wake_buf;      /* the armed read's target */
     int wake_armed;         /* an eventfd read is in the ring */
     unsigned long full;     /* times the queue was full and got submitted */
+    struct uring_op *inflight;  /* ops whose CQE has not been reaped */
+    unsigned long inflight_count;
+    int shut_down;          /* the thread ended: reaping resumes nobody */
 };
+
+static void inflight_add(struct rt_backend *be, struct uring_op *op)
+{
+    op->prev = NULL;
+    op->next = be->inflight;
+    if (be->inflight)
+        be->inflight->prev = op;
+    be->inflight = op;
+    be->inflight_count++;
+}
+
+static void inflight_remove(struct rt_backend *be, struct uring_op *op)
+{
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        be->inflight = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    op->prev = op->next = NULL;
+    be->inflight_count--;
+}
 
 /* Completions found without the GVL are handled here, with it. */
 static int uring_reap(struct rt_backend *be)
@@ -84,6 +114,9 @@ static int uring_reap(struct rt_backend *be)
         struct uring_op *op = (struct uring_op *)(uintptr_t)data;
         op->result = res;
         op->done = 1;
+        inflight_remove(be, op);
+        if (be->shut_down)
+            continue;
         rt_backend_resume(be->t, op->fiber, Qnil);
         resumed++;
     }
@@ -175,6 +208,8 @@ static void uring_abandon(struct rt_backend *be, struct uring_op *op)
         if (io_uring_peek_cqe(&be->ring, &cqe) == 0)
             uring_reap(be);
     }
+    if (!op->done)
+        inflight_remove(be, op); /* the ring failed: its stack is going */
 }
 
 static void uring_await_unwind(void *arg)
@@ -198,6 +233,7 @@ static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_ca
     op->fiber = rt_backend_current_fiber(be->t);
     op->done = 0;
     op->result = 0;
+    inflight_add(be, op);
     /* Not submitted here: poll submits everything queued in one go (and a
      * full queue is submitted by uring_sqe). */
     while (!op->done) {
@@ -291,6 +327,43 @@ static void ur_destroy(struct rt_backend *be)
     io_uring_queue_exit(&be->ring);
     close(be->wake_fd);
     free(be);
+}
+
+/*
+ * The thread ended while fibers still wait in ops (backend.h): cancel each
+ * op and reap until every CQE is in, for at most URING_SHUTDOWN_SECS, so
+ * the kernel is done with the fibers' buffers before the GC frees them.
+ * The fibers are not resumed.
+ */
+#define URING_SHUTDOWN_SECS 2.0
+
+static double mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void ur_shutdown(struct rt_backend *be)
+{
+    double deadline = mono_now() + URING_SHUTDOWN_SECS;
+
+    be->shut_down = 1;
+    for (struct uring_op *op = be->inflight; op; op = op->next) {
+        struct io_uring_sqe *sqe = uring_sqe(be);
+
+        io_uring_prep_cancel(sqe, op, 0);
+        io_uring_sqe_set_data64(sqe, 0);
+    }
+    while (be->inflight && mono_now() < deadline) {
+        struct __kernel_timespec ts = { 0, 50 * 1000 * 1000 };
+        struct io_uring_cqe *cqe;
+
+        uring_submit(be);
+        io_uring_wait_cqe_timeout(&be->ring, &cqe, &ts);
+        uring_reap(be);
+    }
 }
 
 /* --- the loop ------------------------------------------------------------- */
@@ -591,6 +664,7 @@ const struct rt_backend_ops rt_backend_io_uring_ops = {
     .connect = ur_connect,
     .waitpid = ur_waitpid,
     .close = ur_close,
+    .shutdown = ur_shutdown,
 };
 
 /*
@@ -606,9 +680,23 @@ static VALUE be_uring_queue_full_count(VALUE self)
     return ULONG2NUM(t->be->full);
 }
 
+/*
+ * Backend#uring_inflight_count: ops submitted or queued whose completion
+ * has not been reaped (nil on libev). For tests.
+ */
+static VALUE be_uring_inflight_count(VALUE self)
+{
+    struct rt_thread *t = rt_thread_from_backend(self);
+
+    if (t->ops != &rt_backend_io_uring_ops || !t->be)
+        return Qnil;
+    return ULONG2NUM(t->be->inflight_count);
+}
+
 void rt_uring_init(VALUE mPolyphony)
 {
     VALUE cBackend = rb_const_get(mPolyphony, rb_intern("Backend"));
 
     rb_define_method(cBackend, "uring_queue_full_count", be_uring_queue_full_count, 0);
+    rb_define_method(cBackend, "uring_inflight_count", be_uring_inflight_count, 0);
 }

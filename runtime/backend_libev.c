@@ -23,6 +23,7 @@ struct rt_backend {
     ev_async async;
     ev_timer poll_timer;
     struct libev_op *done;     /* completions recorded by callbacks */
+    struct libev_op *waiting;  /* every op whose fiber is in wait_fd */
 };
 
 struct libev_op {
@@ -30,8 +31,33 @@ struct libev_op {
     VALUE fiber;
     struct rt_backend *be;
     struct libev_op *next_done;
+    struct libev_op *prev, *next;  /* in be->waiting while linked */
+    int linked;
     int revents;
 };
+
+static void waiting_add(struct rt_backend *be, struct libev_op *op)
+{
+    op->prev = NULL;
+    op->next = be->waiting;
+    if (be->waiting)
+        be->waiting->prev = op;
+    be->waiting = op;
+    op->linked = 1;
+}
+
+static void waiting_remove(struct rt_backend *be, struct libev_op *op)
+{
+    if (!op->linked)
+        return;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        be->waiting = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    op->linked = 0;
+}
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -117,6 +143,20 @@ static int lv_poll(struct rt_backend *be, double timeout)
     return resumed + deliver(be);
 }
 
+/*
+ * The thread ended (backend.h): its waiting fibers will never run again, so
+ * their watchers, which live on their stacks, leave the loop now.
+ */
+static void lv_shutdown(struct rt_backend *be)
+{
+    while (be->waiting) {
+        struct libev_op *op = be->waiting;
+        ev_io_stop(be->loop, &op->io);
+        waiting_remove(be, op);
+    }
+    be->done = NULL;
+}
+
 static void lv_wakeup(struct rt_backend *be)
 {
     ev_async_send(be->loop, &be->async);
@@ -152,6 +192,7 @@ static void wait_fd_unwind(void *arg)
     struct libev_op *op = arg;
     ev_io_stop(op->be->loop, &op->io);
     forget_done(op->be, op);
+    waiting_remove(op->be, op);
 }
 
 /*
@@ -168,6 +209,7 @@ static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_n
     ev_io_init(&op.io, io_cb, fd,
                ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0));
     ev_io_start(be->loop, &op.io);
+    waiting_add(be, &op);
     VALUE v = rt_backend_await_unwind(be->t, op_name, fd, wait_fd_unwind, &op);
     wait_fd_unwind(&op);
     RB_GC_GUARD(op.fiber);
@@ -396,4 +438,5 @@ const struct rt_backend_ops rt_backend_libev_ops = {
     .accept = lv_accept,
     .connect = lv_connect,
     .waitpid = lv_waitpid,
+    .shutdown = lv_shutdown,
 };

@@ -33,6 +33,7 @@ struct rt_thread {
     VALUE idle_proc;             /* Backend#idle_proc, or Qnil */
     double idle_gc_period;       /* Backend#idle_gc_period, 0 when off */
     double last_idle_gc;         /* runtime clock at the last idle GC */
+    int ended;                   /* the thread has ended (rt_thread_end) */
 };
 
 /* The state of the calling thread, created on first use. */
@@ -43,6 +44,11 @@ struct rt_thread *rt_thread_from_backend(VALUE backend);
 /* Wakes `thread`'s loop; any thread, GVL or not. 0 or -ESRCH. */
 int rt_thread_wakeup(VALUE thread);
 void rt_thread_state_init(VALUE mPolyphony);
+/*
+ * The thread has ended: its backend cancels the ops still in flight
+ * (ops->shutdown) and its timers are disarmed. Idempotent.
+ */
+void rt_thread_end(struct rt_thread *t);
 
 /* --- per fiber (fiber.c) --------------------------------------------------- */
 

@@ -165,6 +165,29 @@ struct rt_thread *rt_thread_from_backend(VALUE backend)
     return rb_check_typeddata(backend, &ts_type);
 }
 
+void rt_thread_end(struct rt_thread *t)
+{
+    if (t->ended)
+        return;
+    t->ended = 1;
+    if (t->be && t->ops->shutdown)
+        t->ops->shutdown(t->be);
+    rt_timers_clear(&t->timers);
+}
+
+/*
+ * Thread#__rt_thread_end__: called by the thread itself as its block ends
+ * (polyphony/thread_end.rb wraps every Thread.new block in an ensure).
+ */
+static VALUE th_rt_thread_end(VALUE self)
+{
+    struct rt_thread *t = rt_thread_of(self, 0);
+
+    if (t && self == rb_thread_current())
+        rt_thread_end(t);
+    return Qnil;
+}
+
 static VALUE th_backend(VALUE self)
 {
     return rt_thread_of(self, 1)->self;
@@ -311,5 +334,6 @@ void rt_thread_state_init(VALUE mPolyphony)
     rb_define_method(cBackend, "stats", be_stats, 0);
     rb_define_method(cBackend, "post_fork", be_post_fork, 0);
     rb_define_method(rb_cThread, "backend", th_backend, 0);
+    rb_define_method(rb_cThread, "__rt_thread_end__", th_rt_thread_end, 0);
     rb_define_singleton_method(mPolyphony, "backend", pp_backend, 0);
 }

@@ -22,13 +22,23 @@ void rt_timers_init(struct rt_timers *ts)
     ts->paused_at = ts->paused_total = 0;
 }
 
+/*
+ * Does not touch the timers: at GC time they may live in objects or on
+ * fiber stacks freed in the same sweep (an armed Timeout keeps the thread's
+ * state alive, so none outlives it armed).
+ */
 void rt_timers_free(struct rt_timers *ts)
 {
-    for (size_t i = 0; i < ts->len; i++)
-        ts->heap[i]->index = RT_TIMER_IDLE;
     free(ts->heap);
     ts->heap = NULL;
     ts->len = ts->capa = 0;
+}
+
+void rt_timers_clear(struct rt_timers *ts)
+{
+    for (size_t i = 0; i < ts->len; i++)
+        ts->heap[i]->index = RT_TIMER_IDLE;
+    ts->len = 0;
 }
 
 void rt_timers_mark(struct rt_timers *ts)

@@ -33,6 +33,8 @@ struct rt_timers {
 
 void rt_timers_init(struct rt_timers *ts);
 void rt_timers_free(struct rt_timers *ts);
+/* Disarms every timer (the thread has ended: nothing will fire them). */
+void rt_timers_clear(struct rt_timers *ts);
 void rt_timers_mark(struct rt_timers *ts);
 void rt_timers_compact(struct rt_timers *ts);
 

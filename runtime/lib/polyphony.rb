@@ -37,6 +37,7 @@ require 'polyphony/fiber_caller'
 require 'polyphony/io_chars'
 require 'polyphony/kernel_process'
 require 'polyphony/timeout_ext'
+require 'polyphony/thread_end'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do
