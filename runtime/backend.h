@@ -174,6 +174,16 @@ const struct rt_backend_ops *rt_backend_select(void);
 struct rt_thread *rt_backend_thread(struct rt_backend *be);
 VALUE rt_backend_current_fiber(struct rt_thread *t);
 
+/*
+ * Fairness, before step 1 of read, write, recv, send and accept (before
+ * the op holds anything it would have to undo): after RT_OPS_PER_SNOOZE
+ * ops in a row on the thread completed without the fiber waiting (a pipe
+ * that always has bytes), snoozes once, so the other fibers, timers and
+ * completions get their turn. May raise an interrupt delivered meanwhile.
+ */
+#define RT_OPS_PER_SNOOZE 64
+void rt_op_fair(struct rt_thread *t);
+
 /* Step 1 and 5 of an op: emit RT_EV_OP_SUBMIT / RT_EV_OP_COMPLETE. */
 void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len);
 void rt_op_complete(struct rt_thread *t, const char *op, int fd, long len, long result);

@@ -35,8 +35,18 @@ void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len)
     rt_emit(RT_EV_OP_SUBMIT, t->current, Qnil, op, fd, len, 0);
 }
 
+void rt_op_fair(struct rt_thread *t)
+{
+    if (t->ops_without_wait < RT_OPS_PER_SNOOZE)
+        return;
+    t->ops_without_wait = 0;
+    rt_sched_snooze(t);
+}
+
+/* Counts towards rt_op_fair; any wait (scheduler.c) resets the count. */
 void rt_op_complete(struct rt_thread *t, const char *op, int fd, long len, long result)
 {
+    t->ops_without_wait++;
     rt_emit(RT_EV_OP_COMPLETE, t->current, Qnil, op, fd, len, result);
 }
 

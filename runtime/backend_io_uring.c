@@ -469,6 +469,7 @@ static ssize_t uring_rw(struct rt_backend *be, enum uring_rw kind, int fd, char 
     size_t done = 0;
     long res;
 
+    rt_op_fair(be->t);
     uring_begin(be, &call, names[kind], fd, (long)len);
     if ((kind == UR_READ || kind == UR_WRITE) && is_socket(fd)) {
         kind = kind == UR_READ ? UR_RECV : UR_SEND;
@@ -540,6 +541,7 @@ static int ur_accept(struct rt_backend *be, int fd, struct sockaddr *addr, sockl
     struct uring_call call;
     int res;
 
+    rt_op_fair(be->t);
     uring_begin(be, &call, "accept", fd, 0);
     for (;;) {
         struct uring_op op;

@@ -263,6 +263,7 @@ static ssize_t do_syscall(const struct sys_call *c)
 /* Runs the syscall, again on EINTR, and after readiness on EAGAIN. */
 static ssize_t retry_syscall(struct rt_backend *be, const char *op, const struct sys_call *c)
 {
+    rt_op_fair(be->t);
     rt_op_submit(be->t, op, c->fd, (long)c->len);
     ssize_t result;
     for (;;) {
@@ -299,6 +300,7 @@ static ssize_t write_all(struct rt_backend *be, const char *op, int fd, const ch
 {
     size_t done = 0;
     ssize_t result = 0;
+    rt_op_fair(be->t);
     rt_op_submit(be->t, op, fd, (long)len);
     while (done < len) {
         ssize_t n = is_send ? send(fd, buf + done, len - done, flags | MSG_DONTWAIT | MSG_NOSIGNAL)

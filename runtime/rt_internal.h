@@ -34,6 +34,7 @@ struct rt_thread {
     double idle_gc_period;       /* Backend#idle_gc_period, 0 when off */
     double last_idle_gc;         /* runtime clock at the last idle GC */
     int ended;                   /* the thread has ended (rt_thread_end) */
+    unsigned ops_without_wait;   /* ops done in a row without waiting */
 };
 
 /* The state of the calling thread, created on first use. */

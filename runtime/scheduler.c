@@ -309,6 +309,7 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_re
 
     f->wait_op = op;
     f->wait_fd = fd;
+    t->ops_without_wait = 0;
     rt_emit(RT_EV_FIBER_BLOCK, fiber, Qnil, op, fd, 0, 0);
     if (!idle_returns)
         t->pending_ops++;
@@ -363,6 +364,7 @@ VALUE rt_sched_suspend_or_idle(struct rt_thread *t, const char *op)
 VALUE rt_sched_snooze(struct rt_thread *t)
 {
     VALUE fiber = rb_fiber_current();
+    t->ops_without_wait = 0;
     rt_sched_schedule(fiber, Qnil, 0);
     VALUE v = rt_sched_switch(t);
     if (is_exception(v))
