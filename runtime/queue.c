@@ -83,9 +83,12 @@ static VALUE queue_initialize(int argc, VALUE *argv, VALUE self)
     return self;
 }
 
-/* Wakes the first fiber waiting on `waiters`, if any. */
-/* Wakes the first fiber still waiting on `waiters`; 0 when there is none. */
-static int wake_one(VALUE waiters)
+/*
+ * Wakes the first fiber still waiting on `waiters` with `value` (an
+ * exception raises in it; anything else makes it check again); 0 when
+ * there is none.
+ */
+static int wake_one_with(VALUE waiters, VALUE value)
 {
     while (RARRAY_LEN(waiters) > 0) {
         VALUE entry = rb_ary_shift(waiters);
@@ -94,10 +97,16 @@ static int wake_one(VALUE waiters)
         if (NIL_P(fiber))
             continue;
         rb_ary_store(entry, 1, Qtrue);
-        rt_sched_schedule(fiber, Qnil, 0);
+        rt_sched_schedule(fiber, value, 0);
         return 1;
     }
     return 0;
+}
+
+/* Wakes the first fiber still waiting on `waiters`; 0 when there is none. */
+static int wake_one(VALUE waiters)
+{
+    return wake_one_with(waiters, Qnil);
 }
 
 /* Waiters whose entry is still live. */
@@ -185,6 +194,23 @@ static VALUE queue_shift(VALUE self)
     value = rb_ary_shift(q->items);
     wake_one(q->push_waiters);
     return value;
+}
+
+/*
+ * flush_waiters(value): every fiber waiting in shift is resumed with value
+ * (Polyphony 1.6): an exception raises in each; another value makes each
+ * look at the queue again (and wait again while it is empty).
+ */
+static VALUE queue_flush_waiters(VALUE self, VALUE value)
+{
+    struct rt_queue *q = queue_get(self);
+    VALUE waiters = q->shift_waiters;
+
+    q->shift_waiters = rb_ary_new();
+    while (wake_one_with(waiters, value))
+        ;
+    RB_GC_GUARD(waiters);
+    return self;
 }
 
 /* shift_all: every item, at once, without waiting. */
@@ -301,4 +327,5 @@ void rt_queue_init(VALUE mPolyphony)
     rb_define_method(cQueue, "capped?", queue_capped_p, 0);
     rb_define_method(cQueue, "pending?", queue_pending_p, 0);
     rb_define_method(cQueue, "num_waiting", queue_num_waiting, 0);
+    rb_define_method(cQueue, "flush_waiters", queue_flush_waiters, 1);
 }

@@ -444,6 +444,38 @@ static VALUE th_schedule_fiber_with_priority(int argc, VALUE *argv, VALUE self)
     return self;
 }
 
+/* fiber_unschedule(fiber): takes the fiber off the run queue, if it is on it. */
+static VALUE th_fiber_unschedule(VALUE self, VALUE fiber)
+{
+    struct rt_thread *t = rt_thread_of(self, 1);
+    struct rt_fiber *f = rt_fiber_get(fiber);
+    struct rt_runqueue_entry e;
+
+    if (f->t == t && f->scheduled && rt_runqueue_take(&t->runqueue, fiber, &e))
+        f->scheduled = 0;
+    return self;
+}
+
+/*
+ * schedule_and_wakeup(fiber, value): schedules fiber first in line with
+ * value (nil fiber: none) and wakes the thread's loop. Called on the thread
+ * itself, the caller snoozes so the fiber runs now (Polyphony switches
+ * away when its loop was not waiting).
+ */
+static VALUE th_schedule_and_wakeup(VALUE self, VALUE fiber, VALUE value)
+{
+    struct rt_thread *t = rt_thread_of(self, 1);
+
+    if (fiber != Qnil)
+        rt_sched_schedule(fiber, value, 1);
+    if (self != rb_thread_current()) {
+        t->ops->wakeup(t->be);
+        return self;
+    }
+    rt_sched_snooze(t);
+    return self;
+}
+
 static VALUE th_main_fiber(VALUE self)
 {
     return rt_thread_of(self, 1)->main_fiber;
@@ -463,5 +495,7 @@ void rt_scheduler_init(VALUE mPolyphony)
     rb_define_method(rb_cThread, "schedule_fiber", th_schedule_fiber, -1);
     rb_define_method(rb_cThread, "schedule_fiber_with_priority", th_schedule_fiber_with_priority, -1);
     rb_define_method(rb_cThread, "main_fiber", th_main_fiber, 0);
+    rb_define_method(rb_cThread, "fiber_unschedule", th_fiber_unschedule, 1);
+    rb_define_method(rb_cThread, "schedule_and_wakeup", th_schedule_and_wakeup, 2);
     rb_define_method(rb_cThread, "runqueue_size", th_runqueue_size, 0);
 }
