@@ -176,12 +176,14 @@ struct uring_call {
     int fd;
     long len;
     VALUE interrupt;
+    int unwind_close;   /* an fd to close if the op is left by a throw, or -1 */
 };
 
 /* What uring_await_unwind needs to abandon an op. */
 struct uring_await {
     struct rt_backend *be;
     struct uring_op *op;
+    struct uring_call *call;
 };
 
 /*
@@ -217,6 +219,10 @@ static void uring_await_unwind(void *arg)
     struct uring_await *a = arg;
 
     uring_abandon(a->be, a->op);
+    if (a->call->unwind_close >= 0) {
+        close(a->call->unwind_close);
+        a->call->unwind_close = -1;
+    }
 }
 
 /*
@@ -228,7 +234,7 @@ static void uring_await_unwind(void *arg)
  */
 static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_call *call)
 {
-    struct uring_await args = { be, op };
+    struct uring_await args = { be, op, call };
 
     op->fiber = rt_backend_current_fiber(be->t);
     op->done = 0;
@@ -272,6 +278,7 @@ static void uring_begin(struct rt_backend *be, struct uring_call *call, const ch
     call->fd = fd;
     call->len = len;
     call->interrupt = Qnil;
+    call->unwind_close = -1;
     rt_op_submit(be->t, name, fd, len);
 }
 
@@ -627,6 +634,7 @@ static pid_t ur_waitpid(struct rt_backend *be, pid_t pid, int *status)
     int pfd_err = pfd < 0 ? -errno : 0;
 
     uring_begin(be, &call, "waitpid", pfd, pid);
+    call.unwind_close = pfd;
     for (;;) {
         res = waitpid(pid, status, WNOHANG);
         if (res < 0 && errno == EINTR)

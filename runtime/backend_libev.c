@@ -195,11 +195,21 @@ static void wait_fd_unwind(void *arg)
     waiting_remove(op->be, op);
 }
 
+/* waitpid's pidfd wait left by a throw or a kill: the pidfd goes too. */
+static void pidfd_wait_unwind(void *arg)
+{
+    struct libev_op *op = arg;
+    wait_fd_unwind(arg);
+    close(op->io.fd);
+}
+
 /*
  * Waits for readiness; returns the fiber's resume value (an exception when
- * it was interrupted). The watcher is stopped however the wait ends.
+ * it was interrupted). The watcher is stopped however the wait ends; on a
+ * non-local exit `unwind` runs (wait_fd_unwind, or more).
  */
-static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_name)
+static VALUE wait_fd_with(struct rt_backend *be, int fd, int events, const char *op_name,
+                          void (*unwind)(void *))
 {
     struct libev_op op;
     op.fiber = rb_fiber_current();
@@ -210,10 +220,15 @@ static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_n
                ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0));
     ev_io_start(be->loop, &op.io);
     waiting_add(be, &op);
-    VALUE v = rt_backend_await_unwind(be->t, op_name, fd, wait_fd_unwind, &op);
+    VALUE v = rt_backend_await_unwind(be->t, op_name, fd, unwind, &op);
     wait_fd_unwind(&op);
     RB_GC_GUARD(op.fiber);
     return v;
+}
+
+static VALUE wait_fd(struct rt_backend *be, int fd, int events, const char *op_name)
+{
+    return wait_fd_with(be, fd, events, op_name, wait_fd_unwind);
 }
 
 static void check_interrupt(struct rt_backend *be, VALUE v, const char *op, int fd, long len)
@@ -398,7 +413,7 @@ static pid_t lv_waitpid(struct rt_backend *be, pid_t pid, int *status)
         }
         VALUE v;
         if (pidfd >= 0) {
-            v = wait_fd(be, pidfd, RT_IO_READ, "waitpid");
+            v = wait_fd_with(be, pidfd, RT_IO_READ, "waitpid", pidfd_wait_unwind);
         } else {
             struct poll_sleep ps;
             ps.t = be->t;

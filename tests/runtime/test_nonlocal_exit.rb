@@ -122,9 +122,13 @@ class NonLocalExitTest < Minitest::Test
 
   def test_throw_out_of_waitpid
     run_child(<<~RUBY)
+      pidfds = lambda do
+        Dir.children('/proc/self/fd').count { |f| (File.readlink("/proc/self/fd/\#{f}") rescue '').include?('pidfd') }
+      end
       pid = Process.spawn('sleep 0.2')
       thrown { Process.wait(pid) }
       clean('waitpid')
+      check(pidfds.call == 0, 'the pidfd was left open')
       full_sleep(0.4)
       check(Process.wait(pid) == pid, 'child reaped afterwards')
     RUBY
