@@ -250,6 +250,7 @@ VALUE pt_bp_compiled(VALUE self, VALUE iseq)
     if (!RB_TYPE_P(path, T_STRING))
         return Qnil;
     pt_tr_rt();
+    pt_step_script_compiled(iseq, path);
     real = real_key(StringValueCStr(path));
     list = rb_hash_aref(files, real);
     if (NIL_P(list)) {

@@ -187,7 +187,7 @@ static VALUE tr_boot(VALUE self, VALUE libdir)
     free((void *)sock);
     pt_tr.launched = 1;
     if (!(nonstop && strcmp(nonstop, "1") == 0))
-        pt_step_start(PT_STEP_ENTRY, Qnil, 0);
+        pt_step_arm_entry();
     else
         pt_watch_arm();
     return Qtrue;
@@ -244,6 +244,7 @@ void Init_polytrace_ext(void)
     rb_define_singleton_method(pt_tr.mod, "__compiled", pt_bp_compiled, 1);
     rb_define_singleton_method(pt_tr.mod, "__method_added", pt_bp_method_added, 0);
     rb_define_singleton_method(pt_tr.mod, "connected?", tr_connected_p, 0);
+    rb_define_singleton_method(pt_tr.mod, "__global_line_enables", pt_step_global_enables, 0);
     pt_attach_init(pt_tr.mod);
     pthread_atfork(NULL, NULL, forget_inherited);
 }

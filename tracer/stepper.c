@@ -8,12 +8,23 @@
  * the step). Frame depth comes from rb_profile_frames on the current fiber's
  * own stack, so it is right across fiber switches. If the stepped fiber
  * ends before the step completes, the next line of any fiber stops.
+ *
+ * The entry stop does not use the global hook: in Ruby 3.1, enabling a
+ * global line hook rewrites every instruction sequence to its trace_
+ * variant and disabling it does not rewrite them back, so even a hook that
+ * lived only until the first line would slow the whole run down
+ * (docs/benchmarks.md). It waits instead for the main script's instruction
+ * sequence to be compiled and hooks that one alone, once. Scripts with no
+ * file to match ("-e", "-") keep the global hook.
  */
 #include "tracer.h"
 
 #define PT_STEP_MAX_FRAMES 8192
 
 static VALUE line_tp = Qnil;
+static VALUE entry_tp = Qnil;
+static int entry_armed;
+static unsigned long global_enables;    /* PolyTrace.__global_line_enables */
 static enum pt_step_mode mode;
 static VALUE step_fiber = Qnil;
 static int step_depth;
@@ -29,6 +40,7 @@ static rb_event_flag_t consumed_event;
 void pt_step_mark(void)
 {
     rb_gc_mark(line_tp);
+    rb_gc_mark(entry_tp);
     rb_gc_mark(step_fiber);
     rb_gc_mark(consumed_fiber);
 }
@@ -68,6 +80,14 @@ static int is_script(VALUE path)
             (!NIL_P(pt_tr.script_real) && rb_str_equal(path, pt_tr.script_real) == Qtrue));
 }
 
+static void consume(rb_trace_arg_t *ta, VALUE fiber)
+{
+    consumed_ta = ta;
+    consumed_fiber = fiber;
+    consumed_line = NUM2INT(rb_tracearg_lineno(ta));
+    consumed_event = RUBY_EVENT_LINE;
+}
+
 static void on_line(VALUE tpval, void *data)
 {
     rb_trace_arg_t *ta = rb_tracearg_from_tracepoint(tpval);
@@ -104,11 +124,52 @@ static void on_line(VALUE tpval, void *data)
             return;
         break;
     }
-    consumed_ta = ta;
-    consumed_fiber = fiber;
-    consumed_line = NUM2INT(rb_tracearg_lineno(ta));
-    consumed_event = RUBY_EVENT_LINE;
+    consume(ta, fiber);
     pt_stop(reason, 0);
+}
+
+/* The first line of the main script: the entry stop, then never again. */
+static void on_entry_line(VALUE tpval, void *data)
+{
+    (void)data;
+    if (pt_tr.serving)
+        return;
+    rb_tracepoint_disable(tpval);
+    if (pt_tr.fd < 0)
+        return;
+    consume(rb_tracearg_from_tracepoint(tpval), rb_fiber_current());
+    pt_stop("entry", 0);
+}
+
+static VALUE enable_for_target(VALUE arg)
+{
+    VALUE kw = rb_hash_new();
+
+    rb_hash_aset(kw, ID2SYM(rb_intern("target")), rb_ary_entry(arg, 1));
+    return rb_funcallv_kw(rb_ary_entry(arg, 0), rb_intern("enable"), 1, &kw, RB_PASS_KEYWORDS);
+}
+
+void pt_step_arm_entry(void)
+{
+    const char *script = StringValueCStr(pt_tr.script);
+
+    if (strcmp(script, "-e") == 0 || strcmp(script, "-") == 0)
+        pt_step_start(PT_STEP_ENTRY, Qnil, 0);
+    else
+        entry_armed = 1;
+}
+
+void pt_step_script_compiled(VALUE iseq, VALUE path)
+{
+    VALUE err;
+
+    if (!entry_armed || !is_script(path))
+        return;
+    entry_armed = 0;
+    entry_tp = rb_tracepoint_new(0, RUBY_EVENT_LINE, on_entry_line, NULL);
+    pt_tr_protect_call(enable_for_target, rb_ary_new_from_args(2, entry_tp, iseq), &err);
+    if (!NIL_P(err))
+        pt_step_start(PT_STEP_ENTRY, Qnil, 0);  /* stop all the same, at a cost */
 }
 
 void pt_step_init(void)
@@ -122,8 +183,18 @@ void pt_step_start(enum pt_step_mode m, VALUE fiber, int user_depth)
     mode = m;
     step_fiber = fiber;
     step_depth = user_depth;
-    if (!RTEST(rb_tracepoint_enabled_p(line_tp)))
+    if (!RTEST(rb_tracepoint_enabled_p(line_tp))) {
+        global_enables++;
         rb_tracepoint_enable(line_tp);
+    }
+}
+
+/* PolyTrace.__global_line_enables: how often the global line hook was
+ * turned on, for the tests that it stays off unless the user steps. */
+VALUE pt_step_global_enables(VALUE self)
+{
+    (void)self;
+    return ULONG2NUM(global_enables);
 }
 
 void pt_step_cancel(void)

@@ -110,6 +110,9 @@ enum pt_step_mode {
 void pt_step_init(void);
 void pt_step_start(enum pt_step_mode mode, VALUE fiber, int user_depth);
 void pt_step_cancel(void);
+VALUE pt_step_global_enables(VALUE self);
+void pt_step_arm_entry(void);                       /* stop at $0's first line */
+void pt_step_script_compiled(VALUE iseq, VALUE path); /* from the compile hook */
 int pt_step_active(void);
 int pt_step_depth(int *hidden);             /* frames of the current fiber */
 int pt_step_consumed(rb_trace_arg_t *ta);   /* this event already stopped us */
