@@ -19,7 +19,7 @@ static VALUE f_send(VALUE self, VALUE msg)
         return self;
     rb_ary_push(mailbox(f), msg);
     if (f->receiving && !f->scheduled)
-        rt_sched_schedule(self, Qnil, 0);
+        rt_sched_schedule_state(f, Qnil, 0); /* f found once, not twice */
     return self;
 }
 
@@ -31,7 +31,8 @@ void rt_receive_unwind(void *arg)
 static VALUE k_receive(VALUE self)
 {
     VALUE fiber = rb_fiber_current();
-    struct rt_fiber *f = rt_fiber_get(fiber);
+    /* On every message round trip: the scheduler's cache, not a hash lookup. */
+    struct rt_fiber *f = rt_sched_current_state(rt_thread_current(), fiber);
     (void)self;
 
     while (RARRAY_LEN(mailbox(f)) == 0) {

@@ -20,6 +20,13 @@ struct rt_thread {
     VALUE thread;                /* the Ruby Thread */
     VALUE main_fiber;
     VALUE current;               /* the fiber running on this thread */
+    /*
+     * The state of the fiber the scheduler last switched to or from: the
+     * current fiber nearly always, found without rt_fiber_get's hash lookup
+     * (scheduler.c, current_state). Checked by its ->fiber before use, and
+     * marked by ts_mark so that it is never freed while remembered here.
+     */
+    struct rt_fiber *current_state;
     const struct rt_backend_ops *ops;
     struct rt_backend *be;
     struct rt_runqueue runqueue;
@@ -97,6 +104,13 @@ void rt_fiber_init(VALUE mPolyphony);
 
 /* Puts `fiber` on its thread's run queue with `value` (see backend.h). */
 void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize);
+/* The same for a fiber whose state the caller has already looked up. */
+void rt_sched_schedule_state(struct rt_fiber *f, VALUE value, int prioritize);
+/*
+ * The state of `fiber`, the calling fiber, whose thread state is t: as
+ * rt_fiber_get, but usually without its hash lookup (a cache in t).
+ */
+struct rt_fiber *rt_sched_current_state(struct rt_thread *t, VALUE fiber);
 /*
  * Switches away from the current fiber to the next runnable one, polling
  * when none is; returns the value the current fiber is later resumed with

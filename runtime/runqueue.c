@@ -1,6 +1,6 @@
 /*
  * runqueue.c — the run queue (see runqueue.h): a ring buffer of
- * (fiber, value) pairs that doubles when full.
+ * (fiber, fiber state, value) entries that doubles when full.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,23 +39,25 @@ static int grow(struct rt_runqueue *q)
     return 0;
 }
 
-int rt_runqueue_push(struct rt_runqueue *q, VALUE fiber, VALUE value)
+int rt_runqueue_push(struct rt_runqueue *q, VALUE fiber, struct rt_fiber *state, VALUE value)
 {
     if (q->len == q->capa && grow(q) < 0)
         return -ENOMEM;
     struct rt_runqueue_entry *e = slot(q, q->len);
     e->fiber = fiber;
+    e->state = state;
     e->value = value;
     q->len++;
     return 0;
 }
 
-int rt_runqueue_unshift(struct rt_runqueue *q, VALUE fiber, VALUE value)
+int rt_runqueue_unshift(struct rt_runqueue *q, VALUE fiber, struct rt_fiber *state, VALUE value)
 {
     if (q->len == q->capa && grow(q) < 0)
         return -ENOMEM;
     q->head = (q->head + q->capa - 1) & (q->capa - 1);
     q->entries[q->head].fiber = fiber;
+    q->entries[q->head].state = state;
     q->entries[q->head].value = value;
     q->len++;
     return 0;

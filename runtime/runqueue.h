@@ -10,8 +10,17 @@
 #include <stddef.h>
 #include <ruby.h>
 
+struct rt_fiber;
+
 struct rt_runqueue_entry {
     VALUE fiber;
+    /*
+     * fiber's runtime state, so that the scheduler need not look it up again
+     * (a hash lookup) when it picks the entry. Never stale: the queue marks
+     * the fiber, which keeps its state object alive, and the struct itself
+     * does not move under compaction (only the wrapping object does).
+     */
+    struct rt_fiber *state;
     VALUE value;
 };
 
@@ -25,8 +34,8 @@ struct rt_runqueue {
 void rt_runqueue_init(struct rt_runqueue *q);
 void rt_runqueue_free(struct rt_runqueue *q);
 /* 0 or -ENOMEM. */
-int rt_runqueue_push(struct rt_runqueue *q, VALUE fiber, VALUE value);
-int rt_runqueue_unshift(struct rt_runqueue *q, VALUE fiber, VALUE value);
+int rt_runqueue_push(struct rt_runqueue *q, VALUE fiber, struct rt_fiber *state, VALUE value);
+int rt_runqueue_unshift(struct rt_runqueue *q, VALUE fiber, struct rt_fiber *state, VALUE value);
 /* 1 and the first entry, or 0 when empty. */
 int rt_runqueue_shift(struct rt_runqueue *q, struct rt_runqueue_entry *out);
 /* The entry of `fiber`, or NULL. */

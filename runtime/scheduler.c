@@ -12,14 +12,35 @@
 #define RT_SWITCHES_PER_POLL 64
 #define RT_TIMER_BATCH 64
 
+/* nil, true, false, symbols and integers, the usual resume values, are not. */
 static int is_exception(VALUE v)
 {
-    return rb_obj_is_kind_of(v, rb_eException) == Qtrue;
+    return !RB_SPECIAL_CONST_P(v) && rb_obj_is_kind_of(v, rb_eException) == Qtrue;
 }
 
-void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize)
+/*
+ * The state of `fiber`, the calling fiber on t. The one-entry cache in
+ * t->current_state saves rt_fiber_get's hash lookup on the switch path; it is
+ * checked by fiber (a fiber may also have been entered by a plain
+ * Fiber#resume or #transfer, which the scheduler does not see).
+ */
+static inline struct rt_fiber *current_state(struct rt_thread *t, VALUE fiber)
 {
-    struct rt_fiber *f = rt_fiber_get(fiber);
+    struct rt_fiber *f = t->current_state;
+    if (RB_LIKELY(f && f->fiber == fiber))
+        return f;
+    f = rt_fiber_get(fiber);
+    t->current_state = f;
+    return f;
+}
+
+/*
+ * `on_own_thread`: the caller knows it runs on f's thread (snooze), which
+ * saves the rb_thread_current() call deciding whether to wake the loop.
+ */
+static void schedule_state(struct rt_fiber *f, VALUE fiber, VALUE value, int prioritize,
+                           int on_own_thread)
+{
     struct rt_thread *t = f->t;
 
     if (f->dead)
@@ -34,12 +55,27 @@ void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize)
     }
     if (f->wait_op)
         rt_emit(RT_EV_FIBER_UNBLOCK, fiber, value, f->wait_op, f->wait_fd, 0, 0);
-    if ((prioritize ? rt_runqueue_unshift : rt_runqueue_push)(&t->runqueue, fiber, value) < 0)
+    if ((prioritize ? rt_runqueue_unshift : rt_runqueue_push)(&t->runqueue, fiber, f, value) < 0)
         rb_raise(rb_eNoMemError, "run queue");
     f->scheduled = 1;
     rt_emit(RT_EV_FIBER_SCHEDULE, fiber, value, NULL, -1, 0, 0);
-    if (t->thread != rb_thread_current())
+    if (!on_own_thread && t->thread != rb_thread_current())
         t->ops->wakeup(t->be);
+}
+
+void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize)
+{
+    schedule_state(rt_fiber_get(fiber), fiber, value, prioritize, 0);
+}
+
+void rt_sched_schedule_state(struct rt_fiber *f, VALUE value, int prioritize)
+{
+    schedule_state(f, f->fiber, value, prioritize, 0);
+}
+
+struct rt_fiber *rt_sched_current_state(struct rt_thread *t, VALUE fiber)
+{
+    return current_state(t, fiber);
 }
 
 /*
@@ -219,7 +255,7 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
         if (err == Qundef)
             err = take_interrupt();
         if (err != Qundef) {
-            struct rt_fiber *f = rt_fiber_get(current);
+            struct rt_fiber *f = current_state(t, current);
             struct rt_runqueue_entry stale;
             if (f->scheduled && rt_runqueue_take(&t->runqueue, current, &stale))
                 f->scheduled = 0;
@@ -229,9 +265,10 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
     }
     t->switch_count++;
     t->switches_since_poll++;
-    struct rt_fiber *next = rt_fiber_get(e.fiber);
+    struct rt_fiber *next = e.state;
     next->scheduled = 0;
     t->current = e.fiber;
+    t->current_state = next;
     rt_emit(RT_EV_FIBER_SWITCH, e.fiber, e.value, NULL, -1, 0, 0);
     if (e.fiber == current)
         return e.value;
@@ -303,7 +340,7 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_re
                         void (*on_unwind)(void *), void *arg)
 {
     VALUE fiber = rb_fiber_current();
-    struct rt_fiber *f = rt_fiber_get(fiber);
+    struct rt_fiber *f = current_state(t, fiber);
     struct await_frame a = { t, fiber, f, idle_returns, 0, Qnil, on_unwind, arg };
     VALUE v;
 
@@ -365,7 +402,12 @@ VALUE rt_sched_snooze(struct rt_thread *t)
 {
     VALUE fiber = rb_fiber_current();
     t->ops_without_wait = 0;
-    rt_sched_schedule(fiber, Qnil, 0);
+    struct rt_fiber *f = current_state(t, fiber);
+    /*
+     * Every caller passes the calling thread's state, so when the current
+     * fiber belongs to t there is no other thread's loop to wake.
+     */
+    schedule_state(f, fiber, Qnil, 0, f->t == t);
     VALUE v = rt_sched_switch(t);
     if (is_exception(v))
         rb_exc_raise(v);

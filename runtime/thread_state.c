@@ -14,6 +14,25 @@ static VALUE cBackend;
 static ID id_state;
 
 /*
+ * rt_thread_current() runs on every switch; looking the state up in the
+ * Thread's hidden ivar is a hash lookup (Ruby's generic-ivar table). So each
+ * native thread remembers the state it last found. The pointer may only be
+ * followed while no thread state has been freed since it was stored: every
+ * ts_free bumps states_freed (under the GVL, as GC frees), so a remembered
+ * pointer from an older generation is looked up again instead of read. It
+ * must also belong to the calling Ruby thread: Ruby 3.1 reuses native threads
+ * for new Ruby threads, so the TLS can outlive the Thread it was stored for.
+ * After fork the forking thread's TLS carries over and be_post_fork keeps
+ * the same struct (t->thread updated), so the entry stays right.
+ */
+static unsigned long states_freed;
+/* One TLS object, not two: each is a __tls_get_addr call in a shared object. */
+static _Thread_local struct {
+    struct rt_thread *t;
+    unsigned long generation;   /* states_freed when t was stored */
+} tls_state;
+
+/*
  * Every thread's state, for rt_thread_wakeup: it may be called from a native
  * thread without the GVL, where looking at Ruby objects is not allowed.
  */
@@ -71,6 +90,8 @@ static void ts_mark(void *p)
     rb_gc_mark(t->thread); /* pinned: rt_thread_wakeup compares it without the GVL */
     rb_gc_mark_movable(t->main_fiber);
     rb_gc_mark_movable(t->current);
+    if (t->current_state)
+        rb_gc_mark_movable(t->current_state->self);
     rb_gc_mark_movable(t->lock_owner);
     rb_gc_mark_movable(t->trace_proc);
     rb_gc_mark_movable(t->idle_proc);
@@ -94,6 +115,7 @@ static void ts_compact(void *p)
 static void ts_free(void *p)
 {
     struct rt_thread *t = p;
+    states_freed++; /* invalidates every thread's tls_state (see above) */
     registry_remove(t);
     if (t->be)
         t->ops->destroy(t->be);
@@ -157,7 +179,15 @@ struct rt_thread *rt_thread_of(VALUE thread, int create_it)
 
 struct rt_thread *rt_thread_current(void)
 {
-    return rt_thread_of(rb_thread_current(), 1);
+    VALUE thread = rb_thread_current();
+    struct rt_thread *t = tls_state.t;
+
+    if (RB_LIKELY(t && tls_state.generation == states_freed && t->thread == thread))
+        return t;
+    t = rt_thread_of(thread, 1);
+    tls_state.t = t;
+    tls_state.generation = states_freed;
+    return t;
 }
 
 struct rt_thread *rt_thread_from_backend(VALUE backend)

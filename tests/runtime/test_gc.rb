@@ -44,4 +44,49 @@ class GCTest < Minitest::Test
   ensure
     GC.stress = false
   end
+
+  # The scheduler remembers fiber states (run queue entries, the current
+  # fiber's) instead of looking them up: they must stay right while the
+  # fibers move and after fibers die and are collected.
+  def test_compaction_while_switching
+    log = []
+    fibers = Array.new(3) do |i|
+      spin(:"s#{i}") do
+        5.times do |n|
+          log << [i, n]
+          GC.compact if i == 0
+          snooze
+        end
+        Fiber.current.tag
+      end
+    end
+    assert_equal %i[s0 s1 s2], Fiber.await(*fibers)
+    assert_equal (0...5).flat_map { |n| (0...3).map { |i| [i, n] } }, log
+    GC.start
+    GC.compact
+    assert_equal :main, Fiber.current.tag
+    assert_equal :running, Fiber.current.state
+    assert_equal [:t, :dead], [spin(:t) { snooze; Fiber.current.tag }.await, fibers[0].state]
+  end
+
+  # Each native thread remembers its thread's state; Ruby reuses native
+  # threads for new Threads, and ended threads' states are freed by GC.
+  def test_thread_state_follows_threads
+    ended = [] # kept, so that their states are not freed either
+    10.times do |i|
+      th = Thread.new do
+        [Thread.backend.equal?(Thread.current.backend),
+         Thread.current.main_fiber == Fiber.current,
+         spin { snooze; i }.await == i]
+      end
+      assert_equal [true, true, true], th.value
+      ended << th
+      next if i < 5
+
+      ended.clear
+      GC.start
+      GC.compact if i.even?
+    end
+    assert Thread.backend.equal?(Thread.current.backend)
+  end
 end
