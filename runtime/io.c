@@ -344,6 +344,24 @@ static struct rt_thread *be_t(VALUE self)
 }
 
 /*
+ * The result of Backend#read/#recv: data itself when no buffer was given,
+ * else buf with data placed at pos (pos < 0 or past the end: appended), as
+ * Polyphony's buffer-position argument has it.
+ */
+static VALUE into_buffer(VALUE buf, VALUE vpos, VALUE data)
+{
+    if (buf == Qnil)
+        return data;
+    StringValue(buf);
+    long pos = vpos == Qnil ? -1 : NUM2LONG(vpos);
+    if (pos < 0 || pos > RSTRING_LEN(buf))
+        pos = RSTRING_LEN(buf);
+    rb_str_set_len(buf, pos);
+    rb_str_cat(buf, RSTRING_PTR(data), RSTRING_LEN(data));
+    return buf;
+}
+
+/*
  * Backend#read(io, buf, len, to_eof = false, pos = -1): one read of at most
  * len bytes (to_eof: reads until len bytes or EOF) put in buf at pos (-1:
  * appended); buf, or nil at EOF.
@@ -364,15 +382,7 @@ static VALUE be_read(int argc, VALUE *argv, VALUE self)
     }
     if (RSTRING_LEN(data) == 0)
         return Qnil;
-    if (buf == Qnil)
-        return data;
-    StringValue(buf);
-    long pos = vpos == Qnil ? -1 : NUM2LONG(vpos);
-    if (pos < 0 || pos > RSTRING_LEN(buf))
-        pos = RSTRING_LEN(buf);
-    rb_str_set_len(buf, pos);
-    rb_str_cat(buf, RSTRING_PTR(data), RSTRING_LEN(data));
-    return buf;
+    return into_buffer(buf, vpos, data);
 }
 
 static VALUE be_write(int argc, VALUE *argv, VALUE self)
@@ -411,15 +421,7 @@ static VALUE be_recv(int argc, VALUE *argv, VALUE self)
     if (n == 0)
         return Qnil;
     rb_str_set_len(data, n);
-    if (buf == Qnil)
-        return data;
-    StringValue(buf);
-    long pos = vpos == Qnil ? -1 : NUM2LONG(vpos);
-    if (pos < 0 || pos > RSTRING_LEN(buf))
-        pos = RSTRING_LEN(buf);
-    rb_str_set_len(buf, pos);
-    rb_str_cat(buf, RSTRING_PTR(data), n);
-    return buf;
+    return into_buffer(buf, vpos, data);
 }
 
 static VALUE be_send(VALUE self, VALUE io, VALUE msg, VALUE vflags)

@@ -242,4 +242,21 @@ class IOTest < Minitest::Test
     assert_equal ' world', backend.read(i, nil, 100, true)
     assert_nil backend.read(i, +'', 100, false)
   end
+
+  def test_backend_recv_positions
+    backend = Thread.current.backend
+    a, b = UNIXSocket.pair
+    buf = +'abcdef'
+    b.write('XY')
+    assert_same buf, backend.recv(a, buf, 10, 2)
+    assert_equal 'abXY', buf
+    b.write('Z')
+    assert_same buf, backend.recv(a, buf, 10)
+    assert_equal 'abXYZ', buf
+    b.write('fresh')
+    assert_equal 'fresh', backend.recv(a, nil, 10)
+    b.close
+    assert_nil backend.recv(a, buf, 10)
+    assert_equal 'abXYZ', buf
+  end
 end
