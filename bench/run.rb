@@ -159,7 +159,7 @@ module Bench
       client.trace_ops(true) if trace_ops
       nonstop ? client.drain : client.continue_and_drain
       status = client.finish(timeout)
-    rescue PtClient::Failure, PeerFailure, SystemCallError, IOError => e
+    rescue ClientFailure, SystemCallError, IOError => e
       client&.kill
       client&.finish(5) rescue nil # rubocop:disable Style/RescueModifier
       raise NotAvailable, "#{e.message[0, 80]}; #{last_words(err.path)}"
@@ -187,7 +187,7 @@ module Bench
       client.wait_stopped if klass == PtClient
       20.times { client.timed_step } # into the loop, caches warm
       times = Array.new(count) { client.timed_step }.sort
-    rescue PtClient::Failure, PeerFailure, SystemCallError, IOError => e
+    rescue ClientFailure, SystemCallError, IOError => e
       raise NotAvailable, "#{e.message[0, 80]}; #{last_words(err.path)}"
     ensure
       client&.kill

@@ -18,43 +18,28 @@
 require 'socket'
 require 'tmpdir'
 require 'fileutils'
+require_relative 'debuggee'
 
 module Bench
-  class PeerFailure < StandardError; end
+  class PeerFailure < ClientFailure; end
 
-  # Common: spawn, wait for the program, reader with a deadline.
+  # Common to the line-protocol peers: a reader with a deadline, connecting
+  # while the debugger starts, and the commands built on each peer's own
+  # `command` (send one line, wait for the next prompt).
   class LineClient
-    attr_reader :pid
+    include Debuggee
 
-    def finish(timeout = 120)
-      deadline = now + timeout
-      loop do
-        _, status = Process.wait2(@pid, Process::WNOHANG)
-        return status if status
-
-        if now > deadline
-          kill
-          raise PeerFailure, "program did not finish within #{timeout}s"
-        end
-        sleep 0.01
-      end
-    ensure
-      @drain&.join(2)
-      cleanup
+    def break_at(file, line)
+      command("break #{file}:#{line}")
     end
 
-    def kill
-      Process.kill('KILL', @pid)
-      Process.wait(@pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
+    def timed_step(timeout = 20)
+      started = now
+      command('step', timeout)
+      now - started
     end
 
     private
-
-    def now
-      Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    end
 
     def read_line(timeout)
       raise PeerFailure, "no answer within #{timeout}s" if timeout && !IO.select([@sock], nil, nil, timeout)
@@ -138,16 +123,6 @@ module Bench
       wait_input(timeout)
     end
 
-    def break_at(file, line)
-      command("break #{file}:#{line}")
-    end
-
-    def timed_step(timeout = 20)
-      started = now
-      command('step', timeout)
-      now - started
-    end
-
     # Continues; any later stop (rdbg's own pause on connect) is continued too.
     def continue_and_drain
       @sock.puts "command #{@dpid} 80 continue"
@@ -165,7 +140,7 @@ module Bench
 
     private
 
-    def cleanup
+    def close
       @sock&.close unless @sock&.closed?
       FileUtils.rm_rf(@dir)
     end
@@ -204,16 +179,6 @@ module Bench
       wait_prompt(timeout)
     end
 
-    def break_at(file, line)
-      command("break #{file}:#{line}")
-    end
-
-    def timed_step(timeout = 20)
-      started = now
-      command('step', timeout)
-      now - started
-    end
-
     def continue_and_drain
       @sock.puts 'continue'
       @drain = Thread.new do
@@ -235,7 +200,7 @@ module Bench
       s&.close
     end
 
-    def cleanup
+    def close
       @sock&.close unless @sock&.closed?
     end
   end

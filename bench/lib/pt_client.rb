@@ -14,6 +14,7 @@ require 'msgpack'
 require 'socket'
 require 'tmpdir'
 require 'fileutils'
+require_relative 'debuggee'
 
 module Bench
   class PtClient
@@ -29,9 +30,11 @@ module Bench
     EV_EXITED = 101
     PROTO_VERSION = 1
 
-    class Failure < StandardError; end
+    class Failure < ClientFailure; end
 
-    attr_reader :pid, :hello, :events_seen, :ops_seen
+    include Debuggee
+
+    attr_reader :hello, :events_seen, :ops_seen
 
     # Starts argv with the tracer preloaded. env: extra environment; out:
     # where the program's stdout goes (an IO or a path).
@@ -107,10 +110,10 @@ module Bench
 
     # One step of the stopped fiber: seconds from sending STEP to STOPPED.
     def timed_step(timeout = 20)
-      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      started = now
       request(:step, 'fiber' => 0)
       wait_stopped(timeout)
-      Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+      now - started
     end
 
     # Continues and keeps reading events (OP events when trace ops is on) on a
@@ -130,31 +133,6 @@ module Bench
           break
         end
       end
-    end
-
-    # Waits for the program; returns its Process::Status.
-    def finish(timeout = 120)
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
-      loop do
-        _, status = Process.wait2(@pid, Process::WNOHANG)
-        return status if status
-
-        if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-          kill
-          raise Failure, "program did not finish within #{timeout}s"
-        end
-        sleep 0.01
-      end
-    ensure
-      @drain&.join(2)
-      close
-    end
-
-    def kill
-      Process.kill('KILL', @pid)
-      Process.wait(@pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
     end
 
     def close
