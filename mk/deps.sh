@@ -26,6 +26,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Another apt-get (a parallel build, the machine's own updates) may hold the
+# dpkg lock for a while: wait for it instead of failing.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+apt-get $lock update -qq
+# shellcheck disable=SC2086
+apt-get $lock install -y -qq --no-install-recommends $missing
