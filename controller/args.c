@@ -338,6 +338,22 @@ int pt_args_catch(const char *args, struct pt_cmd_args *out, char *err, size_t e
     return 0;
 }
 
+/* source FILE: the rest of the line (a name may hold spaces). */
+int pt_args_path(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    args = skip_space(args);
+    size_t n = strlen(args);
+    while (n && isspace((unsigned char)args[n - 1]))
+        n--;
+    if (!n)
+        return fail(err, errlen, "needs a file name");
+    if (n >= sizeof out->text)
+        return fail(err, errlen, "file name too long");
+    memcpy(out->text, args, n);
+    out->text[n] = '\0';
+    return 0;
+}
+
 /* help [COMMAND] */
 int pt_args_topic(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {

@@ -18,6 +18,7 @@ int pt_args_break(const char *args, struct pt_cmd_args *out, char *err, size_t e
 int pt_args_trace(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_set(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_catch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
+int pt_args_path(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_topic(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 
 /* True if s names a fiber: a positive id, or a tag (optionally ":tag"). */

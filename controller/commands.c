@@ -151,6 +151,16 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "kill the program and leave polytrace",
       "Kills the program (SIGKILL) and leaves polytrace.\n",
       pt_args_none, pt_hdl_kill, PT_COMPLETE_NONE, true, false },
+    { PT_CMD_SOURCE, "source", { NULL }, "FILE",
+      "run the commands in FILE",
+      "Runs the commands in FILE, one per line, as if typed at the prompt;\n"
+      "blank lines and lines starting with '#' are skipped. A command that\n"
+      "resumes the program (continue, step ...) lets it run, and the next\n"
+      "line runs at the next stop. A command that fails stops the file (and\n"
+      "any file that sourced it); the error names the file and line.\n"
+      "polytrace reads ~/.polytracerc the same way at the first stop (unless\n"
+      "started with -n), then the files and commands given with -x and -ex.\n",
+      pt_args_path, pt_hdl_source, PT_COMPLETE_FILE, false, false },
     { PT_CMD_HELP, "help", { "h", "?", NULL }, "[COMMAND]",
       "list the commands, or describe COMMAND",
       "Without an argument, lists every command with its aliases. With a\n"

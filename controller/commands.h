@@ -21,7 +21,7 @@ enum pt_cmd_id {
     PT_CMD_FIBERS, PT_CMD_BACKTRACE, PT_CMD_FRAME, PT_CMD_UPFRAME,
     PT_CMD_DOWNFRAME, PT_CMD_LIST, PT_CMD_PRINT, PT_CMD_BREAK, PT_CMD_DELETE,
     PT_CMD_BREAKPOINTS, PT_CMD_CATCH, PT_CMD_TRACE, PT_CMD_SET, PT_CMD_PAUSE, PT_CMD_DETACH,
-    PT_CMD_QUIT, PT_CMD_KILL, PT_CMD_HELP,
+    PT_CMD_QUIT, PT_CMD_KILL, PT_CMD_SOURCE, PT_CMD_HELP,
     PT_CMD_COUNT
 };
 
@@ -53,7 +53,7 @@ struct pt_cmd_args {
     long line;
     char method[PT_CMD_TEXT_MAX];     /* break Class#meth */
     char text[PT_CMD_TEXT_MAX];       /* print EXPR, break ... if COND, help TOPIC,
-                                         catch CLASS */
+                                         catch CLASS, source FILE */
     enum pt_cmd_mode mode;            /* trace ops on|off, set fiberlock on|off|step,
                                          catch off [CLASS] (OFF; NONE: list or set) */
 };

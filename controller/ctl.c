@@ -29,6 +29,9 @@ void pt_ctl_error(struct pt_ctl *ctl, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs("error: ", ctl->out);
+    if (ctl->running_line && ctl->running_line->lineno)
+        fprintf(ctl->out, "%s:%d: ", ctl->running_line->origin, ctl->running_line->lineno);
+    ctl->cmd_failed = true;
     vfprintf(ctl->out, fmt, ap);
     fputc('\n', ctl->out);
     va_end(ap);

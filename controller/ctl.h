@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "commands.h"
+#include "script.h"
 #include "session.h"
 #include "terminal.h"
 
@@ -59,9 +60,16 @@ struct pt_ctl {
     /* Exception classes caught (`catch`), as the tracer accepted them. */
     char catches[PT_CTL_CATCH_MAX][PT_CTL_CATCH_NAME_MAX];
     int ncatches;
+
+    /* Commands from the init file, -x, -ex and `source`, run while stopped. */
+    struct pt_script script;
+    const struct pt_script_line *running_line;  /* the scripted line running now */
+    bool cmd_failed;           /* the command running now printed an error */
 };
 
-/* Prints a one-line error for the user: "polytrace: ..." style without prefix. */
+/* Prints a one-line error for the user ("error: ...", with "FILE:LINE: "
+ * first while a line of a command file runs) and marks the running command
+ * as failed. */
 void pt_ctl_error(struct pt_ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Handles one message that is not a reply to a request (events.c). */
@@ -82,6 +90,10 @@ int pt_ctl_request(struct pt_ctl *ctl, struct pt_msg *req, struct pt_msg *reply)
 
 /* Runs one input line (the REPL's line handler; handlers.c). */
 void pt_ctl_run_line(struct pt_ctl *ctl, const char *line);
+
+/* Runs the next queued scripted line, echoed first; false when none is
+ * queued. A failing line from a file drops the rest of its file (handlers.c). */
+bool pt_ctl_run_scripted(struct pt_ctl *ctl);
 
 /* The interactive loop until the session ends; returns the exit code (repl.c). */
 int pt_repl_run(struct pt_ctl *ctl);

@@ -583,6 +583,22 @@ int pt_hdl_kill(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return 0;
 }
 
+/* source FILE: its commands run next, before anything queued after this. */
+int pt_hdl_source(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    int bad_line = 0;
+    int rc = pt_script_load(&ctl->script, a->text, ctl->running_line, &bad_line);
+    if (rc == -ELOOP)
+        pt_ctl_error(ctl, "source: %s: files source each other more than %d deep",
+                     a->text, PT_SCRIPT_DEPTH_MAX);
+    else if (rc == -E2BIG)
+        pt_ctl_error(ctl, "source: %s:%d: line too long (at most %d bytes)", a->text, bad_line,
+                     PT_SCRIPT_LINE_MAX);
+    else if (rc < 0)
+        pt_ctl_error(ctl, "source: cannot read %s: %s", a->text, strerror(-rc));
+    return 0;
+}
+
 int pt_hdl_help(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     if (!a->text[0]) {
@@ -621,4 +637,29 @@ void pt_ctl_run_line(struct pt_ctl *ctl, const char *line)
         ctl->last_step = call.cmd;
     call.cmd->run(ctl, &call.args);
     fflush(ctl->out);
+}
+
+bool pt_ctl_run_scripted(struct pt_ctl *ctl)
+{
+    struct pt_script_line l;
+    if (!pt_script_next(&ctl->script, &l))
+        return false;
+    if (l.lineno)
+        fprintf(ctl->out, "(polytrace:%s:%d) %s\n", l.origin, l.lineno, l.text);
+    else
+        fprintf(ctl->out, "(polytrace:-ex) %s\n", l.text);
+    ctl->running_line = &l;
+    ctl->cmd_failed = false;
+    pt_ctl_run_line(ctl, l.text);
+    ctl->running_line = NULL;
+    if (ctl->cmd_failed && l.lineno) {
+        size_t n = pt_script_abandon(&ctl->script, &l);
+        if (n)
+            fprintf(ctl->out, "Stopped reading %s at line %d: %zu command%s skipped.\n", l.origin,
+                    l.lineno, n, n == 1 ? "" : "s");
+    }
+    ctl->cmd_failed = false;
+    pt_script_line_free(&l);
+    fflush(ctl->out);
+    return true;
 }

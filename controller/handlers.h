@@ -30,6 +30,7 @@ int pt_hdl_pause(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_detach(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_quit(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_kill(struct pt_ctl *ctl, const struct pt_cmd_args *a);
+int pt_hdl_source(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_help(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 
 #endif

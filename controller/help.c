@@ -50,8 +50,8 @@ void pt_help_command(FILE *out, const struct pt_cmd *c)
 
 void pt_help_usage(FILE *out)
 {
-    fputs("usage: polytrace [--nonstop [--detach]] [--] PROGRAM [ARGS...]\n"
-          "       polytrace attach PID\n"
+    fputs("usage: polytrace [OPTIONS] [--] PROGRAM [ARGS...]\n"
+          "       polytrace [-n] [-x FILE] [-ex CMD] attach PID\n"
           "       polytrace dump PID\n"
           "       polytrace -h | --help | --version\n"
           "\n"
@@ -65,17 +65,22 @@ void pt_help_usage(FILE *out)
           "  attach PID       attach to a running program that loaded the tracer\n"
           "  dump PID         print every fiber's backtrace and state, then detach\n"
           "\n"
-          "Options:\n"
+          "Options (before PROGRAM, attach or dump):\n"
           "  --nonstop        do not stop at the first line; run until a breakpoint,\n"
           "                   Kernel#breakpoint, Ctrl-C or the end\n"
           "  --detach         with --nonstop: start the program with the tracer loaded,\n"
           "                   print its PID and return; attach later\n"
+          "  -x FILE          run the commands in FILE at the first stop (see 'source')\n"
+          "  -ex CMD          run the command CMD at the first stop; -x and -ex may be\n"
+          "                   repeated and run in the order given, after ~/.polytracerc\n"
+          "  -n               do not read ~/.polytracerc\n"
           "  -h, --help       this text\n"
           "  --version        polytrace's version and protocol version\n"
           "\n", out);
     pt_help_commands(out);
     fputs("\n"
           "Environment:\n"
+          "  HOME               where .polytracerc is: commands run at the first stop\n"
           "  POLYTRACE_HISTORY  history file (default ~/.polytrace_history)\n"
           "  XDG_RUNTIME_DIR    if absolute, sockets go in $XDG_RUNTIME_DIR/polytrace\n"
           "                     (else /tmp/polytrace-UID), a directory of mode 0700\n"

@@ -73,6 +73,16 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
             out->nonstop = true;
         } else if (strcmp(a, "--detach") == 0) {
             out->detach = true;
+        } else if (strcmp(a, "-n") == 0) {
+            out->no_init = true;
+        } else if (strcmp(a, "-x") == 0 || strcmp(a, "-ex") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(err, errlen, a[1] == 'x' ? "'%s' needs a file name"
+                                                             : "'%s' needs a command", a);
+            if (out->nscripts == PT_OPT_SCRIPTS_MAX)
+                return usage_error(err, errlen, "at most 64 -x and -ex options%s", "");
+            out->scripts[out->nscripts].is_file = a[1] == 'x';
+            out->scripts[out->nscripts++].text = argv[++i];
         } else {
             return usage_error(err, errlen, "unknown option '%s' (see polytrace --help)", a);
         }
@@ -83,10 +93,14 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
         out->mode = strcmp(argv[i], "attach") == 0 ? PT_OPT_ATTACH : PT_OPT_DUMP;
         if (out->nonstop || out->detach)
             return usage_error(err, errlen, "--nonstop and --detach only apply when launching a program%s", "");
+        if (out->mode == PT_OPT_DUMP && (out->nscripts || out->no_init))
+            return usage_error(err, errlen, "-x, -ex and -n need a session: launch or attach, not dump%s", "");
         return parse_pid_mode(argc, argv, i, out, err, errlen);
     }
     if (out->detach && !out->nonstop)
         return usage_error(err, errlen, "%s", "--detach needs --nonstop");
+    if (out->detach && out->nscripts)
+        return usage_error(err, errlen, "%s", "-x and -ex need a session; --detach leaves none");
     out->prog_argc = argc - i;
     out->prog_argv = argv + i;
     return 0;

@@ -10,17 +10,28 @@
 #include <sys/types.h>
 
 enum pt_opt_mode {
-    PT_OPT_LAUNCH,   /* polytrace [--nonstop [--detach]] [--] PROGRAM ARGS */
-    PT_OPT_ATTACH,   /* polytrace attach PID */
+    PT_OPT_LAUNCH,   /* polytrace [-n] [-x FILE] [-ex CMD] [--nonstop [--detach]] [--] PROGRAM ARGS */
+    PT_OPT_ATTACH,   /* polytrace [-n] [-x FILE] [-ex CMD] attach PID */
     PT_OPT_DUMP,     /* polytrace dump PID */
     PT_OPT_HELP,     /* -h, --help */
     PT_OPT_VERSION   /* --version */
+};
+
+/* -x FILE and -ex CMD, in command-line order. */
+#define PT_OPT_SCRIPTS_MAX 64
+
+struct pt_opt_script {
+    bool is_file;         /* -x FILE; else -ex CMD */
+    const char *text;     /* points into argv */
 };
 
 struct pt_opt {
     enum pt_opt_mode mode;
     bool nonstop;
     bool detach;
+    bool no_init;         /* -n: do not read ~/.polytracerc */
+    struct pt_opt_script scripts[PT_OPT_SCRIPTS_MAX];
+    int nscripts;
     pid_t pid;            /* attach, dump */
     int prog_argc;        /* launch: the program's argv (points into argv) */
     char **prog_argv;

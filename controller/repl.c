@@ -196,6 +196,12 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
         reap_child(ctl);
         break;
     case SIGINT:
+        if (pt_script_pending(&ctl->script)) {
+            size_t n = pt_script_clear(&ctl->script);
+            async_begin();
+            fprintf(ctl->out, "\nInterrupted: %zu scripted command%s not run.\n", n, n == 1 ? "" : "s");
+            async_end();
+        }
         if (ctl->state == PT_CTL_RUNNING) {
             pt_ctl_run_line(ctl, "pause");
         } else if (handler_on) {
@@ -266,6 +272,13 @@ int pt_repl_run(struct pt_ctl *ctl)
         handle_messages(ctl, false);
         if (ctl->state == PT_CTL_DONE)
             break;
+        /* Scripted commands (init file, -x, -ex, source) go before the prompt. */
+        if (ctl->state == PT_CTL_STOPPED && pt_script_pending(&ctl->script)) {
+            handler_remove();
+            pt_term_take(&ctl->term);
+            pt_ctl_run_scripted(ctl);
+            continue;
+        }
         sync_terminal(ctl);
         fflush(ctl->out);
 
@@ -313,6 +326,11 @@ int pt_repl_run(struct pt_ctl *ctl)
         }
     }
     handler_remove();
+    size_t unrun = pt_script_clear(&ctl->script);
+    if (unrun)
+        fprintf(ctl->out, "%zu scripted command%s not run: the session ended.\n", unrun,
+                unrun == 1 ? "" : "s");
+    pt_script_free(&ctl->script);
     pt_sess_close(&ctl->sess);
     pt_term_restore(&ctl->term);
     fflush(ctl->out);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,56 @@ static void ctl_init(struct pt_ctl *ctl, enum pt_ctl_mode mode)
     ctl->sess.fd = -1;
     ctl->out = stdout;
     pt_term_init(&ctl->term);
+    pt_script_init(&ctl->script);
+}
+
+/* One command file into the queue; 0, or prints why not and returns -1. */
+static int load_file(struct pt_ctl *ctl, const char *path, bool missing_ok)
+{
+    int bad_line = 0;
+    int rc = pt_script_load(&ctl->script, path, NULL, &bad_line);
+    if (rc == 0 || (rc == -ENOENT && missing_ok))
+        return 0;
+    if (rc == -E2BIG) {
+        char where[64];
+        snprintf(where, sizeof where, "%d", bad_line);
+        perr("%s:%s: line too long", path, where);
+    } else {
+        perr("cannot read %s: %s", path, strerror(-rc));
+    }
+    return -1;
+}
+
+/*
+ * Queues ~/.polytracerc (unless -n), then every -x file and -ex command in
+ * command-line order; they run at the first stop. 0, or -1 when a file
+ * cannot be read (printed; a usage error).
+ */
+static int load_scripts(struct pt_ctl *ctl, const struct pt_opt *o)
+{
+    if (!o->no_init) {
+        const char *home = getenv("HOME");
+        if (!home || !*home) {
+            struct passwd *pw = getpwuid(getuid());
+            home = pw ? pw->pw_dir : NULL;
+        }
+        if (home) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/.polytracerc", home);
+            if (load_file(ctl, path, true))
+                return -1;
+        }
+    }
+    for (int i = 0; i < o->nscripts; i++) {
+        if (o->scripts[i].is_file) {
+            if (load_file(ctl, o->scripts[i].text, false))
+                return -1;
+        } else if (pt_script_add_command(&ctl->script, o->scripts[i].text)) {
+            perr("%s%s", "out of memory", "");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int handshake(struct pt_ctl *ctl, int fd, bool attached)
@@ -74,13 +125,23 @@ static int handshake(struct pt_ctl *ctl, int fd, bool attached)
     return rc;
 }
 
+static int launch(struct pt_ctl *ctl, const struct pt_opt *o);
+
 int pt_start_launch(const struct pt_opt *o)
 {
     struct pt_ctl ctl;
+    ctl_init(&ctl, PT_CTL_LAUNCHED);
+    int code = load_scripts(&ctl, o) ? 2 : launch(&ctl, o);
+    pt_script_free(&ctl.script);
+    return code;
+}
+
+/* The session ctl (set up, scripts queued) from start to end. */
+static int launch(struct pt_ctl *ctl, const struct pt_opt *o)
+{
     struct pt_launch l;
     memset(&l, 0, sizeof l);
     l.listen_fd = -1;
-    ctl_init(&ctl, PT_CTL_LAUNCHED);
     if (pt_sig_init()) {
         perr("cannot set up signal handling: %s%s", strerror(errno), "");
         return 1;
@@ -110,45 +171,45 @@ int pt_start_launch(const struct pt_opt *o)
     rc = pt_launch_start(&l, o->prog_argv, o->nonstop, false);
     if (rc) {
         pt_launch_unlisten(&l);
-        pt_term_restore(&ctl.term);
+        pt_term_restore(&ctl->term);
         perr("cannot run '%s': %s", o->prog_argv[0], strerror(-rc));
         return 1;
     }
-    ctl.pid = l.pid;
-    ctl.child = true;
-    pt_term_give(&ctl.term, ctl.pid);
+    ctl->pid = l.pid;
+    ctl->child = true;
+    pt_term_give(&ctl->term, ctl->pid);
 
     int fd = -1, status = 0;
     rc = pt_launch_accept(&l, LAUNCH_CONNECT_MS, &fd, &status);
     if (rc == 0) {
-        pt_term_take(&ctl.term);
+        pt_term_take(&ctl->term);
         char how[128];
         pt_fmt_wait_status(status, how, sizeof how);
         perr("the tracer never connected; %s", how, "");
-        pt_term_restore(&ctl.term);
+        pt_term_restore(&ctl->term);
         return pt_fmt_exit_code(status);
     }
     if (rc < 0) {
-        pt_term_take(&ctl.term);
+        pt_term_take(&ctl->term);
         if (rc == -ETIMEDOUT)
             perr("the tracer did not connect within %s s (is polytrace.rb on Ruby's load path?)%s",
                  "30", "");
         else if (rc != -EINTR)
             perr("waiting for the tracer: %s%s", strerror(-rc), "");
-        kill(-ctl.pid, SIGKILL);
-        waitpid(ctl.pid, NULL, 0);
-        pt_term_restore(&ctl.term);
+        kill(-ctl->pid, SIGKILL);
+        waitpid(ctl->pid, NULL, 0);
+        pt_term_restore(&ctl->term);
         return 1;
     }
-    if (handshake(&ctl, fd, false)) {
-        pt_term_take(&ctl.term);
-        kill(-ctl.pid, SIGKILL);
-        waitpid(ctl.pid, NULL, 0);
-        pt_term_restore(&ctl.term);
+    if (handshake(ctl, fd, false)) {
+        pt_term_take(&ctl->term);
+        kill(-ctl->pid, SIGKILL);
+        waitpid(ctl->pid, NULL, 0);
+        pt_term_restore(&ctl->term);
         return 1;
     }
     set_base_from_cwd(0);
-    return pt_repl_run(&ctl);
+    return pt_repl_run(ctl);
 }
 
 /* Checks, signals and connects; prints why not. 0 with *fd, or 1. */
@@ -205,11 +266,8 @@ static int wait_first_stop(struct pt_ctl *ctl, bool print)
     }
 }
 
-int pt_start_attach(const struct pt_opt *o)
+static int attach(struct pt_ctl *ctl, const struct pt_opt *o)
 {
-    struct pt_ctl ctl;
-    ctl_init(&ctl, PT_CTL_ATTACHED);
-    ctl.pid = o->pid;
     if (pt_sig_init()) {
         perr("cannot set up signal handling: %s%s", strerror(errno), "");
         return 1;
@@ -217,13 +275,23 @@ int pt_start_attach(const struct pt_opt *o)
     int fd;
     if (reach(o->pid, &fd))
         return 1;
-    if (handshake(&ctl, fd, true))
+    if (handshake(ctl, fd, true))
         return 1;
     set_base_from_cwd(o->pid);
     printf("Attached to process %ld.\n", (long)o->pid);
-    if (wait_first_stop(&ctl, true))
+    if (wait_first_stop(ctl, true))
         return 1;
-    return pt_repl_run(&ctl);
+    return pt_repl_run(ctl);
+}
+
+int pt_start_attach(const struct pt_opt *o)
+{
+    struct pt_ctl ctl;
+    ctl_init(&ctl, PT_CTL_ATTACHED);
+    ctl.pid = o->pid;
+    int code = load_scripts(&ctl, o) ? 2 : attach(&ctl, o);
+    pt_script_free(&ctl.script);
+    return code;
 }
 
 int pt_start_dump(const struct pt_opt *o)

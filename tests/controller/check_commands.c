@@ -152,6 +152,7 @@ START_TEST(test_help_lists_every_command)
         free(detail);
     }
     ck_assert(strstr(text, "--nonstop") && strstr(text, "--detach") && strstr(text, "--version"));
+    ck_assert(strstr(text, "-x FILE") && strstr(text, "-ex CMD") && strstr(text, ".polytracerc"));
     ck_assert(strstr(text, "attach PID") && strstr(text, "dump PID"));
     ck_assert(strstr(text, "POLYTRACE_HISTORY"));
     /* Fits an 80-column terminal. */

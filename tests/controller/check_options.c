@@ -85,6 +85,38 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+START_TEST(test_scripts)
+{
+    ck_assert_int_eq(PARSE("-x", "a.pt", "-ex", "break 3", "-n", "-x", "b.pt", "ruby", "app.rb",
+                           "-x", "c"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_LAUNCH);
+    ck_assert(o.no_init);
+    ck_assert_int_eq(o.nscripts, 3);
+    ck_assert(o.scripts[0].is_file);
+    ck_assert_str_eq(o.scripts[0].text, "a.pt");
+    ck_assert(!o.scripts[1].is_file);
+    ck_assert_str_eq(o.scripts[1].text, "break 3");
+    ck_assert_str_eq(o.scripts[2].text, "b.pt");
+    ck_assert_int_eq(o.prog_argc, 4);            /* the program's own -x stays its own */
+    ck_assert_str_eq(o.prog_argv[2], "-x");
+
+    ck_assert_int_eq(PARSE("-ex", "fibers", "attach", "12"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_ATTACH);
+    ck_assert_int_eq(o.nscripts, 1);
+    ck_assert(!o.no_init);
+
+    ck_assert_int_eq(PARSE("-x"), -EINVAL);
+    ck_assert_str_eq(err, "'-x' needs a file name");
+    ck_assert_int_eq(PARSE("ruby", "-ex"), 0);        /* after the program: its argument */
+    ck_assert_int_eq(PARSE("-ex"), -EINVAL);
+    ck_assert_str_eq(err, "'-ex' needs a command");
+    ck_assert_int_eq(PARSE("-ex", "bt", "dump", "12"), -EINVAL);
+    ck_assert(strstr(err, "not dump"));
+    ck_assert_int_eq(PARSE("-n", "dump", "12"), -EINVAL);
+    ck_assert_int_eq(PARSE("-ex", "c", "--nonstop", "--detach", "ruby"), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_pid)
 {
     pid_t p;
@@ -104,6 +136,7 @@ Suite *options_suite(void)
     tcase_add_test(tc, test_launch);
     tcase_add_test(tc, test_modes);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_scripts);
     tcase_add_test(tc, test_pid);
     suite_add_tcase(s, tc);
     return s;
