@@ -9,6 +9,7 @@
 #   make demo       debug the bundled example (the README's main job)
 #   make bench      benchmarks, ratios against a baseline from the same run
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
+#   make compat     POLYPHONY=path: Polyphony 1.6's test suite on our runtime
 #
 # Running from the build tree: build/bin/polytrace, and build/lib holds
 # polyphony.rb, polytrace.rb and both .so files (RUBYLIB=build/lib).
@@ -47,7 +48,7 @@ TRACER_SO   = $(RUBY_LIBDIR)/polytrace_ext.so
 CHECK_MODULES = $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/check_*.c))))
 CHECK_BINS    = $(sort $(CHECK_MODULES:%=$(BUILD)/tests/check_%))
 
-.PHONY: all deps check test asan fuzz demo bench bench-backends install uninstall clean rblib c-tests
+.PHONY: all deps check test asan fuzz demo bench bench-backends install uninstall clean rblib c-tests compat
 
 all: $(PROTO_LIB) $(POLYTRACE) $(RUNTIME_SO) $(TRACER_SO) rblib
 
@@ -157,12 +158,17 @@ bench-backends:
 	@BUILD=$(BUILD) $(RUBY) bench/echo_backends.rb
 
 # --- install -----------------------------------------------------------------
-RB_PREFIX_LIBDIR  := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitelibdir"]' 2>/dev/null)
-RB_PREFIX_ARCHDIR := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitearchdir"]' 2>/dev/null)
-# Debian's ruby searches /usr/local's site dirs; any other PREFIX uses vendor dirs.
+RB_SITE_LIBDIR  := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitelibdir"]' 2>/dev/null)
+RB_SITE_ARCHDIR := $(shell $(RUBY) -e 'print RbConfig::CONFIG["sitearchdir"]' 2>/dev/null)
+# Debian's ruby searches /usr/local's site dirs and, for PREFIX=/usr, its vendor
+# dirs. Any other PREFIX gets the site dirs moved under it (/usr/local/lib/...
+# becomes PREFIX/lib/...); Ruby then finds them through RUBYLIB.
 ifeq ($(PREFIX),/usr)
 RB_PREFIX_LIBDIR  := $(shell $(RUBY) -e 'print RbConfig::CONFIG["vendorlibdir"]' 2>/dev/null)
 RB_PREFIX_ARCHDIR := $(shell $(RUBY) -e 'print RbConfig::CONFIG["vendorarchdir"]' 2>/dev/null)
+else
+RB_PREFIX_LIBDIR  := $(patsubst /usr/local/%,$(PREFIX)/%,$(RB_SITE_LIBDIR))
+RB_PREFIX_ARCHDIR := $(patsubst /usr/local/%,$(PREFIX)/%,$(RB_SITE_ARCHDIR))
 endif
 
 install: all
@@ -180,6 +186,21 @@ uninstall:
 		$(DESTDIR)$(RB_PREFIX_ARCHDIR)/polyphony_ext.so $(DESTDIR)$(RB_PREFIX_ARCHDIR)/polytrace_ext.so
 	cd runtime/lib && find . -type f -exec rm -f $(DESTDIR)$(RB_PREFIX_LIBDIR)/{} \;
 	cd tracer/lib && find . -type f -exec rm -f $(DESTDIR)$(RB_PREFIX_LIBDIR)/{} \;
+
+# --- Polyphony 1.6's own test suite (not part of check) ----------------------
+# make compat POLYPHONY=path/to/polyphony (a checkout or a git repository, bare
+# or not; docs/HACKING.md says how to get one). The runtime is installed into
+# a private prefix under $(BUILD) and the suite runs once per backend.
+# COMPAT_ARGS passes options on (--only FILE, --timeout S, -v, --logs DIR ...).
+COMPAT_PREFIX = $(abspath $(BUILD))/compat-prefix
+
+compat:
+	@test -n "$(POLYPHONY)" || { echo "usage: make compat POLYPHONY=path/to/polyphony-1.6 (see docs/HACKING.md)" >&2; exit 2; }
+	@sh mk/deps.sh ruby-httparty ruby-minitest-reporters ruby-localhost
+	@$(MAKE) --no-print-directory all
+	@rm -rf $(COMPAT_PREFIX)
+	@$(MAKE) --no-print-directory install PREFIX=$(COMPAT_PREFIX) DESTDIR= >/dev/null
+	@$(RUBY) tests/compat/polyphony_suite --prefix $(COMPAT_PREFIX) $(COMPAT_ARGS) $(POLYPHONY)
 
 clean:
 	rm -rf build build-asan
