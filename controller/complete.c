@@ -162,15 +162,11 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
 static char **fetch_fibers(void)
 {
     struct pt_ctl *ctl = the_ctl;
-    if (!ctl || ctl->state != PT_CTL_STOPPED || ctl->sess.fd < 0)
+    if (!ctl || !pt_dbg_stopped(&ctl->dbg) || pt_dbg_fd(&ctl->dbg) < 0)
         return NULL;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_FIBERS, 0);
-    req.u.fibers_req.limit = 1000;
-    if (pt_sess_request(&ctl->sess, &req, &rep, 2000) != 0 || rep.type != PT_REP_FIBERS) {
-        pt_msg_free(&rep);
+    struct pt_msg rep;
+    if (pt_dbg_fibers(&ctl->dbg, 1000, &rep) != 0)
         return NULL;
-    }
     size_t n = rep.u.fibers.nfibers;
     char **v = calloc(2 * n + 1, sizeof *v);
     size_t k = 0;

@@ -1,8 +1,8 @@
 /*
- * ctl.h — the controller's state for one debugging session, shared by the
- * event loop (repl.c), the command handlers (handlers.c), the event printer
- * (events.c) and completion: the connection, the program, who owns the
- * terminal, and what the user has selected (fiber, frame, listing position).
+ * ctl.h — the REPL front end's state, shared by the event loop (repl.c),
+ * the command handlers (handlers.c), the session callbacks that print
+ * (events.c) and completion: the session (dbg.h), who owns the terminal,
+ * and the listing position.
  */
 #ifndef PT_CTL_H
 #define PT_CTL_H
@@ -13,53 +13,26 @@
 #include <sys/types.h>
 
 #include "commands.h"
+#include "dbg.h"
 #include "script.h"
-#include "session.h"
 #include "terminal.h"
 
-#define PT_CTL_CATCH_MAX 64
-#define PT_CTL_CATCH_NAME_MAX 256
-
-enum pt_ctl_mode {
-    PT_CTL_LAUNCHED,   /* polytrace started the program (our child) */
-    PT_CTL_ATTACHED    /* polytrace attach PID; the program has its own terminal */
-};
-
-enum pt_ctl_state {
-    PT_CTL_STOPPED,    /* the program waits for commands */
-    PT_CTL_RUNNING,    /* the program runs; events may arrive */
-    PT_CTL_DONE        /* the session is over; exit_code says how */
-};
-
+/*
+ * The REPL front end: the session it drives (what commands mean lives in
+ * dbg*.c), the terminal, where output goes, and what only a line-oriented
+ * user interface needs (the listing position, the step an empty line
+ * repeats).
+ */
 struct pt_ctl {
-    enum pt_ctl_mode mode;
-    enum pt_ctl_state state;
-    struct pt_sess sess;
-    pid_t pid;                 /* the program */
-    bool child;                /* we launched it and must reap it */
+    struct pt_dbg dbg;
     struct pt_term term;
     FILE *out;
-    int exit_code;
 
-    /* Where the program stopped, and what the user selected since. */
-    uint64_t stop_fiber;       /* fiber of the last stop */
-    uint64_t sel_fiber;        /* selected fiber; step commands follow it */
-    long frame;                /* selected frame of sel_fiber */
-    char frame_file[4096];     /* location of the selected frame */
-    int frame_line;
     char list_file[4096];      /* `list` continues here */
-    int list_next;             /* first line of the next `list`; 0 = around frame_line */
+    int list_next;             /* first line of the next `list`; 0 = around the frame's line */
 
     /* An empty line repeats this step command. */
     const struct pt_cmd *last_step;
-
-    bool exited_seen;          /* an EXITED event arrived */
-    int exited_status, exited_signal;
-    bool pause_pending;        /* PAUSE sent while running */
-
-    /* Exception classes caught (`catch`), as the tracer accepted them. */
-    char catches[PT_CTL_CATCH_MAX][PT_CTL_CATCH_NAME_MAX];
-    int ncatches;
 
     /* Commands from the init file, -x, -ex and `source`, run while stopped. */
     struct pt_script script;
@@ -72,21 +45,23 @@ struct pt_ctl {
  * as failed. */
 void pt_ctl_error(struct pt_ctl *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Handles one message that is not a reply to a request (events.c). */
-void pt_ctl_handle_event(struct pt_ctl *ctl, struct pt_msg *m);
+/* Prints the session's last failure as pt_ctl_error does (nothing if it
+ * was already told, e.g. the session ended). */
+void pt_ctl_report(struct pt_ctl *ctl);
 
-/* The connection is gone (EOF or error): decide how the session ends (events.c). */
-void pt_ctl_connection_lost(struct pt_ctl *ctl, int err);
+/* Starts the session for ctl: the session's callbacks print to ctl->out
+ * and hand the terminal over (events.c). */
+void pt_ctl_init(struct pt_ctl *ctl, enum pt_dbg_mode mode);
 
-/* The program (our child) changed state: waitpid status (events.c). */
-void pt_ctl_child_exited(struct pt_ctl *ctl, int status);
-
-/* Shows source around file:line, marking line (events.c). */
+/* Shows source around file:line, marking line (ctl.c). */
 void pt_ctl_show_source(struct pt_ctl *ctl, const char *file, int line, int first, int last);
 
-/* Sends a request, waits for its reply; on failure prints why and returns <0.
- * A transport failure also ends the session via pt_ctl_connection_lost. */
-int pt_ctl_request(struct pt_ctl *ctl, struct pt_msg *req, struct pt_msg *reply);
+/* The session's ui->interrupted: Ctrl-C gives up waiting for a reply;
+ * other signals read meanwhile are kept (ctl.c) ... */
+bool pt_ctl_interrupted(void *ctx);
+
+/* ... and go back on the signal pipe for the loop here. */
+void pt_ctl_requeue_signals(void);
 
 /* Runs one input line (the REPL's line handler; handlers.c). */
 void pt_ctl_run_line(struct pt_ctl *ctl, const char *line);

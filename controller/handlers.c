@@ -1,109 +1,76 @@
 /*
- * handlers.c — the REPL commands' actions. Each turns parsed arguments into
- * a request (protocol/pt_proto.h), waits for the reply and prints it through
- * format.c; resume commands move the session to "running". Errors are one
- * line; the session survives bad input.
+ * handlers.c — the REPL commands: each hands its parsed arguments to the
+ * session (dbg.h, where what a command means is decided) and prints the
+ * outcome through format.c. Errors are one line; the session survives bad
+ * input.
  */
 #include "handlers.h"
 #include "strcopy.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "ctl.h"
 #include "format.h"
 #include "help.h"
 #include "sourcefile.h"
 
-/* How many fibers `fibers` fetches to build the tree and summary. */
-#define FIBERS_FETCH 20000u
+/* Reports a failed session call; always 0 (a handler's result). */
+static int failed(struct pt_ctl *ctl)
+{
+    pt_ctl_report(ctl);
+    return 0;
+}
 
 static bool need_stopped(struct pt_ctl *ctl)
 {
-    if (ctl->state == PT_CTL_STOPPED)
+    if (pt_dbg_need_stopped(&ctl->dbg) == 0)
         return true;
-    pt_ctl_error(ctl, "the program is running (use 'pause' or Ctrl-C first)");
+    pt_ctl_report(ctl);
     return false;
 }
 
-/*
- * A fiber reference from the user: an id, or a tag looked up in the fiber
- * list. 0 on success with *id set.
- */
-static int resolve_fiber(struct pt_ctl *ctl, const char *ref, uint64_t *id)
+/* A fiber argument (id or tag); 0 when none was given. */
+static int fiber_arg(struct pt_ctl *ctl, const char *ref, uint64_t *id)
 {
-    if (isdigit((unsigned char)ref[0])) {
-        *id = strtoull(ref, NULL, 10);
+    *id = 0;
+    if (!ref[0])
         return 0;
-    }
-    /* Bounded, like `fibers`: an unbounded list could exceed the message limit. */
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_FIBERS, 0);
-    req.u.fibers_req.limit = FIBERS_FETCH;
-    if (pt_ctl_request(ctl, &req, &rep))
-        return -EPROTO;
-    int rc = -ENOENT;
-    for (size_t i = 0; i < rep.u.fibers.nfibers; i++) {
-        const char *tag = rep.u.fibers.fibers[i].tag;
-        if (tag && strcmp(tag, ref) == 0) {
-            *id = rep.u.fibers.fibers[i].id;
-            rc = 0;
-            break;
-        }
-    }
-    pt_msg_free(&rep);
-    if (rc)
-        pt_ctl_error(ctl, "no fiber tagged '%s'", ref);
-    return rc;
+    return pt_dbg_resolve_fiber(&ctl->dbg, ref, id);
 }
 
-/* Sends a resume request; on OK the program runs. */
-static int resume(struct pt_ctl *ctl, enum pt_msg_type type, bool with_fiber)
+static int resume(struct pt_ctl *ctl, enum pt_dbg_resume how)
 {
-    if (!need_stopped(ctl))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, type, 0);
-    if (with_fiber)
-        req.u.fiber.fiber = ctl->sel_fiber == ctl->stop_fiber ? 0 : ctl->sel_fiber;
-    if (pt_ctl_request(ctl, &req, &rep))
-        return 0;
-    pt_msg_free(&rep);
-    if (ctl->state == PT_CTL_STOPPED)
-        ctl->state = PT_CTL_RUNNING;
+    if (pt_dbg_resume(&ctl->dbg, how, 0))
+        return failed(ctl);
     return 0;
 }
 
 int pt_hdl_step(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    return resume(ctl, PT_REQ_STEP, true);
+    return resume(ctl, PT_DBG_STEP);
 }
 
 int pt_hdl_skip(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    return resume(ctl, PT_REQ_SKIP, true);
+    return resume(ctl, PT_DBG_SKIP);
 }
 
 int pt_hdl_up(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    return resume(ctl, PT_REQ_UP, true);
+    return resume(ctl, PT_DBG_UP);
 }
 
 int pt_hdl_continue(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    return resume(ctl, PT_REQ_CONTINUE, false);
+    return resume(ctl, PT_DBG_CONTINUE);
 }
 
 int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
@@ -111,23 +78,15 @@ int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     if (!need_stopped(ctl))
         return 0;
     uint64_t id;
-    if (resolve_fiber(ctl, a->fiber, &id))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_SWITCH, 0);
-    req.u.fiber.fiber = id;
-    if (pt_ctl_request(ctl, &req, &rep))
-        return 0;
-    const struct pt_proto_fiber *f = &rep.u.fiber_info.fiber;
-    ctl->sel_fiber = f->id ? f->id : id;
-    ctl->frame = 0;
-    pt_str_copy(ctl->frame_file, sizeof ctl->frame_file, f->file ? f->file : "");
-    ctl->frame_line = f->line;
-    pt_str_copy(ctl->list_file, sizeof ctl->list_file, ctl->frame_file);
+    struct pt_msg rep;
+    if (fiber_arg(ctl, a->fiber, &id) || pt_dbg_switch(&ctl->dbg, id, &rep))
+        return failed(ctl);
+    const struct pt_inf *inf = ctl->dbg.inf;
+    pt_str_copy(ctl->list_file, sizeof ctl->list_file, inf->frame_file);
     ctl->list_next = 0;
     fputs("Selected ", ctl->out);
-    pt_fmt_fiber_line(ctl->out, f);
-    fprintf(ctl->out, "step, skip and up now follow fiber %" PRIu64 "\n", ctl->sel_fiber);
+    pt_fmt_fiber_line(ctl->out, &rep.u.fiber_info.fiber);
+    fprintf(ctl->out, "step, skip and up now follow fiber %" PRIu64 "\n", inf->sel_fiber);
     pt_msg_free(&rep);
     return 0;
 }
@@ -135,41 +94,30 @@ int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 int pt_hdl_fibers(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    if (!need_stopped(ctl))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_FIBERS, 0);
-    req.u.fibers_req.limit = FIBERS_FETCH;
-    if (pt_ctl_request(ctl, &req, &rep))
-        return 0;
+    struct pt_msg rep;
+    if (pt_dbg_fibers(&ctl->dbg, PT_DBG_FIBERS_FETCH, &rep))
+        return failed(ctl);
     pt_fmt_fibers(ctl->out, rep.u.fibers.fibers, rep.u.fibers.nfibers, rep.u.fibers.total,
-                  ctl->sel_fiber, PT_FMT_FIBERS_SHOWN);
+                  ctl->dbg.inf->sel_fiber, PT_FMT_FIBERS_SHOWN);
     pt_msg_free(&rep);
     return 0;
-}
-
-/* Frames of a fiber (0 = selected); 0 with *rep filled, or <0 (printed). */
-static int get_frames(struct pt_ctl *ctl, uint64_t fiber, struct pt_msg *rep)
-{
-    struct pt_msg req;
-    pt_msg_init(&req, PT_REQ_BACKTRACE, 0);
-    req.u.backtrace.fiber = fiber;
-    req.u.backtrace.limit = 0;
-    return pt_ctl_request(ctl, &req, rep);
 }
 
 int pt_hdl_backtrace(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     if (!need_stopped(ctl))
         return 0;
-    uint64_t fiber = ctl->sel_fiber;
-    if (a->fiber[0] && resolve_fiber(ctl, a->fiber, &fiber))
-        return 0;
+    const struct pt_inf *inf = ctl->dbg.inf;
+    uint64_t fiber;
     struct pt_msg rep;
-    if (get_frames(ctl, fiber, &rep))
-        return 0;
+    if (fiber_arg(ctl, a->fiber, &fiber))
+        return failed(ctl);
+    if (!fiber)
+        fiber = inf->sel_fiber;
+    if (pt_dbg_frames(&ctl->dbg, fiber, &rep))
+        return failed(ctl);
     pt_fmt_frames(ctl->out, rep.u.frames.frames, rep.u.frames.nframes,
-                  fiber == ctl->sel_fiber ? ctl->frame : -1);
+                  fiber == inf->sel_fiber ? inf->frame : -1);
     pt_msg_free(&rep);
     return 0;
 }
@@ -177,27 +125,13 @@ int pt_hdl_backtrace(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 /* Selects frame n of the selected fiber and shows it. */
 static int select_frame(struct pt_ctl *ctl, long n)
 {
+    if (!need_stopped(ctl))
+        return 0;
     struct pt_msg rep;
-    if (get_frames(ctl, ctl->sel_fiber, &rep))
-        return 0;
-    size_t count = rep.u.frames.nframes;
-    if (n < 0 || (size_t)n >= count) {
-        if (count == 0)
-            pt_ctl_error(ctl, "fiber %" PRIu64 " has no frames", ctl->sel_fiber);
-        else if (n < 0)
-            pt_ctl_error(ctl, "already at the innermost frame");
-        else if (n == (long)count && ctl->frame == (long)count - 1)
-            pt_ctl_error(ctl, "already at the outermost frame");
-        else
-            pt_ctl_error(ctl, "no frame %ld (frames 0 to %zu)", n, count - 1);
-        pt_msg_free(&rep);
-        return 0;
-    }
+    if (pt_dbg_select_frame(&ctl->dbg, n, &rep))
+        return failed(ctl);
     const struct pt_proto_frame *f = &rep.u.frames.frames[n];
-    ctl->frame = n;
-    pt_str_copy(ctl->frame_file, sizeof ctl->frame_file, f->file ? f->file : "");
-    ctl->frame_line = f->line;
-    pt_str_copy(ctl->list_file, sizeof ctl->list_file, ctl->frame_file);
+    pt_str_copy(ctl->list_file, sizeof ctl->list_file, ctl->dbg.inf->frame_file);
     pt_fmt_frames(ctl->out, f, 1, n);
     if (f->file && *f->file && f->line > 0) {
         int first, last;
@@ -211,31 +145,26 @@ static int select_frame(struct pt_ctl *ctl, long n)
 
 int pt_hdl_frame(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    if (!need_stopped(ctl))
-        return 0;
     return select_frame(ctl, a->number);
 }
 
 int pt_hdl_upframe(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    if (!need_stopped(ctl))
-        return 0;
-    return select_frame(ctl, ctl->frame + 1);
+    return select_frame(ctl, ctl->dbg.inf->frame + 1);
 }
 
 int pt_hdl_downframe(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    if (!need_stopped(ctl))
-        return 0;
-    return select_frame(ctl, ctl->frame - 1);
+    return select_frame(ctl, ctl->dbg.inf->frame - 1);
 }
 
 int pt_hdl_list(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     if (!need_stopped(ctl))
         return 0;
+    const struct pt_inf *inf = ctl->dbg.inf;
     if (!ctl->list_file[0]) {
         pt_ctl_error(ctl, "no source file for the selected frame");
         return 0;
@@ -247,9 +176,9 @@ int pt_hdl_list(struct pt_ctl *ctl, const struct pt_cmd_args *a)
         first = ctl->list_next;
         last = first + 9;
     } else {
-        pt_src_window(ctl->frame_line, 5, 5, &first, &last);
+        pt_src_window(inf->frame_line, 5, 5, &first, &last);
     }
-    int mark = strcmp(ctl->list_file, ctl->frame_file) == 0 ? ctl->frame_line : 0;
+    int mark = strcmp(ctl->list_file, inf->frame_file) == 0 ? inf->frame_line : 0;
     pt_ctl_show_source(ctl, ctl->list_file, mark, first, last);
     ctl->list_next = last + 1;
     return 0;
@@ -257,17 +186,9 @@ int pt_hdl_list(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 
 int pt_hdl_print(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    if (!need_stopped(ctl))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_EVAL, 0);
-    req.u.eval.fiber = ctl->sel_fiber == ctl->stop_fiber ? 0 : ctl->sel_fiber;
-    req.u.eval.frame = (uint32_t)ctl->frame;
-    req.u.eval.expr = (char *)a->text;
-    int rc = pt_ctl_request(ctl, &req, &rep);
-    req.u.eval.expr = NULL;
-    if (rc)
-        return 0;
+    struct pt_msg rep;
+    if (pt_dbg_eval(&ctl->dbg, 0, -1, a->text, &rep))
+        return failed(ctl);
     if (rep.u.value.text) {
         fwrite(rep.u.value.text, 1, rep.u.value.text_len, ctl->out);
         fputc('\n', ctl->out);
@@ -276,54 +197,14 @@ int pt_hdl_print(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return 0;
 }
 
-/* An absolute path for a breakpoint file when it can be found; else as given. */
-static void resolve_file(struct pt_ctl *ctl, const char *file, char *out, size_t len)
-{
-    char real[PATH_MAX];
-    if (file[0] != '/' && ctl->pid > 0) {
-        char path[PATH_MAX + 64];
-        snprintf(path, sizeof path, "/proc/%ld/cwd/%s", (long)ctl->pid, file);
-        if (realpath(path, real)) {
-            pt_str_copy(out, len, real);
-            return;
-        }
-    }
-    if (realpath(file, real))
-        pt_str_copy(out, len, real);
-    else
-        pt_str_copy(out, len, file);
-}
-
 int pt_hdl_break(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    if (!need_stopped(ctl))
-        return 0;
-    uint64_t fiber = 0;
-    if (a->fiber[0] && resolve_fiber(ctl, a->fiber, &fiber))
-        return 0;
-    char file[PATH_MAX];
-    file[0] = '\0';
-    if (!a->method[0]) {
-        if (a->file[0]) {
-            resolve_file(ctl, a->file, file, sizeof file);
-        } else if (ctl->frame_file[0]) {
-            pt_str_copy(file, sizeof file, ctl->frame_file);
-        } else {
-            pt_ctl_error(ctl, "break: no current file; give FILE:LINE");
-            return 0;
-        }
-    }
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_BREAK, 0);
-    req.u.brk.file = a->method[0] ? NULL : file;
-    req.u.brk.line = a->method[0] ? 0 : (int32_t)a->line;
-    req.u.brk.method = a->method[0] ? (char *)a->method : NULL;
-    req.u.brk.cond = a->text[0] ? (char *)a->text : NULL;
-    req.u.brk.fiber = fiber;
-    int rc = pt_ctl_request(ctl, &req, &rep);
-    memset(&req.u.brk, 0, sizeof req.u.brk);
-    if (rc)
-        return 0;
+    struct pt_dbg_bp_spec spec = {
+        .file = a->file, .line = a->line, .method = a->method, .cond = a->text, .fiber = a->fiber,
+    };
+    struct pt_msg rep;
+    if (pt_dbg_break(&ctl->dbg, &spec, &rep))
+        return failed(ctl);
     fprintf(ctl->out, "Breakpoint %u at ", (unsigned)rep.u.bp.bp.id);
     pt_fmt_bp_where(ctl->out, &rep.u.bp.bp);
     fputc('\n', ctl->out);
@@ -333,27 +214,18 @@ int pt_hdl_break(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 
 int pt_hdl_delete(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    if (!need_stopped(ctl))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_DELETE, 0);
-    req.u.del.bp = (uint32_t)a->number;
-    if (pt_ctl_request(ctl, &req, &rep))
-        return 0;
+    if (pt_dbg_delete(&ctl->dbg, (uint32_t)a->number))
+        return failed(ctl);
     fprintf(ctl->out, "Deleted breakpoint %ld\n", a->number);
-    pt_msg_free(&rep);
     return 0;
 }
 
 int pt_hdl_breakpoints(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    if (!need_stopped(ctl))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_BREAKPOINTS, 0);
-    if (pt_ctl_request(ctl, &req, &rep))
-        return 0;
+    struct pt_msg rep;
+    if (pt_dbg_breakpoints(&ctl->dbg, &rep))
+        return failed(ctl);
     if (!rep.u.bps.nbps)
         fputs("No breakpoints.\n", ctl->out);
     for (size_t i = 0; i < rep.u.bps.nbps; i++)
@@ -366,22 +238,16 @@ int pt_hdl_trace(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     if (!need_stopped(ctl))
         return 0;
-    uint64_t fiber = 0;
-    if (a->fiber[0] && resolve_fiber(ctl, a->fiber, &fiber))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_TRACE_OPS, 0);
-    req.u.trace_ops.on = a->mode == PT_MODE_ON;
-    req.u.trace_ops.fiber = fiber;
-    if (pt_ctl_request(ctl, &req, &rep))
-        return 0;
+    uint64_t fiber;
+    if (fiber_arg(ctl, a->fiber, &fiber) ||
+        pt_dbg_trace_ops(&ctl->dbg, a->mode == PT_MODE_ON, fiber))
+        return failed(ctl);
     if (a->mode != PT_MODE_ON)
         fputs("Op tracing off.\n", ctl->out);
     else if (fiber)
         fprintf(ctl->out, "Tracing I/O ops of fiber %" PRIu64 ".\n", fiber);
     else
         fputs("Tracing I/O ops of all fibers.\n", ctl->out);
-    pt_msg_free(&rep);
     return 0;
 }
 
@@ -392,194 +258,80 @@ static const char *mode_word(enum pt_cmd_mode m)
 
 int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    if (!need_stopped(ctl))
-        return 0;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_SET, 0);
-    req.u.set.name = (char *)a->text;
-    req.u.set.value = (char *)mode_word(a->mode);
-    int rc = pt_ctl_request(ctl, &req, &rep);
-    memset(&req.u.set, 0, sizeof req.u.set);
-    if (rc)
-        return 0;
+    if (pt_dbg_set(&ctl->dbg, a->text, mode_word(a->mode)))
+        return failed(ctl);
     fprintf(ctl->out, "%s is now %s\n", a->text, mode_word(a->mode));
-    pt_msg_free(&rep);
     return 0;
-}
-
-static int catch_index(const struct pt_ctl *ctl, const char *name)
-{
-    if (name[0] == ':' && name[1] == ':')
-        name += 2;
-    for (int i = 0; i < ctl->ncatches; i++)
-        if (strcmp(ctl->catches[i], name) == 0)
-            return i;
-    return -1;
 }
 
 static void catch_list(struct pt_ctl *ctl)
 {
-    if (ctl->ncatches == 0) {
+    const struct pt_inf *inf = ctl->dbg.inf;
+    if (inf->ncatches == 0) {
         fprintf(ctl->out, "No exceptions are caught.\n");
         return;
     }
     fprintf(ctl->out, "Catching:");
-    for (int i = 0; i < ctl->ncatches; i++)
-        fprintf(ctl->out, " %s", ctl->catches[i]);
+    for (int i = 0; i < inf->ncatches; i++)
+        fprintf(ctl->out, " %s", inf->catches[i]);
     fprintf(ctl->out, "\n");
 }
 
-/* catch [CLASS | off [CLASS]]: SET name "catch"; the list is kept here. */
+/* catch [CLASS | off [CLASS]] */
 int pt_hdl_catch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    char value[PT_CMD_TEXT_MAX + 8];
+    bool on = a->mode != PT_MODE_OFF;
     const char *name = a->text[0] == ':' && a->text[1] == ':' ? a->text + 2 : a->text;
 
-    if (a->mode != PT_MODE_OFF && !a->text[0]) {
+    if (on && !a->text[0]) {
         catch_list(ctl);
         return 0;
     }
-    if (!need_stopped(ctl))
-        return 0;
-    if (a->mode != PT_MODE_OFF && catch_index(ctl, name) < 0 && ctl->ncatches == PT_CTL_CATCH_MAX) {
-        pt_ctl_error(ctl, "too many catches");
-        return 0;
-    }
-    snprintf(value, sizeof value, "%s%s%s", a->mode == PT_MODE_OFF ? "off" : "",
-             a->mode == PT_MODE_OFF && a->text[0] ? " " : "", a->text);
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_SET, 0);
-    req.u.set.name = (char *)"catch";
-    req.u.set.value = value;
-    int rc = pt_ctl_request(ctl, &req, &rep);
-    memset(&req.u.set, 0, sizeof req.u.set);
-    if (rc)
-        return 0;
-    pt_msg_free(&rep);
-    if (a->mode == PT_MODE_OFF && !a->text[0]) {
-        ctl->ncatches = 0;
+    if (pt_dbg_catch(&ctl->dbg, a->text, on))
+        return failed(ctl);
+    if (!on && !a->text[0])
         fprintf(ctl->out, "No exceptions are caught.\n");
-        return 0;
-    }
-    int i = catch_index(ctl, name);
-    if (a->mode == PT_MODE_OFF) {
-        if (i >= 0) {
-            memmove(ctl->catches[i], ctl->catches[i + 1],
-                    (size_t)(ctl->ncatches - i - 1) * sizeof ctl->catches[0]);
-            ctl->ncatches--;
-        }
+    else if (!on)
         fprintf(ctl->out, "%s is no longer caught.\n", name);
-        return 0;
-    }
-    if (i < 0)
-        pt_str_copy(ctl->catches[ctl->ncatches++], sizeof ctl->catches[0], name);
-    fprintf(ctl->out, "Catching %s.\n", name);
+    else
+        fprintf(ctl->out, "Catching %s.\n", name);
     return 0;
 }
 
 int pt_hdl_pause(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    if (ctl->state == PT_CTL_STOPPED) {
-        pt_ctl_error(ctl, "the program is already stopped");
-        return 0;
-    }
-    if (ctl->pause_pending)
-        return 0;
-    struct pt_msg req;
-    pt_msg_init(&req, PT_REQ_PAUSE, 0);
-    int rc = pt_sess_send(&ctl->sess, &req);
-    if (rc)
-        pt_ctl_connection_lost(ctl, rc);
-    else
-        ctl->pause_pending = true;
+    if (pt_dbg_pause(&ctl->dbg))
+        return failed(ctl);
     return 0;
-}
-
-/* Reaps our child after it was killed or detached from; reports how it ended. */
-static void wait_child(struct pt_ctl *ctl, bool report)
-{
-    if (!ctl->child)
-        return;
-    int status;
-    pid_t w;
-    do
-        w = waitpid(ctl->pid, &status, 0);
-    while (w < 0 && errno == EINTR);
-    ctl->child = false;
-    if (w == ctl->pid && report)
-        pt_ctl_child_exited(ctl, status);
 }
 
 int pt_hdl_detach(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_DETACH, 0);
-    if (ctl->state == PT_CTL_RUNNING) {
-        /* The reply arrives among events; wait for the close instead. */
-        if (pt_sess_send(&ctl->sess, &req) != 0) {
-            pt_ctl_connection_lost(ctl, 0);
-            return 0;
-        }
-    } else if (pt_ctl_request(ctl, &req, &rep)) {
-        return 0;
-    } else {
-        pt_msg_free(&rep);
-    }
-    pt_sess_close(&ctl->sess);
-    fprintf(ctl->out, "Detached from process %ld.\n", (long)ctl->pid);
+    if (pt_dbg_detach(&ctl->dbg))
+        return failed(ctl);
+    fprintf(ctl->out, "Detached from process %ld.\n", (long)ctl->dbg.inf->pid);
     fflush(ctl->out);
-    if (ctl->child) {
-        /* We started it: it keeps the terminal, and we report how it ends
-         * (polytrace's own exit status after a detach stays 0). */
-        pt_term_give(&ctl->term, ctl->pid);
-        wait_child(ctl, true);
-        pt_term_take(&ctl->term);
-    }
-    ctl->exit_code = 0;
-    ctl->state = PT_CTL_DONE;
+    /* A program we started keeps the terminal; we report how it ends. */
+    pt_dbg_wait_program(&ctl->dbg);
     return 0;
-}
-
-/* Asks the tracer to kill the program; falls back to SIGKILL for our child. */
-static void kill_program(struct pt_ctl *ctl)
-{
-    if (ctl->sess.fd >= 0) {
-        struct pt_msg req, rep;
-        pt_msg_init(&req, PT_REQ_KILL, 0);
-        if (ctl->state == PT_CTL_STOPPED &&
-            pt_sess_request(&ctl->sess, &req, &rep, PT_SESS_REPLY_MS) == 0)
-            pt_msg_free(&rep);
-        else if (ctl->state != PT_CTL_STOPPED)
-            pt_sess_send(&ctl->sess, &req);
-        pt_sess_close(&ctl->sess);
-    }
-    if (ctl->child) {
-        kill(ctl->pid, SIGKILL);
-        wait_child(ctl, false);
-    }
 }
 
 int pt_hdl_quit(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    (void)a;
-    if (ctl->mode == PT_CTL_ATTACHED)
+    if (ctl->dbg.inf->mode == PT_DBG_ATTACHED)
         return pt_hdl_detach(ctl, a);
-    kill_program(ctl);
-    ctl->exit_code = 0;
-    ctl->state = PT_CTL_DONE;
+    pt_dbg_kill(&ctl->dbg);
     return 0;
 }
 
 int pt_hdl_kill(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    kill_program(ctl);
-    fprintf(ctl->out, "Killed process %ld.\n", (long)ctl->pid);
+    pt_dbg_kill(&ctl->dbg);
+    fprintf(ctl->out, "Killed process %ld.\n", (long)ctl->dbg.inf->pid);
     fflush(ctl->out);
-    ctl->exit_code = 0;
-    ctl->state = PT_CTL_DONE;
     return 0;
 }
 
@@ -621,7 +373,7 @@ void pt_ctl_run_line(struct pt_ctl *ctl, const char *line)
     int rc = pt_cmd_parse_line(line, &call, err, sizeof err);
     if (rc == -ENOENT) {
         /* An empty line repeats the last step command. */
-        if (!ctl->last_step || ctl->state != PT_CTL_STOPPED)
+        if (!ctl->last_step || !pt_dbg_stopped(&ctl->dbg))
             return;
         memset(&call, 0, sizeof call);
         call.cmd = ctl->last_step;
@@ -629,7 +381,7 @@ void pt_ctl_run_line(struct pt_ctl *ctl, const char *line)
         pt_ctl_error(ctl, "%s", err);
         return;
     }
-    if (ctl->state == PT_CTL_RUNNING && !call.cmd->while_running) {
+    if (pt_dbg_state(&ctl->dbg) == PT_DBG_RUNNING && !call.cmd->while_running) {
         pt_ctl_error(ctl, "the program is running; only pause, detach, quit, kill and help work now");
         return;
     }

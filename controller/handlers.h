@@ -1,7 +1,8 @@
 /*
- * handlers.h — what each REPL command does: the pt_cmd_run_fn functions the
- * command table points at (controller/handlers.c). They talk to the tracer
- * through the session and print through format.c.
+ * handlers.h — the REPL commands: the pt_cmd_run_fn functions the command
+ * table points at (controller/handlers.c). They hand their arguments to the
+ * session layer (dbg.h), which decides what a command means, and print the
+ * outcome through format.c.
  */
 #ifndef PT_HANDLERS_H
 #define PT_HANDLERS_H

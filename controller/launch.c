@@ -112,36 +112,27 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* In the child, between fork and exec: never returns. */
-static void exec_child(struct pt_launch *l, char **argv, bool nonstop, bool attachable,
-                       const char *libdir, int err_fd)
+void pt_launch_spec_init(struct pt_launch_spec *spec, char **argv)
 {
-    setpgid(0, 0);
-    if (!attachable && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgid(getppid()))
-        tcsetpgrp(STDIN_FILENO, getpgrp());  /* SIGTTOU is still ignored here */
-    pt_sig_reset_child();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    memset(spec, 0, sizeof *spec);
+    spec->argv = argv;
+    spec->stdio[0] = spec->stdio[1] = spec->stdio[2] = -1;
+}
 
-    if (libdir[0])
-        prepend_env("RUBYLIB", libdir, ":");
-    prepend_env("RUBYOPT", "-rpolytrace", " ");
-    if (attachable) {
-        unsetenv("POLYTRACE_SOCKET");
-        int null = open("/dev/null", O_RDONLY);
-        if (null >= 0) {
-            dup2(null, STDIN_FILENO);
-            close(null);
-        }
-    } else {
-        setenv("POLYTRACE_SOCKET", l->sock_path, 1);
-    }
-    if (nonstop)
-        setenv("POLYTRACE_NONSTOP", "1", 1);
-    else
-        unsetenv("POLYTRACE_NONSTOP");
+/* Moves fd to target in the child (fds may overlap the targets). */
+static void child_stdio(const int fds[3])
+{
+    int copies[3];
+    for (int i = 0; i < 3; i++)
+        copies[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : -1;
+    for (int i = 0; i < 3; i++)
+        if (copies[i] >= 0)
+            dup2(copies[i], i);
+}
 
+/* Executes argv, with "ruby" in front of a script; returns only on failure. */
+static void exec_program(char **argv)
+{
     int argc = 0;
     while (argv[argc])
         argc++;
@@ -154,13 +145,62 @@ static void exec_child(struct pt_launch *l, char **argv, bool nonstop, bool atta
         args = with_ruby;
     }
     execvp(args[0], args);
+}
+
+/* The spec's NAME=VALUE settings (malformed ones are skipped). */
+static void apply_env(char *const *env)
+{
+    for (char *const *kv = env; kv && *kv; kv++) {
+        const char *eq = strchr(*kv, '=');
+        char *name = eq && eq != *kv ? strndup(*kv, (size_t)(eq - *kv)) : NULL;
+        if (name)
+            setenv(name, eq + 1, 1);
+        free(name);
+    }
+}
+
+/* In the child, between fork and exec: never returns. */
+static void exec_child(struct pt_launch *l, const struct pt_launch_spec *spec,
+                       const char *libdir, int err_fd)
+{
+    setpgid(0, 0);
+    if (!spec->attachable && spec->stdio[0] < 0 && isatty(STDIN_FILENO) &&
+        tcgetpgrp(STDIN_FILENO) == getpgid(getppid()))
+        tcsetpgrp(STDIN_FILENO, getpgrp());  /* SIGTTOU is still ignored here */
+    pt_sig_reset_child();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (!spec->cwd || !spec->cwd[0] || chdir(spec->cwd) == 0) {
+        apply_env(spec->env);
+        if (libdir[0])
+            prepend_env("RUBYLIB", libdir, ":");
+        prepend_env("RUBYOPT", "-rpolytrace", " ");
+        child_stdio(spec->stdio);
+        if (spec->attachable) {
+            unsetenv("POLYTRACE_SOCKET");
+            int null = open("/dev/null", O_RDONLY);
+            if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                close(null);
+            }
+        } else {
+            setenv("POLYTRACE_SOCKET", l->sock_path, 1);
+        }
+        if (spec->nonstop)
+            setenv("POLYTRACE_NONSTOP", "1", 1);
+        else
+            unsetenv("POLYTRACE_NONSTOP");
+        exec_program(spec->argv);
+    }
     int e = errno;
     ssize_t w = write(err_fd, &e, sizeof e);
     (void)w;
     _exit(127);
 }
 
-int pt_launch_start(struct pt_launch *l, char **argv, bool nonstop, bool attachable)
+int pt_launch_start(struct pt_launch *l, const struct pt_launch_spec *spec)
 {
     char libdir[PATH_MAX];
     if (pt_launch_libdir(libdir, sizeof libdir))
@@ -178,7 +218,7 @@ int pt_launch_start(struct pt_launch *l, char **argv, bool nonstop, bool attacha
     }
     if (pid == 0) {
         close(errpipe[0]);
-        exec_child(l, argv, nonstop, attachable, libdir, errpipe[1]);
+        exec_child(l, spec, libdir, errpipe[1]);
     }
     close(errpipe[1]);
     setpgid(pid, pid);  /* both sides, so there is no race with tcsetpgrp */

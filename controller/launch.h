@@ -27,14 +27,27 @@ int pt_launch_listen(struct pt_launch *l);
  * 0 or -errno. */
 int pt_launch_libdir(char *buf, size_t len);
 
+/* What to run and how. */
+struct pt_launch_spec {
+    char **argv;               /* argv[0] ending in ".rb" is run with "ruby" */
+    bool nonstop;              /* POLYTRACE_NONSTOP: no stop at the first line */
+    bool attachable;           /* no socket: the program waits for `polytrace
+                                  attach`, stdin from /dev/null */
+    const char *cwd;           /* NULL: ours */
+    char *const *env;          /* NULL-terminated NAME=VALUE settings added to
+                                  (or replacing in) our environment; NULL: none */
+    int stdio[3];              /* the program's stdin, stdout, stderr; -1: ours */
+};
+
+/* A spec for argv with everything else as polytrace's own. */
+void pt_launch_spec_init(struct pt_launch_spec *spec, char **argv);
+
 /*
- * Forks and execs argv (argv[0] ending in ".rb" is run with "ruby"). With
- * attachable, no socket is passed: the program runs with the tracer loaded,
- * waiting for `polytrace attach`, stdin from /dev/null. 0, or -errno; when
- * exec itself failed, -errno of exec and l->exec_errno is set (the child is
- * reaped).
+ * Forks and execs spec->argv in its own process group. 0, or -errno; when
+ * exec itself failed (or the working directory could not be entered),
+ * -errno of that and l->exec_errno is set (the child is reaped).
  */
-int pt_launch_start(struct pt_launch *l, char **argv, bool nonstop, bool attachable);
+int pt_launch_start(struct pt_launch *l, const struct pt_launch_spec *spec);
 
 /*
  * Waits until the tracer connects (and its uid is ours) or the deadline.

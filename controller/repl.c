@@ -88,19 +88,20 @@ static void async_end(void)
 static void handle_messages(struct pt_ctl *ctl, bool readable)
 {
     for (;;) {
-        if (ctl->state == PT_CTL_DONE || ctl->sess.fd < 0)
+        struct pt_sess *sess = &ctl->dbg.inf->sess;
+        if (pt_dbg_done(&ctl->dbg) || sess->fd < 0)
             return;
-        if (!readable && !pt_sess_pending(&ctl->sess))
+        if (!readable && !pt_sess_pending(sess))
             return;
         readable = false;
         struct pt_msg m;
-        int rc = pt_sess_next(&ctl->sess, &m, 0);
+        int rc = pt_sess_next(sess, &m, 0);
         if (rc == -ETIMEDOUT || rc == -EAGAIN)
             return;
         if (rc <= 0) {
             async_begin();
             handler_remove();
-            pt_ctl_connection_lost(ctl, rc);
+            pt_dbg_connection_lost(&ctl->dbg, rc);
             return;
         }
         /* Only what prints disturbs the prompt line. */
@@ -108,7 +109,7 @@ static void handle_messages(struct pt_ctl *ctl, bool readable)
                       m.type == PT_EV_OUTPUT || m.type == PT_REP_ERROR;
         if (prints)
             async_begin();
-        pt_ctl_handle_event(ctl, &m);
+        pt_dbg_handle_event(&ctl->dbg, &m);
         pt_msg_free(&m);
         if (prints)
             async_end();
@@ -123,44 +124,34 @@ static void handle_messages(struct pt_ctl *ctl, bool readable)
  */
 static void job_stopped(struct pt_ctl *ctl, int sig)
 {
-    if (sig != SIGTSTP || ctl->state != PT_CTL_RUNNING || !pt_term_active(&ctl->term))
+    if (sig != SIGTSTP || pt_dbg_state(&ctl->dbg) != PT_DBG_RUNNING || !pt_term_active(&ctl->term))
         return;
     pt_term_take(&ctl->term);
     fflush(ctl->out);
     pt_term_restore(&ctl->term);
     pt_sig_stop_self();
     pt_term_resume(&ctl->term);
-    if (ctl->state == PT_CTL_RUNNING && ctl->child)
-        pt_term_give(&ctl->term, ctl->pid);
-    kill(-ctl->pid, SIGCONT);
+    const struct pt_inf *inf = ctl->dbg.inf;
+    if (inf->state == PT_DBG_RUNNING && inf->child)
+        pt_term_give(&ctl->term, inf->pid);
+    kill(-inf->pid, SIGCONT);
 }
 
 static void reap_child(struct pt_ctl *ctl)
 {
-    if (!ctl->child)
+    const struct pt_inf *inf = ctl->dbg.inf;
+    if (!inf->child)
         return;
     int status;
-    pid_t w = waitpid(ctl->pid, &status, WNOHANG | WUNTRACED);
-    if (w != ctl->pid)
+    pid_t w = waitpid(inf->pid, &status, WNOHANG | WUNTRACED);
+    if (w != inf->pid)
         return;
     if (WIFSTOPPED(status)) {
         job_stopped(ctl, WSTOPSIG(status));
         return;
     }
-    ctl->child = false;
-    /* Let the last events (output notices, EXITED) be shown first. */
-    while (ctl->sess.fd >= 0) {
-        struct pt_msg m;
-        int rc = pt_sess_next(&ctl->sess, &m, 0);
-        if (rc != 1)
-            break;
-        pt_ctl_handle_event(ctl, &m);
-        pt_msg_free(&m);
-    }
     handler_remove();
-    pt_sess_close(&ctl->sess);
-    pt_term_take(&ctl->term);
-    pt_ctl_child_exited(ctl, status);
+    pt_dbg_child_exited(&ctl->dbg, status);
 }
 
 /*
@@ -202,7 +193,7 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
             fprintf(ctl->out, "\nInterrupted: %zu scripted command%s not run.\n", n, n == 1 ? "" : "s");
             async_end();
         }
-        if (ctl->state == PT_CTL_RUNNING) {
+        if (pt_dbg_state(&ctl->dbg) == PT_DBG_RUNNING) {
             pt_ctl_run_line(ctl, "pause");
         } else if (handler_on) {
             /* Like a shell: drop the line being typed, and what was typed
@@ -229,10 +220,8 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
         /* Leave the program running (the tracer lets it run on when the
          * connection closes) and exit with the terminal restored. */
         handler_remove();
-        pt_sess_close(&ctl->sess);
+        pt_dbg_hangup(&ctl->dbg, 1);
         fprintf(ctl->out, "\npolytrace: terminated by signal %d\n", sig);
-        ctl->exit_code = 1;
-        ctl->state = PT_CTL_DONE;
         break;
     default:
         break;
@@ -242,15 +231,16 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
 /* Who owns the terminal follows the state (launch mode). */
 static void sync_terminal(struct pt_ctl *ctl)
 {
-    if (ctl->state == PT_CTL_STOPPED) {
+    const struct pt_inf *inf = ctl->dbg.inf;
+    if (inf->state == PT_DBG_STOPPED) {
         pt_term_take(&ctl->term);
         if (!stdin_eof)
             handler_install();
-    } else if (ctl->state == PT_CTL_RUNNING) {
-        if (ctl->mode == PT_CTL_LAUNCHED) {
+    } else if (inf->state == PT_DBG_RUNNING) {
+        if (inf->mode == PT_DBG_LAUNCHED) {
             handler_remove();
-            if (ctl->child)
-                pt_term_give(&ctl->term, ctl->pid);
+            if (inf->child)
+                pt_term_give(&ctl->term, inf->pid);
         } else if (!stdin_eof) {
             handler_install();
         }
@@ -267,13 +257,16 @@ int pt_repl_run(struct pt_ctl *ctl)
     pt_hist_init();
     pt_complete_init(ctl);
     pt_term_resume(&ctl->term);
+    struct pt_dbg *d = &ctl->dbg;
+    d->intr_fd = pt_sig_fd();
 
-    while (ctl->state != PT_CTL_DONE) {
+    while (!pt_dbg_done(d)) {
         handle_messages(ctl, false);
-        if (ctl->state == PT_CTL_DONE)
+        if (pt_dbg_done(d))
             break;
+        pt_ctl_requeue_signals();
         /* Scripted commands (init file, -x, -ex, source) go before the prompt. */
-        if (ctl->state == PT_CTL_STOPPED && pt_script_pending(&ctl->script)) {
+        if (pt_dbg_stopped(d) && pt_script_pending(&ctl->script)) {
             handler_remove();
             pt_term_take(&ctl->term);
             pt_ctl_run_scripted(ctl);
@@ -287,17 +280,17 @@ int pt_repl_run(struct pt_ctl *ctl)
         int n = 0;
         p[n++] = (struct pollfd){ .fd = pt_sig_fd(), .events = POLLIN };
         int sess_i = -1, in_i = -1;
-        if (ctl->sess.fd >= 0) {
+        if (pt_dbg_fd(d) >= 0) {
             sess_i = n;
-            p[n++] = (struct pollfd){ .fd = ctl->sess.fd, .events = POLLIN };
+            p[n++] = (struct pollfd){ .fd = pt_dbg_fd(d), .events = POLLIN };
         }
         if (want_stdin) {
             in_i = n;
             p[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
         }
-        if (sess_i < 0 && !ctl->child) {
+        if (sess_i < 0 && !d->inf->child) {
             /* Nothing left to wait for. */
-            pt_ctl_connection_lost(ctl, 0);
+            pt_dbg_connection_lost(d, 0);
             break;
         }
         int r = poll(p, (nfds_t)n, -1);
@@ -305,17 +298,17 @@ int pt_repl_run(struct pt_ctl *ctl)
             if (errno == EINTR)
                 continue;
             pt_ctl_error(ctl, "poll: %s", strerror(errno));
-            ctl->exit_code = 1;
+            pt_dbg_hangup(d, 1);
             break;
         }
         if (p[0].revents & POLLIN) {
             int sig;
-            while ((sig = pt_sig_next()) != 0 && ctl->state != PT_CTL_DONE)
+            while ((sig = pt_sig_next()) != 0 && !pt_dbg_done(d))
                 handle_signal(ctl, sig);
         }
-        if (ctl->state != PT_CTL_DONE && sess_i >= 0 && ctl->sess.fd >= 0 && p[sess_i].revents)
+        if (!pt_dbg_done(d) && sess_i >= 0 && pt_dbg_fd(d) >= 0 && p[sess_i].revents)
             handle_messages(ctl, true);
-        if (ctl->state != PT_CTL_DONE && in_i >= 0 && handler_on && p[in_i].revents) {
+        if (!pt_dbg_done(d) && in_i >= 0 && handler_on && p[in_i].revents) {
             if (p[in_i].revents & (POLLHUP | POLLERR | POLLNVAL) && !(p[in_i].revents & POLLIN)) {
                 stdin_eof = true;
                 handler_remove();
@@ -331,8 +324,8 @@ int pt_repl_run(struct pt_ctl *ctl)
         fprintf(ctl->out, "%zu scripted command%s not run: the session ended.\n", unrun,
                 unrun == 1 ? "" : "s");
     pt_script_free(&ctl->script);
-    pt_sess_close(&ctl->sess);
+    pt_dbg_close(d);
     pt_term_restore(&ctl->term);
     fflush(ctl->out);
-    return ctl->exit_code;
+    return d->exit_code;
 }

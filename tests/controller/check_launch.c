@@ -46,6 +46,15 @@ static char *slurp(const char *path)
     return buf;
 }
 
+static int start(struct pt_launch *l, char **argv, bool nonstop, bool attachable)
+{
+    struct pt_launch_spec spec;
+    pt_launch_spec_init(&spec, argv);
+    spec.nonstop = nonstop;
+    spec.attachable = attachable;
+    return pt_launch_start(l, &spec);
+}
+
 START_TEST(test_environment_and_end_without_connecting)
 {
     struct pt_launch l;
@@ -60,7 +69,7 @@ START_TEST(test_environment_and_end_without_connecting)
              "echo \"$RUBYOPT|$POLYTRACE_SOCKET|$POLYTRACE_NONSTOP|$(ps -o pgid= -p $$ | tr -d ' ')|$$\" > %s; exit 3",
              out_file);
     char *argv[] = { "sh", "-c", script, NULL };
-    ck_assert_int_eq(pt_launch_start(&l, argv, true, false), 0);
+    ck_assert_int_eq(start(&l, argv, true, false), 0);
     ck_assert_int_gt(l.pid, 0);
     int fd = -1, status = 0;
     ck_assert_int_eq(pt_launch_accept(&l, 10000, &fd, &status), 0);
@@ -90,7 +99,7 @@ START_TEST(test_exec_failure)
     memset(&l, 0, sizeof l);
     ck_assert_int_eq(pt_launch_listen(&l), 0);
     char *argv[] = { "/nonexistent/program-xyz", NULL };
-    ck_assert_int_eq(pt_launch_start(&l, argv, false, false), -ENOENT);
+    ck_assert_int_eq(start(&l, argv, false, false), -ENOENT);
     ck_assert_int_eq(l.exec_errno, ENOENT);
     ck_assert_int_eq(l.pid, 0);
     pt_launch_unlisten(&l);
@@ -106,7 +115,7 @@ START_TEST(test_connects)
     /* The launched program just sleeps; a forked helper plays the tracer
      * and connects to the socket. */
     char *argv[] = { "sleep", "5", NULL };
-    ck_assert_int_eq(pt_launch_start(&l, argv, false, false), 0);
+    ck_assert_int_eq(start(&l, argv, false, false), 0);
     pid_t connector = fork();
     if (connector == 0) {
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -136,10 +145,72 @@ START_TEST(test_attachable_gets_no_socket)
     char script[256];
     snprintf(script, sizeof script, "echo \"[$POLYTRACE_SOCKET]\" > %s; cat > /dev/null", out_file);
     char *argv[] = { "sh", "-c", script, NULL };
-    ck_assert_int_eq(pt_launch_start(&l, argv, true, true), 0);
+    ck_assert_int_eq(start(&l, argv, true, true), 0);
     int status;
     ck_assert_int_eq(waitpid(l.pid, &status, 0), l.pid);  /* stdin is /dev/null: cat ends */
     ck_assert_str_eq(slurp(out_file), "[]\n");
+}
+END_TEST
+
+static char *read_all(int fd)
+{
+    static char buf[3][512];
+    static int k;
+    char *b = buf[k++ % 3];
+    size_t n = 0;
+    ssize_t r;
+    while (n < 511 && (r = read(fd, b + n, 511 - n)) > 0)
+        n += (size_t)r;
+    b[n] = '\0';
+    return b;
+}
+
+/* A front end without a terminal: working directory, extra environment,
+ * and the program's stdio on pipes of ours. */
+START_TEST(test_spec_cwd_env_stdio)
+{
+    struct pt_launch l;
+    memset(&l, 0, sizeof l);
+    l.listen_fd = -1;
+    int out[2], err[2];
+    ck_assert_int_eq(pipe(out), 0);
+    ck_assert_int_eq(pipe(err), 0);
+    setenv("PT_KEPT", "kept", 1);
+    char *argv[] = { "sh", "-c", "pwd; echo \"$PT_FOO|$PT_KEPT\"; echo oops >&2; cat", NULL };
+    char *env[] = { "PT_FOO=a=b", "bogus", NULL };
+    struct pt_launch_spec spec;
+    pt_launch_spec_init(&spec, argv);
+    spec.attachable = true;      /* no socket needed here */
+    spec.cwd = base;
+    spec.env = env;
+    spec.stdio[1] = out[1];
+    spec.stdio[2] = err[1];
+    ck_assert_int_eq(pt_launch_start(&l, &spec), 0);
+    close(out[1]);
+    close(err[1]);
+    int status;
+    ck_assert_int_eq(waitpid(l.pid, &status, 0), l.pid);
+    char want[128];
+    snprintf(want, sizeof want, "%s\na=b|kept\n", base);
+    ck_assert_str_eq(read_all(out[0]), want);
+    ck_assert_str_eq(read_all(err[0]), "oops\n");
+    close(out[0]);
+    close(err[0]);
+}
+END_TEST
+
+START_TEST(test_spec_bad_cwd)
+{
+    struct pt_launch l;
+    memset(&l, 0, sizeof l);
+    l.listen_fd = -1;
+    char *argv[] = { "true", NULL };
+    struct pt_launch_spec spec;
+    pt_launch_spec_init(&spec, argv);
+    spec.attachable = true;
+    spec.cwd = "/nonexistent/dir-xyz";
+    ck_assert_int_eq(pt_launch_start(&l, &spec), -ENOENT);
+    ck_assert_int_eq(l.pid, 0);
 }
 END_TEST
 
@@ -153,6 +224,8 @@ Suite *launch_suite(void)
     tcase_add_test(tc, test_exec_failure);
     tcase_add_test(tc, test_connects);
     tcase_add_test(tc, test_attachable_gets_no_socket);
+    tcase_add_test(tc, test_spec_cwd_env_stdio);
+    tcase_add_test(tc, test_spec_bad_cwd);
     suite_add_tcase(s, tc);
     return s;
 }

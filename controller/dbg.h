@@ -1,0 +1,270 @@
+/*
+ * dbg.h — the debugging session: what every command means, decided once
+ * for every front end. The REPL (repl.c, handlers.c) and the Debug Adapter
+ * (dap*.c) both drive a struct pt_dbg; neither talks to the tracer itself.
+ *
+ * A session holds the program under the debugger (struct pt_inf: its
+ * connection, whether it is stopped, where, what is selected in it) and
+ * tells its front end what happens through struct pt_dbg_ui callbacks
+ * (stops, output, the end). Functions return 0 or a negative errno / enum
+ * pt_proto_error and never print: on failure pt_dbg_error() says why in one
+ * line ("" when the failure was already told through the ui, e.g. the
+ * connection was lost and `ended` reported it).
+ *
+ * One program per session today; `inf` points at it so that a session can
+ * later hold several (fork-following) with one of them current.
+ */
+#ifndef PT_DBG_H
+#define PT_DBG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pt_proto.h"
+#include "session.h"
+
+#define PT_DBG_CATCH_MAX 64
+#define PT_DBG_CATCH_NAME_MAX 256
+#define PT_DBG_ERR_MAX 1024
+#define PT_DBG_PATH_MAX 4096
+
+/* How many fibers a fiber look-up by tag fetches. */
+#define PT_DBG_FIBERS_FETCH 20000u
+
+enum pt_dbg_mode {
+    PT_DBG_LAUNCHED,   /* we started the program */
+    PT_DBG_ATTACHED    /* we reached a running program (attach PID) */
+};
+
+enum pt_dbg_state {
+    PT_DBG_STOPPED,    /* the program waits for commands */
+    PT_DBG_RUNNING,    /* the program runs; events may arrive */
+    PT_DBG_DONE        /* the session is over; exit_code says how */
+};
+
+/* One program under the debugger. */
+struct pt_inf {
+    enum pt_dbg_mode mode;
+    enum pt_dbg_state state;
+    struct pt_sess sess;
+    pid_t pid;
+    bool child;                /* our child: we reap it */
+
+    /* The last stop, and what was selected since. */
+    uint64_t stop_fiber;       /* fiber of the last stop */
+    uint64_t sel_fiber;        /* selected fiber; step commands follow it */
+    long frame;                /* selected frame of sel_fiber */
+    char frame_file[PT_DBG_PATH_MAX];
+    int frame_line;
+    char stop_exception[PT_DBG_ERR_MAX];  /* "Class: message" of an exception stop */
+
+    bool exited_seen;          /* an EXITED event arrived */
+    int exited_status, exited_signal;
+    bool pause_pending;        /* PAUSE sent while running */
+
+    /* Exception classes caught, as the tracer accepted them. */
+    char catches[PT_DBG_CATCH_MAX][PT_DBG_CATCH_NAME_MAX];
+    int ncatches;
+};
+
+/*
+ * What a front end is told. Every member may be NULL. Events arrive from
+ * pt_dbg_handle_event and from the functions that end a session.
+ */
+struct pt_dbg_ui {
+    /* The program stopped; the session's stop and selection are updated. */
+    void (*stopped)(void *ctx, const struct pt_proto_ev_stopped *st);
+    /* The program runs again (a resume command was accepted). */
+    void (*running)(void *ctx);
+    /* An I/O op event (trace ops on). */
+    void (*op)(void *ctx, const struct pt_proto_ev_op *op);
+    /* A notice from the tracer (a breakpoint condition that raised ...). */
+    void (*output)(void *ctx, const char *text, size_t len);
+    /* A fiber started or ended. */
+    void (*fiber)(void *ctx, const struct pt_proto_ev_fiber *ev);
+    /* An ERROR from the tracer that answers no request. */
+    void (*error)(void *ctx, const char *msg);
+    /* The session is over: how, in one line (error: a failure, not the
+     * program's end); pt_dbg's exit_code is set. */
+    void (*ended)(void *ctx, const char *how, bool error);
+    /* The session waits for the launched program to end: give it the
+     * terminal (to_program) or take it back. */
+    void (*terminal)(void *ctx, bool to_program);
+    /* intr_fd became readable while a reply was awaited: true gives up. */
+    bool (*interrupted)(void *ctx);
+};
+
+struct pt_dbg {
+    struct pt_inf *inf;        /* the current program */
+    struct pt_inf one;         /* its storage (one program per session today) */
+    int exit_code;             /* polytrace's exit code once DONE */
+    const struct pt_dbg_ui *ui;
+    void *ui_ctx;
+    int intr_fd;               /* -1, or an fd that interrupts waiting for a reply */
+    char err[PT_DBG_ERR_MAX];
+};
+
+/* ---- the session (dbg.c) ------------------------------------------------- */
+
+/* A session with no program yet (state RUNNING until the first stop). */
+void pt_dbg_init(struct pt_dbg *d, enum pt_dbg_mode mode, const struct pt_dbg_ui *ui, void *ctx);
+
+/* Takes the tracer's connection fd (ownership too) and says hello.
+ * 0, or <0 with the reason in pt_dbg_error (the fd is closed). */
+int pt_dbg_open(struct pt_dbg *d, int fd, bool attached);
+
+/* Closes the connection to the tracer (safe twice). The tracer lets the
+ * program run on, as after a detach. */
+void pt_dbg_close(struct pt_dbg *d);
+
+/* The reason for the last failure ("" if already told through the ui). */
+const char *pt_dbg_error(const struct pt_dbg *d);
+
+/* Sets the reason for a failure; returns rc. */
+int pt_dbg_fail(struct pt_dbg *d, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline enum pt_dbg_state pt_dbg_state(const struct pt_dbg *d) { return d->inf->state; }
+static inline bool pt_dbg_stopped(const struct pt_dbg *d) { return d->inf->state == PT_DBG_STOPPED; }
+static inline bool pt_dbg_done(const struct pt_dbg *d) { return d->inf->state == PT_DBG_DONE; }
+static inline int pt_dbg_fd(const struct pt_dbg *d) { return d->inf->sess.fd; }
+
+/* 0 if the program is stopped, else -EBUSY (a command that needs a stop). */
+int pt_dbg_need_stopped(struct pt_dbg *d);
+
+/*
+ * Sends a request, waits for its reply (giving up when ui->interrupted
+ * says so). 0 with *reply filled; an ERROR reply gives -EPROTO with its
+ * text. A transport failure ends the session (ui->ended) and returns <0.
+ */
+int pt_dbg_request(struct pt_dbg *d, struct pt_msg *req, struct pt_msg *reply);
+
+/* Acts on a message that is not a reply (an event, a stray ERROR). */
+void pt_dbg_handle_event(struct pt_dbg *d, struct pt_msg *m);
+
+/* Handles every message already received or readable without blocking.
+ * A closed connection ends the session. */
+void pt_dbg_drain(struct pt_dbg *d);
+
+/* Waits up to timeout_ms for the program to stop, handling events.
+ * 0 once stopped; <0 (reason set) when the connection ends or the time is up. */
+int pt_dbg_wait_stop(struct pt_dbg *d, int timeout_ms);
+
+/* The connection is gone (EOF: err 0, or an error): end the session. */
+void pt_dbg_connection_lost(struct pt_dbg *d, int err);
+
+/* Our child ended with waitpid status: handle its last events, close, end. */
+void pt_dbg_child_exited(struct pt_dbg *d, int status);
+
+/* Tells the front end how our child ended (waitpid status), setting the
+ * exit code from it; the session is over. */
+void pt_dbg_report_child(struct pt_dbg *d, int status);
+
+/* Ends the session at once with exit_code, leaving the program running. */
+void pt_dbg_hangup(struct pt_dbg *d, int exit_code);
+
+/* ---- reaching the program (dbg_start.c) ---------------------------------- */
+
+struct pt_launch_spec;
+
+/* Starts spec's program with the tracer preloaded and connects to it. 0,
+ * or <0 with the reason (and exit_code: the program's own when it ended
+ * before the tracer connected, else 1). The terminal goes to the program
+ * through ui->terminal while it starts. */
+int pt_dbg_launch(struct pt_dbg *d, const struct pt_launch_spec *spec);
+
+/* Reaches a running program that loaded the tracer (checks, SIGURG,
+ * connect, hello). 0 or <0 with the reason. */
+int pt_dbg_attach(struct pt_dbg *d, pid_t pid);
+
+/* After pt_dbg_attach: waits for the program's first stop (events before
+ * it go to the ui). 0, or <0 (the session is over, exit code 1). */
+int pt_dbg_first_stop(struct pt_dbg *d);
+
+/* ---- running and stopping (dbg_exec.c) ----------------------------------- */
+
+enum pt_dbg_resume {
+    PT_DBG_STEP,       /* into */
+    PT_DBG_SKIP,       /* over */
+    PT_DBG_UP,         /* out */
+    PT_DBG_CONTINUE
+};
+
+/* Resumes the stopped program; a step follows fiber (0: the selected one). */
+int pt_dbg_resume(struct pt_dbg *d, enum pt_dbg_resume how, uint64_t fiber);
+
+/* Asks the running program to stop; the stop comes as an event.
+ * -EALREADY when it is stopped; 0 if a pause is already on its way. */
+int pt_dbg_pause(struct pt_dbg *d);
+
+/* Lets the program run on without us; the session is over (exit code 0).
+ * 0 or <0. */
+int pt_dbg_detach(struct pt_dbg *d);
+
+/* After a detach: waits for a program we launched to end, reporting how
+ * through ui->ended (the exit code stays 0). Nothing for other programs. */
+void pt_dbg_wait_program(struct pt_dbg *d);
+
+/* Kills the program (through the tracer, SIGKILL for our child) and ends
+ * the session with exit code 0. */
+void pt_dbg_kill(struct pt_dbg *d);
+
+/* ---- looking at the program (dbg_inspect.c) ------------------------------ */
+
+/* A fiber by id or tag. 0 with *id, or -ENOENT / <0. */
+int pt_dbg_resolve_fiber(struct pt_dbg *d, const char *ref, uint64_t *id);
+
+/* The fibers (at most limit; 0 all): *rep is a FIBERS reply. */
+int pt_dbg_fibers(struct pt_dbg *d, uint32_t limit, struct pt_msg *rep);
+
+/* Selects fiber id for step commands and frames; *rep is its FIBER_INFO. */
+int pt_dbg_switch(struct pt_dbg *d, uint64_t id, struct pt_msg *rep);
+
+/* The frames of a fiber (0: the selected one): *rep is a FRAMES reply. */
+int pt_dbg_frames(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep);
+
+/* Selects frame n of the selected fiber: *rep is the fiber's FRAMES and
+ * rep->u.frames.frames[n] the frame. -ERANGE with a reason otherwise. */
+int pt_dbg_select_frame(struct pt_dbg *d, long n, struct pt_msg *rep);
+
+/* Evaluates expr in a frame of a fiber (0: the selected fiber, and then
+ * frame -1 is the selected frame): *rep is a VALUE reply. */
+int pt_dbg_eval(struct pt_dbg *d, uint64_t fiber, long frame, const char *expr, struct pt_msg *rep);
+
+/* Source lines first..last of file: from the file system (as the program
+ * sees it), else from the tracer. Lines in *out (free with pt_src_free).
+ * -ERANGE when first is past the end. */
+struct pt_src_lines;
+int pt_dbg_source(struct pt_dbg *d, const char *file, int first, int last, struct pt_src_lines *out);
+
+/* ---- breakpoints, catches, settings (dbg_break.c) ------------------------ */
+
+/* Where a breakpoint goes: file:line, or a method. */
+struct pt_dbg_bp_spec {
+    const char *file;          /* NULL/"": the selected frame's file */
+    long line;
+    const char *method;        /* "Class#meth": a method breakpoint */
+    const char *cond;          /* NULL: none */
+    const char *fiber;         /* id or tag; NULL/"": any */
+};
+
+/* Sets a breakpoint: *rep is the BREAKPOINT reply. */
+int pt_dbg_break(struct pt_dbg *d, const struct pt_dbg_bp_spec *spec, struct pt_msg *rep);
+
+int pt_dbg_delete(struct pt_dbg *d, uint32_t id);
+
+/* *rep is a BREAKPOINTS reply. */
+int pt_dbg_breakpoints(struct pt_dbg *d, struct pt_msg *rep);
+
+/* Catches exceptions of class name (a leading "::" dropped); on: catch it,
+ * off: stop catching it (name NULL/"": every class). */
+int pt_dbg_catch(struct pt_dbg *d, const char *name, bool on);
+
+/* Op tracing on/off, for fiber (0: all). */
+int pt_dbg_trace_ops(struct pt_dbg *d, bool on, uint64_t fiber);
+
+/* A tracer setting (fiberlock on|off|step). */
+int pt_dbg_set(struct pt_dbg *d, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * dbg_start.c — how a session reaches its program: launch (listen, fork/exec
+ * with the tracer preloaded, accept, handshake) and attach (checks, SIGURG,
+ * connect, handshake, the first stop). Every front end starts programs this
+ * one way; failures come back as text and the exit code of
+ * docs/ARCHITECTURE.md.
+ */
+#include "dbg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "format.h"
+#include "launch.h"
+#include "pt_rendezvous.h"
+
+/* How long the tracer may take to connect after exec (Ruby start-up). */
+#define LAUNCH_CONNECT_MS 30000
+/* How long an attached tracer may take to open its socket. */
+#define ATTACH_CONNECT_MS 5000
+
+static void terminal(struct pt_dbg *d, bool to_program)
+{
+    if (d->ui && d->ui->terminal)
+        d->ui->terminal(d->ui_ctx, to_program);
+}
+
+/* A launched program that never became a session: gone for good. */
+static int abandon(struct pt_dbg *d, int rc)
+{
+    terminal(d, false);
+    kill(-d->inf->pid, SIGKILL);
+    waitpid(d->inf->pid, NULL, 0);
+    d->inf->child = false;
+    d->inf->state = PT_DBG_DONE;
+    d->exit_code = 1;
+    return rc;
+}
+
+int pt_dbg_launch(struct pt_dbg *d, const struct pt_launch_spec *spec)
+{
+    struct pt_inf *inf = d->inf;
+    struct pt_launch l;
+    memset(&l, 0, sizeof l);
+    l.listen_fd = -1;
+    d->exit_code = 1;
+    int rc = pt_launch_listen(&l);
+    if (rc) {
+        char dir[PATH_MAX];
+        pt_proto_sockdir_path(dir, sizeof dir);
+        if (rc == -EPERM)
+            return pt_dbg_fail(d, rc, "refusing socket directory %s: it must be yours with mode 0700", dir);
+        return pt_dbg_fail(d, rc, "cannot listen in %s: %s", dir, strerror(-rc));
+    }
+    rc = pt_launch_start(&l, spec);
+    if (rc) {
+        pt_launch_unlisten(&l);
+        return pt_dbg_fail(d, rc, "cannot run '%s': %s", spec->argv[0], strerror(-rc));
+    }
+    inf->pid = l.pid;
+    inf->child = true;
+    terminal(d, true);
+
+    int fd = -1, status = 0;
+    rc = pt_launch_accept(&l, LAUNCH_CONNECT_MS, &fd, &status);
+    if (rc == 0) {
+        char how[128];
+        terminal(d, false);
+        inf->child = false;
+        inf->state = PT_DBG_DONE;
+        pt_fmt_wait_status(status, how, sizeof how);
+        d->exit_code = pt_fmt_exit_code(status);
+        return pt_dbg_fail(d, -ECONNREFUSED, "the tracer never connected; %s", how);
+    }
+    if (rc < 0) {
+        if (rc == -ETIMEDOUT)
+            pt_dbg_fail(d, rc, "the tracer did not connect within %d s (is polytrace.rb on Ruby's load path?)",
+                        LAUNCH_CONNECT_MS / 1000);
+        else if (rc == -EINTR)
+            d->err[0] = '\0';
+        else
+            pt_dbg_fail(d, rc, "waiting for the tracer: %s", strerror(-rc));
+        return abandon(d, rc);
+    }
+    if ((rc = pt_dbg_open(d, fd, false)))
+        return abandon(d, rc);
+    return 0;
+}
+
+/* Checks, signals and connects. 0 with *fd, or <0 with the reason. */
+static int reach(struct pt_dbg *d, pid_t pid, int *fd)
+{
+    int err_no = 0;
+    enum pt_attach_refusal r = pt_attach_check(pid, &err_no);
+    if (r != PT_ATTACH_OK) {
+        pt_attach_describe(r, pid, d->err, sizeof d->err);
+        return -EPERM;
+    }
+    int rc = pt_attach_connect(pid, ATTACH_CONNECT_MS, fd);
+    if (rc == -ETIMEDOUT)
+        return pt_dbg_fail(d, rc, "process %ld did not open its debugger socket within %d s",
+                           (long)pid, ATTACH_CONNECT_MS / 1000);
+    if (rc == -ESRCH)
+        return pt_dbg_fail(d, rc, "process %ld exited", (long)pid);
+    if (rc == -EPERM)
+        return pt_dbg_fail(d, rc, "refusing the socket directory (it must be yours with mode 0700)");
+    if (rc)
+        return pt_dbg_fail(d, rc, "cannot connect to process %ld: %s", (long)pid, strerror(-rc));
+    return 0;
+}
+
+int pt_dbg_attach(struct pt_dbg *d, pid_t pid)
+{
+    struct pt_inf *inf = d->inf;
+    int fd, rc;
+    d->exit_code = 1;
+    inf->pid = pid;
+    if ((rc = reach(d, pid, &fd)) || (rc = pt_dbg_open(d, fd, true))) {
+        inf->state = PT_DBG_DONE;
+        return rc;
+    }
+    return 0;
+}
+
+int pt_dbg_first_stop(struct pt_dbg *d)
+{
+    /* An attached program stops (reason "attach", or "call" from
+     * Kernel#breakpoint) right after the handshake. */
+    int rc = pt_dbg_wait_stop(d, PT_SESS_REPLY_MS);
+    if (rc) {
+        char why[PT_DBG_ERR_MAX];
+        snprintf(why, sizeof why, "%s", d->err);
+        pt_dbg_close(d);
+        d->inf->state = PT_DBG_DONE;
+        d->exit_code = 1;
+        return pt_dbg_fail(d, rc, "process did not stop after attaching: %s", why);
+    }
+    return 0;
+}
