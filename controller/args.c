@@ -137,6 +137,24 @@ int pt_args_opt_fiber(const char *args, struct pt_cmd_args *out, char *err, size
     return pt_args_fiber(args, out, err, errlen);
 }
 
+/* backtrace [all] [F] (either order; a fiber tagged "all" is ":all") */
+int pt_args_backtrace(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    char word[PT_CMD_TEXT_MAX];
+    while (next_word(&args, word, sizeof word)) {
+        if (strcmp(word, "all") == 0 && !out->all) {
+            out->all = true;
+            continue;
+        }
+        if (out->fiber[0])
+            return fail(err, errlen, "takes one fiber, got extra '%s'", word);
+        int rc = set_fiber(word, out, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int pt_args_number(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {
     char word[PT_CMD_TEXT_MAX], extra[PT_CMD_TEXT_MAX];

@@ -11,6 +11,7 @@
 int pt_args_none(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_fiber(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_opt_fiber(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
+int pt_args_backtrace(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_number(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_opt_number(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_expr(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);

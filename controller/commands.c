@@ -53,23 +53,30 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "waiting fiber waits on. '*' marks the selected fiber. With many\n"
       "fibers the first ones are listed and the rest summarised by state.\n",
       pt_args_none, pt_hdl_fibers, PT_COMPLETE_NONE, false, false },
-    { PT_CMD_BACKTRACE, "backtrace", { "bt", NULL }, "[F]",
+    { PT_CMD_BACKTRACE, "backtrace", { "bt", NULL }, "[all] [F]",
       "frames of the selected fiber, or of fiber F",
       "Prints the call stack of the selected fiber, or of fiber F, innermost\n"
-      "frame first. '>' marks the selected frame.\n",
-      pt_args_opt_fiber, pt_hdl_backtrace, PT_COMPLETE_FIBER, false, false },
+      "frame first. '>' marks the selected frame. Frames in the runtime's\n"
+      "and the tracer's own Ruby files and in Ruby's own (<internal:...>)\n"
+      "are left out (a last line counts them); 'backtrace all' shows every\n"
+      "frame, those marked (hidden).\n",
+      pt_args_backtrace, pt_hdl_backtrace, PT_COMPLETE_FIBER, false, false },
     { PT_CMD_FRAME, "frame", { NULL }, "N",
       "select frame N for list and print",
       "Selects frame N (0 is the innermost, as 'backtrace' numbers them);\n"
-      "'list' and 'print' then work in that frame.\n",
+      "'list' and 'print' then work in that frame, and 'skip' and 'up'\n"
+      "count from it. A stop selects the innermost frame outside the\n"
+      "runtime's and the tracer's files.\n",
       pt_args_number, pt_hdl_frame, PT_COMPLETE_NONE, false, false },
     { PT_CMD_UPFRAME, "upframe", { NULL }, "",
       "select the caller's frame (outwards)",
-      "Selects the frame that called the selected one.\n",
+      "Selects the frame that called the selected one, passing over\n"
+      "frames of the runtime (see 'backtrace all').\n",
       pt_args_none, pt_hdl_upframe, PT_COMPLETE_NONE, false, false },
     { PT_CMD_DOWNFRAME, "downframe", { NULL }, "",
       "select the callee's frame (inwards)",
-      "Selects the frame the selected one called.\n",
+      "Selects the frame the selected one called, passing over frames of\n"
+      "the runtime.\n",
       pt_args_none, pt_hdl_downframe, PT_COMPLETE_NONE, false, false },
     { PT_CMD_LIST, "list", { "l", NULL }, "[LINE]",
       "source around the selected frame (or LINE)",
@@ -106,6 +113,8 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "'catch CLASS' stops the program where an exception that is_a?(CLASS)\n"
       "is raised, rescued or not; the stop shows the exception. 'catch' lists\n"
       "the classes caught; 'catch off' forgets them all, 'catch off CLASS' one.\n"
+      "An exception raised inside the runtime's own Ruby files stops once,\n"
+      "shown at the program's line that called into the runtime.\n"
       "Exceptions the runtime uses for control flow (Polyphony::MoveOn,\n"
       "Cancel, Terminate, Restart, Interrupt) and StopIteration itself stop\n"
       "only when one of their own classes is named, not through Exception or\n"

@@ -56,6 +56,7 @@ struct pt_cmd_args {
                                          catch CLASS, source FILE */
     enum pt_cmd_mode mode;            /* trace ops on|off, set fiberlock on|off|step,
                                          catch off [CLASS] (OFF; NONE: list or set) */
+    bool all;                         /* backtrace all */
 };
 
 /* Parses `args` (trimmed, possibly empty); 0 or -EINVAL with a message in err. */

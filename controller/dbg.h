@@ -228,6 +228,11 @@ int pt_dbg_frames(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep);
  * rep->u.frames.frames[n] the frame. -ERANGE with a reason otherwise. */
 int pt_dbg_select_frame(struct pt_dbg *d, long n, struct pt_msg *rep);
 
+/* Selects the caller's frame (dir > 0) or the callee's (dir < 0), passing
+ * over hidden frames (the runtime's, the tracer's, Ruby's internals); as
+ * pt_dbg_select_frame otherwise. */
+int pt_dbg_move_frame(struct pt_dbg *d, int dir, struct pt_msg *rep);
+
 /* Evaluates expr in a frame of a fiber (0: the selected fiber, and then
  * frame -1 is the selected frame): *rep is a VALUE reply. */
 int pt_dbg_eval(struct pt_dbg *d, uint64_t fiber, long frame, const char *expr, struct pt_msg *rep);

@@ -30,6 +30,8 @@ int pt_dbg_resume(struct pt_dbg *d, enum pt_dbg_resume how, uint64_t fiber)
             fiber = inf->sel_fiber;
         /* 0 on the wire is the stopped fiber, whose frames the tracer knows. */
         req.u.fiber.fiber = fiber == inf->stop_fiber ? 0 : fiber;
+        /* skip and up count from the selected frame. */
+        req.u.fiber.frame = fiber == inf->stop_fiber && fiber == inf->sel_fiber ? (uint32_t)inf->frame : 0;
     }
     if ((rc = pt_dbg_request(d, &req, &rep)))
         return rc;

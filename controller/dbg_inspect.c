@@ -83,19 +83,26 @@ int pt_dbg_frames(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep)
     return pt_dbg_request(d, &req, rep);
 }
 
-int pt_dbg_select_frame(struct pt_dbg *d, long n, struct pt_msg *rep)
+/* Frame n, or with dir (+1 outwards, -1 inwards) the next frame from the
+ * selected one in that direction that is not hidden. */
+static int select_frame(struct pt_dbg *d, long n, int dir, struct pt_msg *rep)
 {
     struct pt_inf *inf = d->inf;
     int rc = pt_dbg_frames(d, inf->sel_fiber, rep);
     if (rc)
         return rc;
     size_t count = rep->u.frames.nframes;
+    if (dir) {
+        n = inf->frame + dir;
+        while (n >= 0 && (size_t)n < count && rep->u.frames.frames[n].hidden)
+            n += dir;
+    }
     if (n < 0 || (size_t)n >= count) {
         if (count == 0)
             pt_dbg_fail(d, -ERANGE, "fiber %" PRIu64 " has no frames", inf->sel_fiber);
-        else if (n < 0)
+        else if (dir < 0)
             pt_dbg_fail(d, -ERANGE, "already at the innermost frame");
-        else if (n == (long)count && inf->frame == (long)count - 1)
+        else if (dir > 0)
             pt_dbg_fail(d, -ERANGE, "already at the outermost frame");
         else
             pt_dbg_fail(d, -ERANGE, "no frame %ld (frames 0 to %zu)", n, count - 1);
@@ -107,6 +114,16 @@ int pt_dbg_select_frame(struct pt_dbg *d, long n, struct pt_msg *rep)
     pt_str_copy(inf->frame_file, sizeof inf->frame_file, f->file ? f->file : "");
     inf->frame_line = f->line;
     return 0;
+}
+
+int pt_dbg_select_frame(struct pt_dbg *d, long n, struct pt_msg *rep)
+{
+    return select_frame(d, n, 0, rep);
+}
+
+int pt_dbg_move_frame(struct pt_dbg *d, int dir, struct pt_msg *rep)
+{
+    return select_frame(d, 0, dir < 0 ? -1 : 1, rep);
 }
 
 int pt_dbg_eval(struct pt_dbg *d, uint64_t fiber, long frame, const char *expr, struct pt_msg *rep)

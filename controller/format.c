@@ -311,19 +311,30 @@ out:
     free(done);
 }
 
-void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected)
+void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected, bool all)
 {
+    size_t hidden = 0;
     if (!n) {
         fprintf(out, "no frames\n");
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        fprintf(out, "%c #%-3u %s:%d", (long)fr[i].index == selected ? '>' : ' ',
+        bool sel = (long)fr[i].index == selected;
+        if (fr[i].hidden && !all && !sel) {
+            hidden++;
+            continue;
+        }
+        fprintf(out, "%c #%-3u %s:%d", sel ? '>' : ' ',
                 (unsigned)fr[i].index, pt_fmt_path(fr[i].file, NULL), (int)fr[i].line);
         if (fr[i].label && *fr[i].label)
             fprintf(out, " in %s", fr[i].label);
+        if (fr[i].hidden)
+            fputs(" (hidden)", out);
         fputc('\n', out);
     }
+    if (hidden)
+        fprintf(out, "   (%zu frame%s of the runtime or of Ruby itself hidden; 'bt all' shows them)\n",
+                hidden, hidden == 1 ? "" : "s");
 }
 
 void pt_fmt_bp_where(FILE *out, const struct pt_proto_bp *bp)
@@ -367,7 +378,7 @@ void pt_fmt_dump(FILE *out, const struct pt_proto_rep_dump *d)
     for (size_t i = 0; i < d->nfibers; i++) {
         fputc('\n', out);
         pt_fmt_fiber_line(out, &d->fibers[i].info);
-        pt_fmt_frames(out, d->fibers[i].frames, d->fibers[i].nframes, -1);
+        pt_fmt_frames(out, d->fibers[i].frames, d->fibers[i].nframes, -1, false);
     }
 }
 

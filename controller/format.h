@@ -6,6 +6,7 @@
 #ifndef PT_FORMAT_H
 #define PT_FORMAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,8 +44,10 @@ void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t
 /* One fiber, one line (switch, dump). */
 void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f);
 
-/* Backtrace, ">" at the selected frame (-1: none). */
-void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected);
+/* Backtrace, ">" at the selected frame (-1: none). Frames of the runtime
+ * and the tracer (hidden) are left out, and counted on a last line, unless
+ * `all`. */
+void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected, bool all);
 
 /* "app.rb:12 if x > 3 (fiber 2)" — where a breakpoint is, no newline. */
 void pt_fmt_bp_where(FILE *out, const struct pt_proto_bp *bp);

@@ -117,22 +117,24 @@ int pt_hdl_backtrace(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     if (pt_dbg_frames(&ctl->dbg, fiber, &rep))
         return failed(ctl);
     pt_fmt_frames(ctl->out, rep.u.frames.frames, rep.u.frames.nframes,
-                  fiber == inf->sel_fiber ? inf->frame : -1);
+                  fiber == inf->sel_fiber ? inf->frame : -1, a->all);
     pt_msg_free(&rep);
     return 0;
 }
 
-/* Selects frame n of the selected fiber and shows it. */
-static int select_frame(struct pt_ctl *ctl, long n)
+/* Selects frame n of the selected fiber (or, with dir, the next frame out
+ * or in that is not hidden) and shows it. */
+static int select_frame(struct pt_ctl *ctl, long n, int dir)
 {
     if (!need_stopped(ctl))
         return 0;
     struct pt_msg rep;
-    if (pt_dbg_select_frame(&ctl->dbg, n, &rep))
+    if (dir ? pt_dbg_move_frame(&ctl->dbg, dir, &rep) : pt_dbg_select_frame(&ctl->dbg, n, &rep))
         return failed(ctl);
+    n = ctl->dbg.inf->frame;
     const struct pt_proto_frame *f = &rep.u.frames.frames[n];
     pt_str_copy(ctl->list_file, sizeof ctl->list_file, ctl->dbg.inf->frame_file);
-    pt_fmt_frames(ctl->out, f, 1, n);
+    pt_fmt_frames(ctl->out, f, 1, n, true);
     if (f->file && *f->file && f->line > 0) {
         int first, last;
         pt_src_window(f->line, 2, 2, &first, &last);
@@ -145,19 +147,19 @@ static int select_frame(struct pt_ctl *ctl, long n)
 
 int pt_hdl_frame(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    return select_frame(ctl, a->number);
+    return select_frame(ctl, a->number, 0);
 }
 
 int pt_hdl_upframe(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    return select_frame(ctl, ctl->dbg.inf->frame + 1);
+    return select_frame(ctl, 0, 1);
 }
 
 int pt_hdl_downframe(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     (void)a;
-    return select_frame(ctl, ctl->dbg.inf->frame - 1);
+    return select_frame(ctl, 0, -1);
 }
 
 int pt_hdl_list(struct pt_ctl *ctl, const struct pt_cmd_args *a)

@@ -8,13 +8,19 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define FLD(key, kind, type, member) \
-    { key, kind, offsetof(type, member), 0, NULL }
+    { key, kind, offsetof(type, member), 0, NULL, false }
 #define CNT(key, kind, type, member, count) \
-    { key, kind, offsetof(type, member), offsetof(type, count), NULL }
+    { key, kind, offsetof(type, member), offsetof(type, count), NULL, false }
 #define SUB(key, type, member, rec) \
-    { key, PT_FK_REC, offsetof(type, member), 0, &rec }
+    { key, PT_FK_REC, offsetof(type, member), 0, &rec, false }
 #define SUBV(key, type, member, count, rec) \
-    { key, PT_FK_RECV, offsetof(type, member), offsetof(type, count), &rec }
+    { key, PT_FK_RECV, offsetof(type, member), offsetof(type, count), &rec, false }
+/* Fields added after the first release: an older peer does not send them,
+ * so absence reads as zero, false, nil or an empty array. */
+#define OPT(key, kind, type, member) \
+    { key, kind, offsetof(type, member), 0, NULL, true }
+#define SUBVOPT(key, type, member, count, rec) \
+    { key, PT_FK_RECV, offsetof(type, member), offsetof(type, count), &rec, true }
 #define REC(name, type, fields) \
     static const struct pt_proto_rec name = { sizeof(type), fields, ARRAY_LEN(fields) }
 
@@ -40,6 +46,7 @@ static const struct pt_proto_field frame_fields[] = {
     FLD("file",  PT_FK_STR, struct pt_proto_frame, file),
     FLD("line",  PT_FK_I32, struct pt_proto_frame, line),
     FLD("label", PT_FK_STR, struct pt_proto_frame, label),
+    OPT("hidden", PT_FK_BOOL, struct pt_proto_frame, hidden),
 };
 REC(frame_rec, struct pt_proto_frame, frame_fields);
 
@@ -76,6 +83,7 @@ REC(hello_rec, struct pt_proto_hello, hello_fields);
 
 static const struct pt_proto_field req_fiber_fields[] = {
     FLD("fiber", PT_FK_U64, struct pt_proto_req_fiber, fiber),
+    OPT("frame", PT_FK_U32, struct pt_proto_req_fiber, frame),
 };
 REC(req_fiber_rec, struct pt_proto_req_fiber, req_fiber_fields);
 
@@ -190,6 +198,7 @@ static const struct pt_proto_field ev_stopped_fields[] = {
     FLD("method",    PT_FK_NSTR, struct pt_proto_ev_stopped, method),
     FLD("bp",        PT_FK_U32,  struct pt_proto_ev_stopped, bp),
     FLD("exception", PT_FK_NSTR, struct pt_proto_ev_stopped, exception),
+    OPT("frame",     PT_FK_U32,  struct pt_proto_ev_stopped, frame),
 };
 REC(ev_stopped_rec, struct pt_proto_ev_stopped, ev_stopped_fields);
 

@@ -5,6 +5,7 @@
 #ifndef PT_PROTO_CATALOG_H
 #define PT_PROTO_CATALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "pt_proto.h"
 
@@ -31,6 +32,7 @@ struct pt_proto_field {
     size_t                     off;
     size_t                     count_off;
     const struct pt_proto_rec *rec;
+    bool                       optional;  /* may be absent: zero / empty */
 };
 
 struct pt_proto_rec {

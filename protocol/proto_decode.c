@@ -197,7 +197,7 @@ static int decode_rec(const struct pt_proto_rec *rec, const msgpack_object *map,
         const msgpack_object *v = map_get(map, f->key);
         int rc;
         if (!v)
-            rc = f->kind == PT_FK_NSTR ? 0 : PT_PROTO_E_BADMSG;
+            rc = f->kind == PT_FK_NSTR || f->optional ? 0 : PT_PROTO_E_BADMSG;
         else
             rc = decode_value(f, v, p);
         if (rc == -ENOMEM)

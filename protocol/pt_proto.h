@@ -189,6 +189,10 @@ struct pt_proto_frame {
     char    *file;
     int32_t  line;
     char    *label;         /* e.g. "block in Foo#bar" */
+    /* appended: */
+    bool     hidden;        /* in the runtime's or the tracer's own Ruby
+                               files: left out unless every frame is asked
+                               for (optional on the wire) */
 };
 
 /* One breakpoint. Wire: map with these keys. */
@@ -229,6 +233,9 @@ struct pt_proto_hello {
 /* PT_REQ_STEP, _SKIP, _UP, _SWITCH. */
 struct pt_proto_req_fiber {
     uint64_t fiber;         /* 0: the fiber the program is stopped in */
+    /* appended: */
+    uint32_t frame;         /* STEP SKIP UP: the selected frame of that
+                               fiber (0 = innermost; optional) */
 };
 
 /* PT_REQ_FIBERS. */
@@ -352,6 +359,10 @@ struct pt_proto_ev_stopped {
     char    *method;        /* nullable */
     uint32_t bp;            /* 0: none */
     char    *exception;     /* nullable: "RuntimeError: boom" */
+    /* appended: */
+    uint32_t frame;         /* the frame file/line describe: the innermost
+                               one outside the runtime's and the tracer's
+                               files (optional; 0) */
 };
 
 /* PT_EV_FIBER. */

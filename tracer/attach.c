@@ -192,7 +192,7 @@ static void caller_line(VALUE *file, int *line)
     *line = 0;
     for (i = 0; i < n; i++) {
         VALUE path = rb_profile_frame_path(frames[i]);
-        if (!NIL_P(path) && !pt_tr_is_own_path(path)) {
+        if (!NIL_P(path) && !pt_tr_is_hidden_path(path)) {
             *file = path;
             *line = lines[i];
             return;

@@ -10,6 +10,11 @@
  * (Polyphony::BaseException and its subclasses: MoveOn, Cancel, Terminate,
  * Restart ...) and StopIteration itself stop only when the user named one
  * of their own classes, not through Exception or StandardError.
+ *
+ * A raise in the runtime's own Ruby files stops too (an EOFError out of the
+ * runtime's IO#readpartial is the program's EOFError), shown at the
+ * program's frame; the runtime re-raising the exception it just stopped for
+ * does not stop again. Raises in the tracer's files never stop.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,10 +27,12 @@
 static char names[PT_CATCH_MAX][PT_CATCH_NAME_MAX];
 static int count;
 static VALUE raise_tp = Qnil;
+static VALUE last_stopped = Qnil;   /* the exception the last catch stop was for */
 
 void pt_catch_mark(void)
 {
     rb_gc_mark(raise_tp);
+    rb_gc_mark(last_stopped);
 }
 
 static int find(const char *name)
@@ -98,8 +105,11 @@ static void on_raise(VALUE tpval, void *data)
     if (pt_tr_is_own_path(path))
         return;
     exc = rb_tracearg_raised_exception(ta);
+    if (exc == last_stopped && pt_tr_is_hidden_path(path))
+        return;     /* the runtime passing it on */
     if (!rb_obj_is_kind_of(exc, rb_eException) || !caught(exc))
         return;
+    last_stopped = exc;
     text = pt_tr_exc_message(exc);
     pt_stop_exception("exception", text);
     free(text);
@@ -171,6 +181,7 @@ int pt_catch_set(const char *value)
 void pt_catch_clear_all(void)
 {
     count = 0;
+    last_stopped = Qnil;
     if (!NIL_P(raise_tp) && RTEST(rb_tracepoint_enabled_p(raise_tp)))
         rb_tracepoint_disable(raise_tp);
 }

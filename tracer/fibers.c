@@ -138,10 +138,44 @@ void pt_fib_init(void)
 
 /* ---- describing fibers --------------------------------------------------- */
 
+static VALUE loc_path(VALUE loc)
+{
+    return rb_funcall(loc, rb_intern("path"), 0);
+}
+
+static int loc_hidden(VALUE loc)
+{
+    VALUE err, path = pt_tr_protect_call(loc_path, loc, &err);
+
+    return pt_tr_is_hidden_path(path);
+}
+
+/*
+ * Where a fiber is, as `fibers` shows it: its innermost frame outside the
+ * runtime's and the tracer's files (the innermost of all when every frame
+ * is theirs). Most fibers wait in a C method called from the program's own
+ * code, so the first few frames nearly always tell; deeper ones are fetched
+ * only when those are all hidden.
+ */
 static VALUE top_location(VALUE fiber)
 {
-    VALUE locs = rb_funcall(fiber, rb_intern("backtrace_locations"), 2, INT2FIX(0), INT2FIX(1));
+    static const long batch[] = { 4, 0 };   /* 0: every frame */
+    VALUE locs = Qnil;
+    size_t b;
+    long i;
 
+    for (b = 0; b < sizeof batch / sizeof batch[0]; b++) {
+        locs = batch[b] ? rb_funcall(fiber, rb_intern("backtrace_locations"), 2, INT2FIX(0),
+                                     LONG2FIX(batch[b]))
+                        : rb_funcall(fiber, rb_intern("backtrace_locations"), 0);
+        if (!RB_TYPE_P(locs, T_ARRAY))
+            return Qnil;
+        for (i = 0; i < RARRAY_LEN(locs); i++)
+            if (!loc_hidden(RARRAY_AREF(locs, i)))
+                return RARRAY_AREF(locs, i);
+        if (batch[b] && RARRAY_LEN(locs) < batch[b])
+            break;      /* that was all of them */
+    }
     return RB_TYPE_P(locs, T_ARRAY) && RARRAY_LEN(locs) > 0 ? RARRAY_AREF(locs, 0) : Qnil;
 }
 
@@ -334,6 +368,7 @@ int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t
         if (!f)
             return -ENOMEM;
         f->index = (uint32_t)i;
+        f->hidden = loc_hidden(RARRAY_AREF(locs, i));
         if ((r = pt_fib_location(RARRAY_AREF(locs, i), &f->file, &f->line, &f->label)) < 0)
             return r;
     }

@@ -51,13 +51,71 @@ static const rb_data_type_t state_type = {
 
 /* ---- helpers shared by the tracer's files ------------------------------- */
 
+/*
+ * Is path dir/NAME.rb or inside dir/NAME/ (or, with any_suffix, any file of
+ * dir whose name starts with NAME)? The tracer's files are polytrace*.rb
+ * beside polytrace.rb; the runtime's are polyphony.rb and everything under polyphony/.
+ * Other files in the same directory (an installed site_ruby) are not ours.
+ */
+static int path_in(VALUE path, const char *dir, size_t dir_len, const char *name, int any_suffix)
+{
+    size_t name_len = strlen(name);
+    const char *p, *rest;
+
+    if (!RB_TYPE_P(path, T_STRING) || dir_len == 0 ||
+        (size_t)RSTRING_LEN(path) <= dir_len + 1 + name_len)
+        return 0;
+    p = RSTRING_PTR(path);
+    if (memcmp(p, dir, dir_len) != 0 || p[dir_len] != '/' ||
+        memcmp(p + dir_len + 1, name, name_len) != 0)
+        return 0;
+    rest = p + dir_len + 1 + name_len;
+    if (any_suffix)
+        return memchr(rest, '/', RSTRING_LEN(path) - (rest - p)) == NULL;
+    return *rest == '/' || strcmp(rest, ".rb") == 0;
+}
+
 int pt_tr_is_own_path(VALUE path)
 {
-    if (!RB_TYPE_P(path, T_STRING) || pt_tr.libdir_len == 0)
-        return 0;
-    return (size_t)RSTRING_LEN(path) > pt_tr.libdir_len &&
-           memcmp(RSTRING_PTR(path), pt_tr.libdir, pt_tr.libdir_len) == 0 &&
-           RSTRING_PTR(path)[pt_tr.libdir_len] == '/';
+    return path_in(path, pt_tr.libdir, pt_tr.libdir_len, "polytrace", 1);
+}
+
+int pt_tr_is_hidden_path(VALUE path)
+{
+    /* "<internal:kernel>" and the like: Ruby's own methods written in Ruby
+     * (Kernel#loop, Float#positive?), as good as C methods to a user. */
+    static const char internal[] = "<internal:";
+
+    if (RB_TYPE_P(path, T_STRING) && (size_t)RSTRING_LEN(path) > sizeof internal - 1 &&
+        memcmp(RSTRING_PTR(path), internal, sizeof internal - 1) == 0)
+        return 1;
+    return pt_tr_is_own_path(path) || path_in(path, pt_tr.rtdir, pt_tr.rtdir_len, "polyphony", 0);
+}
+
+static VALUE resolve_runtime(VALUE unused)
+{
+    (void)unused;
+    return rb_funcall(rb_gv_get("$LOAD_PATH"), rb_intern("resolve_feature_path"), 1,
+                      rb_str_new_cstr("polyphony"));
+}
+
+/* Where the runtime's Ruby files are: beside the polyphony.rb Ruby loads. */
+static void find_runtime_dir(void)
+{
+    VALUE err, found = pt_tr_protect_call(resolve_runtime, Qnil, &err), path;
+    const char *slash;
+
+    if (!RB_TYPE_P(found, T_ARRAY) || RARRAY_LEN(found) != 2)
+        return;
+    path = RARRAY_AREF(found, 1);
+    if (!RB_TYPE_P(path, T_STRING))
+        return;
+    slash = memrchr(RSTRING_PTR(path), '/', RSTRING_LEN(path));
+    if (!slash || (size_t)(slash - RSTRING_PTR(path)) >= sizeof pt_tr.rtdir)
+        return;
+    memcpy(pt_tr.rtdir, RSTRING_PTR(path), slash - RSTRING_PTR(path));
+    pt_tr.rtdir[slash - RSTRING_PTR(path)] = '\0';
+    pt_tr.rtdir_len = slash - RSTRING_PTR(path);
 }
 
 VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err)
@@ -222,6 +280,8 @@ const struct rt_api *pt_tr_rt(void)
 {
     if (!pt_tr.rt) {
         pt_tr.rt = rt_api_fetch();
+        if (pt_tr.rt)
+            find_runtime_dir();
         if (pt_tr.rt)
             pt_fib_runtime_loaded();
         if (pt_tr.rt)

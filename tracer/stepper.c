@@ -99,7 +99,7 @@ static void on_line(VALUE tpval, void *data)
     if (pt_tr.serving || pt_tr.fd < 0 || mode == PT_STEP_NONE)
         return;
     path = rb_tracearg_path(ta);
-    if (pt_tr_is_own_path(path))
+    if (pt_tr_is_hidden_path(path))
         return;
     fiber = rb_fiber_current();
     switch (mode) {

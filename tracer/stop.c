@@ -25,6 +25,8 @@ static VALUE stop_labels = Qnil;    /* Array: "Counter#bump" or nil (plain label
 static VALUE stop_fiber = Qnil;
 static VALUE selected = Qnil;       /* SWITCH target; nil: the stopped fiber */
 static int stop_depth;              /* user depth of frame 0, for skip/up */
+static long stop_shown;             /* the frame STOPPED shows: the innermost
+                                       outside the runtime and the tracer */
 static const struct rt_api *stop_rt; /* the runtime as this stop found it */
 static const char *stop_exception;  /* "Class: message" of a catch stop */
 
@@ -44,7 +46,8 @@ static VALUE loc_path(VALUE loc)
 
 /* Snapshot of the current fiber's frames; leading tracer and C frames (our
  * trap block, Kernel#breakpoint, the call the program was interrupted in)
- * are left out so that frame 0 is the user's line. */
+ * are left out, so that frame 0 is where the program is. Frames in the
+ * runtime's Ruby files stay, numbered, but hidden (see frame_hidden). */
 static VALUE collect(const rb_debug_inspector_t *dc, void *data)
 {
     VALUE locs = rb_debug_inspector_backtrace_locations(dc), err;
@@ -150,6 +153,30 @@ static void qualify_labels(void)
     qualify_blocks();
 }
 
+/* Is frame i of the snapshot in the runtime's or the tracer's files? A C
+ * frame's path is its caller's, so a C method the runtime calls is hidden
+ * with it, and one the program calls is not. */
+static int frame_hidden(long i)
+{
+    VALUE err, path;
+
+    if (NIL_P(stop_locs) || i >= RARRAY_LEN(stop_locs))
+        return 0;
+    path = pt_tr_protect_call(loc_path, RARRAY_AREF(stop_locs, i), &err);
+    return pt_tr_is_hidden_path(path);
+}
+
+/* The innermost frame outside the runtime and the tracer (0 when none is). */
+static long first_shown(void)
+{
+    long i, n = NIL_P(stop_locs) ? 0 : RARRAY_LEN(stop_locs);
+
+    for (i = 0; i < n; i++)
+        if (!frame_hidden(i))
+            return i;
+    return 0;
+}
+
 /* Frame i's location, with its qualified method name when known. */
 static int frame_location(long i, char **file, int32_t *line, char **label)
 {
@@ -175,12 +202,18 @@ void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t li
         if (!f || frame_location(i, &f->file, &f->line, &f->label) < 0)
             return;
         f->index = (uint32_t)i;
+        f->hidden = frame_hidden(i);
     }
 }
 
 int pt_stop_location(char **file, int32_t *line, char **label)
 {
-    return frame_location(0, file, line, label);
+    return frame_location(stop_shown, file, line, label);
+}
+
+long pt_stop_frame_count(void)
+{
+    return NIL_P(stop_locs) ? 0 : RARRAY_LEN(stop_locs);
 }
 
 VALUE pt_stop_binding(uint32_t frame, const char **why)
@@ -363,17 +396,24 @@ static enum outcome resume_step(const struct pt_msg *req)
                            : req->type == PT_REQ_SKIP ? PT_STEP_SKIP : PT_STEP_UP;
     VALUE fiber = req->u.fiber.fiber ? pt_fib_lookup(req->u.fiber.fiber)
                 : !NIL_P(selected) ? selected : stop_fiber;
+    uint32_t frame = req->u.fiber.frame;
 
     if (NIL_P(fiber)) {
         send_no_fiber(req->id, req->u.fiber.fiber);
         return SERVE_ON;
     }
     /* Another fiber is not in a frame we know: stop at its next line. */
-    if (fiber != stop_fiber)
+    if (fiber != stop_fiber) {
         mode = PT_STEP_STEP;
+        frame = 0;
+    } else if ((long)frame >= pt_stop_frame_count() && frame > 0) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "no frame %u", frame);
+        return SERVE_ON;
+    }
     if (send_ok(req->id) < 0)
         return GONE;
-    pt_step_start(mode, fiber, stop_depth);
+    /* skip and up count from the selected frame: frame N is N calls out. */
+    pt_step_start(mode, fiber, stop_depth - (int)frame);
     /* "step": the fiber runs whenever it can, the others while it waits
      * (steplock.c); "on": only the fiber, even if it waits on the others. */
     if (pt_tr.lockmode == PT_TR_LOCK_ON)
@@ -590,6 +630,7 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
     }
     if (stop_exception)
         pt_proto_set_str(&m.u.stopped.exception, stop_exception);
+    m.u.stopped.frame = (uint32_t)stop_shown;
     pt_stop_location(&m.u.stopped.file, &m.u.stopped.line, &m.u.stopped.method);
     return pt_tr_send(&m);
 }
@@ -618,6 +659,8 @@ void pt_stop(const char *reason, uint32_t bp)
     stop_depth = depth - hidden;
     rb_debug_inspector_open(collect, NULL);
     qualify_labels();
+    /* A breakpoint the user set in the runtime's files shows itself. */
+    stop_shown = strcmp(reason, "breakpoint") == 0 ? 0 : first_shown();
 
     if (send_stopped(reason, bp, fiber) < 0)
         o = GONE;
@@ -635,6 +678,7 @@ void pt_stop(const char *reason, uint32_t bp)
         }
     }
     stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
+    stop_shown = 0;
     if (rt) {
         if (NIL_P(lock_holder))
             rt->fiber_unlock(thread);

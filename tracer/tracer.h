@@ -41,6 +41,8 @@ struct pt_tr {
     uint64_t trace_ops_fiber;       /* 0: every fiber */
     char libdir[4096];              /* directory of polytrace.rb: our frames */
     size_t libdir_len;
+    char rtdir[4096];               /* directory of the runtime's polyphony.rb */
+    size_t rtdir_len;               /* 0 until the runtime is found */
     VALUE script;                   /* $0 as given */
     VALUE script_real;              /* its real path, or Qnil */
 };
@@ -53,7 +55,11 @@ extern struct pt_tr pt_tr;
 
 /* polytrace.c */
 const struct rt_api *pt_tr_rt(void);        /* the runtime's table, fetched late */
-int pt_tr_is_own_path(VALUE path);          /* a file of the tracer itself */
+int pt_tr_is_own_path(VALUE path);          /* a Ruby file of the tracer itself */
+/* A Ruby file of the tracer or of the runtime, or Ruby's own ("<internal:
+ * kernel>"): frames there are hidden from stops, `fibers` and backtraces
+ * (unless all are asked for), and stepping never stops in them. */
+int pt_tr_is_hidden_path(VALUE path);
 VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err);
 char *pt_tr_exc_message(VALUE exc);         /* "Class: message", malloc'd */
 VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
@@ -98,7 +104,8 @@ void pt_fib_mark(void);
 void pt_stop(const char *reason, uint32_t bp);
 void pt_stop_exception(const char *reason, const char *exception);
 void pt_stop_serve_running(void);           /* a request while running */
-int pt_stop_location(char **file, int32_t *line, char **label); /* frame 0 */
+int pt_stop_location(char **file, int32_t *line, char **label); /* the frame shown */
+long pt_stop_frame_count(void);             /* frames of the stopped fiber */
 void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t limit);
 VALUE pt_stop_binding(uint32_t frame, const char **why);
 void pt_stop_mark(void);

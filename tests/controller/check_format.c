@@ -171,12 +171,12 @@ static void frames_fn(FILE *out, void *data)
 {
     (void)data;
     struct pt_proto_frame fr[2] = {
-        { 0, "/p/a.rb", 5, "Foo#bar" },
-        { 1, "/p/b.rb", 9, "<main>" },
+        { .index = 0, .file = "/p/a.rb", .line = 5, .label = "Foo#bar" },
+        { .index = 1, .file = "/p/b.rb", .line = 9, .label = "<main>" },
     };
     pt_fmt_set_base("/p");
-    pt_fmt_frames(out, fr, 2, 1);
-    pt_fmt_frames(out, fr, 0, 0);
+    pt_fmt_frames(out, fr, 2, 1, false);
+    pt_fmt_frames(out, fr, 0, 0, false);
     pt_fmt_set_base(NULL);
 }
 
@@ -184,6 +184,45 @@ START_TEST(test_frames)
 {
     char *t = capture(frames_fn, NULL);
     ck_assert_str_eq(t, "  #0   a.rb:5 in Foo#bar\n> #1   b.rb:9 in <main>\nno frames\n");
+    free(t);
+}
+END_TEST
+
+/* Frames of the runtime: left out and counted, shown with "all", and
+ * shown anyway when selected. */
+static void hidden_frames_fn(FILE *out, void *data)
+{
+    long selected = *(long *)data;
+    struct pt_proto_frame fr[4] = {
+        { .index = 0, .file = "/p/a.rb", .line = 5, .label = "block in run" },
+        { .index = 1, .file = "/rt/polyphony/g.rb", .line = 7, .label = "every", .hidden = true },
+        { .index = 2, .file = "/rt/polyphony/g.rb", .line = 3, .label = "loop", .hidden = true },
+        { .index = 3, .file = "/p/a.rb", .line = 2, .label = "<main>" },
+    };
+    pt_fmt_set_base("/p");
+    pt_fmt_frames(out, fr, 4, selected, false);
+    fputs("--\n", out);
+    pt_fmt_frames(out, fr, 4, selected, true);
+    pt_fmt_set_base(NULL);
+}
+
+START_TEST(test_hidden_frames)
+{
+    long sel = 0;
+    char *t = capture(hidden_frames_fn, &sel);
+    ck_assert_str_eq(t, "> #0   a.rb:5 in block in run\n"
+                        "  #3   a.rb:2 in <main>\n"
+                        "   (2 frames of the runtime or of Ruby itself hidden; 'bt all' shows them)\n"
+                        "--\n"
+                        "> #0   a.rb:5 in block in run\n"
+                        "  #1   /rt/polyphony/g.rb:7 in every (hidden)\n"
+                        "  #2   /rt/polyphony/g.rb:3 in loop (hidden)\n"
+                        "  #3   a.rb:2 in <main>\n");
+    free(t);
+    sel = 2;
+    t = capture(hidden_frames_fn, &sel);
+    ck_assert(strstr(t, "> #2   /rt/polyphony/g.rb:3 in loop (hidden)\n"));
+    ck_assert(strstr(t, "(1 frame of the runtime or of Ruby itself hidden;"));
     free(t);
 }
 END_TEST
@@ -262,7 +301,7 @@ END_TEST
 static void dump_fn(FILE *out, void *data)
 {
     (void)data;
-    struct pt_proto_frame fr[1] = { { 0, "/p/a.rb", 5, "block in <main>" } };
+    struct pt_proto_frame fr[1] = { { .index = 0, .file = "/p/a.rb", .line = 5, .label = "block in <main>" } };
     struct pt_proto_dump_fiber df[1];
     df[0].info = mk(2, 1, "w", "waiting", "receive");
     df[0].frames = fr;
@@ -290,6 +329,7 @@ Suite *format_suite(void)
     tcase_add_test(tc, test_fiber_tree);
     tcase_add_test(tc, test_ten_thousand_fibers_summarised);
     tcase_add_test(tc, test_frames);
+    tcase_add_test(tc, test_hidden_frames);
     tcase_add_test(tc, test_breakpoints);
     tcase_add_test(tc, test_ops);
     tcase_add_test(tc, test_exit_reports);

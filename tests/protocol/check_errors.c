@@ -311,7 +311,17 @@ START_TEST(test_unknown_keys_ignored)
     ck_assert_int_eq(d.type, PT_REQ_STEP);
     ck_assert_uint_eq(d.id, 5);
     ck_assert_uint_eq(d.u.fiber.fiber, 3);
+    ck_assert_uint_eq(d.u.fiber.frame, 0);    /* an optional field left out */
     pt_msg_free(&d);
+
+    /* an optional field, when present, must have its type */
+    raw_begin();
+    msgpack_pack_map(&pk, 4);
+    kv_uint("type", PT_REQ_UP);
+    kv_uint("id", 6);
+    kv_uint("fiber", 3);
+    kv_str("frame", "two");
+    ck_assert_int_eq(raw_decode(&d), PT_PROTO_E_BADMSG);
 
     /* an event with an id: the id is ignored */
     raw_begin();

@@ -53,6 +53,7 @@ static void fill_frames(struct pt_proto_frame **v, size_t *n, unsigned seed)
         f->file = str("/app/f.rb", seed + i);
         f->line = (int32_t)(100 + i + seed);
         f->label = str("block in run", seed + i);
+        f->hidden = i == 1;
     }
 }
 
@@ -81,6 +82,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
     }
     case PT_REQ_STEP: case PT_REQ_SKIP: case PT_REQ_UP: case PT_REQ_SWITCH:
         m->u.fiber.fiber = 77 + seed;
+        m->u.fiber.frame = 4 + seed;
         break;
     case PT_REQ_FIBERS:
         m->u.fibers_req.limit = 200 + seed;
@@ -180,6 +182,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.stopped.method = str("Srv#loop", seed);
         m->u.stopped.bp = 3 + seed;
         m->u.stopped.exception = str("RuntimeError: boom", seed);
+        m->u.stopped.frame = 2 + seed;
         break;
     case PT_EV_FIBER:
         m->u.fiber_event.what = str("spin", seed);
