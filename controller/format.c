@@ -347,6 +347,10 @@ void pt_fmt_bp_where(FILE *out, const struct pt_proto_bp *bp)
         fprintf(out, " if %s", bp->cond);
     if (bp->fiber)
         fprintf(out, " (fiber %" PRIu64 ")", bp->fiber);
+    if (bp->hit_cond && *bp->hit_cond)
+        fprintf(out, " (hit %s)", bp->hit_cond);
+    if (bp->log && *bp->log)
+        fprintf(out, " (log \"%s\")", bp->log);
     if (bp->pending)
         fprintf(out, " (pending)");
 }

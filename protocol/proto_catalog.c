@@ -59,6 +59,8 @@ static const struct pt_proto_field bp_fields[] = {
     FLD("fiber",   PT_FK_U64,  struct pt_proto_bp, fiber),
     FLD("hits",    PT_FK_U64,  struct pt_proto_bp, hits),
     FLD("pending", PT_FK_BOOL, struct pt_proto_bp, pending),
+    FLD("hit_cond", PT_FK_NSTR, struct pt_proto_bp, hit_cond),
+    FLD("log",     PT_FK_NSTR, struct pt_proto_bp, log),
 };
 REC(bp_rec, struct pt_proto_bp, bp_fields);
 
@@ -118,6 +120,8 @@ static const struct pt_proto_field req_break_fields[] = {
     FLD("method", PT_FK_NSTR, struct pt_proto_req_break, method),
     FLD("cond",   PT_FK_NSTR, struct pt_proto_req_break, cond),
     FLD("fiber",  PT_FK_U64,  struct pt_proto_req_break, fiber),
+    FLD("hit_cond", PT_FK_NSTR, struct pt_proto_req_break, hit_cond),
+    FLD("log",    PT_FK_NSTR, struct pt_proto_req_break, log),
 };
 REC(req_break_rec, struct pt_proto_req_break, req_break_fields);
 
@@ -225,6 +229,43 @@ static const struct pt_proto_field ev_exited_fields[] = {
 };
 REC(ev_exited_rec, struct pt_proto_ev_exited, ev_exited_fields);
 
+static const struct pt_proto_field req_vars_fields[] = {
+    FLD("fiber", PT_FK_U64,  struct pt_proto_req_vars, fiber),
+    FLD("frame", PT_FK_U32,  struct pt_proto_req_vars, frame),
+    FLD("scope", PT_FK_STR,  struct pt_proto_req_vars, scope),
+    FLD("ref",   PT_FK_U64,  struct pt_proto_req_vars, ref),
+    FLD("expr",  PT_FK_NSTR, struct pt_proto_req_vars, expr),
+    FLD("start", PT_FK_U32,  struct pt_proto_req_vars, start),
+    FLD("count", PT_FK_U32,  struct pt_proto_req_vars, count),
+};
+REC(req_vars_rec, struct pt_proto_req_vars, req_vars_fields);
+
+static const struct pt_proto_field req_setvar_fields[] = {
+    FLD("fiber", PT_FK_U64, struct pt_proto_req_setvar, fiber),
+    FLD("frame", PT_FK_U32, struct pt_proto_req_setvar, frame),
+    FLD("scope", PT_FK_STR, struct pt_proto_req_setvar, scope),
+    FLD("ref",   PT_FK_U64, struct pt_proto_req_setvar, ref),
+    FLD("name",  PT_FK_STR, struct pt_proto_req_setvar, name),
+    FLD("expr",  PT_FK_STR, struct pt_proto_req_setvar, expr),
+};
+REC(req_setvar_rec, struct pt_proto_req_setvar, req_setvar_fields);
+
+static const struct pt_proto_field var_fields[] = {
+    FLD("name",    PT_FK_STR, struct pt_proto_var, name),
+    FLD("value",   PT_FK_STR, struct pt_proto_var, value),
+    FLD("type",    PT_FK_STR, struct pt_proto_var, type),
+    FLD("ref",     PT_FK_U64, struct pt_proto_var, ref),
+    FLD("named",   PT_FK_U32, struct pt_proto_var, named),
+    FLD("indexed", PT_FK_U32, struct pt_proto_var, indexed),
+};
+REC(var_rec, struct pt_proto_var, var_fields);
+
+static const struct pt_proto_field rep_vars_fields[] = {
+    FLD("total", PT_FK_U64, struct pt_proto_rep_vars, total),
+    SUBV("vars", struct pt_proto_rep_vars, vars, nvars, var_rec),
+};
+REC(rep_vars_rec, struct pt_proto_rep_vars, rep_vars_fields);
+
 /* ---- the catalog ---- */
 
 static const struct pt_proto_msgdesc catalog[] = {
@@ -247,6 +288,8 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_REQ_DETACH,       "detach",            PT_KIND_REQUEST, NULL },
     { PT_REQ_KILL,         "kill",              PT_KIND_REQUEST, NULL },
     { PT_REQ_DUMP,         "dump",              PT_KIND_REQUEST, NULL },
+    { PT_REQ_VARS,         "vars",              PT_KIND_REQUEST, &req_vars_rec },
+    { PT_REQ_SETVAR,       "setvar",            PT_KIND_REQUEST, &req_setvar_rec },
     { PT_REP_OK,           "ok",                PT_KIND_REPLY,   NULL },
     { PT_REP_ERROR,        "error",             PT_KIND_REPLY,   &rep_error_rec },
     { PT_REP_FIBER_INFO,   "fiber_info",        PT_KIND_REPLY,   &rep_fiber_info_rec },
@@ -257,6 +300,7 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_REP_BREAKPOINT,   "breakpoint",        PT_KIND_REPLY,   &rep_bp_rec },
     { PT_REP_BREAKPOINTS,  "breakpoints-reply", PT_KIND_REPLY,   &rep_bps_rec },
     { PT_REP_DUMP,         "dump-reply",        PT_KIND_REPLY,   &rep_dump_rec },
+    { PT_REP_VARS,         "vars-reply",        PT_KIND_REPLY,   &rep_vars_rec },
     { PT_EV_STOPPED,       "stopped",           PT_KIND_EVENT,   &ev_stopped_rec },
     { PT_EV_RUNNING,       "running",           PT_KIND_EVENT,   NULL },
     { PT_EV_FIBER,         "fiber_event",       PT_KIND_EVENT,   &ev_fiber_rec },

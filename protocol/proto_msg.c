@@ -104,6 +104,14 @@ struct pt_proto_bp *pt_proto_bps_push(struct pt_proto_bp **v, size_t *n)
     return b;
 }
 
+struct pt_proto_var *pt_proto_vars_push(struct pt_proto_var **v, size_t *n)
+{
+    void *arr = *v;
+    struct pt_proto_var *e = array_push(&arr, n, sizeof **v);
+    *v = arr;
+    return e;
+}
+
 struct pt_proto_dump_fiber *pt_proto_dump_push(struct pt_proto_dump_fiber **v,
                                                size_t *n)
 {

@@ -126,6 +126,8 @@ enum pt_msg_type {
     PT_REQ_DETACH      = 31,  /* no payload     -> PT_REP_OK */
     PT_REQ_KILL        = 32,  /* no payload     -> PT_REP_OK */
     PT_REQ_DUMP        = 33,  /* no payload     -> PT_REP_DUMP */
+    PT_REQ_VARS        = 34,  /* u.vars         -> PT_REP_VARS (appended) */
+    PT_REQ_SETVAR      = 35,  /* u.setvar       -> PT_REP_VARS, one var (appended) */
 
     /* replies, tracer -> controller, id of the request (ERROR may carry 0
      * when it answers no particular request, e.g. a version mismatch) */
@@ -139,6 +141,7 @@ enum pt_msg_type {
     PT_REP_BREAKPOINT  = 71,  /* u.bp */
     PT_REP_BREAKPOINTS = 72,  /* u.bps */
     PT_REP_DUMP        = 73,  /* u.dump */
+    PT_REP_VARS        = 74,  /* u.vars_rep (appended) */
 
     /* events, tracer -> controller, no id */
     PT_EV_STOPPED      = 96,  /* u.stopped */
@@ -205,6 +208,9 @@ struct pt_proto_bp {
     uint64_t fiber;         /* 0: any fiber */
     uint64_t hits;
     bool     pending;       /* file not loaded / method not defined yet */
+    /* appended (nullable, so optional on the wire): */
+    char    *hit_cond;      /* as in PT_REQ_BREAK */
+    char    *log;           /* as in PT_REQ_BREAK */
 };
 
 /* One fiber of a DUMP: wire map {info: fiber, frames: [frame]}. */
@@ -270,6 +276,13 @@ struct pt_proto_req_break {
     char    *method;        /* nullable: "Class#meth" / "Class.meth" */
     char    *cond;          /* nullable */
     uint64_t fiber;         /* 0: any */
+    /* appended (nullable, so optional on the wire): */
+    char    *hit_cond;      /* "N" or "== N" (the Nth hit), ">= N", "> N",
+                               "< N", "<= N", "% N" (every Nth): which hits
+                               (counted after cond) stop */
+    char    *log;           /* a logpoint: no stop; the text, each {expr} in
+                               it replaced by the value's to_s, comes as an
+                               OUTPUT event */
 };
 
 /* PT_REQ_DELETE. Wire key "bp". */
@@ -388,6 +401,59 @@ struct pt_proto_ev_exited {
     int32_t signal;         /* 0: not killed by a signal */
 };
 
+/* PT_REQ_VARS (appended): the values the stopped program holds, for a
+ * variables view. scope "locals" (self first, then the frame's local
+ * variables), "ivars" (self's instance variables), "globals", "eval" (one
+ * var: the value of expr in the frame), or "" for the children of ref, an
+ * object named by an earlier reply: array elements and hash pairs (indexed),
+ * struct members and instance variables (named). start/count page through
+ * the children (count 0: all). Refs hold for the stop they were made in. */
+struct pt_proto_req_vars {
+    uint64_t fiber;         /* 0: the stopped fiber (the only one with frames
+                               to look into) */
+    uint32_t frame;
+    char    *scope;
+    uint64_t ref;
+    char    *expr;          /* nullable: scope "eval" */
+    uint32_t start;
+    uint32_t count;
+};
+
+/* PT_REQ_SETVAR (appended): name (in scope, or among ref's children) gets
+ * the value of expr, evaluated in the frame; the reply holds the var as it
+ * is now. */
+struct pt_proto_req_setvar {
+    uint64_t fiber;
+    uint32_t frame;
+    char    *scope;         /* "locals", "ivars", "globals", or "" with ref */
+    uint64_t ref;
+    char    *name;
+    char    *expr;
+};
+
+/* One value in a PT_REP_VARS. */
+struct pt_proto_var {
+    char    *name;
+    char    *value;         /* #inspect, cut to PT_PROTO_VAR_VALUE_MAX bytes */
+    char    *type;          /* the class's name */
+    uint64_t ref;           /* 0: nothing inside; else VARS scope "" ref */
+    uint32_t named;         /* children by name */
+    uint32_t indexed;       /* children by index */
+};
+
+/* The longest value text a PT_REP_VARS carries (bytes; "..." ends a cut one). */
+#define PT_PROTO_VAR_VALUE_MAX 4096
+
+/* PT_REP_VARS (appended). */
+struct pt_proto_rep_vars {
+    uint64_t             total;   /* children in all, whatever the page */
+    struct pt_proto_var *vars;
+    size_t               nvars;
+};
+
+/* Append a zeroed var (NULL: out of memory, array unchanged). */
+struct pt_proto_var *pt_proto_vars_push(struct pt_proto_var **v, size_t *n);
+
 /* A message. Zero it (or pt_msg_init) before filling or decoding into it. */
 struct pt_msg {
     enum pt_msg_type type;
@@ -418,6 +484,9 @@ struct pt_msg {
         struct pt_proto_ev_op          op;
         struct pt_proto_text           output;
         struct pt_proto_ev_exited      exited;
+        struct pt_proto_req_vars       vars;        /* appended */
+        struct pt_proto_req_setvar     setvar;      /* appended */
+        struct pt_proto_rep_vars       vars_rep;    /* appended */
     } u;
 };
 

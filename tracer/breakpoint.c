@@ -20,6 +20,8 @@
 
 struct pt_bp {
     struct pt_proto_bp info;
+    char hit_op;                /* 0: every hit; '=', '>', 'g' (>=), '<', 'l' (<=), '%' */
+    uint64_t hit_n;
     VALUE tp;                   /* enabled TracePoint; Qnil while pending */
     VALUE key;                  /* line bp: real path of the file, or as given */
     struct pt_bp *next;
@@ -43,6 +45,101 @@ void pt_bp_mark(void)
 }
 
 /* ---- hits ---------------------------------------------------------------- */
+
+/* "N", "== N", ">= N", "> N", "<= N", "< N", "% N" into op and n. */
+static int parse_hit(const char *s, char *op, uint64_t *n)
+{
+    static const struct { const char *text; char op; } ops[] = {
+        { "==", '=' }, { ">=", 'g' }, { "<=", 'l' }, { ">", '>' }, { "<", '<' }, { "%", '%' },
+    };
+    char *end;
+    size_t i;
+
+    while (*s == ' ')
+        s++;
+    *op = '=';
+    for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t len = strlen(ops[i].text);
+        if (strncmp(s, ops[i].text, len) == 0) {
+            *op = ops[i].op;
+            s += len;
+            break;
+        }
+    }
+    while (*s == ' ')
+        s++;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    *n = strtoull(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (errno || *end || (*op == '%' && *n == 0))
+        return -EINVAL;
+    return 0;
+}
+
+static int hit_matches(const struct pt_bp *bp)
+{
+    uint64_t h = bp->info.hits, n = bp->hit_n;
+
+    switch (bp->hit_op) {
+    case '=': return h == n;
+    case 'g': return h >= n;
+    case '>': return h > n;
+    case 'l': return h <= n;
+    case '<': return h < n;
+    case '%': return h % n == 0;
+    default: return 1;
+    }
+}
+
+static VALUE as_string(VALUE v)
+{
+    return rb_obj_as_string(v);
+}
+
+/* A logpoint's text: each {expr} replaced by its value's to_s ("\{" is a
+ * brace), or by <Class: message> when that raised. */
+static VALUE log_text(const char *tmpl, VALUE binding)
+{
+    VALUE out = rb_utf8_str_new_cstr("");
+    const char *p = tmpl;
+
+    while (*p) {
+        if (p[0] == '\\' && (p[1] == '{' || p[1] == '}')) {
+            rb_str_cat(out, p + 1, 1);
+            p += 2;
+        } else if (*p == '{') {
+            const char *q = p + 1;
+            int depth = 1;
+            while (*q && depth) {
+                depth += *q == '{' ? 1 : *q == '}' ? -1 : 0;
+                q += depth ? 1 : 0;
+            }
+            if (!*q) {                  /* unclosed: the rest as it is */
+                rb_str_cat_cstr(out, p);
+                break;
+            }
+            VALUE expr = rb_str_new(p + 1, q - p - 1), err, v, s = Qnil;
+            v = pt_eval_value(binding, StringValueCStr(expr), &err);
+            if (NIL_P(err))
+                s = pt_tr_protect_call(as_string, v, &err);
+            if (NIL_P(err) && RB_TYPE_P(s, T_STRING)) {
+                rb_str_append(out, s);
+            } else {
+                char *msg = NIL_P(err) ? NULL : pt_tr_exc_message(err);
+                rb_str_catf(out, "<%s>", msg ? msg : "error");
+                free(msg);
+            }
+            p = q + 1;
+        } else {
+            rb_str_cat(out, p, 1);
+            p++;
+        }
+    }
+    return out;
+}
 
 static void hit(VALUE tpval, void *data)
 {
@@ -68,6 +165,13 @@ static void hit(VALUE tpval, void *data)
         }
     }
     bp->info.hits++;
+    if (!hit_matches(bp))
+        return;
+    if (bp->info.log) {
+        VALUE text = log_text(bp->info.log, rb_tracearg_binding(ta));
+        pt_tr_output("%.*s\n", (int)RSTRING_LEN(text), RSTRING_PTR(text));
+        return;
+    }
     pt_stop("breakpoint", bp->info.id);
 }
 
@@ -303,10 +407,12 @@ VALUE pt_bp_loaded_path(const char *file)
 static int copy_info(struct pt_proto_bp *dst, const struct pt_proto_bp *src)
 {
     *dst = *src;
-    dst->file = dst->method = dst->cond = NULL;
+    dst->file = dst->method = dst->cond = dst->hit_cond = dst->log = NULL;
     if (pt_proto_set_str(&dst->file, src->file) < 0 ||
         pt_proto_set_str(&dst->method, src->method) < 0 ||
-        pt_proto_set_str(&dst->cond, src->cond) < 0)
+        pt_proto_set_str(&dst->cond, src->cond) < 0 ||
+        pt_proto_set_str(&dst->hit_cond, src->hit_cond) < 0 ||
+        pt_proto_set_str(&dst->log, src->log) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -337,6 +443,8 @@ static void free_bp(struct pt_bp *b)
     free(b->info.file);
     free(b->info.method);
     free(b->info.cond);
+    free(b->info.hit_cond);
+    free(b->info.log);
     free(b);
 }
 
@@ -356,9 +464,16 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
     b->info.line = req->method ? 0 : req->line;
     if (pt_proto_set_str(&b->info.cond, req->cond && *req->cond ? req->cond : NULL) < 0 ||
         pt_proto_set_str(&b->info.method, req->method) < 0 ||
-        pt_proto_set_str(&b->info.file, req->method ? NULL : req->file) < 0) {
+        pt_proto_set_str(&b->info.file, req->method ? NULL : req->file) < 0 ||
+        pt_proto_set_str(&b->info.hit_cond, req->hit_cond && *req->hit_cond ? req->hit_cond : NULL) < 0 ||
+        pt_proto_set_str(&b->info.log, req->log && *req->log ? req->log : NULL) < 0) {
         error = strdup("out of memory");
         code = PT_PROTO_ERR_INTERNAL;
+    } else if (b->info.hit_cond && parse_hit(b->info.hit_cond, &b->hit_op, &b->hit_n) < 0) {
+        if (asprintf(&error, "hit condition '%s': give N, == N, >= N, > N, <= N, < N or %% N",
+                     b->info.hit_cond) < 0)
+            error = strdup("bad hit condition");
+        code = PT_PROTO_ERR_BAD_REQUEST;
     } else if (req->method) {
         VALUE m = find_method(req->method, &error);
         if (!NIL_P(m))

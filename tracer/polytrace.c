@@ -36,6 +36,7 @@ static void state_mark(void *p)
     pt_steplock_mark();
     pt_catch_mark();
     pt_stop_mark();
+    pt_vars_mark();
 }
 
 static void state_free(void *p) { (void)p; }
@@ -204,6 +205,25 @@ static void at_exit_hook(VALUE unused)
 /* ---- boot ---------------------------------------------------------------- */
 
 /*
+ * POLYTRACE_STDIO=pipe: our stdout and stderr are pipes the controller reads
+ * (a front end without a terminal). Writes go out at once, so the program's
+ * output arrives before the stop that follows it; if the controller goes
+ * away, pt_tr_disconnect points them at /dev/null rather than at a pipe
+ * nobody reads.
+ */
+static void pipe_stdio(void)
+{
+    const char *how = getenv("POLYTRACE_STDIO");
+
+    if (!how || strcmp(how, "pipe") != 0)
+        return;
+    unsetenv("POLYTRACE_STDIO");
+    pt_tr.stdio_pipe = 1;
+    rb_funcall(rb_stdout, rb_intern("sync="), 1, Qtrue);
+    rb_funcall(rb_stderr, rb_intern("sync="), 1, Qtrue);
+}
+
+/*
  * PolyTrace.__boot(libdir) — called once by polytrace.rb. Returns true when
  * a launching controller is connected (so polytrace.rb traps SIGINT).
  */
@@ -244,6 +264,7 @@ static VALUE tr_boot(VALUE self, VALUE libdir)
     }
     free((void *)sock);
     pt_tr.launched = 1;
+    pipe_stdio();
     if (!(nonstop && strcmp(nonstop, "1") == 0))
         pt_step_arm_entry();
     else

@@ -5,6 +5,7 @@
  * socket, dead peer), after which the program runs on unharmed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,16 @@ void pt_tr_disconnect(void)
     pt_step_cancel();
     pt_tr.trace_ops = 0;
     pt_tr.lockmode = PT_TR_LOCK_STEP;
+    if (pt_tr.stdio_pipe && pt_tr.fd_pid == getpid()) {
+        /* Nobody reads those pipes any more: writing must not fail. */
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+            close(null);
+        }
+        pt_tr.stdio_pipe = 0;
+    }
     if (!pt_tr.serving && rt && rt->fiber_lock_owner(pt_tr.main_thread) != Qnil)
         rt->fiber_unlock(pt_tr.main_thread);
 }

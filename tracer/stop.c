@@ -342,6 +342,22 @@ static int reply_eval(const struct pt_msg *req)
     return pt_tr_send(&m);
 }
 
+/* VARS / SETVAR: the program's code runs (#inspect, assignments); as for
+ * EVAL, the loop runs meanwhile and the fiber lock keeps other fibers out. */
+static void reply_vars(const struct pt_msg *req)
+{
+    const struct rt_api *rt = stop_rt;
+
+    if (rt)
+        rt->loop_resume(rb_thread_current());
+    if (req->type == PT_REQ_VARS)
+        pt_vars_reply(req, stop_fiber);
+    else
+        pt_vars_set_reply(req, stop_fiber);
+    if (rt)
+        rt->loop_suspend(rb_thread_current());
+}
+
 static int reply_catch(const struct pt_msg *req)
 {
     int r = pt_catch_set(req->u.set.value);
@@ -479,6 +495,10 @@ static enum outcome dispatch(const struct pt_msg *req)
         return SERVE_ON;
     case PT_REQ_SOURCE:
         reply_source(req);
+        return SERVE_ON;
+    case PT_REQ_VARS:
+    case PT_REQ_SETVAR:
+        reply_vars(req);
         return SERVE_ON;
     case PT_REQ_BREAK:
         pt_msg_init(&m, PT_REP_BREAKPOINT, req->id);
@@ -679,6 +699,7 @@ void pt_stop(const char *reason, uint32_t bp)
     }
     stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
     stop_shown = 0;
+    pt_vars_reset();
     if (rt) {
         if (NIL_P(lock_holder))
             rt->fiber_unlock(thread);

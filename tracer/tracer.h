@@ -35,6 +35,7 @@ struct pt_tr {
     pid_t fd_pid;                   /* process that opened fd (fork guard) */
     struct pt_proto_decoder *dec;
     int launched;                   /* reached through POLYTRACE_SOCKET */
+    int stdio_pipe;                 /* stdout/stderr are the controller's pipes */
     int serving;                    /* inside the stop loop */
     enum pt_tr_lockmode lockmode;
     int trace_ops;
@@ -146,6 +147,12 @@ void pt_bp_mark(void);
 VALUE pt_bp_compiled(VALUE self, VALUE iseq);   /* PolyTrace.__compiled */
 VALUE pt_bp_method_added(VALUE self);           /* PolyTrace.__method_added */
 VALUE pt_bp_loaded_path(const char *file);      /* a loaded file ending in file */
+
+/* vars.c — VARS and SETVAR while stopped (stopped: the stopped fiber) */
+int pt_vars_reply(const struct pt_msg *req, VALUE stopped);
+int pt_vars_set_reply(const struct pt_msg *req, VALUE stopped);
+void pt_vars_reset(void);                   /* the program resumes: refs end */
+void pt_vars_mark(void);
 
 /* eval.c */
 int pt_eval(VALUE binding, const char *expr, char **text, int *is_error);

@@ -230,16 +230,21 @@ END_TEST
 static void bp_fn(FILE *out, void *data)
 {
     (void)data;
-    struct pt_proto_bp a = { 1, "/p/a.rb", 12, NULL, "x > 3", 2, 5, false };
-    struct pt_proto_bp b = { 2, NULL, 0, "Worker#run", NULL, 0, 0, true };
+    struct pt_proto_bp a = { .id = 1, .file = "/p/a.rb", .line = 12, .cond = "x > 3",
+                             .fiber = 2, .hits = 5 };
+    struct pt_proto_bp b = { .id = 2, .method = "Worker#run", .pending = true };
+    struct pt_proto_bp c = { .id = 3, .file = "/p/a.rb", .line = 7, .hit_cond = ">= 2",
+                             .log = "x={x}", .hits = 1 };
     pt_fmt_breakpoint(out, &a);
     pt_fmt_breakpoint(out, &b);
+    pt_fmt_breakpoint(out, &c);
 }
 
 START_TEST(test_breakpoints)
 {
     char *t = capture(bp_fn, NULL);
-    ck_assert_str_eq(t, "#1  /p/a.rb:12 if x > 3 (fiber 2) hits 5\n#2  Worker#run (pending) hits 0\n");
+    ck_assert_str_eq(t, "#1  /p/a.rb:12 if x > 3 (fiber 2) hits 5\n#2  Worker#run (pending) hits 0\n"
+                        "#3  /p/a.rb:7 (hit >= 2) (log \"x={x}\") hits 1\n");
     free(t);
 }
 END_TEST

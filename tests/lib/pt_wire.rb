@@ -22,9 +22,9 @@ module PtWire
     hello: 1,
     continue: 16, step: 17, skip: 18, up: 19, pause: 20, switch: 21, fibers: 22,
     backtrace: 23, eval: 24, source: 25, break: 26, delete: 27, breakpoints: 28,
-    trace_ops: 29, set: 30, detach: 31, kill: 32, dump: 33,
+    trace_ops: 29, set: 30, detach: 31, kill: 32, dump: 33, vars: 34, setvar: 35,
     ok: 64, error: 65, fiber_info: 66, fibers_reply: 67, frames: 68, value: 69,
-    lines: 70, breakpoint: 71, breakpoints_reply: 72, dump_reply: 73,
+    lines: 70, breakpoint: 71, breakpoints_reply: 72, dump_reply: 73, vars_reply: 74,
     stopped: 96, running: 97, fiber_event: 98, op: 99, output: 100, exited: 101
   }.freeze
   NAMES = TYPES.invert.freeze
@@ -37,7 +37,9 @@ module PtWire
     fibers: { limit: 0 }, backtrace: { fiber: 0, limit: 0 },
     eval: { fiber: 0, frame: 0 }, source: { first: 1, last: 1 },
     break: { file: nil, line: 0, method: nil, cond: nil, fiber: 0 },
-    trace_ops: { fiber: 0 }
+    trace_ops: { fiber: 0 },
+    vars: { fiber: 0, frame: 0, scope: '', ref: 0, expr: nil, start: 0, count: 0 },
+    setvar: { fiber: 0, frame: 0, scope: '', ref: 0 }
   }.freeze
 
   class Timeout < StandardError; end
@@ -256,6 +258,13 @@ module PtWire
     def stderr
       @readers[1].join if @status
       @err
+    end
+
+    # Stops reading the program's stdout and stderr: its writes then find no
+    # reader, as when the controller holding its pipes died.
+    def close_stdout
+      [@out_r, @err_r].each { |io| io.close unless io.closed? }
+      @readers.each(&:join)
     end
 
     def close

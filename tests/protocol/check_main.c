@@ -11,10 +11,10 @@ const enum pt_msg_type all_types[] = {
     PT_REQ_CONTINUE, PT_REQ_STEP, PT_REQ_SKIP, PT_REQ_UP, PT_REQ_PAUSE,
     PT_REQ_SWITCH, PT_REQ_FIBERS, PT_REQ_BACKTRACE, PT_REQ_EVAL, PT_REQ_SOURCE,
     PT_REQ_BREAK, PT_REQ_DELETE, PT_REQ_BREAKPOINTS, PT_REQ_TRACE_OPS,
-    PT_REQ_SET, PT_REQ_DETACH, PT_REQ_KILL, PT_REQ_DUMP,
+    PT_REQ_SET, PT_REQ_DETACH, PT_REQ_KILL, PT_REQ_DUMP, PT_REQ_VARS, PT_REQ_SETVAR,
     PT_REP_OK, PT_REP_ERROR, PT_REP_FIBER_INFO, PT_REP_FIBERS, PT_REP_FRAMES,
     PT_REP_VALUE, PT_REP_LINES, PT_REP_BREAKPOINT, PT_REP_BREAKPOINTS,
-    PT_REP_DUMP,
+    PT_REP_DUMP, PT_REP_VARS,
     PT_EV_STOPPED, PT_EV_RUNNING, PT_EV_FIBER, PT_EV_OP, PT_EV_OUTPUT,
     PT_EV_EXITED,
 };
@@ -67,6 +67,8 @@ static void fill_bp(struct pt_proto_bp *b, unsigned seed)
     b->fiber = 3 + seed;
     b->hits = 99 + seed;
     b->pending = true;
+    b->hit_cond = str(">= 3", seed);
+    b->log = str("x is {x}", seed);
 }
 
 void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
@@ -107,6 +109,38 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.brk.method = str("A#b", seed);
         m->u.brk.cond = str("i == 3", seed);
         m->u.brk.fiber = 4 + seed;
+        m->u.brk.hit_cond = str("% 2", seed);
+        m->u.brk.log = str("at {i}", seed);
+        break;
+    case PT_REQ_VARS:
+        m->u.vars.fiber = 5 + seed;
+        m->u.vars.frame = 2 + seed;
+        m->u.vars.scope = str("locals", seed);
+        m->u.vars.ref = UINT64_MAX - seed;
+        m->u.vars.expr = str("a.b", seed);
+        m->u.vars.start = 100 + seed;
+        m->u.vars.count = 50 + seed;
+        break;
+    case PT_REQ_SETVAR:
+        m->u.setvar.fiber = 6 + seed;
+        m->u.setvar.frame = 1 + seed;
+        m->u.setvar.scope = str("ivars", seed);
+        m->u.setvar.ref = 7 + seed;
+        m->u.setvar.name = str("@x", seed);
+        m->u.setvar.expr = str("1 + 2", seed);
+        break;
+    case PT_REP_VARS:
+        m->u.vars_rep.total = 1000 + seed;
+        for (unsigned i = 0; i < 3; i++) {
+            struct pt_proto_var *v = pt_proto_vars_push(&m->u.vars_rep.vars, &m->u.vars_rep.nvars);
+            ck_assert_ptr_nonnull(v);
+            v->name = str("counter", seed + i);
+            v->value = str("[1, 2]", seed + i);
+            v->type = str("Array", seed + i);
+            v->ref = 40 + seed + i;
+            v->named = 1 + seed;
+            v->indexed = UINT32_MAX - seed - i;
+        }
         break;
     case PT_REQ_DELETE:
         m->u.del.bp = 6 + seed;
