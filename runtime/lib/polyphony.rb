@@ -38,6 +38,7 @@ require 'polyphony/io_chars'
 require 'polyphony/kernel_process'
 require 'polyphony/timeout_ext'
 require 'polyphony/thread_end'
+require 'polyphony/io_zlib'
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do
