@@ -3,8 +3,11 @@
  *
  * shift waits (suspending only the calling fiber) while the queue is empty;
  * with a capacity, push waits while the queue is full, which is what a
- * program would use ::SizedQueue for outside fibers. Waiters are woken in
- * order. Items and waiters are Ruby Arrays so the GC sees them. A waiter is
+ * program would use ::SizedQueue for outside fibers. As in Polyphony, push
+ * and shift on a bounded queue yield once even when they need not wait, so
+ * producers and consumers take turns. Waiters are woken in order. A closed queue refuses pushes;
+ * its fibers waiting in shift get nil, and shift on it raises once it is
+ * empty (ClosedQueueError, as Ruby's Queue). Items and waiters are Ruby Arrays so the GC sees them. A waiter is
  * an entry [fiber, woken]: one that stops waiting without having been woken
  * (interrupted, or resumed by something else) clears its fiber so the entry
  * is skipped, and one interrupted after being woken passes the wake-up on,
@@ -17,9 +20,11 @@ struct rt_queue {
     VALUE shift_waiters;  /* Array of fibers waiting for an item */
     VALUE push_waiters;   /* Array of fibers waiting for room */
     long capacity;        /* 0: unbounded */
+    int closed;
 };
 
 static VALUE cQueue;
+static VALUE eClosedQueueError;
 
 static void queue_mark(void *p)
 {
@@ -158,10 +163,31 @@ static void queue_wait(struct rt_queue *q, VALUE waiters, const char *op, int is
         rb_jump_tag(state);
 }
 
+static int queue_full(struct rt_queue *q)
+{
+    return q->capacity > 0 && RARRAY_LEN(q->items) >= q->capacity;
+}
+
+static void check_open(struct rt_queue *q)
+{
+    if (q->closed)
+        rb_raise(eClosedQueueError, "queue closed");
+}
+
 static void queue_push_one(struct rt_queue *q, VALUE value, int front)
 {
-    while (q->capacity > 0 && RARRAY_LEN(q->items) >= q->capacity)
-        queue_wait(q, q->push_waiters, "push", 0);
+    check_open(q);
+    if (q->capacity > 0) {
+        /* Bounded: yield once with room (runnable again at once), else wait. */
+        int yielded = 0;
+        while (!yielded || queue_full(q)) {
+            if (!queue_full(q))
+                rt_sched_schedule(rb_fiber_current(), Qnil, 0);
+            queue_wait(q, q->push_waiters, "push", 0);
+            yielded = 1;
+            check_open(q);
+        }
+    }
     if (front)
         rb_ary_unshift(q->items, value);
     else
@@ -183,14 +209,30 @@ static VALUE queue_unshift(VALUE self, VALUE value)
     return self;
 }
 
-/* shift / pop: the first item, waiting while the queue is empty. */
-static VALUE queue_shift(VALUE self)
+/*
+ * shift(nonblock = false) / pop / deq: the first item, waiting while the
+ * queue is empty; nonblock raises ThreadError instead of waiting. A fiber
+ * waiting when the queue is closed gets nil.
+ */
+static VALUE queue_shift(int argc, VALUE *argv, VALUE self)
 {
     struct rt_queue *q = queue_get(self);
-    VALUE value;
+    VALUE value, nonblock;
 
-    while (RARRAY_LEN(q->items) == 0)
+    rb_scan_args(argc, argv, "01", &nonblock);
+    if (RARRAY_LEN(q->items) == 0) {
+        if (RTEST(nonblock))
+            rb_raise(rb_eThreadError, "queue empty");
+        check_open(q);
+    }
+    /* A bounded queue's shift yields once too, as push does (Polyphony). */
+    for (int yielded = q->capacity == 0; !yielded || RARRAY_LEN(q->items) == 0; yielded = 1) {
+        if (RARRAY_LEN(q->items) == 0 && q->closed)
+            return Qnil;
+        if (RARRAY_LEN(q->items) > 0)
+            rt_sched_schedule(rb_fiber_current(), Qnil, 0);
         queue_wait(q, q->shift_waiters, "shift", 1);
+    }
     value = rb_ary_shift(q->items);
     wake_one(q->push_waiters);
     return value;
@@ -285,9 +327,30 @@ static VALUE queue_cap(VALUE self, VALUE cap)
     return self;
 }
 
+/* capped?: the capacity, or nil (Polyphony 1.6). */
 static VALUE queue_capped_p(VALUE self)
 {
-    return queue_get(self)->capacity ? Qtrue : Qfalse;
+    return queue_capacity(self);
+}
+
+/* close: no more pushes; the fibers waiting in shift get nil. */
+static VALUE queue_close(VALUE self)
+{
+    struct rt_queue *q = queue_get(self);
+
+    if (q->closed)
+        return self;
+    q->closed = 1;
+    while (wake_one(q->shift_waiters))
+        ;
+    while (wake_one(q->push_waiters))
+        ;
+    return self;
+}
+
+static VALUE queue_closed_p(VALUE self)
+{
+    return queue_get(self)->closed ? Qtrue : Qfalse;
 }
 
 /* pending?: is a fiber waiting to shift. */
@@ -306,15 +369,18 @@ static VALUE queue_num_waiting(VALUE self)
 void rt_queue_init(VALUE mPolyphony)
 {
     cQueue = rb_define_class_under(mPolyphony, "Queue", rb_cObject);
+    eClosedQueueError = rb_const_get(rb_cObject, rb_intern("ClosedQueueError"));
     rb_define_alloc_func(cQueue, queue_alloc);
     rb_define_method(cQueue, "initialize", queue_initialize, -1);
     rb_define_method(cQueue, "push", queue_push, 1);
     rb_define_method(cQueue, "<<", queue_push, 1);
     rb_define_method(cQueue, "enq", queue_push, 1);
     rb_define_method(cQueue, "unshift", queue_unshift, 1);
-    rb_define_method(cQueue, "shift", queue_shift, 0);
-    rb_define_method(cQueue, "pop", queue_shift, 0);
-    rb_define_method(cQueue, "deq", queue_shift, 0);
+    rb_define_method(cQueue, "shift", queue_shift, -1);
+    rb_define_method(cQueue, "pop", queue_shift, -1);
+    rb_define_method(cQueue, "deq", queue_shift, -1);
+    rb_define_method(cQueue, "close", queue_close, 0);
+    rb_define_method(cQueue, "closed?", queue_closed_p, 0);
     rb_define_method(cQueue, "shift_all", queue_shift_all, 0);
     rb_define_method(cQueue, "shift_each", queue_shift_each, 0);
     rb_define_method(cQueue, "delete", queue_delete, 1);

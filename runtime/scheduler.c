@@ -46,10 +46,17 @@ static void schedule_state(struct rt_fiber *f, VALUE fiber, VALUE value, int pri
     if (f->dead)
         return;
     if (f->scheduled) {
-        /* Keep one entry per fiber; an interrupt is never overwritten. */
+        /*
+         * One entry per fiber; an interrupt is never overwritten. Otherwise,
+         * as in Polyphony, the fiber goes to the back of the queue (the
+         * front when prioritized) with the new value.
+         */
         struct rt_runqueue_entry *e = rt_runqueue_find(&t->runqueue, fiber);
-        if (e && !(is_exception(e->value) && !is_exception(value)))
-            e->value = value;
+        struct rt_runqueue_entry old;
+        if (e && !(is_exception(e->value) && !is_exception(value)) &&
+            rt_runqueue_take(&t->runqueue, fiber, &old) &&
+            (prioritize ? rt_runqueue_unshift : rt_runqueue_push)(&t->runqueue, fiber, f, value) < 0)
+            rb_raise(rb_eNoMemError, "run queue");
         rt_emit(RT_EV_FIBER_SCHEDULE, fiber, value, NULL, -1, 0, 0);
         return;
     }
@@ -463,6 +470,22 @@ static VALUE k_suspend(VALUE self)
     return rt_sched_suspend_or_idle(rt_thread_current(), "suspend");
 }
 
+/*
+ * Backend#wait_event(raise = true): waits until scheduled, even when nothing
+ * else could schedule the fiber (Polyphony's wait_event holds the loop
+ * open). The value it is scheduled with is returned; an exception is raised
+ * unless `raise` is false.
+ */
+static VALUE be_wait_event(int argc, VALUE *argv, VALUE self)
+{
+    VALUE raise_on_exception;
+    rb_scan_args(argc, argv, "01", &raise_on_exception);
+    VALUE v = rt_sched_await(rt_thread_from_backend(self), "wait_event", -1);
+    if (is_exception(v) && (argc == 0 || RTEST(raise_on_exception)))
+        rb_exc_raise(v);
+    return v;
+}
+
 static VALUE th_switch_fiber(VALUE self)
 {
     return rt_sched_suspend_or_idle(rt_thread_of(self, 1), "suspend");
@@ -530,7 +553,8 @@ static VALUE th_runqueue_size(VALUE self)
 
 void rt_scheduler_init(VALUE mPolyphony)
 {
-    (void)mPolyphony;
+    VALUE cBackend = rb_const_get(mPolyphony, rb_intern("Backend"));
+    rb_define_method(cBackend, "wait_event", be_wait_event, -1);
     rb_define_method(rb_mKernel, "snooze", k_snooze, 0);
     rb_define_method(rb_mKernel, "suspend", k_suspend, 0);
     rb_define_method(rb_cThread, "switch_fiber", th_switch_fiber, 0);

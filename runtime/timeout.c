@@ -183,14 +183,15 @@ VALUE rt_with_timeout(double secs, VALUE (*fn)(VALUE), VALUE arg, int *timed_out
 }
 
 /*
- * As in Polyphony: sleep with no argument suspends until scheduled, and
- * sleep returns the value the fiber was resumed with (nil when the time is
- * up), not Ruby's whole seconds.
+ * As in Polyphony: sleep with no argument waits until scheduled, even when
+ * nothing else could ever schedule the fiber (unlike suspend: the process
+ * then waits for a signal), and sleep returns the value the fiber was
+ * resumed with (nil when the time is up), not Ruby's whole seconds.
  */
 static VALUE do_sleep(struct rt_thread *t, VALUE duration)
 {
     if (duration == Qnil)
-        return rt_sched_suspend_or_idle(t, "sleep");
+        return rt_sched_suspend(t, "sleep");
     return rt_timer_sleep(t, seconds(duration));
 }
 

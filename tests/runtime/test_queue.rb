@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 
 # Polyphony::Queue: FIFO order, shift waiting while empty, push waiting while
-# a bounded queue is full, interrupted waiters, and the helpers.
+# a bounded queue is full (and both taking turns on it), closing, the
+# non-blocking shift, interrupted waiters, and the helpers.
 require 'minitest/autorun'
 require 'polyphony'
 
@@ -30,7 +31,7 @@ class QueueTest < Minitest::Test
   def test_capacity_makes_push_wait
     q = Polyphony::Queue.new(2)
     assert_equal 2, q.capacity
-    assert_predicate q, :capped?
+    assert_equal 2, q.capped?
     pushed = []
     producer = spin do
       5.times do |i|
@@ -38,15 +39,81 @@ class QueueTest < Minitest::Test
         pushed << i
       end
     end
-    snooze
+    10.times { snooze }
     assert_equal [0, 1], pushed
     assert_equal 2, q.size
     assert_equal 0, q.shift
-    snooze
+    10.times { snooze }
     assert_equal [0, 1, 2], pushed
     assert_equal [1, 2, 3, 4], Array.new(4) { q.shift }
     producer.await
     assert_equal [0, 1, 2, 3, 4], pushed
+  end
+
+  # As in Polyphony: push and shift on a bounded queue yield once even when
+  # they need not wait, so a producer and a consumer take turns instead of
+  # one running until the queue is full or empty.
+  def test_bounded_queue_producer_and_consumer_take_turns
+    q = Polyphony::Queue.new(3)
+    log = []
+    producer = spin do
+      (1..4).each { |i| q << i; log << :"p#{i}" }
+      q << :stop
+    end
+    snooze
+    consumer = spin do
+      while (i = q.shift) != :stop
+        log << :"s#{i}"
+      end
+    end
+    Fiber.await(producer, consumer)
+    assert_equal %i[p1 p2 s1 p3 s2 p4 s3 s4], log
+  end
+
+  def test_unbounded_push_and_shift_do_not_yield
+    q = Polyphony::Queue.new
+    other = spin { :ran }
+    q << 1
+    assert_equal 1, q.shift
+    assert_equal :runnable, other.state
+  end
+
+  def test_nonblocking_shift
+    q = Polyphony::Queue.new
+    assert_raises(ThreadError) { q.shift(true) }
+    assert_raises(ThreadError) { q.pop(true) }
+    q << 7 << 8
+    assert_equal 7, q.deq(true)
+    assert_equal 8, q.shift(false)
+  end
+
+  def test_close
+    q = Polyphony::Queue.new
+    refute_predicate q, :closed?
+    waiter = spin { q.shift }
+    snooze
+    q.close
+    assert_predicate q, :closed?
+    assert_nil waiter.await
+    assert_raises(ClosedQueueError) { q << 1 }
+    assert_raises(ClosedQueueError) { q.shift }
+    assert_raises(ThreadError) { q.shift(true) }
+
+    q = Polyphony::Queue.new
+    q << 42 << 43
+    q.close
+    assert_equal 42, q.shift
+    assert_equal 43, q.shift(true)
+    assert_raises(ClosedQueueError) { q.shift }
+  end
+
+  def test_close_wakes_a_blocked_pusher_with_an_error
+    q = Polyphony::Queue.new(1)
+    q << 1
+    pusher = spin { q << 2 }
+    snooze
+    q.close
+    assert_raises(ClosedQueueError) { pusher.await }
   end
 
   def test_bounded_queue_between_many_fibers
@@ -126,7 +193,7 @@ class QueueTest < Minitest::Test
     q.cap(nil)
     f.await
     assert_equal [1, 2], q.shift_all
-    refute_predicate q, :capped?
+    assert_nil q.capped?
   end
 
   def test_cross_thread_push

@@ -1,20 +1,10 @@
 # frozen_string_literal: true
 
 # Backend ops of Polyphony 1.6 that compose the C ones (read, recv, send,
-# write, splice, wait_io): wait_event, feed loops, recv_loop, sendv, chain,
+# write, splice, wait_io, wait_event): feed loops, recv_loop, sendv, chain,
 # close, splice_chunks, double_splice. Each waits in the calling fiber only.
 module Polyphony
   class Backend
-    # Waits until the fiber is scheduled; with raise_on_exception (the
-    # default) an exception it is scheduled with is raised, else returned.
-    def wait_event(raise_on_exception = true)
-      suspend
-    rescue Exception => e # rubocop:disable Lint/RescueException
-      raise if raise_on_exception
-
-      e
-    end
-
     # Reads chunks until EOF, passing each to receiver.method; the block (if
     # any) gets each call's result.
     def feed_loop(io, receiver, method = :call)
