@@ -30,9 +30,16 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "through, not entered. Lines run by other fibers do not count.\n",
       pt_args_none, pt_hdl_skip, PT_COMPLETE_NONE, false, true },
     { PT_CMD_UP, "up", { "finish", NULL }, "",
-      "step out: until the current frame returns",
-      "Resumes the program until the current method of the selected fiber\n"
-      "returns, and stops at the caller's next line.\n",
+      "step out: until the selected frame returns",
+      "Resumes the program until the selected frame of the selected fiber\n"
+      "returns, and stops there, at its last line, showing the value it\n"
+      "returns ('=> 45'); the next step goes on in the caller, and 'up'\n"
+      "again finishes the caller. A block is a frame of its own: 'up' in\n"
+      "the block of a 'loop' or 'each' stops at the end of that iteration.\n"
+      "If the fiber ends first, polytrace says so with its result ('fiber 3\n"
+      "(ann) finished => 45') and stops at the next line of its parent or,\n"
+      "when the parent is waiting on something else, of the next fiber to\n"
+      "run, saying which and why. The same goes for step and skip.\n",
       pt_args_none, pt_hdl_up, PT_COMPLETE_NONE, false, true },
     { PT_CMD_CONTINUE, "continue", { "c", NULL }, "",
       "run until a breakpoint, a pause or the end",

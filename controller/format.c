@@ -59,8 +59,12 @@ void pt_fmt_stop(FILE *out, const struct pt_proto_ev_stopped *st)
         fprintf(out, " in %s", st->method);
     if (st->bp)
         fprintf(out, " (breakpoint %u)", (unsigned)st->bp);
+    else if (st->note && *st->note)
+        fprintf(out, " (%s)", st->note);
     else if (*reason && strcmp(reason, "step") != 0)
         fprintf(out, " (%s)", reason);
+    if (st->value)
+        fprintf(out, " => %s", st->value);
     fputc('\n', out);
 }
 

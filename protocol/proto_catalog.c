@@ -203,6 +203,8 @@ static const struct pt_proto_field ev_stopped_fields[] = {
     FLD("bp",        PT_FK_U32,  struct pt_proto_ev_stopped, bp),
     FLD("exception", PT_FK_NSTR, struct pt_proto_ev_stopped, exception),
     OPT("frame",     PT_FK_U32,  struct pt_proto_ev_stopped, frame),
+    FLD("value",     PT_FK_NSTR, struct pt_proto_ev_stopped, value),
+    FLD("note",      PT_FK_NSTR, struct pt_proto_ev_stopped, note),
 };
 REC(ev_stopped_rec, struct pt_proto_ev_stopped, ev_stopped_fields);
 

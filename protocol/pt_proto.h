@@ -376,6 +376,11 @@ struct pt_proto_ev_stopped {
     uint32_t frame;         /* the frame file/line describe: the innermost
                                one outside the runtime's and the tracer's
                                files (optional; 0) */
+    char    *value;         /* nullable: reason "return": the inspect of the
+                               value the frame returns */
+    char    *note;          /* nullable: why the stop is where it is, when
+                               that is not plain ("fiber 3 ended: back in
+                               its parent") */
 };
 
 /* PT_EV_FIBER. */

@@ -11,6 +11,15 @@
  * stays pending and is retried at each class body's end (a :end hook on
  * only while such breakpoints exist), at each compiled file and, for top
  * level methods, when Object.method_added says so (polytrace.rb).
+ *
+ * A breakpoint deleted while the program is stopped is not disabled there
+ * and then: the stop is inside a hook (the step's line hook, up's return
+ * hook) for an event of an instruction sequence, and Ruby 3.1 reads that
+ * sequence's list of targeted hooks before calling the global ones and
+ * again after; disabling the last targeted TracePoint frees that list under
+ * it. So a breakpoint deleted then is retired: it stops at nothing from now
+ * on, and its TracePoint disables itself the next time it fires (from its
+ * own hook, which Ruby allows), or stays enabled, harmless, if it never does.
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,10 +33,12 @@ struct pt_bp {
     uint64_t hit_n;
     VALUE tp;                   /* enabled TracePoint; Qnil while pending */
     VALUE key;                  /* line bp: real path of the file, or as given */
+    int retired;                /* deleted while stopped; on the retired list */
     struct pt_bp *next;
 };
 
 static struct pt_bp *bps;
+static struct pt_bp *retired;   /* deleted, their TracePoints still enabled */
 static uint32_t next_id = 1;
 static VALUE files = Qnil;      /* real path -> Array of top iseqs */
 static VALUE end_tp = Qnil;     /* retries pending method breakpoints */
@@ -42,6 +53,21 @@ void pt_bp_mark(void)
         rb_gc_mark(b->tp);
         rb_gc_mark(b->key);
     }
+    for (b = retired; b; b = b->next)
+        rb_gc_mark(b->tp);
+}
+
+/* A retired breakpoint's TracePoint fired: disable it from its own hook. */
+static void retire_now(struct pt_bp *bp, VALUE tpval)
+{
+    struct pt_bp **p = &retired;
+
+    rb_tracepoint_disable(tpval);
+    while (*p && *p != bp)
+        p = &(*p)->next;
+    if (*p)
+        *p = bp->next;
+    free(bp);
 }
 
 /* ---- hits ---------------------------------------------------------------- */
@@ -146,6 +172,10 @@ static void hit(VALUE tpval, void *data)
     struct pt_bp *bp = data;
     rb_trace_arg_t *ta = rb_tracearg_from_tracepoint(tpval);
 
+    if (bp->retired) {
+        retire_now(bp, tpval);
+        return;
+    }
     if (pt_tr.serving || pt_tr.fd < 0)
         return;
     if (pt_step_consumed(ta))
@@ -438,13 +468,22 @@ static void unlink_bp(struct pt_bp *b)
 
 static void free_bp(struct pt_bp *b)
 {
-    if (!NIL_P(b->tp))
-        rb_tracepoint_disable(b->tp);
     free(b->info.file);
     free(b->info.method);
     free(b->info.cond);
     free(b->info.hit_cond);
     free(b->info.log);
+    memset(&b->info, 0, sizeof b->info);
+    b->key = Qnil;
+    if (!NIL_P(b->tp) && pt_tr.serving) {
+        /* Stopped inside a hook: see the top of this file. */
+        b->retired = 1;
+        b->next = retired;
+        retired = b;
+        return;
+    }
+    if (!NIL_P(b->tp))
+        rb_tracepoint_disable(b->tp);
     free(b);
 }
 

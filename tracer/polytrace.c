@@ -301,12 +301,15 @@ const struct rt_api *pt_tr_rt(void)
 {
     if (!pt_tr.rt) {
         pt_tr.rt = rt_api_fetch();
-        if (pt_tr.rt)
+        if (pt_tr.rt) {
             find_runtime_dir();
-        if (pt_tr.rt)
+            /* Hooks run in this order: the stepper names an ending fiber
+             * before fibers.c forgets its id, and re-targets the step lock
+             * before steplock.c sees the end. */
+            pt_step_runtime_loaded();
             pt_fib_runtime_loaded();
-        if (pt_tr.rt)
             pt_steplock_runtime_loaded();
+        }
     }
     return pt_tr.rt;
 }

@@ -29,6 +29,9 @@ static long stop_shown;             /* the frame STOPPED shows: the innermost
                                        outside the runtime and the tracer */
 static const struct rt_api *stop_rt; /* the runtime as this stop found it */
 static const char *stop_exception;  /* "Class: message" of a catch stop */
+static const char *stop_value;      /* a return stop: the value returned */
+static const char *stop_note;       /* why the stop is here, when not plain */
+static int stop_returning;          /* frame 0 is returning (reason "return") */
 
 void pt_stop_mark(void)
 {
@@ -403,6 +406,13 @@ static int reply_fiber_info(uint32_t id, VALUE fiber)
     return pt_tr_send(&m);
 }
 
+/* A C method's frame (no binding): up waits for its :c_return. */
+static int frame_is_c(uint32_t frame)
+{
+    return !NIL_P(stop_bindings) && (long)frame < RARRAY_LEN(stop_bindings) &&
+           NIL_P(RARRAY_AREF(stop_bindings, frame));
+}
+
 /* Resume: who holds the fiber lock from now on (Qnil: nobody). */
 static VALUE lock_holder;
 
@@ -426,10 +436,14 @@ static enum outcome resume_step(const struct pt_msg *req)
         pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "no frame %u", frame);
         return SERVE_ON;
     }
+    /* Stopped at a return, frame 0 is done: up finishes its caller. */
+    if (mode == PT_STEP_UP && stop_returning && frame == 0 && pt_stop_frame_count() > 1)
+        frame = 1;
     if (send_ok(req->id) < 0)
         return GONE;
     /* skip and up count from the selected frame: frame N is N calls out. */
-    pt_step_start(mode, fiber, stop_depth - (int)frame);
+    pt_step_start(mode, fiber, stop_depth - (int)frame,
+                  mode == PT_STEP_UP && frame_is_c(frame));
     /* "step": the fiber runs whenever it can, the others while it waits
      * (steplock.c); "on": only the fiber, even if it waits on the others. */
     if (pt_tr.lockmode == PT_TR_LOCK_ON)
@@ -625,9 +639,19 @@ void pt_stop_serve_running(void)
 /* A stop for a caught exception: STOPPED carries its "Class: message". */
 void pt_stop_exception(const char *reason, const char *exception)
 {
+    pt_stop_ex(reason, 0, exception, NULL, NULL);
+}
+
+void pt_stop_ex(const char *reason, uint32_t bp, const char *exception, const char *value,
+                const char *note)
+{
     stop_exception = exception;
-    pt_stop(reason, 0);
-    stop_exception = NULL;
+    stop_value = value;
+    stop_note = note;
+    stop_returning = strcmp(reason, "return") == 0;
+    pt_stop(reason, bp);
+    stop_exception = stop_value = stop_note = NULL;
+    stop_returning = 0;
 }
 
 static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
@@ -650,6 +674,10 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
     }
     if (stop_exception)
         pt_proto_set_str(&m.u.stopped.exception, stop_exception);
+    if (stop_value)
+        pt_proto_set_str(&m.u.stopped.value, stop_value);
+    if (stop_note)
+        pt_proto_set_str(&m.u.stopped.note, stop_note);
     m.u.stopped.frame = (uint32_t)stop_shown;
     pt_stop_location(&m.u.stopped.file, &m.u.stopped.line, &m.u.stopped.method);
     return pt_tr_send(&m);
@@ -679,8 +707,9 @@ void pt_stop(const char *reason, uint32_t bp)
     stop_depth = depth - hidden;
     rb_debug_inspector_open(collect, NULL);
     qualify_labels();
-    /* A breakpoint the user set in the runtime's files shows itself. */
-    stop_shown = strcmp(reason, "breakpoint") == 0 ? 0 : first_shown();
+    /* A breakpoint the user set in the runtime's files shows itself, and so
+     * does the return of a frame the user selected there. */
+    stop_shown = strcmp(reason, "breakpoint") == 0 || stop_returning ? 0 : first_shown();
 
     if (send_stopped(reason, bp, fiber) < 0)
         o = GONE;

@@ -104,6 +104,10 @@ void pt_fib_mark(void);
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);
 void pt_stop_exception(const char *reason, const char *exception);
+/* A stop whose STOPPED carries exception, value (a return value) and note
+ * (why the stop is here), each NULL when none. */
+void pt_stop_ex(const char *reason, uint32_t bp, const char *exception, const char *value,
+                const char *note);
 void pt_stop_serve_running(void);           /* a request while running */
 int pt_stop_location(char **file, int32_t *line, char **label); /* the frame shown */
 long pt_stop_frame_count(void);             /* frames of the stopped fiber */
@@ -116,7 +120,10 @@ enum pt_step_mode {
     PT_STEP_NONE, PT_STEP_ENTRY, PT_STEP_PAUSE, PT_STEP_STEP, PT_STEP_SKIP, PT_STEP_UP
 };
 void pt_step_init(void);
-void pt_step_start(enum pt_step_mode mode, VALUE fiber, int user_depth);
+/* user_depth: the depth of the frame skip stays in and up finishes;
+ * c_frame: that frame is a C method's (up waits for :c_return). */
+void pt_step_start(enum pt_step_mode mode, VALUE fiber, int user_depth, int c_frame);
+void pt_step_runtime_loaded(void);          /* the fiber-ended hook */
 void pt_step_cancel(void);
 VALUE pt_step_global_enables(VALUE self);
 void pt_step_arm_entry(void);                       /* stop at $0's first line */

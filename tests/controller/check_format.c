@@ -48,6 +48,20 @@ START_TEST(test_stop)
     t = capture(stop_fn, &st);
     ck_assert_str_eq(t, "Exception RuntimeError: boom\nStopped in fiber 3 at /elsewhere/x.rb:12 (exception)\n");
     free(t);
+
+    st.exception = NULL;
+    st.reason = "return";
+    st.value = "[1, 2]";
+    t = capture(stop_fn, &st);
+    ck_assert_str_eq(t, "Stopped in fiber 3 at /elsewhere/x.rb:12 (return) => [1, 2]\n");
+    free(t);
+
+    st.reason = "step";
+    st.value = NULL;
+    st.note = "fiber 4 ended: back in its parent";
+    t = capture(stop_fn, &st);
+    ck_assert_str_eq(t, "Stopped in fiber 3 at /elsewhere/x.rb:12 (fiber 4 ended: back in its parent)\n");
+    free(t);
     pt_fmt_set_base(NULL);
 }
 END_TEST

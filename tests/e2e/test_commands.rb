@@ -47,6 +47,12 @@ class TestCommands < Minitest::Test
     assert_match(/Stopped in fiber 1 .*commands\.rb:#{line_inner + 1}/, out)
     after = E2E.line_of(FIX, '# @after_outer')
     out = @s.command('up')
+    assert_match(/Stopped in fiber 1 .*commands\.rb:#{line_inner + 2} in .*inner \(return\) => 43$/, out,
+                 'inner returns 43')
+    out = @s.command('up')
+    assert_match(/Stopped in fiber 1 .*commands\.rb:#{E2E.line_of(FIX, '# @outer_call') + 1} in .*outer \(return\) => 43$/,
+                 out, 'then outer returns it')
+    out = @s.command('skip')
     assert_match(/^43$/, out, 'outer(20) finished and printed')
     assert_match(/Stopped in fiber 1 .*commands\.rb:#{after}/, out)
 

@@ -217,6 +217,8 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.stopped.bp = 3 + seed;
         m->u.stopped.exception = str("RuntimeError: boom", seed);
         m->u.stopped.frame = 2 + seed;
+        m->u.stopped.value = str("[1, 2]", seed);
+        m->u.stopped.note = str("fiber 3 ended: back in its parent", seed);
         break;
     case PT_EV_FIBER:
         m->u.fiber_event.what = str("spin", seed);

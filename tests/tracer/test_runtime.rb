@@ -147,7 +147,8 @@ class TestRuntime < Minitest::Test
     stop = resume(:continue)
     assert_equal %w[f1 4], [stop['tag'], stop['line'].to_s]
     @c.request(:delete, bp: bp['id'])
-    assert_equal ['f1', 10], resume(:up).values_at('tag', 'line')
+    assert_equal ['f1', 6, 'return', '4'], resume(:up).values_at('tag', 'line', 'reason', 'value')
+    assert_equal ['f1', 10], resume(:skip).values_at('tag', 'line')
     # Every fiber runs between the snoozes; skip still stays in f1.
     assert_equal :ok, @c.request(:set, name: 'fiberlock', value: 'off')['type']
     assert_equal ['f1', 11], resume(:skip).values_at('tag', 'line')

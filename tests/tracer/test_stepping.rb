@@ -28,7 +28,10 @@ class TestStepping < Minitest::Test
   def test_up_then_skip_stay_in_the_fiber
     fiber = stop_in_helper['fiber']
     stop = resume(:up)
-    assert_equal [fiber, 8], stop.values_at('fiber', 'line'), 'up: the caller, same fiber'
+    assert_equal [fiber, 4, 'return', '4'], stop.values_at('fiber', 'line', 'reason', 'value'),
+                 'up: the return of helper (i = 1), with its value'
+    stop = resume(:skip)
+    assert_equal [fiber, 8, 'step'], stop.values_at('fiber', 'line', 'reason'), 'then the caller'
     # The other two fibers run lines 7, 2, 3 and 8 before ours gets to 9.
     stop = resume(:skip)
     assert_equal [fiber, 9, 'step'], stop.values_at('fiber', 'line', 'reason'), 'skip stays in its fiber'
@@ -58,6 +61,7 @@ class TestStepping < Minitest::Test
   def test_breakpoint_in_another_fiber_interrupts_a_skip
     stop_in_helper
     fiber = resume(:up)['fiber']
+    assert_equal [fiber, 8], resume(:skip).values_at('fiber', 'line')
     bp = @c.request(:break, file: SCRIPT, line: 3)['bp']
     stop = resume(:skip)
     assert_equal ['breakpoint', 3, bp['id']], stop.values_at('reason', 'line', 'bp')
