@@ -139,6 +139,15 @@ struct rt_backend_ops {
     int (*close)(struct rt_backend *be, int fd);
 
     /*
+     * fd is about to be closed by the thread owning `be`, while fibers of
+     * that thread wait in ops on it (fd_waiters.c then resumes each with
+     * an IOError). Drop their kernel-side work now, before the fd number
+     * can name another file: nothing they started may touch it later, and
+     * a completion not yet delivered must not resume them. May be NULL.
+     */
+    void (*fd_closing)(struct rt_backend *be, int fd);
+
+    /*
      * The thread has ended (its block returned or raised, or it was
      * killed) while fibers may still wait in ops: cancel every op in flight
      * and wait, bounded, for the kernel to be done with it, without resuming
@@ -179,10 +188,11 @@ VALUE rt_backend_current_fiber(struct rt_thread *t);
  * the op holds anything it would have to undo): after RT_OPS_PER_SNOOZE
  * ops in a row on the thread completed without the fiber waiting (a pipe
  * that always has bytes), snoozes once, so the other fibers, timers and
- * completions get their turn. May raise an interrupt delivered meanwhile.
+ * completions get their turn. May raise an interrupt delivered meanwhile,
+ * or the IOError of a close of fd meanwhile (fd_waiters.c).
  */
 #define RT_OPS_PER_SNOOZE 64
-void rt_op_fair(struct rt_thread *t);
+void rt_op_fair(struct rt_thread *t, int fd);
 
 /* Step 1 and 5 of an op: emit RT_EV_OP_SUBMIT / RT_EV_OP_COMPLETE. */
 void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len);

@@ -35,12 +35,12 @@ void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len)
     rt_emit(RT_EV_OP_SUBMIT, t->current, Qnil, op, fd, len, 0);
 }
 
-void rt_op_fair(struct rt_thread *t)
+void rt_op_fair(struct rt_thread *t, int fd)
 {
     if (t->ops_without_wait < RT_OPS_PER_SNOOZE)
         return;
     t->ops_without_wait = 0;
-    rt_sched_snooze(t);
+    rt_sched_snooze_fd(t, fd);
 }
 
 /* Counts towards rt_op_fair; any wait (scheduler.c) resets the count. */

@@ -55,8 +55,10 @@
  */
 struct uring_op {
     VALUE fiber;
+    int fd;             /* the fd the op names, for fd_closing */
     int result;
     int done;
+    int cancelled;      /* an IORING_OP_ASYNC_CANCEL for it was queued */
     struct uring_op *prev, *next;
 };
 
@@ -186,6 +188,19 @@ struct uring_await {
     struct uring_call *call;
 };
 
+/* Queues the cancellation of op, once; its CQE still comes and is awaited. */
+static void uring_cancel(struct rt_backend *be, struct uring_op *op)
+{
+    struct io_uring_sqe *sqe;
+
+    if (op->done || op->cancelled)
+        return;
+    sqe = uring_sqe(be);
+    io_uring_prep_cancel(sqe, op, 0);
+    io_uring_sqe_set_data64(sqe, 0);
+    op->cancelled = 1;
+}
+
 /*
  * The fiber's stack is being unwound past an op still in flight (a throw at
  * the interrupt point, its thread killed): cancel the op and wait here,
@@ -194,13 +209,9 @@ struct uring_await {
  */
 static void uring_abandon(struct rt_backend *be, struct uring_op *op)
 {
-    struct io_uring_sqe *sqe;
-
     if (op->done)
         return;
-    sqe = uring_sqe(be);
-    io_uring_prep_cancel(sqe, op, 0);
-    io_uring_sqe_set_data64(sqe, 0);
+    uring_cancel(be, op);
     while (!op->done) {
         struct io_uring_cqe *cqe;
         int ret = io_uring_submit_and_wait(&be->ring, 1);
@@ -237,8 +248,10 @@ static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_ca
     struct uring_await args = { be, op, call };
 
     op->fiber = rt_backend_current_fiber(be->t);
+    op->fd = call->fd;
     op->done = 0;
     op->result = 0;
+    op->cancelled = 0;
     inflight_add(be, op);
     /* Not submitted here: poll submits everything queued in one go (and a
      * full queue is submitted by uring_sqe). */
@@ -246,14 +259,10 @@ static int uring_run(struct rt_backend *be, struct uring_op *op, struct uring_ca
         VALUE v = rt_backend_await_unwind(be->t, call->name, call->fd,
                                           uring_await_unwind, &args);
 
-        if (op->done)
-            break;
+        /* An interrupt wins even when the CQE came in the same poll. */
         if (rt_backend_is_interrupt(v) && call->interrupt == Qnil) {
-            struct io_uring_sqe *sqe = uring_sqe(be);
-
             call->interrupt = v;
-            io_uring_prep_cancel(sqe, op, 0);
-            io_uring_sqe_set_data64(sqe, 0);
+            uring_cancel(be, op);
         }
     }
     RB_GC_GUARD(call->interrupt);
@@ -358,10 +367,8 @@ static void ur_shutdown(struct rt_backend *be)
 
     be->shut_down = 1;
     for (struct uring_op *op = be->inflight; op; op = op->next) {
-        struct io_uring_sqe *sqe = uring_sqe(be);
-
-        io_uring_prep_cancel(sqe, op, 0);
-        io_uring_sqe_set_data64(sqe, 0);
+        op->cancelled = 0; /* a cancel queued earlier may have failed */
+        uring_cancel(be, op);
     }
     while (be->inflight && mono_now() < deadline) {
         struct __kernel_timespec ts = { 0, 50 * 1000 * 1000 };
@@ -371,6 +378,26 @@ static void ur_shutdown(struct rt_backend *be)
         io_uring_wait_cqe_timeout(&be->ring, &cqe, &ts);
         uring_reap(be);
     }
+}
+
+/*
+ * fd is being closed (backend.h): ops on it that are only queued are
+ * submitted now, so they resolve the old file rather than whatever gets
+ * the number next, and every op on it is cancelled. Their fibers, resumed
+ * with an IOError, await the cancelled CQEs before raising.
+ */
+static void ur_fd_closing(struct rt_backend *be, int fd)
+{
+    int any = 0;
+
+    for (struct uring_op *op = be->inflight; op; op = op->next) {
+        if (op->fd == fd && !op->done) {
+            uring_cancel(be, op);
+            any = 1;
+        }
+    }
+    if (any)
+        uring_submit(be);
 }
 
 /* --- the loop ------------------------------------------------------------- */
@@ -476,7 +503,7 @@ static ssize_t uring_rw(struct rt_backend *be, enum uring_rw kind, int fd, char 
     size_t done = 0;
     long res;
 
-    rt_op_fair(be->t);
+    rt_op_fair(be->t, fd);
     uring_begin(be, &call, names[kind], fd, (long)len);
     if ((kind == UR_READ || kind == UR_WRITE) && is_socket(fd)) {
         kind = kind == UR_READ ? UR_RECV : UR_SEND;
@@ -548,7 +575,7 @@ static int ur_accept(struct rt_backend *be, int fd, struct sockaddr *addr, sockl
     struct uring_call call;
     int res;
 
-    rt_op_fair(be->t);
+    rt_op_fair(be->t, fd);
     uring_begin(be, &call, "accept", fd, 0);
     for (;;) {
         struct uring_op op;
@@ -674,6 +701,7 @@ const struct rt_backend_ops rt_backend_io_uring_ops = {
     .connect = ur_connect,
     .waitpid = ur_waitpid,
     .close = ur_close,
+    .fd_closing = ur_fd_closing,
     .shutdown = ur_shutdown,
 };
 

@@ -187,6 +187,23 @@ static void forget_done(struct rt_backend *be, struct libev_op *op)
     }
 }
 
+/*
+ * fd is being closed (backend.h): the watchers of the ops waiting on it
+ * leave the loop now, while the number still names the old file, and a
+ * readiness recorded but not yet delivered is dropped (the fibers get an
+ * IOError instead, from fd_waiters.c). The ops stay on the waiting list
+ * until their fibers unwind them.
+ */
+static void lv_fd_closing(struct rt_backend *be, int fd)
+{
+    for (struct libev_op *op = be->waiting; op; op = op->next) {
+        if (op->io.fd != fd)
+            continue;
+        ev_io_stop(be->loop, &op->io);
+        forget_done(be, op);
+    }
+}
+
 static void wait_fd_unwind(void *arg)
 {
     struct libev_op *op = arg;
@@ -278,7 +295,7 @@ static ssize_t do_syscall(const struct sys_call *c)
 /* Runs the syscall, again on EINTR, and after readiness on EAGAIN. */
 static ssize_t retry_syscall(struct rt_backend *be, const char *op, const struct sys_call *c)
 {
-    rt_op_fair(be->t);
+    rt_op_fair(be->t, c->fd);
     rt_op_submit(be->t, op, c->fd, (long)c->len);
     ssize_t result;
     for (;;) {
@@ -315,7 +332,7 @@ static ssize_t write_all(struct rt_backend *be, const char *op, int fd, const ch
 {
     size_t done = 0;
     ssize_t result = 0;
-    rt_op_fair(be->t);
+    rt_op_fair(be->t, fd);
     rt_op_submit(be->t, op, fd, (long)len);
     while (done < len) {
         ssize_t n = is_send ? send(fd, buf + done, len - done, flags | MSG_DONTWAIT | MSG_NOSIGNAL)
@@ -455,5 +472,6 @@ const struct rt_backend_ops rt_backend_libev_ops = {
     .accept = lv_accept,
     .connect = lv_connect,
     .waitpid = lv_waitpid,
+    .fd_closing = lv_fd_closing,
     .shutdown = lv_shutdown,
 };

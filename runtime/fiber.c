@@ -60,6 +60,7 @@ static void fs_compact(void *p)
  */
 static void fs_free(void *p)
 {
+    rt_fdwait_unlink(p); /* only linked while waiting; a dropped fiber may be */
     xfree(p);
 }
 
@@ -83,6 +84,7 @@ static struct rt_fiber *fs_new(VALUE *obj)
     f->fiber = f->owner = f->block = f->tag = f->result = Qnil;
     f->mailbox = f->awaiters = f->when_done = f->watchers = f->file = f->label = Qnil;
     f->wait_fd = -1;
+    f->fdw_fd = -1;
     return f;
 }
 

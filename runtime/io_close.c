@@ -1,7 +1,8 @@
 /*
- * io_close.c — IO#close through the backend's close op when it has one
- * (io_uring: IORING_OP_CLOSE), so closing is an op like the others, with its
- * op events. Ruby still does everything else of a close (flushing, marking
+ * io_close.c — IO#close: first the fibers waiting in ops on the IO's fd get
+ * an IOError and let go of it (fd_waiters.c), then the fd is closed, through
+ * the backend's close op when it has one (io_uring: IORING_OP_CLOSE), so
+ * closing is an op like the others, with its op events. Ruby still does everything else of a close (flushing, marking
  * the IO closed): the IO is told not to close its fd itself (autoclose =
  * false), then the fd is closed by the backend. Standard streams, popen'd
  * IOs and duplex IOs keep Ruby's own close, and so does everything on a
@@ -14,9 +15,21 @@ static ID id_autoclose_set, id_autoclose_p;
 
 static VALUE ring_close(VALUE io)
 {
-    struct rt_thread *t = rt_thread_of(rb_thread_current(), 0);
+    struct rt_thread *t;
     rb_io_t *fptr = RFILE(io)->fptr;
     int fd, rc;
+
+    /* Fibers waiting on the fd (or the write half's) let go of it first. */
+    if (fptr && fptr->fd >= 0) {
+        if (fptr->tied_io_for_writing) {
+            rb_io_t *wfptr = RFILE(fptr->tied_io_for_writing)->fptr;
+            if (wfptr && wfptr->fd >= 0)
+                rt_fdwait_close(wfptr->fd);
+        }
+        rt_fdwait_close(fptr->fd);
+        fptr = RFILE(io)->fptr; /* closing may have switched fibers */
+    }
+    t = rt_thread_of(rb_thread_current(), 0);
 
     /* A thread that never used the runtime gets no backend for a close. */
     if (!t || !t->be || !t->ops->close || !fptr || fptr->fd <= 2 || fptr->pid ||

@@ -86,6 +86,10 @@ struct rt_fiber {
     const char *wait_op;         /* what it waits on, NULL when not waiting */
     int wait_fd;
     struct rt_timer *wait_timer; /* its sleep timer, for wait_info */
+    /* Fibers in an op on the same fd (fd_waiters.c); fdw_fd -1 when unlinked. */
+    struct rt_fiber *fdw_prev, *fdw_next;
+    int fdw_fd;
+    unsigned fd_closed : 1;      /* told that fdw_fd was closed */
 };
 
 extern VALUE rt_cFiber;  /* ::Fiber */
@@ -106,6 +110,8 @@ void rt_fiber_init(VALUE mPolyphony);
 void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize);
 /* The same for a fiber whose state the caller has already looked up. */
 void rt_sched_schedule_state(struct rt_fiber *f, VALUE value, int prioritize);
+/* Is f on the run queue with an exception to raise (stop, raise, a timeout)? */
+int rt_sched_interrupt_pending(struct rt_fiber *f);
 /*
  * The state of `fiber`, the calling fiber, whose thread state is t: as
  * rt_fiber_get, but usually without its hash lookup (a cache in t).
@@ -141,9 +147,25 @@ VALUE rt_sched_await_or_idle(struct rt_thread *t, const char *op, int fd);
 /* As rt_sched_switch, returning Qundef instead of blocking when idle. */
 VALUE rt_sched_switch_or_idle(struct rt_thread *t);
 VALUE rt_sched_snooze(struct rt_thread *t);
+/* As rt_sched_snooze for an op about to start on fd: a close of fd meanwhile raises. */
+VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd);
 /* Polls once: timeout < 0 blocks, 0 does not; fires due timers. */
 void rt_sched_poll(struct rt_thread *t, double timeout);
 void rt_scheduler_init(VALUE mPolyphony);
+
+/* --- fibers in ops on an fd (fd_waiters.c) ------------------------------- */
+
+/* Links f under fd (fd < 0: nothing) while it waits in an op on it. */
+void rt_fdwait_link(struct rt_fiber *f, int fd);
+void rt_fdwait_unlink(struct rt_fiber *f);
+/*
+ * fd is about to be closed: every fiber in an op on it is resumed with an
+ * IOError and its op cancelled; returns once none of them can touch the fd
+ * again (waiters on other threads are awaited). GVL held; may switch.
+ */
+void rt_fdwait_close(int fd);
+/* In a forked child: the waits were the parent's; none is left. */
+void rt_fdwait_forget_all(void);
 
 /* --- fiber lock (fiber_lock.c) -------------------------------------------- */
 

@@ -80,6 +80,16 @@ void rt_sched_schedule_state(struct rt_fiber *f, VALUE value, int prioritize)
     schedule_state(f, f->fiber, value, prioritize, 0);
 }
 
+int rt_sched_interrupt_pending(struct rt_fiber *f)
+{
+    struct rt_runqueue_entry *e;
+
+    if (!f->scheduled)
+        return 0;
+    e = rt_runqueue_find(&f->t->runqueue, f->fiber);
+    return e && is_exception(e->value);
+}
+
 struct rt_fiber *rt_sched_current_state(struct rt_thread *t, VALUE fiber)
 {
     return current_state(t, fiber);
@@ -329,6 +339,8 @@ static VALUE await_ensure(VALUE arg)
 
     if (!a->idle_returns)
         t->pending_ops--;
+    if (a->f->fdw_fd >= 0)
+        rt_fdwait_unlink(a->f);
     a->f->wait_op = NULL;
     a->f->wait_fd = -1;
     if (!a->returned) {
@@ -353,6 +365,8 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_re
 
     f->wait_op = op;
     f->wait_fd = fd;
+    if (fd >= 0)
+        rt_fdwait_link(f, fd);
     t->ops_without_wait = 0;
     rt_emit(RT_EV_FIBER_BLOCK, fiber, Qnil, op, fd, 0, 0);
     if (!idle_returns)
@@ -418,6 +432,38 @@ VALUE rt_sched_snooze(struct rt_thread *t)
     VALUE v = rt_sched_switch(t);
     if (is_exception(v))
         rb_exc_raise(v);
+    return v;
+}
+
+struct snooze_fd {
+    struct rt_thread *t;
+    struct rt_fiber *f;
+};
+
+static VALUE snooze_fd_body(VALUE arg)
+{
+    return rt_sched_switch(((struct snooze_fd *)arg)->t);
+}
+
+static VALUE snooze_fd_ensure(VALUE arg)
+{
+    rt_fdwait_unlink(((struct snooze_fd *)arg)->f);
+    return Qnil;
+}
+
+VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd)
+{
+    VALUE fiber = rb_fiber_current();
+    struct snooze_fd a = { t, current_state(t, fiber) };
+    VALUE v;
+
+    t->ops_without_wait = 0;
+    schedule_state(a.f, fiber, Qnil, 0, a.f->t == t);
+    rt_fdwait_link(a.f, fd);
+    v = rb_ensure(snooze_fd_body, (VALUE)&a, snooze_fd_ensure, (VALUE)&a);
+    if (is_exception(v))
+        rb_exc_raise(v);
+    RB_GC_GUARD(fiber);
     return v;
 }
 

@@ -278,6 +278,7 @@ static VALUE be_post_fork(VALUE self)
     }
     rt_timers_free(&t->timers);
     rt_timers_init(&t->timers);
+    rt_fdwait_forget_all();
     t->lock_owner = Qnil;
     t->thread = rb_thread_current();
 

@@ -4,6 +4,11 @@
 # Scheduling, switching, mailboxes, timers, the fiber lock, hooks and I/O
 # waits are C (polyphony_ext); the files below only compose them into the
 # rest of Polyphony's API.
+# io/wait (which socket loads) defines IO#wait_readable and friends; loaded
+# first, so that the runtime's own definitions replace Ruby's, not the
+# other way round.
+require 'io/wait'
+require 'socket'
 require 'polyphony_ext'
 require 'polyphony/global_api'
 require 'polyphony/timer'
