@@ -109,6 +109,23 @@ class IOTest < Minitest::Test
     assert_equal r, r.wait_readable(1)
   end
 
+  # The runtime's wait_readable/wait_writable, not io/wait's (which socket
+  # loads, and which would block the thread): the waiter's fiber waits alone.
+  def test_wait_readable_and_writable_wait_in_their_fiber
+    r, w = IO.pipe
+    reader = spin { r.wait_readable }
+    snooze
+    assert_equal :waiting, reader.state
+    w << 'x'
+    assert_same r, reader.await
+    loop { break unless w.write_nonblock('y' * 65_536, exception: false).is_a?(Integer) } # fill the pipe
+    writer = spin { w.wait_writable }
+    snooze
+    assert_equal :waiting, writer.state
+    r.read_nonblock(1_000_000)
+    assert_same w, writer.await
+  end
+
   def test_tcp_echo_server_with_100_clients
     server = TCPServer.new('127.0.0.1', 0)
     port = server.addr[1]
