@@ -123,6 +123,14 @@ static VALUE read_len(struct rt_thread *t, VALUE io, long len)
     return result;
 }
 
+/* What Ruby's read-all and gets tag their strings with: the IO's external
+ * encoding (ASCII-8BIT after binmode), else the default external one. */
+static rb_encoding *read_encoding(VALUE io)
+{
+    rb_io_t *fptr = RFILE(rb_io_get_io(io))->fptr;
+    return fptr && fptr->encs.enc ? fptr->encs.enc : rb_default_external_encoding();
+}
+
 static VALUE io_read(int argc, VALUE *argv, VALUE io)
 {
     VALUE vlen, buf;
@@ -131,7 +139,7 @@ static VALUE io_read(int argc, VALUE *argv, VALUE io)
 
     if (vlen == Qnil) {
         VALUE data = read_len(t, io, -1);
-        rb_enc_associate(data, rb_default_external_encoding());
+        rb_enc_associate(data, read_encoding(io));
         return into_user_buffer(buf, data);
     }
     long len = NUM2LONG(vlen);
@@ -236,7 +244,7 @@ static VALUE io_gets(int argc, VALUE *argv, VALUE io)
         rb_gv_set("$_", Qnil);
         return Qnil;
     }
-    rb_enc_associate(line, rb_default_external_encoding());
+    rb_enc_associate(line, read_encoding(io));
     if (RTEST(chomp) && sep != Qnil && end >= RSTRING_LEN(sep) &&
         find(line, RSTRING_LEN(line) - RSTRING_LEN(sep), sep) == RSTRING_LEN(line) - RSTRING_LEN(sep))
         rb_str_set_len(line, RSTRING_LEN(line) - RSTRING_LEN(sep));

@@ -43,6 +43,9 @@ require 'polyphony/io_chars'
 require 'polyphony/kernel_process'
 require 'polyphony/timeout_ext'
 require 'polyphony/thread_end'
+# Adapters Polyphony 1.6 loads by default.
+require 'polyphony/adapters/process'
+require 'polyphony/adapters/open3'
 require 'polyphony/io_zlib'
 
 # When the main fiber ends, so do its children, as in Polyphony.

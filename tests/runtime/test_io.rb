@@ -109,6 +109,22 @@ class IOTest < Minitest::Test
     assert_equal r, r.wait_readable(1)
   end
 
+  # As Ruby's: a binmode IO reads ASCII-8BIT strings, others the default
+  # external encoding.
+  def test_read_and_gets_encoding
+    r, w = IO.pipe
+    r.binmode
+    w << "line\n\xFFrest".b
+    w.close
+    assert_equal Encoding::ASCII_8BIT, r.gets.encoding
+    assert_equal Encoding::ASCII_8BIT, r.read.encoding
+    r2, w2 = IO.pipe
+    w2 << "text\nmore"
+    w2.close
+    assert_equal Encoding.default_external, r2.gets.encoding
+    assert_equal Encoding.default_external, r2.read.encoding
+  end
+
   # The runtime's wait_readable/wait_writable, not io/wait's (which socket
   # loads, and which would block the thread): the waiter's fiber waits alone.
   def test_wait_readable_and_writable_wait_in_their_fiber

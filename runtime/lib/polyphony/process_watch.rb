@@ -29,11 +29,4 @@ module Polyphony
   rescue Errno::ESRCH, Errno::ECHILD
     nil
   end
-  private_class_method :kill_and_reap
-
-  module Process
-    def self.watch(cmd = nil, &block)
-      Polyphony.watch_process(cmd, &block)
-    end
-  end
 end
