@@ -32,6 +32,7 @@ struct rt_thread *rt_backend_thread(struct rt_backend *be)
 
 void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len)
 {
+    rt_stats_op_started(t);
     rt_emit(RT_EV_OP_SUBMIT, t->current, Qnil, op, fd, len, 0);
 }
 

@@ -4,6 +4,8 @@
  * (the tracer) reaches hooks, the fiber lock, loop suspend and fiber
  * introspection without linking against this one.
  */
+#include <errno.h>
+#include <string.h>
 #include "rt_internal.h"
 
 static enum rt_fiber_state api_fiber_state(VALUE fiber)
@@ -57,6 +59,23 @@ static void api_wakeup(VALUE thread)
     rt_thread_wakeup(thread);
 }
 
+static double api_clock_scale(void)
+{
+    return rt_clock_ns_per_tick();
+}
+
+static int api_fiber_counters(VALUE fiber, double ns_per_tick, struct rt_fiber_counters *out)
+{
+    struct rt_fiber *f = rt_fiber_get_if_any(fiber);
+
+    if (!f) {
+        memset(out, 0, sizeof *out);
+        return -ENOENT;
+    }
+    rt_stats_fiber(f, ns_per_tick, out);
+    return 0;
+}
+
 static const struct rt_api api = {
     .version = RT_API_VERSION,
     .size = sizeof(struct rt_api),
@@ -74,6 +93,11 @@ static const struct rt_api api = {
     .each_fiber = api_each_fiber,
     .backend_name = api_backend_name,
     .wakeup = api_wakeup,
+    .clock_scale = api_clock_scale,
+    .fiber_counters = api_fiber_counters,
+    .each_thread = rt_thread_each,
+    .diag_set = rt_diag_set,
+    .watchdog_arm = rt_watchdog_arm,
 };
 
 static size_t capsule_size(const void *p)

@@ -94,10 +94,13 @@ static VALUE event_signal(int argc, VALUE *argv, VALUE self)
     return self;
 }
 
-static VALUE await_body(VALUE unused)
+static VALUE await_body(VALUE event)
 {
-    (void)unused;
-    return rt_sched_suspend(rt_thread_current(), "event");
+    struct rt_thread *t = rt_thread_current();
+
+    /* The wait-for graph (deadlock.c) names the event. */
+    rt_sched_current_state(t, rb_fiber_current())->wait_on = event;
+    return rt_sched_suspend(t, "event");
 }
 
 /* await: the value of the next (or a remembered) signal. */
@@ -116,7 +119,7 @@ static VALUE event_await(VALUE self)
     entry = rb_ary_new_from_args(3, rb_fiber_current(), Qfalse, Qnil);
     rb_ary_push(e->waiters, entry);
     while (!RTEST(RARRAY_AREF(entry, 1))) {
-        rb_protect(await_body, Qnil, &state);
+        rb_protect(await_body, self, &state);
         if (state) {
             rb_ary_store(entry, 0, Qnil);
             rb_jump_tag(state);

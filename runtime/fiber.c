@@ -35,6 +35,8 @@ static void fs_mark(void *p)
     rb_gc_mark_movable(f->watchers);
     rb_gc_mark_movable(f->file);
     rb_gc_mark_movable(f->label);
+    rb_gc_mark_movable(f->wait_on);
+    rb_gc_mark_movable(f->wait_context);
 }
 
 static void fs_compact(void *p)
@@ -52,6 +54,8 @@ static void fs_compact(void *p)
     f->watchers = rb_gc_location(f->watchers);
     f->file = rb_gc_location(f->file);
     f->label = rb_gc_location(f->label);
+    f->wait_on = rb_gc_location(f->wait_on);
+    f->wait_context = rb_gc_location(f->wait_context);
 }
 
 /*
@@ -83,6 +87,7 @@ static struct rt_fiber *fs_new(VALUE *obj)
     f->self = *obj;
     f->fiber = f->owner = f->block = f->tag = f->result = Qnil;
     f->mailbox = f->awaiters = f->when_done = f->watchers = f->file = f->label = Qnil;
+    f->wait_on = f->wait_context = Qnil;
     f->wait_fd = -1;
     f->fdw_fd = -1;
     return f;
@@ -570,6 +575,7 @@ static VALUE f_await(VALUE self)
     rb_ary_push(f->awaiters, me);
     /* Polyphony's await returns nil when nothing could ever end the fiber. */
     struct awaiter aw = { f, me };
+    rt_sched_current_state(f->t, me)->wait_on = self;
     v = rt_sched_await_or_idle_unwind(f->t, "await", -1, awaiter_unwind, &aw);
     awaiter_unwind(&aw);
     if (is_exception(v))

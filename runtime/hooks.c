@@ -9,6 +9,7 @@
  * (a Hash per event) and Backend#trace_proc = proc { |kind, fiber, other| }.
  */
 #include <errno.h>
+#include <string.h>
 #include "rt_internal.h"
 
 #define RT_MAX_HOOKS 16
@@ -84,6 +85,26 @@ void rt_hooks_dispatch(const struct rt_event *ev)
             rb_set_errinfo(saved_err);
     }
     in_hook = 0;
+}
+
+/* --- diagnostics hooks (one client: the tracer) ------------------------------ */
+
+static struct rt_diag_hooks diag;
+static int diag_present;
+
+const struct rt_diag_hooks *rt_diag_hooks(void)
+{
+    return diag_present ? &diag : NULL;
+}
+
+int rt_diag_set(const struct rt_diag_hooks *hooks)
+{
+    if (hooks)
+        diag = *hooks;
+    else
+        memset(&diag, 0, sizeof diag);
+    diag_present = hooks != NULL;
+    return 0;
 }
 
 /* --- Ruby: Polyphony::Trace and Backend#trace_proc -------------------------- */

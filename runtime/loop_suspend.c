@@ -13,8 +13,11 @@ int rt_loop_suspend(VALUE thread)
     struct rt_thread *t = rt_thread_of(thread, 0);
     if (!t)
         return -ESRCH;
-    if (t->timers.paused == 0 && t->ops->suspend)
-        t->ops->suspend(t->be);
+    if (t->timers.paused == 0) {
+        if (t->ops->suspend)
+            t->ops->suspend(t->be);
+        rt_stats_loop_suspended(t);
+    }
     rt_timers_pause(&t->timers);
     return 0;
 }
@@ -29,6 +32,7 @@ int rt_loop_resume(VALUE thread)
     if (rt_timers_unpause(&t->timers)) {
         if (t->ops->resume)
             t->ops->resume(t->be);
+        rt_stats_loop_resumed(t);
         /* A poll waiting with no timer in sight must see the timers again. */
         if (t->thread != rb_thread_current())
             t->ops->wakeup(t->be);

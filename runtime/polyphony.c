@@ -13,9 +13,12 @@ void Init_polyphony_ext(void)
     VALUE mPolyphony = rb_define_module("Polyphony");
 
     rt_exceptions_init(mPolyphony);
+    rt_deadlock_init(mPolyphony);
     rt_compat_orig_init(mPolyphony); /* before rt_io_init replaces IO methods */
     rt_thread_state_init(mPolyphony);
     rt_fiber_init(mPolyphony);
+    rt_stats_init(mPolyphony);
+    rt_watchdog_init(mPolyphony);
     rt_scheduler_init(mPolyphony);
     rt_mailbox_init(mPolyphony);
     rt_timeout_init(mPolyphony);

@@ -127,13 +127,17 @@ static long live_waiters(VALUE waiters)
 
 struct wait_args {
     const char *op;
+    VALUE queue;
 };
 
 static VALUE wait_body(VALUE arg)
 {
     struct wait_args *w = (struct wait_args *)arg;
+    struct rt_thread *t = rt_thread_current();
 
-    return rt_sched_suspend(rt_thread_current(), w->op);
+    /* The wait-for graph (deadlock.c) names the queue. */
+    rt_sched_current_state(t, rb_fiber_current())->wait_on = w->queue;
+    return rt_sched_suspend(t, w->op);
 }
 
 /*
@@ -142,10 +146,11 @@ static VALUE wait_body(VALUE arg)
  * next waiter of the same list when there is something for it; then the
  * interrupt is re-raised.
  */
-static void queue_wait(struct rt_queue *q, VALUE waiters, const char *op, int is_shift)
+static void queue_wait(VALUE self, struct rt_queue *q, VALUE waiters, const char *op,
+                       int is_shift)
 {
     VALUE entry = rb_ary_new_from_args(2, rb_fiber_current(), Qfalse);
-    struct wait_args w = { op };
+    struct wait_args w = { op, self };
     int state = 0;
 
     rb_ary_push(waiters, entry);
@@ -174,7 +179,7 @@ static void check_open(struct rt_queue *q)
         rb_raise(eClosedQueueError, "queue closed");
 }
 
-static void queue_push_one(struct rt_queue *q, VALUE value, int front)
+static void queue_push_one(VALUE self, struct rt_queue *q, VALUE value, int front)
 {
     check_open(q);
     if (q->capacity > 0) {
@@ -183,7 +188,7 @@ static void queue_push_one(struct rt_queue *q, VALUE value, int front)
         while (!yielded || queue_full(q)) {
             if (!queue_full(q))
                 rt_sched_schedule(rb_fiber_current(), Qnil, 0);
-            queue_wait(q, q->push_waiters, "push", 0);
+            queue_wait(self, q, q->push_waiters, "push", 0);
             yielded = 1;
             check_open(q);
         }
@@ -198,14 +203,14 @@ static void queue_push_one(struct rt_queue *q, VALUE value, int front)
 /* push(value) / << value: appends, waiting while a bounded queue is full. */
 static VALUE queue_push(VALUE self, VALUE value)
 {
-    queue_push_one(queue_get(self), value, 0);
+    queue_push_one(self, queue_get(self), value, 0);
     return self;
 }
 
 /* unshift(value): puts value first. */
 static VALUE queue_unshift(VALUE self, VALUE value)
 {
-    queue_push_one(queue_get(self), value, 1);
+    queue_push_one(self, queue_get(self), value, 1);
     return self;
 }
 
@@ -231,7 +236,7 @@ static VALUE queue_shift(int argc, VALUE *argv, VALUE self)
             return Qnil;
         if (RARRAY_LEN(q->items) > 0)
             rt_sched_schedule(rb_fiber_current(), Qnil, 0);
-        queue_wait(q, q->shift_waiters, "shift", 1);
+        queue_wait(self, q, q->shift_waiters, "shift", 1);
     }
     value = rb_ary_shift(q->items);
     wake_one(q->push_waiters);

@@ -19,6 +19,7 @@
 #define RT_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <ruby.h>
 
 #define RT_API_VERSION 1
@@ -70,7 +71,40 @@ struct rt_wait_info {
     double timeout;     /* seconds left on its timer, or -1 when none */
 };
 
+/* A fiber's counters (the runtime's always-on statistics), times in ns. */
+struct rt_fiber_counters {
+    uint64_t runs;           /* times it was switched to */
+    uint64_t run_ns;         /* time spent running, the current run included */
+    uint64_t longest_ns;     /* its longest single run (the current one counts) */
+    uint64_t wait_ns;        /* time spent waiting, the current wait included */
+    uint64_t ops;            /* I/O ops it started */
+    uint32_t ops_in_flight;  /* 1 while it waits in an I/O op */
+};
+
 typedef void (*rt_fiber_visit_fn)(VALUE fiber, void *data);
+typedef void (*rt_thread_visit_fn)(VALUE thread, void *data);
+
+/*
+ * Diagnostics (the tracer's): called by the runtime, never re-entered.
+ * on_hog: in a fiber that has run longer than the watchdog's threshold
+ * without switching, at a safe point of its current line (a postponed job),
+ * with the time it has run so far; a non-zero return asks for on_hog_end,
+ * called as that run ends (from the switch path: it must not switch
+ * fibers) with its whole length. on_deadlock: on the thread that found that
+ * nothing can ever wake its waiting fibers, in its current fiber, with the
+ * wait-for graph as text; return non-zero after stopping the program (the
+ * runtime then looks again), 0 to let the runtime raise Polyphony::Deadlock
+ * in the main fiber. fiber_name: how messages (the graph) name a fiber,
+ * e.g. "fiber 4 (worker)"; 0, or <0 to let the runtime name it.
+ * Any member may be NULL.
+ */
+struct rt_diag_hooks {
+    int (*on_hog)(VALUE fiber, uint64_t ran_ns, void *data);
+    void (*on_hog_end)(VALUE fiber, uint64_t ran_ns, void *data);
+    int (*on_deadlock)(const char *graph, void *data);
+    int (*fiber_name)(VALUE fiber, char *buf, size_t len, void *data);
+    void *data;
+};
 
 struct rt_api {
     unsigned version;   /* RT_API_VERSION of the runtime */
@@ -108,6 +142,24 @@ struct rt_api {
     const char *(*backend_name)(VALUE thread);
     /* Wakes `thread`'s event loop from any thread, GVL or not. */
     void (*wakeup)(VALUE thread);
+
+    /* --- appended: diagnostics ------------------------------------------ */
+
+    /*
+     * A fiber's counters; ns_per_tick from clock_scale(), asked once for
+     * many fibers. -ENOENT for a fiber the runtime does not know.
+     */
+    double (*clock_scale)(void);
+    int (*fiber_counters)(VALUE fiber, double ns_per_tick, struct rt_fiber_counters *out);
+    /* Every thread that has runtime state, the main thread first if it has. */
+    void (*each_thread)(rt_thread_visit_fn fn, void *data);
+    /* The diagnostics hooks (copied; NULL clears them). */
+    int (*diag_set)(const struct rt_diag_hooks *hooks);
+    /*
+     * Arms the loop watchdog with a threshold (0 disarms). -ENOTSUP when
+     * the counters are off (POLYPHONY_COUNTERS=0).
+     */
+    int (*watchdog_arm)(uint64_t threshold_ns);
 };
 
 /*

@@ -12,6 +12,8 @@
 #include "backend.h"
 #include "runqueue.h"
 #include "timers.h"
+#include "stats.h"
+#include <pthread.h>
 
 /* --- per thread (thread_state.c, scheduler.c) ----------------------------- */
 
@@ -37,11 +39,23 @@ struct rt_thread {
     unsigned long switches_since_poll;
     unsigned long poll_count;
     long pending_ops;            /* fibers in a backend op or blocking wait */
+    long external_ops;           /* ... of which in a backend op (I/O, a timer's
+                                    sleep, waitpid): ended from outside the loop */
     VALUE idle_proc;             /* Backend#idle_proc, or Qnil */
     double idle_gc_period;       /* Backend#idle_gc_period, 0 when off */
     double last_idle_gc;         /* runtime clock at the last idle GC */
     int ended;                   /* the thread has ended (rt_thread_end) */
     unsigned ops_without_wait;   /* ops done in a row without waiting */
+    /*
+     * The fiber whose run the counters time (stats.h): the one the
+     * scheduler last switched to. Marked (ts_mark), so never stale.
+     */
+    struct rt_fiber *running;
+    struct rt_thread_stats stats;
+    pid_t tid;                   /* its kernel thread id, for the watchdog's signal */
+    int hog_report;              /* the client wants the flagged run's end */
+    int parked;                  /* its loop waits with nothing of its own
+                                    that could wake a fiber (deadlock.c) */
 };
 
 /* The state of the calling thread, created on first use. */
@@ -49,6 +63,10 @@ struct rt_thread *rt_thread_current(void);
 /* The state of `thread`, created if `create`, else NULL when it has none. */
 struct rt_thread *rt_thread_of(VALUE thread, int create);
 struct rt_thread *rt_thread_from_backend(VALUE backend);
+/* rt_api.h's each_thread. */
+void rt_thread_each(rt_thread_visit_fn fn, void *data);
+/* fn(t, data) for every thread state, under the registry's lock; any thread. */
+void rt_thread_registry_each(void (*fn)(struct rt_thread *t, void *data), void *data);
 /* Wakes `thread`'s loop; any thread, GVL or not. 0 or -ESRCH. */
 int rt_thread_wakeup(VALUE thread);
 void rt_thread_state_init(VALUE mPolyphony);
@@ -83,6 +101,7 @@ struct rt_fiber {
     unsigned scheduled : 1;      /* on the run queue */
     unsigned receiving : 1;      /* suspended in #receive */
     unsigned awaiting_children : 1;
+    unsigned in_op : 1;          /* waiting in a backend op (rt_backend_await) */
     const char *wait_op;         /* what it waits on, NULL when not waiting */
     int wait_fd;
     struct rt_timer *wait_timer; /* its sleep timer, for wait_info */
@@ -90,6 +109,11 @@ struct rt_fiber {
     struct rt_fiber *fdw_prev, *fdw_next;
     int fdw_fd;
     unsigned fd_closed : 1;      /* told that fdw_fd was closed */
+    struct rt_fiber_stats stats; /* stats.h */
+    VALUE wait_on;               /* what its current wait is on (an awaited
+                                    fiber, a queue, an event), or Qnil */
+    VALUE wait_context;          /* ... as Ruby code named it (a mutex, a
+                                    condition variable), or Qnil */
 };
 
 extern VALUE rt_cFiber;  /* ::Fiber */
@@ -183,6 +207,9 @@ void rt_loop_suspend_init(VALUE mPolyphony);
 /* --- hooks (hooks.c) ------------------------------------------------------- */
 
 extern int rt_hooks_active;   /* number of registered hooks */
+/* The diagnostics hooks (rt_api.h) the client set, or NULL. */
+const struct rt_diag_hooks *rt_diag_hooks(void);
+int rt_diag_set(const struct rt_diag_hooks *hooks);
 void rt_hooks_dispatch(const struct rt_event *ev);
 int rt_hook_add(rt_hook_fn fn, void *data);
 int rt_hook_remove(rt_hook_fn fn, void *data);
@@ -197,6 +224,37 @@ static inline void rt_emit(enum rt_event_kind kind, VALUE fiber, VALUE other,
         rt_hooks_dispatch(&ev);
     }
 }
+
+/* --- counters (stats.c) and the watchdog (watchdog.c) ----------------------- */
+
+void rt_stats_init(VALUE mPolyphony);
+/* The loop of t is suspended / resumed (outermost): its run pauses. */
+void rt_stats_loop_suspended(struct rt_thread *t);
+void rt_stats_loop_resumed(struct rt_thread *t);
+/* The current fiber of t starts an I/O op. */
+void rt_stats_op_started(struct rt_thread *t);
+void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_counters *out);
+
+/* --- deadlock detection (deadlock.c) --------------------------------------- */
+
+extern VALUE rt_eDeadlock;
+/*
+ * t's loop would block with nothing of its own to wake a fiber: is it a
+ * deadlock? 1: a fiber was scheduled (look at the run queue again); 0:
+ * carry on. *stopped: the debugger already stopped for it (once per switch).
+ */
+int rt_deadlock_check(struct rt_thread *t, int idle_returns, int *stopped);
+/* A thread ends: the main thread looks again. */
+void rt_deadlock_thread_ended(VALUE thread);
+void rt_deadlock_init(VALUE mPolyphony);
+
+extern int rt_watchdog_armed;
+int rt_watchdog_arm(uint64_t threshold_ns);     /* 0 disarms; 0 or -errno */
+uint64_t rt_watchdog_threshold(void);
+int rt_watchdog_signal(void);
+/* The flagged run of t ends at `now` (from the switch path, when armed). */
+void rt_watchdog_run_ends(struct rt_thread *t, uint64_t now);
+void rt_watchdog_init(VALUE mPolyphony);
 
 /* --- the rest -------------------------------------------------------------- */
 

@@ -66,8 +66,10 @@ static void schedule_state(struct rt_fiber *f, VALUE fiber, VALUE value, int pri
         rb_raise(rb_eNoMemError, "run queue");
     f->scheduled = 1;
     rt_emit(RT_EV_FIBER_SCHEDULE, fiber, value, NULL, -1, 0, 0);
-    if (!on_own_thread && t->thread != rb_thread_current())
+    if (!on_own_thread && t->thread != rb_thread_current()) {
+        t->parked = 0;
         t->ops->wakeup(t->be);
+    }
 }
 
 void rt_sched_schedule(VALUE fiber, VALUE value, int prioritize)
@@ -152,6 +154,7 @@ static VALUE poll_protected(struct rt_thread *t, double timeout)
     t->poll_count++;
     t->switches_since_poll = 0;
     rb_protect(poll_body, (VALUE)&a, &state);
+    t->parked = 0;
     if (state) {
         err = rb_errinfo();
         if (!is_exception(err))
@@ -243,21 +246,74 @@ static void run_idle_tasks(struct rt_thread *t)
     }
 }
 
+/*
+ * The counters (stats.h): the timed run ends as the scheduler is entered,
+ * and the next begins with the fiber it switches to (or the same fiber,
+ * when it goes on without a switch). One clock read per switch; a second
+ * only when the loop polled or ran idle tasks in between (idle time).
+ */
+static inline uint64_t stats_enter(struct rt_thread *t)
+{
+    uint64_t now;
+
+    if (!RB_LIKELY(rt_stats_on))
+        return 0;
+    now = rt_clock_ticks();
+    if (t->running) {
+        if (RB_UNLIKELY(rt_watchdog_armed))
+            rt_watchdog_run_ends(t, now);
+        rt_stats_run_end(&t->stats, &t->running->stats, now);
+    }
+    return now;
+}
+
+static inline void stats_leave(struct rt_thread *t, struct rt_fiber *f, uint64_t entered,
+                               int looped)
+{
+    uint64_t now = entered;
+
+    if (!RB_LIKELY(rt_stats_on))
+        return;
+    if (looped) {
+        now = rt_clock_ticks();
+        t->stats.idle_ticks += now - entered;
+    }
+    rt_stats_run_begin(&t->stats, &f->stats, f->wait_op != NULL, now);
+    t->running = f;
+}
+
+/*
+ * Nothing of this loop's own could wake a fiber: nothing runnable, no timer,
+ * no backend op. Whether anything else could is deadlock.c's question.
+ */
+static inline int maybe_stuck(struct rt_thread *t)
+{
+    return rt_runqueue_len(&t->runqueue) == 0 && t->timers.len == 0 && t->external_ops == 0;
+}
+
 static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
 {
     VALUE current = rb_fiber_current();
     struct rt_runqueue_entry e;
-    int idle_tasks_done = 0;
+    int idle_tasks_done = 0, looped = 0, deadlock_stopped = 0;
+    uint64_t entered = stats_enter(t);
 
     t->current = current;
     for (;;) {
         VALUE err = Qundef;
-        if (t->switches_since_poll >= RT_SWITCHES_PER_POLL)
+        if (t->switches_since_poll >= RT_SWITCHES_PER_POLL) {
+            looped = 1;
             err = poll_protected(t, 0);
+        }
         if (err == Qundef && pick(t, &e))
             break;
+        looped = 1;
+        if (err == Qundef && maybe_stuck(t) && (t->idle_proc == Qnil || idle_tasks_done) &&
+            rt_deadlock_check(t, idle_returns, &deadlock_stopped))
+            continue;
         if (err == Qundef && idle_returns && idle(t)) {
             t->current = current;
+            stats_leave(t, current_state(t, current), entered, looped);
             return Qundef;
         }
         if (err == Qundef && !idle_tasks_done) {
@@ -277,6 +333,7 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
             if (f->scheduled && rt_runqueue_take(&t->runqueue, current, &stale))
                 f->scheduled = 0;
             t->current = current;
+            stats_leave(t, f, entered, looped);
             return err;
         }
     }
@@ -286,6 +343,7 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
     next->scheduled = 0;
     t->current = e.fiber;
     t->current_state = next;
+    stats_leave(t, next, entered, looped);
     rt_emit(RT_EV_FIBER_SWITCH, e.fiber, e.value, NULL, -1, 0, 0);
     if (e.fiber == current)
         return e.value;
@@ -313,11 +371,15 @@ VALUE rt_sched_switch_or_idle(struct rt_thread *t)
  * caller's on_unwind releases what the op registered (a timer, a watcher, a
  * kernel op) before the unwinding frees the stack it lives on.
  */
+/* await_impl's flags. */
+#define WAIT_IDLE_RETURNS 1  /* nil at once when nothing could ever resume it */
+#define WAIT_EXTERNAL 2      /* a backend op: the kernel or a watcher ends it */
+
 struct await_frame {
     struct rt_thread *t;
     VALUE fiber;
     struct rt_fiber *f;
-    int idle_returns;
+    int flags;
     int returned;
     VALUE value;
     void (*on_unwind)(void *);
@@ -327,7 +389,7 @@ struct await_frame {
 static VALUE await_body(VALUE arg)
 {
     struct await_frame *a = (struct await_frame *)arg;
-    a->value = switch_to_next(a->t, a->idle_returns);
+    a->value = switch_to_next(a->t, a->flags & WAIT_IDLE_RETURNS);
     a->returned = 1;
     return Qnil;
 }
@@ -337,11 +399,16 @@ static VALUE await_ensure(VALUE arg)
     struct await_frame *a = (struct await_frame *)arg;
     struct rt_thread *t = a->t;
 
-    if (!a->idle_returns)
+    if (!(a->flags & WAIT_IDLE_RETURNS))
         t->pending_ops--;
     if (a->f->fdw_fd >= 0)
         rt_fdwait_unlink(a->f);
+    if (a->flags & WAIT_EXTERNAL) {
+        t->external_ops--;
+        a->f->in_op = 0;
+    }
     a->f->wait_op = NULL;
+    a->f->wait_on = Qnil;
     a->f->wait_fd = -1;
     if (!a->returned) {
         struct rt_runqueue_entry stale;
@@ -355,12 +422,12 @@ static VALUE await_ensure(VALUE arg)
     return Qnil;
 }
 
-static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_returns,
+static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int flags,
                         void (*on_unwind)(void *), void *arg)
 {
     VALUE fiber = rb_fiber_current();
     struct rt_fiber *f = current_state(t, fiber);
-    struct await_frame a = { t, fiber, f, idle_returns, 0, Qnil, on_unwind, arg };
+    struct await_frame a = { t, fiber, f, flags, 0, Qnil, on_unwind, arg };
     VALUE v;
 
     f->wait_op = op;
@@ -369,8 +436,12 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int idle_re
         rt_fdwait_link(f, fd);
     t->ops_without_wait = 0;
     rt_emit(RT_EV_FIBER_BLOCK, fiber, Qnil, op, fd, 0, 0);
-    if (!idle_returns)
+    if (!(flags & WAIT_IDLE_RETURNS))
         t->pending_ops++;
+    if (flags & WAIT_EXTERNAL) {
+        t->external_ops++;
+        f->in_op = 1;
+    }
     rb_ensure(await_body, (VALUE)&a, await_ensure, (VALUE)&a);
     v = a.value;
     if (v == Qundef) {
@@ -390,7 +461,7 @@ VALUE rt_sched_await_unwind(struct rt_thread *t, const char *op, int fd,
 VALUE rt_sched_await_or_idle_unwind(struct rt_thread *t, const char *op, int fd,
                                     void (*on_unwind)(void *), void *arg)
 {
-    return await_impl(t, op, fd, 1, on_unwind, arg);
+    return await_impl(t, op, fd, WAIT_IDLE_RETURNS, on_unwind, arg);
 }
 
 VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
@@ -400,7 +471,7 @@ VALUE rt_sched_await(struct rt_thread *t, const char *op, int fd)
 
 VALUE rt_sched_await_or_idle(struct rt_thread *t, const char *op, int fd)
 {
-    return await_impl(t, op, fd, 1, NULL, NULL);
+    return await_impl(t, op, fd, WAIT_IDLE_RETURNS, NULL, NULL);
 }
 
 VALUE rt_sched_suspend(struct rt_thread *t, const char *op)
@@ -413,7 +484,7 @@ VALUE rt_sched_suspend(struct rt_thread *t, const char *op)
 
 VALUE rt_sched_suspend_or_idle(struct rt_thread *t, const char *op)
 {
-    VALUE v = await_impl(t, op, -1, 1, NULL, NULL);
+    VALUE v = await_impl(t, op, -1, WAIT_IDLE_RETURNS, NULL, NULL);
     if (is_exception(v))
         rb_exc_raise(v);
     return v;
@@ -477,13 +548,13 @@ VALUE rt_backend_current_fiber(struct rt_thread *t)
 
 VALUE rt_backend_await(struct rt_thread *t, const char *op, int fd)
 {
-    return rt_sched_await(t, op, fd);
+    return await_impl(t, op, fd, WAIT_EXTERNAL, NULL, NULL);
 }
 
 VALUE rt_backend_await_unwind(struct rt_thread *t, const char *op, int fd,
                               void (*on_unwind)(void *), void *arg)
 {
-    return rt_sched_await_unwind(t, op, fd, on_unwind, arg);
+    return await_impl(t, op, fd, WAIT_EXTERNAL, on_unwind, arg);
 }
 
 void rt_backend_resume(struct rt_thread *t, VALUE fiber, VALUE value)

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include "rt_internal.h"
 #include "surface.h"
 
@@ -68,6 +70,40 @@ static void registry_remove(struct rt_thread *t)
     pthread_mutex_unlock(&registry_lock);
 }
 
+void rt_thread_registry_each(void (*fn)(struct rt_thread *t, void *data), void *data)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < registry_len; i++)
+        fn(registry[i], data);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/*
+ * Every thread with runtime state, the main thread first: a snapshot of the
+ * registry taken under its lock (fn may create thread states meanwhile).
+ * With the GVL, so no state in the snapshot is freed before fn sees it.
+ */
+void rt_thread_each(rt_thread_visit_fn fn, void *data)
+{
+    VALUE main = rb_thread_main(), *list;
+    size_t n, i, k = 0;
+
+    pthread_mutex_lock(&registry_lock);
+    n = registry_len;
+    list = n ? malloc(n * sizeof *list) : NULL;
+    for (i = 0; list && i < n; i++)
+        if (!registry[i]->ended)
+            list[k++] = registry[i]->thread;
+    pthread_mutex_unlock(&registry_lock);
+    for (i = 0; i < k; i++)
+        if (list[i] == main)
+            fn(main, data);
+    for (i = 0; i < k; i++)
+        if (list[i] != main)
+            fn(list[i], data);
+    free(list);
+}
+
 int rt_thread_wakeup(VALUE thread)
 {
     int rc = -ESRCH;
@@ -92,6 +128,8 @@ static void ts_mark(void *p)
     rb_gc_mark_movable(t->current);
     if (t->current_state)
         rb_gc_mark_movable(t->current_state->self);
+    if (t->running)
+        rb_gc_mark_movable(t->running->self);
     rb_gc_mark_movable(t->lock_owner);
     rb_gc_mark_movable(t->trace_proc);
     rb_gc_mark_movable(t->idle_proc);
@@ -162,6 +200,12 @@ static struct rt_thread *create(VALUE thread)
     struct rt_fiber *f = rt_fiber_get(t->main_fiber);
     f->is_main = 1;
     f->tag = ID2SYM(rb_intern("main"));
+    /* ... and has been running since: its first run is timed from here. */
+    t->tid = (pid_t)syscall(SYS_gettid);
+    if (rt_stats_on) {
+        t->running = f;
+        rt_stats_run_begin(&t->stats, &f->stats, 0, rt_clock_ticks());
+    }
     return t;
 }
 
@@ -200,6 +244,9 @@ void rt_thread_end(struct rt_thread *t)
     if (t->ended)
         return;
     t->ended = 1;
+    /* Nothing of it runs any more: the watchdog must not signal it. */
+    rt_stats_store(&t->stats.run_start, 0);
+    t->tid = 0;
     if (t->be && t->ops->shutdown)
         t->ops->shutdown(t->be);
     rt_timers_clear(&t->timers);
@@ -215,6 +262,8 @@ static VALUE th_rt_thread_end(VALUE self)
 
     if (t && self == rb_thread_current())
         rt_thread_end(t);
+    if (self == rb_thread_current())
+        rt_deadlock_thread_ended(self);
     return Qnil;
 }
 
@@ -238,6 +287,7 @@ static VALUE be_poll(VALUE self, VALUE blocking)
 static VALUE be_wakeup(VALUE self)
 {
     struct rt_thread *t = rt_thread_from_backend(self);
+    t->parked = 0;
     t->ops->wakeup(t->be);
     return self;
 }
@@ -288,6 +338,9 @@ static VALUE be_post_fork(VALUE self)
     rt_fiber_forget_tree(f);
     f->is_main = 1;
     t->main_fiber = t->current = current;
+    t->tid = (pid_t)syscall(SYS_gettid);
+    if (t->running)
+        t->running = f;
     return self;
 }
 

@@ -47,6 +47,8 @@ require 'polyphony/thread_end'
 require 'polyphony/adapters/process'
 require 'polyphony/adapters/open3'
 require 'polyphony/io_zlib'
+require 'polyphony/signal_wakers'
+Polyphony.__deadlock_setup(__dir__)
 
 # When the main fiber ends, so do its children, as in Polyphony.
 at_exit do

@@ -100,7 +100,8 @@ class HooksTest < Minitest::Test
   INT = Fiddle::TYPE_INT
   MEMBERS = %i[hook_add hook_remove fiber_lock fiber_unlock fiber_lock_owner loop_suspend
                loop_resume fiber_state fiber_parent fiber_tag fiber_wait_info each_fiber
-               backend_name wakeup].freeze
+               backend_name wakeup clock_scale fiber_counters each_thread diag_set
+               watchdog_arm].freeze
 
   def api
     capsule = Polyphony::C_API

@@ -15,7 +15,9 @@ module Polyphony
       fiber = Fiber.current
       mutex.unlock
       @waiters << fiber
-      signaled = timeout ? move_on_after(timeout) { suspend; true } : (suspend; true)
+      signaled = Polyphony.__waiting_for(self) do
+        timeout ? move_on_after(timeout) { suspend; true } : (suspend; true)
+      end
       signaled || nil
     ensure
       @waiters.delete(fiber)

@@ -27,7 +27,8 @@ module Polyphony
     def lock
       raise ThreadError, 'deadlock; recursive locking' if @holding_fiber == Fiber.current
 
-      @store.shift
+      # Contended: the wait-for graph names this mutex and its holder.
+      @store.empty? ? Polyphony.__waiting_for(self) { @store.shift } : @store.shift
       @holding_fiber = Fiber.current
       self
     end

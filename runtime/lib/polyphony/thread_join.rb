@@ -22,7 +22,7 @@ module Polyphony
         done.signal
       end
       helper.report_on_exception = false
-      done.await
+      Polyphony.__waiting_for(self) { done.await }
       alive? ? nil : super(0)
     ensure
       helper&.kill
