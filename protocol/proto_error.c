@@ -37,6 +37,7 @@ const char *pt_proto_errcode_name(int code)
         [PT_PROTO_ERR_BAD_LOCATION]  = "BAD_LOCATION",
         [PT_PROTO_ERR_BAD_SETTING]   = "BAD_SETTING",
         [PT_PROTO_ERR_INTERNAL]      = "INTERNAL",
+        [PT_PROTO_ERR_BUSY]          = "BUSY",
     };
     if (code > 0 && (size_t)code < sizeof names / sizeof names[0] && names[code])
         return names[code];

@@ -2,7 +2,8 @@
  * total deadline: whole writes despite short writes and EINTR, reads fed to
  * the stream decoder until a message is complete. Sockets are written with
  * send(MSG_NOSIGNAL | MSG_DONTWAIT) so a vanished peer is -EPIPE rather than
- * SIGPIPE in the debuggee, and poll() bounds every wait. */
+ * SIGPIPE in the debuggee, and poll() bounds every wait — or the caller's
+ * own wait (struct pt_proto_waiter), which may end a wait early. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 #include "pt_proto.h"
 
-static int64_t now_ms(void)
+int64_t pt_proto_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -24,15 +25,15 @@ static int remaining(int64_t deadline)
 {
     if (deadline < 0)
         return -1;
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - pt_proto_now_ms();
     if (left <= 0)
         return 0;
     return left > 1000000000 ? 1000000000 : (int)left;
 }
 
-/* Wait for events on fd until deadline. 0 ready, -ETIMEDOUT, -errno;
+/* The plain wait: poll fd until deadline. 0 ready, -ETIMEDOUT, -errno;
  * EINTR is retried unless eintr is set. */
-static int wait_fd(int fd, short events, int64_t deadline, bool eintr)
+static int poll_fd(int fd, short events, int64_t deadline, bool eintr)
 {
     for (;;) {
         struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
@@ -49,12 +50,21 @@ static int wait_fd(int fd, short events, int64_t deadline, bool eintr)
     }
 }
 
-static int64_t deadline_of(int timeout_ms)
+static int wait_fd(const struct pt_proto_waiter *w, int fd, short events, int64_t deadline,
+                   bool eintr)
 {
-    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    if (w && w->wait)
+        return w->wait(w->ctx, fd, events, deadline);
+    return poll_fd(fd, events, deadline, eintr);
 }
 
-int pt_proto_write_all(int fd, const void *buf, size_t len, int timeout_ms)
+static int64_t deadline_of(int timeout_ms)
+{
+    return timeout_ms < 0 ? -1 : pt_proto_now_ms() + timeout_ms;
+}
+
+int pt_proto_write_all_w(int fd, const void *buf, size_t len, int timeout_ms,
+                         const struct pt_proto_waiter *w)
 {
     if (!buf && len)
         return -EINVAL;
@@ -77,32 +87,37 @@ int pt_proto_write_all(int fd, const void *buf, size_t len, int timeout_ms)
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int rc = wait_fd(fd, POLLOUT, deadline, false);
+        int rc = wait_fd(w, fd, POLLOUT, deadline, false);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-int pt_proto_send(int fd, const struct pt_msg *m, int timeout_ms)
+int pt_proto_write_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+    return pt_proto_write_all_w(fd, buf, len, timeout_ms, NULL);
+}
+
+int pt_proto_send_w(int fd, const struct pt_msg *m, int timeout_ms,
+                    const struct pt_proto_waiter *w)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     int rc = pt_msg_encode(m, &sb);
     if (rc == 0)
-        rc = pt_proto_write_all(fd, sb.data, sb.size, timeout_ms);
+        rc = pt_proto_write_all_w(fd, sb.data, sb.size, timeout_ms, w);
     msgpack_sbuffer_destroy(&sb);
     return rc;
 }
 
-int pt_proto_recv(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
-                  int timeout_ms)
+int pt_proto_send(int fd, const struct pt_msg *m, int timeout_ms)
 {
-    return pt_proto_recv_flags(fd, dec, out, timeout_ms, 0);
+    return pt_proto_send_w(fd, m, timeout_ms, NULL);
 }
 
-int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
-                        int timeout_ms, unsigned flags)
+static int recv_loop(int fd, struct pt_proto_decoder *dec, struct pt_msg *out, int timeout_ms,
+                     bool eintr, const struct pt_proto_waiter *w)
 {
     if (!dec || !out)
         return -EINVAL;
@@ -113,7 +128,7 @@ int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out
         int rc = pt_proto_decoder_next(dec, out);
         if (rc != 0)
             return rc;
-        rc = wait_fd(fd, POLLIN, deadline, flags & PT_PROTO_RECV_EINTR);
+        rc = wait_fd(w, fd, POLLIN, deadline, eintr);
         if (rc < 0)
             return rc;
         ssize_t n = is_socket ? recv(fd, buf, sizeof buf, MSG_DONTWAIT)
@@ -131,4 +146,22 @@ int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out
         if (rc < 0)
             return rc;
     }
+}
+
+int pt_proto_recv(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
+                  int timeout_ms)
+{
+    return recv_loop(fd, dec, out, timeout_ms, false, NULL);
+}
+
+int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
+                        int timeout_ms, unsigned flags)
+{
+    return recv_loop(fd, dec, out, timeout_ms, flags & PT_PROTO_RECV_EINTR, NULL);
+}
+
+int pt_proto_recv_w(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
+                    int timeout_ms, const struct pt_proto_waiter *w)
+{
+    return recv_loop(fd, dec, out, timeout_ms, false, w);
 }

@@ -33,20 +33,24 @@ int pt_proto_sockdir_path(char *buf, size_t len)
     return format_path(buf, len, "/tmp/polytrace-%ld", (long)getuid());
 }
 
-int pt_proto_sockdir_ensure(char *buf, size_t len)
+int pt_proto_sockdir_make(const char *dir)
 {
     struct stat st;
-    int rc = pt_proto_sockdir_path(buf, len);
 
-    if (rc)
-        return rc;
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return -errno;
-    if (lstat(buf, &st) != 0)
+    if (lstat(dir, &st) != 0)
         return -errno;
     if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0)
         return -EPERM;
     return 0;
+}
+
+int pt_proto_sockdir_ensure(char *buf, size_t len)
+{
+    int rc = pt_proto_sockdir_path(buf, len);
+
+    return rc ? rc : pt_proto_sockdir_make(buf);
 }
 
 int pt_proto_ctl_sock_path(const char *dir, pid_t controller, char *buf, size_t len)

@@ -93,6 +93,9 @@ enum pt_proto_errcode {
     PT_PROTO_ERR_BAD_LOCATION  = 8,  /* file/line/method not usable */
     PT_PROTO_ERR_BAD_SETTING   = 9,  /* SET: unknown name or value */
     PT_PROTO_ERR_INTERNAL      = 10, /* anything else */
+    PT_PROTO_ERR_BUSY          = 11, /* another controller is attached, or
+                                        the tracer has too many connections
+                                        in their handshake (appended) */
 };
 
 /* "VERSION", "BAD_REQUEST", ...; "UNKNOWN" for other values. */
@@ -623,6 +626,31 @@ int pt_proto_recv(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
 /* pt_proto_recv() with flags (0 behaves exactly like pt_proto_recv). */
 int pt_proto_recv_flags(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
                         int timeout_ms, unsigned flags);
+
+/* Milliseconds on CLOCK_MONOTONIC: the clock of every deadline below. */
+int64_t pt_proto_now_ms(void);
+
+/* How the I/O calls below wait for their fd, in place of their own poll():
+ * wait() returns 0 once fd has one of `events` (or an error or hang-up),
+ * -ETIMEDOUT when deadline_ms (on pt_proto_now_ms's clock; -1: none) has
+ * passed, or any other negative value, which the I/O call returns as it is.
+ * A caller uses it to stay responsive while it waits (the tracer checks
+ * for signals). */
+struct pt_proto_waiter {
+    int (*wait)(void *ctx, int fd, short events, int64_t deadline_ms);
+    void *ctx;
+};
+
+/* pt_proto_write_all, pt_proto_send and pt_proto_recv waiting through w
+ * (NULL: as the plain calls). An error from w while writing leaves part of
+ * the message written: the stream is then unusable. While reading, bytes
+ * already read stay in the decoder, and the call can be repeated. */
+int pt_proto_write_all_w(int fd, const void *buf, size_t len, int timeout_ms,
+                         const struct pt_proto_waiter *w);
+int pt_proto_send_w(int fd, const struct pt_msg *m, int timeout_ms,
+                    const struct pt_proto_waiter *w);
+int pt_proto_recv_w(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
+                    int timeout_ms, const struct pt_proto_waiter *w);
 
 #ifdef __cplusplus
 }

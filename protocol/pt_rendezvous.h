@@ -22,6 +22,10 @@ int pt_proto_sockdir_path(char *buf, size_t len);
  * it is not a directory of ours that only we may enter. */
 int pt_proto_sockdir_ensure(char *buf, size_t len);
 
+/* pt_proto_sockdir_ensure for a path found earlier (it reads no environment,
+ * so a thread that must not call getenv can use it). */
+int pt_proto_sockdir_make(const char *dir);
+
 /* <dir>/ctl-<pid>.sock: a controller's listening socket (launch). */
 int pt_proto_ctl_sock_path(const char *dir, pid_t controller, char *buf, size_t len);
 

@@ -1,8 +1,10 @@
 /* check_io.c — pt_proto_send / pt_proto_recv over real descriptors: a
  * socketpair both ways, timeouts (also when a signal interrupts the wait),
  * a peer that closes between or in the middle of messages, a writer with no
- * reader, a message far larger than the socket buffer, and pipes. */
+ * reader, a message far larger than the socket buffer, and pipes; and a
+ * caller's own wait (struct pt_proto_waiter) ending a read or a write. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +263,63 @@ START_TEST(test_garbage_on_the_wire)
 }
 END_TEST
 
+/* A waiter that counts its calls and says "stop" (-EINTR) on the n-th. */
+struct count_waiter {
+    int calls;
+    int stop_at;
+};
+
+static int counting_wait(void *ctx, int fd, short events, int64_t deadline)
+{
+    struct count_waiter *cw = ctx;
+    struct pollfd p = { .fd = fd, .events = events };
+
+    if (++cw->calls == cw->stop_at)
+        return -EINTR;
+    if (deadline >= 0 && pt_proto_now_ms() >= deadline)
+        return -ETIMEDOUT;
+    poll(&p, 1, 10);    /* a slice: the I/O call tries again either way */
+    return 0;
+}
+
+START_TEST(test_waiter_ends_a_read_and_keeps_its_bytes)
+{
+    /* half a message, the waiter interrupts, the rest, the message whole */
+    struct count_waiter cw = { 0, 2 };
+    struct pt_proto_waiter w = { counting_wait, &cw };
+    struct pt_msg m, d;
+    char *buf;
+    size_t len;
+
+    fill_msg(&m, PT_REQ_EVAL, 7);
+    ck_assert_int_eq(pt_msg_encode_alloc(&m, &buf, &len), 0);
+    ck_assert_int_eq(pt_proto_write_all(sv[0], buf, len / 2, 1000), 0);
+    ck_assert_int_eq(pt_proto_recv_w(sv[1], dec, &d, 1000, &w), -EINTR);
+    ck_assert_int_eq(cw.calls, 2);
+    ck_assert_uint_eq(pt_proto_decoder_buffered(dec), len / 2);
+    ck_assert_int_eq(pt_proto_write_all(sv[0], buf + len / 2, len - len / 2, 1000), 0);
+    ck_assert_int_eq(pt_proto_recv_w(sv[1], dec, &d, 1000, &w), 1);
+    ck_assert_msg(same_msg(&m, &d), "the message survives the interruption");
+    pt_msg_free(&d);
+    pt_msg_free(&m);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_waiter_ends_a_blocked_write)
+{
+    /* no reader: the send waits through the waiter, which gives up */
+    struct count_waiter cw = { 0, 3 };
+    struct pt_proto_waiter w = { counting_wait, &cw };
+    static char big[1 << 20];
+
+    ck_assert_int_eq(pt_proto_write_all_w(sv[0], big, sizeof big, 10000, &w), -EINTR);
+    ck_assert_int_eq(cw.calls, 3);
+    /* NULL waiter: the plain poll */
+    ck_assert_int_eq(pt_proto_write_all_w(sv[0], big, sizeof big, 50, NULL), -ETIMEDOUT);
+}
+END_TEST
+
 TCase *tc_io(void)
 {
     TCase *tc = tcase_create("io");
@@ -276,5 +335,7 @@ TCase *tc_io(void)
     tcase_add_test(tc, test_large_message_with_concurrent_reader);
     tcase_add_test(tc, test_pipe);
     tcase_add_test(tc, test_garbage_on_the_wire);
+    tcase_add_test(tc, test_waiter_ends_a_read_and_keeps_its_bytes);
+    tcase_add_test(tc, test_waiter_ends_a_blocked_write);
     return tc;
 }
