@@ -3,13 +3,14 @@
  *
  * polytrace.rb traps SIGURG (and, under a launching controller, SIGINT) and
  * calls PolyTrace.__interrupt on the main thread, which works whether the
- * program is busy or idle in the event loop. SIGURG means either "the
- * watcher saw traffic on the connection" or, with no controller, "attach":
- * listen on <dir>/<pid>.sock, accept one controller of our uid (others are
- * refused), shake hands and stop with reason "attach". SIGINT under a
- * controller becomes a pause. Kernel#breakpoint stops at its caller with a
- * controller; without one it starts `polytrace attach PID` on the terminal,
- * or, with no terminal, says on stderr how to attach and carries on.
+ * program is busy or idle in the event loop. A SIGURG reaches that trap
+ * only when the tracer wants the main thread (urg.c): the attach listener
+ * (listener.c) has a controller that completed its handshake — stop with
+ * reason "attach" — or the watcher saw traffic on the connection. SIGINT
+ * under a controller becomes a pause. Kernel#breakpoint stops at its
+ * caller with a controller; without one it starts `polytrace attach PID`
+ * on the terminal, or, with no terminal, says on stderr how to attach and
+ * carries on.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,16 +28,7 @@
 #include <unistd.h>
 #include "tracer.h"
 
-#define PT_ATTACH_TIMEOUT_MS 10000      /* a controller that sent SIGURG */
 #define PT_SPAWN_TIMEOUT_MS 30000       /* a controller we started */
-
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /*
  * `polytrace attach PID` on our terminal: the build tree's ../bin next to
@@ -91,74 +83,33 @@ static int spawn_controller(int *alive)
     return 0;
 }
 
-int pt_attach_listen_accept(int timeout_ms, int spawn)
+/* Kernel#breakpoint waits for the controller it started: the connection
+ * the listener hands over is its to take, not the SIGURG trap's. */
+static int spawn_waiting;
+
+/* The connection the listener has ready, adopted; 0 or -EAGAIN (none). */
+static int adopt_ready(void)
 {
-    struct sockaddr_un sa;
-    char dir[PATH_MAX], path[PATH_MAX];
-    long deadline = now_ms() + timeout_ms;
-    int lfd, fd = -1, r, alive = -1;
+    struct pt_proto_decoder *dec;
+    pid_t pid;
+    int fd;
 
-    if ((r = pt_proto_sockdir_ensure(dir, sizeof dir)) < 0 ||
-        (r = pt_proto_attach_sock_path(dir, getpid(), path, sizeof path)) < 0 ||
-        (r = pt_proto_sockaddr(path, &sa)) < 0)
-        return r;
-    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (lfd < 0)
-        return -errno;
-    unlink(sa.sun_path);
-    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0) {
-        r = -errno;
-        close(lfd);
-        return r;
-    }
-    if (spawn && (r = spawn_controller(&alive)) < 0) {
-        close(lfd);
-        unlink(sa.sun_path);
-        return r;
-    }
-    r = -ETIMEDOUT;
-    for (;;) {
-        long left = deadline - now_ms();
-        struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = alive, .events = POLLIN } };
-
-        if (left <= 0)
-            break;
-        if (poll(p, alive >= 0 ? 2 : 1, (int)left) <= 0)
-            continue;
-        if (alive >= 0 && p[1].revents && !p[0].revents) {
-            r = -ECHILD;    /* the controller we started is gone */
-            break;
-        }
-        if (!p[0].revents)
-            continue;
-        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-        if ((r = pt_proto_peer_check(fd, 0)) < 0 || (r = pt_tr_handshake(fd, 1)) < 0) {
-            close(fd);
-            fd = -1;
-            r = -ETIMEDOUT;
-            continue;       /* refused: wait for the right one */
-        }
-        break;
-    }
-    close(lfd);
-    if (alive >= 0)
-        close(alive);
-    unlink(sa.sun_path);
-    if (fd < 0)
-        return r;
-    pt_tr_adopt(fd);
+    if (!pt_listen_take(&fd, &dec, &pid))
+        return -EAGAIN;
+    pt_tr_adopt(fd, dec, pid);
     return 0;
 }
 
-/* PolyTrace.__interrupt(kind): from polytrace.rb's trap handlers. For :int,
- * true when it became a pause (else the program gets its Interrupt). */
+/*
+ * PolyTrace.__interrupt(kind): from polytrace.rb's trap handlers. For :int,
+ * true when it became a pause (else the program gets its Interrupt). For
+ * :urg, urg.c let the signal through because the tracer wants the main
+ * thread: a controller is ready (stop, reason "attach"), or the watcher
+ * saw a request. A SIGURG that came
+ * before the listener ran (first use, after fork) opens the socket here.
+ */
 static VALUE tr_interrupt(VALUE self, VALUE kind)
 {
-    int r;
-
     (void)self;
     if (pt_tr.serving)
         return Qtrue;
@@ -168,18 +119,84 @@ static VALUE tr_interrupt(VALUE self, VALUE kind)
         pt_stop("pause", 0);
         return Qtrue;
     }
-    if (pt_tr.fd >= 0) {
-        pt_stop_serve_running();
+    if (spawn_waiting)
+        return Qnil;
+    if (pt_tr.fd < 0) {
+        if (pt_listen_start() < 0)
+            return Qnil;
+        if (adopt_ready() == 0)
+            pt_stop("attach", 0);
+        else
+            pt_listen_window(PT_LISTEN_WINDOW_MS);
         return Qnil;
     }
-    r = pt_attach_listen_accept(PT_ATTACH_TIMEOUT_MS, 0);
-    if (r == 0)
-        pt_stop("attach", 0);
-    else if (r == -EPERM)
-        fprintf(stderr, "polytrace: attach refused: the socket directory is not private to this user\n");
-    else
-        fprintf(stderr, "polytrace: no debugger attached (%s); carrying on\n", pt_proto_strerror(r));
+    pt_stop_serve_running();
     return Qnil;
+}
+
+/*
+ * Kernel#breakpoint with no controller but a terminal: start one and wait
+ * for it, as long as it lives, at most PT_SPAWN_TIMEOUT_MS. The wait lets
+ * the GVL go (the program is not stopped yet): signals and Thread#raise
+ * act as in any blocking call, and the cleanup runs either way.
+ */
+struct spawn_wait {
+    int alive;
+    int r;
+};
+
+static VALUE spawn_wait(VALUE arg)
+{
+    struct spawn_wait *sw = (struct spawn_wait *)arg;
+    int64_t deadline = pt_proto_now_ms() + PT_SPAWN_TIMEOUT_MS;
+    struct pt_wait w;
+
+    pt_wait_init(&w, PT_WAIT_FREE);
+    sw->r = -ETIMEDOUT;
+    for (;;) {
+        struct pollfd p = { .fd = sw->alive, .events = POLLIN };
+
+        if (adopt_ready() == 0) {
+            sw->r = 0;
+            return Qnil;
+        }
+        if (poll(&p, 1, 0) > 0) {
+            sw->r = adopt_ready() == 0 ? 0 : -ECHILD; /* the controller we started is gone */
+            return Qnil;
+        }
+        if (pt_proto_now_ms() >= deadline)
+            return Qnil;
+        /* The ready pipe, looking at the controller's pipe every 100 ms. */
+        pt_wait_fd(&w, pt_listen_ready_fd(), POLLIN, pt_proto_now_ms() + 100);
+    }
+}
+
+static VALUE spawn_cleanup(VALUE arg)
+{
+    struct spawn_wait *sw = (struct spawn_wait *)arg;
+
+    spawn_waiting = 0;
+    close(sw->alive);
+    if (sw->r != 0)
+        pt_listen_window(0);
+    return Qnil;
+}
+
+static int start_controller_and_wait(void)
+{
+    struct spawn_wait sw = { .alive = -1, .r = 0 };
+    int r;
+
+    if ((r = pt_listen_start()) < 0)
+        return r;
+    pt_listen_window(PT_SPAWN_TIMEOUT_MS);
+    if ((r = spawn_controller(&sw.alive)) < 0) {
+        pt_listen_window(0);
+        return r;
+    }
+    spawn_waiting = 1;
+    rb_ensure(spawn_wait, (VALUE)&sw, spawn_cleanup, (VALUE)&sw);
+    return sw.r;
 }
 
 /* The caller's file and line (the first frame that is neither C nor ours). */
@@ -215,7 +232,7 @@ static VALUE kernel_breakpoint(VALUE self)
     }
     caller_line(&file, &line);
     if (isatty(0)) {
-        int r = pt_attach_listen_accept(PT_SPAWN_TIMEOUT_MS, 1);
+        int r = start_controller_and_wait();
         if (r == 0) {
             pt_stop("call", 0);
             return Qnil;
@@ -233,5 +250,6 @@ static VALUE kernel_breakpoint(VALUE self)
 void pt_attach_init(VALUE mod)
 {
     rb_define_singleton_method(mod, "__interrupt", tr_interrupt, 1);
+    rb_define_singleton_method(mod, "__urg_gate", pt_urg_gate, 0);
     rb_define_global_function("breakpoint", kernel_breakpoint, 0);
 }

@@ -177,8 +177,10 @@ static void at_exit_hook(VALUE unused)
     int status = 0, sig = 0;
 
     (void)unused;
-    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid())
+    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid()) {
+        pt_listen_stop();   /* the attach socket goes with the program */
         return;
+    }
     if (!NIL_P(err)) {
         if (rb_obj_is_kind_of(err, rb_eSystemExit)) {
             status = NUM2INT(rb_attr_get(err, rb_intern("status")));
@@ -198,6 +200,7 @@ static void at_exit_hook(VALUE unused)
     m.u.exited.signal = sig;
     pt_tr_send(&m);
     pt_watch_stop();
+    pt_listen_stop();
     close(pt_tr.fd);
     pt_tr.fd = -1;
 }
@@ -293,7 +296,9 @@ static void forget_inherited(void)
     pt_tr.serving = 0;
     pt_proto_decoder_free(pt_tr.dec);
     pt_tr.dec = NULL;
+    pt_tr.peer_pid = 0;
     pt_watch_forget();
+    pt_listen_forget();
 }
 
 /* The runtime may be required after the tracer: fetch its table late. */

@@ -1,8 +1,9 @@
 /*
- * server.c — the tracer's connection to a controller: connect (launch),
- * the peer's uid check, the HELLO handshake, sending messages and OUTPUT
- * notices, and cleaning up when the controller goes away (detach, closed
- * socket, dead peer), after which the program runs on unharmed.
+ * server.c — the tracer's connection to a controller: connect (launch) and
+ * its HELLO exchange (handshake.c checks the peer), adopting a connection
+ * (launch, or one the attach listener handed over), sending messages and
+ * OUTPUT notices, and cleaning up when the controller goes away (detach,
+ * closed socket, dead peer), after which the program runs on unharmed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,28 +16,90 @@
 #include <unistd.h>
 #include "tracer.h"
 
+/*
+ * Launch: the HELLO exchange on a fresh connection to the controller. The
+ * program has not started yet; the wait lets the GVL go like any blocking
+ * call, so a signal (SIGTERM, Ctrl-C) is handled by Ruby as usual, raising
+ * through here: the caller cleans up.
+ */
+struct launch {
+    int fd;
+    struct pt_proto_decoder *dec;
+    int r;
+};
+
+static VALUE launch_handshake(VALUE arg)
+{
+    struct launch *l = (struct launch *)arg;
+    struct pt_msg m, peer, reply;
+    struct pt_wait w;
+    struct pt_proto_waiter waiter;
+    int r;
+
+    pt_wait_init(&w, PT_WAIT_FREE);
+    waiter = pt_wait_waiter(&w);
+    if ((r = pt_hs_make_hello(&m, 0)) < 0)
+        return l->r = r, Qnil;
+    r = pt_proto_send_w(l->fd, &m, PT_TR_SEND_TIMEOUT, &waiter);
+    pt_msg_free(&m);
+    if (r < 0)
+        return l->r = r, Qnil;
+    memset(&peer, 0, sizeof peer);
+    r = pt_proto_recv_w(l->fd, l->dec, &peer, PT_TR_HELLO_TIMEOUT, &waiter);
+    r = pt_hs_check(r, &peer, &reply);
+    if (r == PT_PROTO_E_VERSION)
+        fprintf(stderr, "polytrace: the debugger speaks protocol version %u, this tracer %d; running without it\n",
+                (unsigned)peer.u.hello.version, PT_PROTO_VERSION);
+    else if (r < 0 && peer.type == PT_REP_ERROR)
+        fprintf(stderr, "polytrace: the debugger refused the connection: %s\n", peer.u.error.message);
+    if (reply.type != PT_MSG_NONE)
+        pt_proto_send_w(l->fd, &reply, PT_TR_SEND_TIMEOUT, &waiter);
+    pt_msg_free(&reply);
+    pt_msg_free(&peer);
+    l->r = r;
+    return Qnil;
+}
+
+static VALUE launch_cleanup(VALUE arg)
+{
+    struct launch *l = (struct launch *)arg;
+
+    if (l->r < 0 && l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+    }
+    if (l->r < 0) {
+        pt_proto_decoder_free(l->dec);
+        l->dec = NULL;
+    }
+    return Qnil;
+}
+
 int pt_tr_connect(const char *path)
 {
     struct sockaddr_un sa;
-    int fd, r;
+    struct launch l = { .fd = -1, .dec = NULL, .r = -EINTR };
+    pid_t peer = 0;
+    int r;
 
     if ((r = pt_proto_sockaddr(path, &sa)) < 0)
         goto fail;
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
+    l.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l.fd < 0) {
         r = -errno;
         goto fail;
     }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        r = -errno;
-        close(fd);
+    if (connect(l.fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        (r = pt_hs_peer(l.fd, &peer)) < 0 || (r = pt_proto_decoder_new(&l.dec, 0, 0)) < 0) {
+        if (r == 0)
+            r = -errno;
+        close(l.fd);
         goto fail;
     }
-    if ((r = pt_proto_peer_check(fd, 0)) < 0 || (r = pt_tr_handshake(fd, 0)) < 0) {
-        close(fd);
+    rb_ensure(launch_handshake, (VALUE)&l, launch_cleanup, (VALUE)&l);
+    if ((r = l.r) < 0)
         goto fail;
-    }
-    pt_tr_adopt(fd);
+    pt_tr_adopt(l.fd, l.dec, peer);
     return 0;
 fail:
     fprintf(stderr, "polytrace: cannot use the debugger at %s (%s); running without it\n",
@@ -44,100 +107,50 @@ fail:
     return r;
 }
 
-/* ARGV with $0 first, as C strings pointing into Ruby strings kept in *keep. */
-static const char **program_argv(size_t *argc, VALUE *keep)
+void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, pid_t peer)
 {
-    VALUE argv = rb_get_argv();
-    long i, n = RARRAY_LEN(argv);
-    const char **v = calloc((size_t)n + 1, sizeof *v);
-
-    *keep = rb_ary_new_capa(n + 1);
-    *argc = 0;
-    if (!v)
-        return NULL;
-    rb_ary_push(*keep, pt_tr.script);
-    v[(*argc)++] = StringValueCStr(pt_tr.script);
-    for (i = 0; i < n; i++) {
-        VALUE s = rb_ary_entry(argv, i);
-        if (!RB_TYPE_P(s, T_STRING) || memchr(RSTRING_PTR(s), 0, RSTRING_LEN(s)))
-            continue;
-        rb_ary_push(*keep, s);
-        v[(*argc)++] = RSTRING_PTR(s);
-    }
-    return v;
-}
-
-int pt_tr_handshake(int fd, int attached)
-{
-    struct pt_proto_decoder *dec = NULL;
-    struct pt_msg m, peer, reply;
-    const char **argv;
-    const struct rt_api *rt = pt_tr_rt();
-    VALUE rv = rb_const_get(rb_cObject, rb_intern("RUBY_VERSION"));
-    size_t argc;
-    VALUE keep;
-    int r;
-
-    if ((r = pt_proto_decoder_new(&dec, 0, 0)) < 0)
-        return r;
-    argv = program_argv(&argc, &keep);
-    r = pt_proto_make_hello(&m, (int64_t)getpid(), StringValueCStr(rv),
-                            rt ? rt->backend_name(pt_tr.main_thread) : "",
-                            StringValueCStr(pt_tr.script), argv, argv ? argc : 0,
-                            attached != 0);
-    free(argv);
-    RB_GC_GUARD(keep);
-    if (r == 0) {
-        r = pt_proto_send(fd, &m, PT_TR_SEND_TIMEOUT);
-        pt_msg_free(&m);
-    }
-    if (r < 0)
-        goto fail;
-    memset(&peer, 0, sizeof peer);
-    r = pt_proto_recv(fd, dec, &peer, PT_TR_HELLO_TIMEOUT);
-    if (r == 0)
-        r = -ECONNRESET;
-    if (r < 0)
-        goto fail;
-    memset(&reply, 0, sizeof reply);
-    r = pt_proto_check_hello(&peer, &reply);
-    if (r == PT_PROTO_E_VERSION) {
-        fprintf(stderr, "polytrace: the debugger speaks protocol version %u, this tracer %d; running without it\n",
-                (unsigned)peer.u.hello.version, PT_PROTO_VERSION);
-        pt_proto_send(fd, &reply, PT_TR_SEND_TIMEOUT);
-    } else if (r < 0 && peer.type == PT_REP_ERROR) {
-        fprintf(stderr, "polytrace: the debugger refused the connection: %s\n", peer.u.error.message);
-    } else if (r < 0) {
-        pt_proto_make_error(&reply, 0, PT_PROTO_ERR_BAD_REQUEST, "expected HELLO, got %s",
-                            pt_msg_type_name(peer.type));
-        pt_proto_send(fd, &reply, PT_TR_SEND_TIMEOUT);
-    }
-    pt_msg_free(&reply);
-    pt_msg_free(&peer);
-    if (r < 0)
-        goto fail;
     pt_proto_decoder_free(pt_tr.dec);
     pt_tr.dec = dec;
-    return 0;
-fail:
-    pt_proto_decoder_free(dec);
-    return r;
-}
-
-void pt_tr_adopt(int fd)
-{
     pt_tr.fd = fd;
     pt_tr.fd_pid = getpid();
+    pt_tr.peer_pid = peer;
+    /* From now on the attach socket refuses other controllers. */
+    if (pt_listen_start() == 0)
+        pt_listen_attached(peer);
     pt_watch_start(fd);
 }
 
+/*
+ * A reply while stopped may wait up to PT_TR_SEND_TIMEOUT for the
+ * controller to read, but a signal for the program cuts that to a grace;
+ * an event while the program runs waits at most PT_TR_EVENT_TIMEOUT. A
+ * message that could not be written whole leaves the stream unusable: the
+ * socket is shut down, so every path (the stop loop, the watcher) sees a
+ * controller that went away.
+ */
 int pt_tr_send(struct pt_msg *m)
 {
+    msgpack_sbuffer sb;
+    struct pt_wait w;
+    struct pt_proto_waiter waiter;
     int r = -ENOTCONN;
 
-    if (pt_tr.fd >= 0 && pt_tr.fd_pid == getpid())
-        r = pt_proto_send(pt_tr.fd, m, PT_TR_SEND_TIMEOUT);
+    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid()) {
+        pt_msg_free(m);
+        return r;
+    }
+    msgpack_sbuffer_init(&sb);
+    r = pt_msg_encode(m, &sb);
     pt_msg_free(m);
+    if (r == 0) {
+        pt_wait_init(&w, pt_tr.serving ? PT_WAIT_HELD_GRACE : PT_WAIT_HELD_DEAF);
+        waiter = pt_wait_waiter(&w);
+        r = pt_proto_write_all_w(pt_tr.fd, sb.data, sb.size,
+                                 pt_tr.serving ? PT_TR_SEND_TIMEOUT : PT_TR_EVENT_TIMEOUT, &waiter);
+        if (r < 0)
+            shutdown(pt_tr.fd, SHUT_RDWR);
+    }
+    msgpack_sbuffer_destroy(&sb);
     return r;
 }
 
@@ -188,6 +201,8 @@ void pt_tr_disconnect(void)
 {
     const struct rt_api *rt = pt_tr.rt;
 
+    /* Before the close: a controller that sees it may attach again at once. */
+    pt_listen_attached(0);
     pt_watch_stop();
     if (pt_tr.fd >= 0)
         close(pt_tr.fd);
@@ -209,6 +224,7 @@ void pt_tr_disconnect(void)
         }
         pt_tr.stdio_pipe = 0;
     }
+    pt_tr.peer_pid = 0;
     if (!pt_tr.serving && rt && rt->fiber_lock_owner(pt_tr.main_thread) != Qnil)
         rt->fiber_unlock(pt_tr.main_thread);
 }

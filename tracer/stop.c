@@ -28,6 +28,7 @@ static int stop_depth;              /* user depth of frame 0, for skip/up */
 static long stop_shown;             /* the frame STOPPED shows: the innermost
                                        outside the runtime and the tracer */
 static const struct rt_api *stop_rt; /* the runtime as this stop found it */
+static int stop_loop_running;       /* the loop is resumed for a trap handler */
 static const char *stop_exception;  /* "Class: message" of a catch stop */
 static const char *stop_value;      /* a return stop: the value returned */
 static const char *stop_note;       /* why the stop is here, when not plain */
@@ -235,7 +236,12 @@ VALUE pt_stop_binding(uint32_t frame, const char **why)
 
 /* ---- requests ------------------------------------------------------------ */
 
-enum outcome { SERVE_ON, RESUME, GONE };
+/* SERVE_ON: next request; RESUME: run on as asked; GONE: the controller
+ * went away; GIVE_WAY: a signal or interrupt the program must handle and
+ * cannot while stopped here — run on (the controller is told; it may
+ * pause again). Stopping again by itself is not safe: Ruby may be in the
+ * middle of turning that very signal into an exception. */
+enum outcome { SERVE_ON, RESUME, GONE, GIVE_WAY };
 
 static int send_ok(uint32_t id)
 {
@@ -546,6 +552,7 @@ static enum outcome dispatch(const struct pt_msg *req)
         pt_tr_send(&m);
         return SERVE_ON;
     case PT_REQ_DETACH:
+        pt_listen_attached(0);  /* before the OK: the next may attach at once */
         send_ok(req->id);
         return GONE;
     case PT_REQ_KILL:
@@ -559,16 +566,49 @@ static enum outcome dispatch(const struct pt_msg *req)
     }
 }
 
-/* One request off the socket, answered. Also used while running (attach.c)
- * through pt_stop_serve_one. */
-static enum outcome serve_one(int timeout_ms)
+/*
+ * Something waits for Ruby while we are stopped: a signal (SIGTERM, SIGINT,
+ * a trap) or an interrupt (Thread#raise, Thread#kill). Ruby gets to run it
+ * here, with the loop running as for EVAL so a trap handler may wait. If it
+ * raises, the exception leaves the stop (pt_stop's ensure resumes the
+ * program) and goes on from the stopped line, as it would have without the
+ * debugger. If Ruby cannot run it here — traps are held while a trap
+ * handler runs (an attach or pause stop is one), and only the main thread
+ * runs them — the stop gives way: the program runs on and handles it.
+ */
+static enum outcome on_signal(void)
 {
+    VALUE thread = rb_thread_current();
+    struct pt_wait w;
+
+    if (stop_rt) {
+        stop_rt->loop_resume(thread);
+        stop_loop_running = 1;
+    }
+    rb_thread_check_ints();
+    if (stop_rt) {
+        stop_rt->loop_suspend(thread);
+        stop_loop_running = 0;
+    }
+    pt_wait_init(&w, PT_WAIT_HELD);
+    return pt_wait_pending(&w) ? GIVE_WAY : SERVE_ON;
+}
+
+/* One request off the socket, answered. */
+static enum outcome serve_one(void)
+{
+    struct pt_wait w;
+    struct pt_proto_waiter waiter;
     struct pt_msg req;
     enum outcome o;
     int r;
 
+    pt_wait_init(&w, PT_WAIT_HELD);
+    waiter = pt_wait_waiter(&w);
     memset(&req, 0, sizeof req);
-    r = pt_proto_recv(pt_tr.fd, pt_tr.dec, &req, timeout_ms);
+    r = pt_proto_recv_w(pt_tr.fd, pt_tr.dec, &req, -1, &waiter);
+    if (r == -EINTR)
+        return on_signal();
     if (r == PT_PROTO_E_BADMSG || r == PT_PROTO_E_UNKNOWN_TYPE) {
         send_rejected(&req, r);
         pt_msg_free(&req);
@@ -616,6 +656,7 @@ void pt_stop_serve_running(void)
         pt_stop("pause", 0);
         return;
     } else if (req.type == PT_REQ_DETACH) {
+        pt_listen_attached(0);
         send_ok(req.id);
         pt_msg_free(&req);
         pt_tr_disconnect();
@@ -683,11 +724,83 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
     return pt_tr_send(&m);
 }
 
+struct stop_run {
+    const char *reason;
+    uint32_t bp;
+    VALUE thread;
+    VALUE fiber;
+    enum outcome o;
+};
+
+static VALUE stop_serve(VALUE arg)
+{
+    struct stop_run *run = (struct stop_run *)arg;
+
+    if (send_stopped(run->reason, run->bp, run->fiber) < 0)
+        run->o = GONE;
+    while (run->o == SERVE_ON)
+        run->o = serve_one();
+    return Qnil;
+}
+
+/* Leaving the stop, however: a resume, the controller gone, a signal given
+ * way to, or an exception raised by what Ruby ran at the stop (then the
+ * outcome is still SERVE_ON, and the exception goes on after this). */
+static VALUE stop_finish(VALUE arg)
+{
+    struct stop_run *run = (struct stop_run *)arg;
+    const struct rt_api *rt = stop_rt;
+    VALUE err = rb_errinfo();
+    struct pt_msg m;
+
+    if (run->o == SERVE_ON && rb_obj_is_kind_of(err, rb_eException)) {
+        char *text = pt_tr_exc_message(err);
+        pt_tr_output("polytrace: %s while stopped; the program runs on\n", text ? text : "an exception");
+        free(text);
+    } else if (run->o == SERVE_ON) {
+        pt_tr_output("polytrace: the thread was killed while stopped\n");
+    } else if (run->o == GIVE_WAY) {
+        pt_tr_output("polytrace: the program got a signal while stopped; it runs on to handle it\n");
+    }
+    if (run->o == GONE) {
+        pt_tr_disconnect();
+        lock_holder = Qnil;
+    } else {
+        if (run->o != RESUME)
+            lock_holder = Qnil;
+        pt_msg_init(&m, PT_EV_RUNNING, 0);
+        if (pt_tr_send(&m) < 0) {
+            pt_tr_disconnect();
+            lock_holder = Qnil;
+        }
+    }
+    stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
+    stop_shown = 0;
+    /* pt_stop_ex's too: an exception leaving the stop skips its reset. */
+    stop_exception = stop_value = stop_note = NULL;
+    stop_returning = 0;
+    pt_vars_reset();
+    if (rt) {
+        if (NIL_P(lock_holder))
+            rt->fiber_unlock(run->thread);
+        else if (lock_holder != run->fiber)
+            rt->fiber_lock(run->thread, lock_holder);
+        if (!stop_loop_running)
+            rt->loop_resume(run->thread);
+    }
+    stop_loop_running = 0;
+    lock_holder = Qnil;
+    pt_tr.serving = 0;
+    if (pt_tr.fd >= 0)
+        pt_watch_arm();
+    return Qnil;
+}
+
 void pt_stop(const char *reason, uint32_t bp)
 {
     const struct rt_api *rt = pt_tr_rt();
-    VALUE thread = rb_thread_current(), fiber = rb_fiber_current();
-    enum outcome o = SERVE_ON;
+    struct stop_run run = { .reason = reason, .bp = bp, .thread = rb_thread_current(),
+                            .fiber = rb_fiber_current(), .o = SERVE_ON };
     int hidden = 0, depth;
 
     if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid())
@@ -696,11 +809,12 @@ void pt_stop(const char *reason, uint32_t bp)
     pt_watch_disarm();
     pt_step_cancel();
     if (rt) {
-        rt->fiber_lock(thread, fiber);
-        rt->loop_suspend(thread);
+        rt->fiber_lock(run.thread, run.fiber);
+        rt->loop_suspend(run.thread);
     }
-    stop_fiber = fiber;
+    stop_fiber = run.fiber;
     stop_rt = rt;
+    stop_loop_running = 0;
     selected = Qnil;
     lock_holder = Qnil;
     depth = pt_step_depth(&hidden);
@@ -710,34 +824,5 @@ void pt_stop(const char *reason, uint32_t bp)
     /* A breakpoint the user set in the runtime's files shows itself, and so
      * does the return of a frame the user selected there. */
     stop_shown = strcmp(reason, "breakpoint") == 0 || stop_returning ? 0 : first_shown();
-
-    if (send_stopped(reason, bp, fiber) < 0)
-        o = GONE;
-    while (o == SERVE_ON)
-        o = serve_one(-1);
-    if (o == GONE) {
-        pt_tr_disconnect();
-        lock_holder = Qnil;
-    } else {
-        struct pt_msg m;
-        pt_msg_init(&m, PT_EV_RUNNING, 0);
-        if (pt_tr_send(&m) < 0) {
-            pt_tr_disconnect();
-            lock_holder = Qnil;
-        }
-    }
-    stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
-    stop_shown = 0;
-    pt_vars_reset();
-    if (rt) {
-        if (NIL_P(lock_holder))
-            rt->fiber_unlock(thread);
-        else if (lock_holder != fiber)
-            rt->fiber_lock(thread, lock_holder);
-        rt->loop_resume(thread);
-    }
-    lock_holder = Qnil;
-    pt_tr.serving = 0;
-    if (pt_tr.fd >= 0)
-        pt_watch_arm();
+    rb_ensure(stop_serve, (VALUE)&run, stop_finish, (VALUE)&run);
 }

@@ -1,8 +1,10 @@
 /*
  * tracer.h — the tracer's shared state and the interfaces between its files.
  *
- * The tracer lives inside the debuggee. polytrace.c sets it up; server.c and
- * attach.c open the connection to a controller; stop.c serves requests while
+ * The tracer lives inside the debuggee. polytrace.c sets it up; server.c,
+ * listener.c and attach.c open the connection to a controller, handshake.c
+ * decides who may talk to us, urg.c answers SIGURG, wait.c keeps every wait
+ * responsive to signals; stop.c serves requests while
  * the program is stopped; stepper.c and breakpoint.c decide when to stop;
  * fibers.c numbers and describes fibers; eval.c evaluates in a frame;
  * watcher.c notices requests that arrive while the program runs.
@@ -33,6 +35,7 @@ struct pt_tr {
     VALUE main_thread;
     int fd;                         /* controller connection, -1: none */
     pid_t fd_pid;                   /* process that opened fd (fork guard) */
+    pid_t peer_pid;                 /* the controller's pid */
     struct pt_proto_decoder *dec;
     int launched;                   /* reached through POLYTRACE_SOCKET */
     int stdio_pipe;                 /* stdout/stderr are the controller's pipes */
@@ -50,9 +53,17 @@ struct pt_tr {
 
 extern struct pt_tr pt_tr;
 
-/* Message timeouts (ms) for the blocking socket I/O. */
-#define PT_TR_SEND_TIMEOUT 10000
-#define PT_TR_HELLO_TIMEOUT 10000
+/* Message timeouts (ms) for the blocking socket I/O (man/polytrace.1,
+ * "ATTACHING AND ITS LIMITS"). */
+#define PT_TR_SEND_TIMEOUT 10000    /* a reply, while the program is stopped */
+#define PT_TR_EVENT_TIMEOUT 2000    /* an event, while the program runs */
+#define PT_TR_HELLO_TIMEOUT 10000   /* launch: the controller's HELLO */
+
+/* The attach listener's bounds (listener.c). */
+#define PT_LISTEN_WINDOW_MS 10000   /* socket open after a SIGURG */
+#define PT_LISTEN_SLOTS 16          /* handshakes in progress at once */
+#define PT_HS_TIMEOUT_MS 3000       /* to complete a handshake */
+#define PT_HS_MAX_BYTES 65536       /* sent before the handshake completes */
 
 /* polytrace.c */
 const struct rt_api *pt_tr_rt(void);        /* the runtime's table, fetched late */
@@ -67,16 +78,63 @@ VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
 
 /* server.c — the connection */
 int pt_tr_connect(const char *path);        /* launch: connect to the controller */
-int pt_tr_handshake(int fd, int attached);  /* our HELLO, theirs; 0 or -errno */
 int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno */
 int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pt_tr_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pt_tr_disconnect(void);                /* close, clean up, run on */
-void pt_tr_adopt(int fd);                   /* fd is now the controller */
+/* fd (with the decoder that read its HELLO) is now the controller */
+void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, pid_t peer);
+
+/* handshake.c — who may talk to us; our HELLO */
+int pt_hs_peer(int fd, pid_t *pid);         /* our uid? 0 (and its pid) or -EACCES */
+/* got: a pt_proto_decoder_next / pt_proto_recv result, peer the message it
+ * gave. 0: a HELLO of our version. Otherwise negative, and *reply holds the
+ * ERROR to send before closing (type PT_MSG_NONE: nothing to say). */
+int pt_hs_check(int got, const struct pt_msg *peer, struct pt_msg *reply);
+int pt_hs_busy(struct pt_msg *reply, pid_t attached); /* "already attached by pid N" */
+int pt_hs_make_hello(struct pt_msg *m, int attached); /* Ruby thread */
+
+/* listener.c — the attach socket on the tracer's own thread */
+int pt_listen_init(void);                   /* the pipe SIGURG writes to */
+int pt_listen_start(void);                  /* Ruby thread: start or refresh */
+int pt_listen_running(void);                /* async-signal-safe */
+void pt_listen_poke_signal(void);           /* async-signal-safe: a SIGURG came */
+void pt_listen_window(int ms);              /* listen for ms from now (0: stop) */
+void pt_listen_attached(pid_t pid);         /* refuse others while set (0: none) */
+int pt_listen_ready_fd(void);               /* readable: a controller is ready */
+int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid);
+void pt_listen_stop(void);
+void pt_listen_forget(void);                /* in a forked child */
+
+/* urg.c — SIGURG */
+VALUE pt_urg_gate(VALUE self);              /* PolyTrace.__urg_gate */
+void pt_urg_kick_main(void);                /* any thread: run __interrupt on main */
+
+/* wait.c — waits that keep hearing signals */
+enum pt_wait_how {
+    PT_WAIT_HELD,       /* keep the GVL; -EINTR as soon as Ruby has a signal
+                           or an interrupt waiting */
+    PT_WAIT_HELD_GRACE, /* keep the GVL; such a signal or interrupt cuts the
+                           wait to PT_WAIT_GRACE_MS more, then -EINTR */
+    PT_WAIT_HELD_DEAF,  /* keep the GVL; only the deadline ends the wait */
+    PT_WAIT_FREE        /* let the GVL go, as any blocking call: Ruby runs
+                           traps and raises (Thread#raise/kill) through it */
+};
+#define PT_WAIT_GRACE_MS 60
+struct pt_wait {
+    enum pt_wait_how how;
+    VALUE thread;
+    int64_t since;      /* when the pending signal was first seen, -1 */
+};
+void pt_wait_init(struct pt_wait *w, enum pt_wait_how how);
+int pt_wait_pending(const struct pt_wait *w);   /* a signal or interrupt waits */
+/* 0 when fd is ready, -ETIMEDOUT at deadline (pt_proto_now_ms; -1: none),
+ * -EINTR as the mode says, or -errno. */
+int pt_wait_fd(struct pt_wait *w, int fd, short events, int64_t deadline);
+struct pt_proto_waiter pt_wait_waiter(struct pt_wait *w);
 
 /* attach.c — SIGURG attach, Kernel#breakpoint without a controller */
-int pt_attach_listen_accept(int timeout_ms, int spawn_controller);
 void pt_attach_init(VALUE mod);
 
 /* watcher.c — notices traffic while the program runs (native thread) */

@@ -5,8 +5,8 @@
  * disappearance can arrive at any time, and the program may be busy or idle
  * in the event loop. A native thread, holding no GVL and never touching
  * Ruby, polls the connection while it is "armed"; on traffic it disarms
- * itself and sends the process SIGURG. The tracer's SIGURG trap (attach.c)
- * then reads the request on the main thread, where stopping is possible.
+ * itself and kicks the main thread with SIGURG (urg.c). The tracer's SIGURG
+ * trap (attach.c) then reads the request there, where stopping is possible.
  * While the program is stopped the stop loop owns the socket and the
  * watcher sleeps.
  */
@@ -49,7 +49,7 @@ static void *watch(void *arg)
         }
         if (armed && !quit && p[0].revents) {
             armed = 0;
-            kill(getpid(), SIGURG);
+            pt_urg_kick_main();
         }
     }
     pthread_mutex_unlock(&mu);

@@ -3,7 +3,8 @@
 # test_attach.rb — `--nonstop --detach` leaves a program attachable;
 # `polytrace dump PID` prints every fiber and leaves it running; `attach`
 # stops it where it is, `pause` and Ctrl-C stop it again, `detach` leaves it
-# running unharmed. Attaching to a process without the tracer, a dead PID or
+# running unharmed; a second controller is refused with the first one's
+# pid, and once the first is killed the next attach works. Attaching to a process without the tracer, a dead PID or
 # another user's process is refused with a clear error and no signal.
 
 require 'minitest/autorun'
@@ -109,6 +110,23 @@ class TestAttach < Minitest::Test
     @s.expect("Killed process #{@pid}.")
     assert_equal 0, @s.wait_exit.exitstatus
     E2E.wait_until(what: 'killed service gone') { !E2E.process_alive?(@pid) }
+  end
+
+  def test_a_second_controller_is_refused_and_the_first_keeps_going
+    @s = PtySession.polytrace('attach', @pid.to_s)
+    @s.expect(/\(attach\)/)
+    @s.prompt
+    out, err, st = Open3.capture3(POLYTRACE, 'attach', @pid.to_s)
+    assert_equal 1, st.exitstatus
+    assert_equal '', out
+    assert_equal "polytrace: the tracer refused: already attached by pid #{@s.pid}\n", err
+    assert_match(/^2$/, @s.command('p 1 + 1'), 'the first is untouched')
+    # The first is killed; the next attach works at once.
+    Process.kill('KILL', @s.pid)
+    @s.wait_exit
+    assert_still_ticking
+    _, err, st = Open3.capture3(POLYTRACE, 'dump', @pid.to_s)
+    assert_equal 0, st.exitstatus, err
   end
 
   def test_refusals_send_no_signal

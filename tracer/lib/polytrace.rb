@@ -26,5 +26,8 @@ module PolyTrace
   launched = __boot(File.expand_path(File.dirname(__FILE__)))
   COMPILED.enable
   trap('URG') { PolyTrace.__interrupt(:urg) }
+  # Stray SIGURGs (a second `polytrace attach`, a probe) stop at a C handler
+  # that only tells the attach listener; the trap runs when the tracer wants it.
+  __urg_gate
   trap('INT') { raise Interrupt unless PolyTrace.__interrupt(:int) } if launched
 end
