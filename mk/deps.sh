@@ -1,11 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages PolyTrace needs, and only the missing ones.
+# Installs the Debian packages PolyTrace needs, and only the missing ones
+# (PostgreSQL, Redis and their Ruby clients: the tests run real servers).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 # Usage: mk/deps.sh [extra-package ...]
 set -eu
 
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
-libreadline-dev libmsgpack-dev check libsubunit-dev ruby-minitest ruby-msgpack $*"
+libreadline-dev libmsgpack-dev check libsubunit-dev ruby-minitest ruby-msgpack \
+postgresql redis-server ruby-pg ruby-redis ruby-sequel $*"
 
 missing=""
 for p in $PKGS; do

@@ -3,7 +3,8 @@
 # tests/run.rb — runs every PolyTrace test suite and sums them.
 #
 # Suites: the check binaries in $BUILD/tests (C units), the minitest files
-# under tests/runtime (once per runtime backend), tests/tracer and tests/e2e.
+# under tests/runtime (once per runtime backend), tests/tracer, tests/e2e and
+# tests/support (the test harness itself).
 # Each file runs in its own process with a time limit, JOBS at a time; a file
 # that dies without a summary counts as one failure. The last line printed is
 # "N passed, N failed, N skipped"; the exit status is non-zero on any failure.
@@ -11,8 +12,15 @@
 # Environment: BUILD (default build), JOBS (default 2), ONLY (c|ruby|e2e, or a
 # substring of a test file's path), PT_BACKENDS (default "libev io_uring"),
 # PT_TEST_TIMEOUT (seconds per file, default 300).
+#
+# Real servers: when a selected test file calls
+# PtServers.ensure_running(:postgres, :redis) (tests/lib/pt_servers.rb), the
+# run starts those servers once, before the first suite, tells every suite
+# where they are (PT_PG_*, PT_REDIS_*), and stops them at the end, however
+# the run ends.
 
 require 'rbconfig'
+require_relative 'lib/pt_servers'
 
 ROOT     = File.expand_path('..', __dir__)
 BUILD    = File.expand_path(ENV.fetch('BUILD', 'build'), ROOT)
@@ -51,7 +59,8 @@ def ruby_suites(dir, backends = [nil])
 end
 
 def selected_suites
-  all = c_suites + ruby_suites('runtime', BACKENDS) + ruby_suites('tracer') + ruby_suites('e2e')
+  all = c_suites + ruby_suites('runtime', BACKENDS) + ruby_suites('tracer') + ruby_suites('e2e') +
+        ruby_suites('support')
   case ONLY
   when '' then all
   when 'c' then all.select { |s| s.name.start_with?('c/') }
@@ -75,11 +84,25 @@ def parse_counts(log)
   nil
 end
 
+# The servers the selected Ruby test files ask for.
+def servers_needed(suites)
+  suites.flat_map do |s|
+    file = s.argv.last
+    next [] unless file.end_with?('.rb')
+
+    File.read(file).scan(/PtServers\.ensure_running\(([^)]*)\)/).flat_map do |(args)|
+      args.scan(/:(\w+)/).flatten.map(&:to_sym)
+    end
+  end.uniq & PtServers::NAMES
+end
+
+SERVER_ENV = {} # rubocop:disable Style/MutableConstant
+
 def run_suite(suite)
   started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
   reader, writer = IO.pipe
-  pid = Process.spawn(suite.env, *suite.argv, chdir: ROOT, in: File::NULL,
-                                              out: writer, err: writer, pgroup: true)
+  pid = Process.spawn(suite.env.merge(SERVER_ENV), *suite.argv, chdir: ROOT, in: File::NULL,
+                                                                out: writer, err: writer, pgroup: true)
   writer.close
   log = +''
   timed_out = false
@@ -117,6 +140,16 @@ if suites.empty?
   warn "tests/run.rb: no test suites found under #{BUILD} and tests/ (ONLY=#{ONLY.inspect})"
   puts '0 passed, 1 failed'
   exit 1
+end
+
+unless (needed = servers_needed(suites)).empty?
+  begin
+    SERVER_ENV.update(PtServers.start(*needed))
+  rescue PtServers::Error, SystemCallError => e
+    warn "tests/run.rb: could not start the test servers (#{needed.join(', ')}): #{e.message}"
+    puts '0 passed, 1 failed'
+    exit 1
+  end
 end
 
 queue = Queue.new
