@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,13 +325,29 @@ int pt_args_trace(const char *args, struct pt_cmd_args *out, char *err, size_t e
 }
 
 /* set fiberlock on|off|step */
+/* set print limit N: N bytes of a printed value at most (0: no limit). */
+static int args_print_limit(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    char word[PT_CMD_TEXT_MAX];
+    if (!next_word(&args, word, sizeof word) || strcmp(word, "limit") != 0 ||
+        !next_word(&args, word, sizeof word) || !parse_long(word, 0, UINT32_MAX, &out->number))
+        return fail(err, errlen, "usage: set print limit N (bytes; 0: no limit)");
+    if (next_word(&args, word, sizeof word))
+        return fail(err, errlen, "unexpected '%s' (usage: set print limit N)", word);
+    out->has_number = true;
+    pt_str_copy(out->text, sizeof out->text, "print limit");
+    return 0;
+}
+
 int pt_args_set(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {
     char word[PT_CMD_TEXT_MAX];
     if (!next_word(&args, word, sizeof word))
-        return fail(err, errlen, "usage: set fiberlock on|off|step");
+        return fail(err, errlen, "usage: set fiberlock on|off|step, or set print limit N");
+    if (strcmp(word, "print") == 0)
+        return args_print_limit(args, out, err, errlen);
     if (strcmp(word, "fiberlock") != 0)
-        return fail(err, errlen, "unknown setting '%s' (known: fiberlock)", word);
+        return fail(err, errlen, "unknown setting '%s' (known: fiberlock, print limit)", word);
     pt_str_copy(out->text, sizeof out->text, word);
     if (!next_word(&args, word, sizeof word) || parse_mode(word, true, &out->mode))
         return fail(err, errlen, "usage: set fiberlock on|off|step");

@@ -96,7 +96,10 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "Evaluates EXPR in the selected frame of the selected fiber and prints\n"
       "the result's #inspect, or the exception it raised. The program does\n"
       "not resume; other fibers do not run. Ctrl-C stops waiting for a slow\n"
-      "answer (the evaluation itself runs on in the program).\n",
+      "answer (the evaluation itself runs on in the program).\n"
+      "A long result is cut to the print limit (4096 bytes unless 'set print\n"
+      "limit N' says otherwise) and followed by its whole size; 'set print\n"
+      "limit 0' prints values whole.\n",
       pt_args_expr, pt_hdl_print, PT_COMPLETE_NONE, false, false },
     { PT_CMD_BREAK, "break", { "b", NULL }, "FILE:LINE|LINE|Class#meth|meth [if COND] [fiber F]",
       "set a breakpoint (conditional, per fiber)",
@@ -104,7 +107,10 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "the start of method Class#meth (Class.meth for a singleton method;\n"
       "a bare meth is a top-level method, Object#meth).\n"
       "With 'if COND' the program stops only when the Ruby expression COND\n"
-      "is true there; with 'fiber F' only when fiber F gets there.\n",
+      "is true there; with 'fiber F' only when fiber F gets there.\n"
+      "A line past the end of a loaded file, or with no code, is refused\n"
+      "with the nearest line that has code; a file not loaded yet keeps the\n"
+      "breakpoint pending until it is.\n",
       pt_args_break, pt_hdl_break, PT_COMPLETE_FILE, false, false },
     { PT_CMD_DELETE, "delete", { NULL }, "N",
       "delete breakpoint N",
@@ -133,8 +139,8 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "completes (read, write, accept, sleep ...) while the program runs,\n"
       "for all fibers or only fiber F. 'trace ops off' stops it.\n",
       pt_args_trace, pt_hdl_trace, PT_COMPLETE_TRACE, false, false },
-    { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step",
-      "which fibers run while stepping (default step)",
+    { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step | print limit N",
+      "which fibers run while stepping; how much print shows",
       "'set fiberlock step' (the default): during step, skip and up the\n"
       "selected fiber runs whenever it can; other fibers run only while it\n"
       "waits (I/O, sleep, receive, await ...), so a step over a wait on another\n"
@@ -144,8 +150,11 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "continue, even while it waits; a step over a wait on another fiber then\n"
       "never finishes: Ctrl-C (or pause) stops the program again.\n"
       "'set fiberlock off': all fibers run while stepping.\n"
-      "Events for fibers that are kept waiting are delivered later, never lost.\n",
-      pt_args_set, pt_hdl_set, PT_COMPLETE_SET, false, false },
+      "Events for fibers that are kept waiting are delivered later, never lost.\n"
+      "'set print limit N': print shows at most N bytes of a value's inspect\n"
+      "(default 4096), then how long it is in all; 0 prints values whole.\n"
+      "This one can be set while the program runs.\n",
+      pt_args_set, pt_hdl_set, PT_COMPLETE_SET, true, false },
     { PT_CMD_PAUSE, "pause", { NULL }, "",
       "stop the running program (also Ctrl-C)",
       "Stops the running program at its next line, or where it waits if it\n"

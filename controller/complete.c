@@ -110,7 +110,8 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
     static const char *const ops[] = { "ops", NULL };
     static const char *const fiberkw[] = { "fiber", NULL };
     static const char *const iffiber[] = { "if", "fiber", NULL };
-    static const char *const settings[] = { "fiberlock", NULL };
+    static const char *const settings[] = { "fiberlock", "print", NULL };
+    static const char *const limit[] = { "limit", NULL };
     static const char *const catches[] = { "off", "Exception", "StandardError", "RuntimeError",
                                            "ArgumentError", "NoMethodError", "TypeError",
                                            "KeyError", "IOError", NULL };
@@ -151,6 +152,8 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
     case PT_COMPLETE_SET:
         if (n == 1)
             add_words(&l, settings, text);
+        else if (n == 2 && strcmp(prev, "print") == 0)
+            add_words(&l, limit, text);
         else if (n == 2)
             add_words(&l, onoffstep, text);
         break;

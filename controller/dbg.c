@@ -34,6 +34,7 @@ void pt_dbg_init(struct pt_dbg *d, enum pt_dbg_mode mode, const struct pt_dbg_ui
     d->ui = ui;
     d->ui_ctx = ctx;
     d->intr_fd = -1;
+    d->print_limit = PT_DBG_PRINT_LIMIT;
 }
 
 int pt_dbg_fail(struct pt_dbg *d, int rc, const char *fmt, ...)

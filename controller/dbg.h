@@ -96,8 +96,12 @@ struct pt_dbg_ui {
     bool (*interrupted)(void *ctx);
 };
 
+/* The default of `set print limit`: bytes of a printed value shown. */
+#define PT_DBG_PRINT_LIMIT 4096
+
 struct pt_dbg {
     struct pt_inf *inf;        /* the current program */
+    uint32_t print_limit;      /* evaluation results are cut to this (0: none) */
     struct pt_inf one;         /* its storage (one program per session today) */
     int exit_code;             /* polytrace's exit code once DONE */
     const struct pt_dbg_ui *ui;

@@ -145,6 +145,7 @@ int pt_dbg_eval(struct pt_dbg *d, uint64_t fiber, long frame, const char *expr, 
     req.u.eval.fiber = fiber == inf->stop_fiber ? 0 : fiber;
     req.u.eval.frame = (uint32_t)frame;
     req.u.eval.expr = (char *)expr;
+    req.u.eval.limit = d->print_limit;
     rc = pt_dbg_request(d, &req, rep);
     req.u.eval.expr = NULL;
     return rc;

@@ -195,6 +195,9 @@ int pt_hdl_print(struct pt_ctl *ctl, const struct pt_cmd_args *a)
         fwrite(rep.u.value.text, 1, rep.u.value.text_len, ctl->out);
         fputc('\n', ctl->out);
     }
+    if (rep.u.value.full_len > rep.u.value.text_len)
+        fprintf(ctl->out, "... (%zu of %llu bytes shown; 'set print limit 0' prints it whole)\n",
+                rep.u.value.text_len, (unsigned long long)rep.u.value.full_len);
     pt_msg_free(&rep);
     return 0;
 }
@@ -260,6 +263,15 @@ static const char *mode_word(enum pt_cmd_mode m)
 
 int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
+    /* The one setting the controller keeps: no program needed. */
+    if (strcmp(a->text, "print limit") == 0) {
+        ctl->dbg.print_limit = (uint32_t)a->number;
+        if (a->number)
+            fprintf(ctl->out, "print limit is now %ld bytes\n", a->number);
+        else
+            fprintf(ctl->out, "print limit is now none: values print whole\n");
+        return 0;
+    }
     if (pt_dbg_set(&ctl->dbg, a->text, mode_word(a->mode)))
         return failed(ctl);
     fprintf(ctl->out, "%s is now %s\n", a->text, mode_word(a->mode));

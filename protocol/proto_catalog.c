@@ -104,6 +104,7 @@ static const struct pt_proto_field req_eval_fields[] = {
     FLD("fiber", PT_FK_U64, struct pt_proto_req_eval, fiber),
     FLD("frame", PT_FK_U32, struct pt_proto_req_eval, frame),
     FLD("expr",  PT_FK_STR, struct pt_proto_req_eval, expr),
+    OPT("limit", PT_FK_U32, struct pt_proto_req_eval, limit),
 };
 REC(req_eval_rec, struct pt_proto_req_eval, req_eval_fields);
 
@@ -167,6 +168,7 @@ REC(rep_frames_rec, struct pt_proto_rep_frames, rep_frames_fields);
 
 static const struct pt_proto_field text_fields[] = {
     CNT("text", PT_FK_TEXT, struct pt_proto_text, text, text_len),
+    OPT("full_len", PT_FK_U64, struct pt_proto_text, full_len),
 };
 REC(text_rec, struct pt_proto_text, text_fields);
 

@@ -263,6 +263,10 @@ struct pt_proto_req_eval {
     uint64_t fiber;         /* 0: the stopped fiber */
     uint32_t frame;         /* frame index, 0 = innermost */
     char    *expr;
+    /* appended: */
+    uint32_t limit;         /* the reply's text is cut to at most this many
+                               bytes (at a character boundary); 0: whole
+                               (optional) */
 };
 
 /* PT_REQ_SOURCE. */
@@ -336,6 +340,10 @@ struct pt_proto_rep_frames {
 struct pt_proto_text {
     char  *text;
     size_t text_len;
+    /* appended: */
+    uint64_t full_len;      /* PT_REP_VALUE cut to a request's limit: the
+                               whole text's length; 0 when not cut
+                               (optional) */
 };
 
 /* PT_REP_LINES. */

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tracer.h"
@@ -256,6 +257,66 @@ static int file_matches(const struct pt_bp *bp, VALUE real)
     return bp->info.file[0] != '/' && path_has_tail(real, bp->info.file);
 }
 
+static VALUE code_lines(VALUE iseqs)
+{
+    return rb_funcall(pt_tr.mod, rb_intern("__code_lines"), 1, iseqs);
+}
+
+/* Lines in the file at path, -1 when it cannot be read. */
+static long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long n = 0;
+    int c, last = '\n';
+
+    if (!f)
+        return -1;
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n')
+            n++;
+        last = c;
+    }
+    fclose(f);
+    return last == '\n' ? n : n + 1;
+}
+
+/*
+ * Why a line breakpoint fits no code of its loaded file, in words, with
+ * the nearest line that has code (the later one of two as near): "line
+ * 99999 is past the end of app.rb (11 lines); the nearest line with code
+ * is 10". NULL when the line has code after all (the enable failed for
+ * another reason).
+ */
+static char *no_code_message(const struct pt_bp *bp, VALUE real, VALUE iseqs)
+{
+    VALUE err, lines = pt_tr_protect_call(code_lines, iseqs, &err);
+    long i, best = -1, line = bp->info.line, n = count_lines(StringValueCStr(real));
+    char *msg = NULL;
+
+    if (!RB_TYPE_P(lines, T_ARRAY))
+        return NULL;
+    for (i = 0; i < RARRAY_LEN(lines); i++) {
+        long l = NUM2LONG(RARRAY_AREF(lines, i));
+        if (l == line)
+            return NULL;
+        if (best < 0 || labs(l - line) <= labs(best - line))
+            best = l;
+    }
+    if (best < 0 && asprintf(&msg, "%s has no line with code", bp->info.file) < 0)
+        return NULL;
+    if (best < 0)
+        return msg;
+    if (n >= 0 && line > n) {
+        if (asprintf(&msg, "line %ld is past the end of %s (%ld lines); the nearest line with code is %ld",
+                     line, bp->info.file, n, best) < 0)
+            return NULL;
+    } else if (asprintf(&msg, "line %ld of %s has no code; the nearest line with code is %ld",
+                        line, bp->info.file, best) < 0) {
+        return NULL;
+    }
+    return msg;
+}
+
 struct line_try {
     struct pt_bp *bp;
     int matched;
@@ -265,6 +326,7 @@ struct line_try {
 static int try_file(VALUE real, VALUE iseqs, VALUE arg)
 {
     struct line_try *t = (struct line_try *)arg;
+    char *words;
     long i;
 
     if (!file_matches(t->bp, real))
@@ -275,6 +337,10 @@ static int try_file(VALUE real, VALUE iseqs, VALUE arg)
         t->error = enable_on(t->bp, RARRAY_AREF(iseqs, i));
         if (!t->error)
             return ST_STOP;
+    }
+    if ((words = no_code_message(t->bp, real, iseqs))) {
+        free(t->error);
+        t->error = words;
     }
     return ST_CONTINUE;
 }
@@ -395,7 +461,11 @@ VALUE pt_bp_compiled(VALUE self, VALUE iseq)
     for (b = bps; b; b = b->next) {
         if (b->info.method || !b->info.pending || !file_matches(b, real))
             continue;
-        char *error = enable_on(b, iseq);
+        char *error = enable_on(b, iseq), *words;
+        if (error && (words = no_code_message(b, real, list))) {
+            free(error);
+            error = words;
+        }
         if (error) {
             pt_tr_output("polytrace: breakpoint %u at %s:%d: %s\n", b->info.id, b->info.file,
                          (int)b->info.line, error);

@@ -314,6 +314,22 @@ static int reply_source(const struct pt_msg *req)
     return pt_tr_send(&m);
 }
 
+/* Where text (len bytes) is cut for a limit (0: none): at most limit
+ * bytes, not inside a UTF-8 character. */
+static size_t cut_at(const char *text, size_t len, uint32_t limit)
+{
+    size_t cut = limit;
+
+    if (!limit || len <= limit)
+        return len;
+    while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
+/* EVAL: the value's #inspect, cut to the request's limit (the reply says
+ * how long it was), so a huge value costs neither the socket nor the
+ * terminal. */
 static int reply_eval(const struct pt_msg *req)
 {
     const struct pt_proto_req_eval *e = &req->u.eval;
@@ -322,6 +338,7 @@ static int reply_eval(const struct pt_msg *req)
     char *text = NULL;
     struct pt_msg m;
     int is_error = 0, r;
+    size_t len, cut;
     VALUE b;
 
     if (e->fiber && fiber_arg(e->fiber) != stop_fiber)
@@ -340,14 +357,24 @@ static int reply_eval(const struct pt_msg *req)
         rt->loop_suspend(rb_thread_current());
     if (r < 0)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "evaluation failed: %s", strerror(-r));
+    len = strlen(text);
+    cut = cut_at(text, len, e->limit);
     if (is_error) {
-        r = pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "%s", text);
+        if (cut < len)
+            r = pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "%.*s ... (%zu bytes in all)",
+                                 (int)cut, text, len);
+        else
+            r = pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "%s", text);
         free(text);
         return r;
     }
     pt_msg_init(&m, PT_REP_VALUE, req->id);
     m.u.value.text = text;
-    m.u.value.text_len = strlen(text);
+    m.u.value.text_len = cut;
+    if (cut < len) {
+        text[cut] = '\0';
+        m.u.value.full_len = len;
+    }
     return pt_tr_send(&m);
 }
 

@@ -174,8 +174,21 @@ START_TEST(test_set)
     ck_assert_int_eq(parse("set fiberlock"), -EINVAL);
     ck_assert_int_eq(parse("set fiberlock sometimes"), -EINVAL);
     ck_assert_int_eq(parse("set width 80"), -EINVAL);
-    ck_assert_str_eq(err, "set: unknown setting 'width' (known: fiberlock)");
+    ck_assert_str_eq(err, "set: unknown setting 'width' (known: fiberlock, print limit)");
     ck_assert_int_eq(parse("set fiberlock on off"), -EINVAL);
+    ck_assert_int_eq(parse("set print limit 100"), 0);
+    ck_assert_str_eq(call.args.text, "print limit");
+    ck_assert(call.args.has_number);
+    ck_assert_int_eq(call.args.number, 100);
+    ck_assert_int_eq(parse("set print limit 0"), 0);
+    ck_assert_int_eq(call.args.number, 0);
+    ck_assert_int_eq(parse("set print limit"), -EINVAL);
+    ck_assert_str_eq(err, "set: usage: set print limit N (bytes; 0: no limit)");
+    ck_assert_int_eq(parse("set print limit -1"), -EINVAL);
+    ck_assert_int_eq(parse("set print limit many"), -EINVAL);
+    ck_assert_int_eq(parse("set print limit 99999999999"), -EINVAL);
+    ck_assert_int_eq(parse("set print width 5"), -EINVAL);
+    ck_assert_int_eq(parse("set print limit 5 6"), -EINVAL);
 }
 END_TEST
 

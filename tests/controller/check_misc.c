@@ -87,6 +87,11 @@ START_TEST(test_completion)
     ck_assert_str_eq(v[0], "step");
     pt_complete_free(v);
 
+    v = pt_complete_candidates("set print l", 10, "l", fibers, &files);
+    ck_assert_int_eq(count(v), 1);
+    ck_assert_str_eq(v[0], "limit");
+    pt_complete_free(v);
+
     v = pt_complete_candidates("catch St", 6, "St", fibers, &files);
     ck_assert_int_eq(count(v), 1);
     ck_assert_str_eq(v[0], "StandardError");

@@ -104,6 +104,29 @@ class TestCommands < Minitest::Test
     assert_equal 0, @s.wait_exit.exitstatus
   end
 
+  def test_print_limit_and_breakpoints_where_no_code_is
+    out = @s.command('p "x" * 10_000')
+    lines = out.lines
+    assert_equal 2, lines.size, out[0, 200]
+    assert_equal 4096, lines[0].chomp.size, 'a preview of the default limit'
+    assert_equal "... (4096 of 10002 bytes shown; 'set print limit 0' prints it whole)\n", lines[1]
+    assert_equal "print limit is now 10 bytes\n", @s.command('set print limit 10')
+    assert_equal "\"éééé\n... (9 of 42 bytes shown; 'set print limit 0' prints it whole)\n".b,
+                 @s.command('p "\\u00e9" * 20').b, 'cut between characters, never inside one'
+    assert_equal "print limit is now none: values print whole\n", @s.command('set print limit 0')
+    assert_equal "#{'x' * 10_000}\n".size, @s.command('p "x" * 10_000').size - 2, 'the quotes, whole'
+    assert_match(/usage: set print limit N/, @s.command('set print limit lots'))
+
+    last = File.readlines(FIX).size
+    out = @s.command('break 99999')
+    assert_match(/\Aerror: line 99999 is past the end of .*commands\.rb \(#{last} lines\); the nearest line with code is #{last}\n\z/, out)
+    out = @s.command("break #{FIX}:1")
+    code = E2E.line_of(FIX, "require 'polyphony'")
+    assert_match(/\Aerror: line 1 of .*commands\.rb has no code; the nearest line with code is #{code}\n\z/, out)
+    assert_equal "No breakpoints.\n", @s.command('breakpoints'), 'nothing was set'
+    assert_match(/Breakpoint 1 at .*commands\.rb:#{code}/, @s.command("break #{FIX}:#{code}"))
+  end
+
   def test_help_errors_history_completion
     out = @s.command('help')
     %w[step skip up continue switch fibers backtrace frame upframe downframe list print break

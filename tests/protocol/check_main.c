@@ -97,6 +97,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.eval.fiber = 9 + seed;
         m->u.eval.frame = 2 + seed;
         m->u.eval.expr = str("a + b", seed);
+        m->u.eval.limit = 4096 + seed;
         break;
     case PT_REQ_SOURCE:
         m->u.source.file = str("/app/src.rb", seed);
@@ -179,6 +180,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         ck_assert_ptr_nonnull(m->u.value.text);
         memcpy(m->u.value.text, "a\0b=42!", 8);
         m->u.value.text_len = 7;
+        m->u.value.full_len = 5000000 + seed;
         break;
     case PT_REP_LINES:
         m->u.lines.file = str("/app/l.rb", seed);

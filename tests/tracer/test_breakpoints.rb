@@ -116,9 +116,26 @@ class TestBreakpoints < Minitest::Test
     assert_equal '1', @c.request(:eval, expr: '$later')['text']
   end
 
+  def test_pending_file_breakpoint_on_a_comment_says_why_when_loaded
+    launch(LATER)
+    bp = brk(file: 'later.rb', line: 1)
+    assert bp['pending']
+    assert_equal :ok, @c.request(:continue)['type']
+    note = @c.wait_event(:output)
+    assert_equal "polytrace: breakpoint #{bp['id']} at later.rb:1: line 1 of later.rb has no code; " \
+                 "the nearest line with code is 2\n", note['text']
+  end
+
   def test_bad_locations
     launch
-    assert_equal PtWire::ERR[:bad_location], @c.request(:break, file: CALC, line: 5)['code'], 'a blank line'
+    lines = File.readlines(CALC).size
+    blank = @c.request(:break, file: CALC, line: 5)
+    assert_equal PtWire::ERR[:bad_location], blank['code'], 'a blank line'
+    assert_match(/\Aline 5 of #{CALC} has no code; the nearest line with code is \d+\z/, blank['message'])
+    past = @c.request(:break, file: CALC, line: 1000)
+    assert_equal PtWire::ERR[:bad_location], past['code']
+    assert_match(/\Aline 1000 is past the end of #{CALC} \(#{lines} lines\); the nearest line with code is \d+\z/,
+                 past['message'])
     assert_equal PtWire::ERR[:bad_request], @c.request(:break, file: CALC, line: 0)['code']
     assert_equal PtWire::ERR[:bad_location], @c.request(:break, method: 'nonsense')['code']
     assert_empty @c.request(:breakpoints)['bps']

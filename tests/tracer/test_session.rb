@@ -72,6 +72,11 @@ class TestSession < Minitest::Test
     assert_equal [:error, PtWire::ERR[:eval], 'ArgumentError: nope'], err.values_at('type', 'code', 'message')
     assert_equal '0', c.request(:eval, expr: 'n')['text'], 'an exception in print harms nothing'
     assert_equal '"frame 1"', c.request(:eval, frame: 1, expr: '"frame #{1}"')['text']
+    cut = c.request(:eval, expr: '"x" * 10_000', limit: 100)
+    assert_equal [%("#{'x' * 99}), 10_002], cut.values_at('text', 'full_len'), 'cut to the limit, whole size told'
+    assert_equal [10_002, 0], c.request(:eval, expr: '"x" * 10_000').then { |v| [v['text'].size, v['full_len']] }
+    long_error = c.request(:eval, expr: 'raise "y" * 1000', limit: 20)['message']
+    assert_equal 'RuntimeError: yyyyyy ... (1014 bytes in all)', long_error
     bt = c.request(:backtrace)
     main = bt['frames'].index { |f| f['label'] == '<main>' }
     assert_equal '0', c.request(:eval, frame: main, expr: 'total')['text'], 'outer frame binding'

@@ -23,6 +23,19 @@ module PolyTrace
   end
   Object.singleton_class.prepend(TopLevelDefs)
 
+  # The lines of a file that have code (a :line event), from its top
+  # instruction sequences and every one inside them, in order: where a line
+  # breakpoint can go.
+  def self.__code_lines(iseqs)
+    lines = []
+    todo = iseqs.dup
+    while (iseq = todo.pop)
+      iseq.trace_points.each { |line, event| lines << line if event == :line }
+      iseq.each_child { |child| todo << child }
+    end
+    lines.uniq.sort
+  end
+
   launched = __boot(File.expand_path(File.dirname(__FILE__)))
   COMPILED.enable
   trap('URG') { PolyTrace.__interrupt(:urg) }
