@@ -356,6 +356,68 @@ int pt_args_set(const char *args, struct pt_cmd_args *out, char *err, size_t err
     return 0;
 }
 
+int pt_args_duration(const char *s, long *us)
+{
+    char *end;
+    double v;
+
+    if (!(isdigit((unsigned char)*s) || *s == '.'))
+        return -EINVAL;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s)
+        return -EINVAL;
+    if (strcmp(end, "ms") == 0 || !*end)
+        v *= 1e3;
+    else if (strcmp(end, "s") == 0)
+        v *= 1e6;
+    else if (strcmp(end, "us") != 0)
+        return -EINVAL;
+    if (!(v >= 1e3 && v <= 3600e6))
+        return -EINVAL;
+    *us = (long)v;
+    return 0;
+}
+
+/* hog [DURATION | report DURATION | off] */
+int pt_args_hog(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    static const char usage[] = "usage: hog [DURATION | report DURATION | off]";
+    char word[PT_CMD_TEXT_MAX];
+
+    if (!next_word(&args, word, sizeof word))
+        return 0;   /* show the setting */
+    if (strcmp(word, "off") == 0) {
+        out->mode = PT_MODE_OFF;
+    } else {
+        out->mode = PT_MODE_ON;
+        if (strcmp(word, "report") == 0) {
+            out->mode = PT_MODE_REPORT;
+            if (!next_word(&args, word, sizeof word))
+                return fail(err, errlen, "'report' needs a duration (%s)", usage);
+        }
+        if (pt_args_duration(word, &out->number))
+            return fail(err, errlen, "'%s' is not a duration from 1ms to 1h (50ms, 0.2s, 500us)", word);
+        out->has_number = true;
+    }
+    if (next_word(&args, word, sizeof word))
+        return fail(err, errlen, "unexpected '%s' (%s)", word, usage);
+    return 0;
+}
+
+/* fibers [-s] */
+int pt_args_fibers(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    char word[PT_CMD_TEXT_MAX];
+
+    while (next_word(&args, word, sizeof word)) {
+        if (strcmp(word, "-s") != 0)
+            return fail(err, errlen, "unexpected '%s' (usage: fibers [-s])", word);
+        out->stats = true;
+    }
+    return 0;
+}
+
 /* catch [CLASS | off [CLASS]]: the tracer checks the class name. */
 int pt_args_catch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {

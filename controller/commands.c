@@ -53,13 +53,16 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "the program resumes and stops at the next line F executes.\n"
       "'backtrace', 'list' and 'print' then refer to F's frames.\n",
       pt_args_fiber, pt_hdl_switch, PT_COMPLETE_FIBER, false, false },
-    { PT_CMD_FIBERS, "fibers", { NULL }, "",
+    { PT_CMD_FIBERS, "fibers", { NULL }, "[-s]",
       "the fiber tree: id, tag, state, location, wait",
       "Lists the program's fibers as a tree (children indented under the\n"
       "fiber that spun them) with id, tag, state, location and what a\n"
       "waiting fiber waits on. '*' marks the selected fiber. With many\n"
-      "fibers the first ones are listed and the rest summarised by state.\n",
-      pt_args_none, pt_hdl_fibers, PT_COMPLETE_NONE, false, false },
+      "fibers the first ones are listed and the rest summarised by state.\n"
+      "With -s, each fiber's counters too (as 'polytrace top' shows them):\n"
+      "time running (cpu), times run, longest single run, time waiting, and\n"
+      "I/O ops in flight / started.\n",
+      pt_args_fibers, pt_hdl_fibers, PT_COMPLETE_NONE, false, false },
     { PT_CMD_BACKTRACE, "backtrace", { "bt", NULL }, "[all] [F]",
       "frames of the selected fiber, or of fiber F",
       "Prints the call stack of the selected fiber, or of fiber F, innermost\n"
@@ -155,6 +158,18 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "(default 4096), then how long it is in all; 0 prints values whole.\n"
       "This one can be set while the program runs.\n",
       pt_args_set, pt_hdl_set, PT_COMPLETE_SET, true, false },
+    { PT_CMD_HOG, "hog", { NULL }, "[DURATION | report DURATION | off]",
+      "catch a fiber that runs too long without yielding",
+      "'hog 50ms' arms the loop watchdog: when a fiber runs longer than 50 ms\n"
+      "without switching (every other fiber and timer of its thread waits\n"
+      "meanwhile), the program stops in that fiber at the line it is\n"
+      "executing (reason 'hog: fiber 4 (worker) has run 50 ms without\n"
+      "yielding'). 'hog report 50ms' stops nothing: one line is printed per\n"
+      "occurrence when the fiber finally yields, with how long it ran and\n"
+      "where it was. 'hog off' disarms it; 'hog' shows the setting.\n"
+      "DURATION: 50ms, 0.2s, 500us (1 ms to 1 hour; a bare number is ms).\n"
+      "The watchdog is a timer on its own thread: nothing runs per line.\n",
+      pt_args_hog, pt_hdl_hog, PT_COMPLETE_HOG, false, false },
     { PT_CMD_PAUSE, "pause", { NULL }, "",
       "stop the running program (also Ctrl-C)",
       "Stops the running program at its next line, or where it waits if it\n"

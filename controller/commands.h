@@ -20,7 +20,8 @@ enum pt_cmd_id {
     PT_CMD_STEP, PT_CMD_SKIP, PT_CMD_UP, PT_CMD_CONTINUE, PT_CMD_SWITCH,
     PT_CMD_FIBERS, PT_CMD_BACKTRACE, PT_CMD_FRAME, PT_CMD_UPFRAME,
     PT_CMD_DOWNFRAME, PT_CMD_LIST, PT_CMD_PRINT, PT_CMD_BREAK, PT_CMD_DELETE,
-    PT_CMD_BREAKPOINTS, PT_CMD_CATCH, PT_CMD_TRACE, PT_CMD_SET, PT_CMD_PAUSE, PT_CMD_DETACH,
+    PT_CMD_BREAKPOINTS, PT_CMD_CATCH, PT_CMD_TRACE, PT_CMD_SET, PT_CMD_HOG, PT_CMD_PAUSE,
+    PT_CMD_DETACH,
     PT_CMD_QUIT, PT_CMD_KILL, PT_CMD_SOURCE, PT_CMD_HELP,
     PT_CMD_COUNT
 };
@@ -33,6 +34,7 @@ enum pt_cmd_complete {
     PT_COMPLETE_COMMAND,  /* command names (help) */
     PT_COMPLETE_TRACE,    /* "ops", then on/off, then "fiber" */
     PT_COMPLETE_SET,      /* "fiberlock", then on/off/step */
+    PT_COMPLETE_HOG,      /* "report", "off" */
     PT_COMPLETE_CATCH     /* "off" and common exception classes */
 };
 
@@ -41,7 +43,8 @@ enum pt_cmd_mode {
     PT_MODE_NONE = 0,
     PT_MODE_OFF,
     PT_MODE_ON,
-    PT_MODE_STEP
+    PT_MODE_STEP,
+    PT_MODE_REPORT
 };
 
 /* A command's parsed arguments; which fields are set depends on the command. */
@@ -57,6 +60,7 @@ struct pt_cmd_args {
     enum pt_cmd_mode mode;            /* trace ops on|off, set fiberlock on|off|step,
                                          catch off [CLASS] (OFF; NONE: list or set) */
     bool all;                         /* backtrace all */
+    bool stats;                       /* fibers -s */
 };
 
 /* Parses `args` (trimmed, possibly empty); 0 or -EINVAL with a message in err. */

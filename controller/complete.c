@@ -112,6 +112,7 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
     static const char *const iffiber[] = { "if", "fiber", NULL };
     static const char *const settings[] = { "fiberlock", "print", NULL };
     static const char *const limit[] = { "limit", NULL };
+    static const char *const hogwords[] = { "report", "off", "50ms", NULL };
     static const char *const catches[] = { "off", "Exception", "StandardError", "RuntimeError",
                                            "ArgumentError", "NoMethodError", "TypeError",
                                            "KeyError", "IOError", NULL };
@@ -156,6 +157,10 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
             add_words(&l, limit, text);
         else if (n == 2)
             add_words(&l, onoffstep, text);
+        break;
+    case PT_COMPLETE_HOG:
+        if (n == 1)
+            add_words(&l, hogwords, text);
         break;
     }
     return l.v;

@@ -44,6 +44,13 @@ enum pt_dbg_state {
     PT_DBG_DONE        /* the session is over; exit_code says how */
 };
 
+/* The loop watchdog: what happens to a fiber that runs too long. */
+enum pt_dbg_hog {
+    PT_DBG_HOG_OFF,
+    PT_DBG_HOG_STOP,           /* the program stops in it */
+    PT_DBG_HOG_REPORT          /* one line when it finally yields */
+};
+
 /* One program under the debugger. */
 struct pt_inf {
     enum pt_dbg_mode mode;
@@ -67,6 +74,10 @@ struct pt_inf {
     /* Exception classes caught, as the tracer accepted them. */
     char catches[PT_DBG_CATCH_MAX][PT_DBG_CATCH_NAME_MAX];
     int ncatches;
+
+    /* The loop watchdog, as the tracer accepted it. */
+    enum pt_dbg_hog hog;
+    long hog_us;               /* its threshold */
 };
 
 /*
@@ -275,5 +286,10 @@ int pt_dbg_trace_ops(struct pt_dbg *d, bool on, uint64_t fiber);
 
 /* A tracer setting (fiberlock on|off|step). */
 int pt_dbg_set(struct pt_dbg *d, const char *name, const char *value);
+
+/* Arms (or with PT_DBG_HOG_OFF disarms) the loop watchdog: a fiber running
+ * longer than us microseconds without yielding stops the program, or is
+ * reported. */
+int pt_dbg_hog(struct pt_dbg *d, enum pt_dbg_hog how, long us);
 
 #endif

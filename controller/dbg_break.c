@@ -148,6 +148,22 @@ int pt_dbg_trace_ops(struct pt_dbg *d, bool on, uint64_t fiber)
     return 0;
 }
 
+int pt_dbg_hog(struct pt_dbg *d, enum pt_dbg_hog how, long us)
+{
+    char value[64];
+    int rc;
+
+    if (how == PT_DBG_HOG_OFF)
+        snprintf(value, sizeof value, "off");
+    else
+        snprintf(value, sizeof value, "%s%ldus", how == PT_DBG_HOG_REPORT ? "report " : "", us);
+    if ((rc = pt_dbg_set(d, "hog", value)))
+        return rc;
+    d->inf->hog = how;
+    d->inf->hog_us = how == PT_DBG_HOG_OFF ? 0 : us;
+    return 0;
+}
+
 int pt_dbg_set(struct pt_dbg *d, const char *name, const char *value)
 {
     int rc = pt_dbg_need_stopped(d);

@@ -57,15 +57,20 @@ void pt_fmt_stop(FILE *out, const struct pt_proto_ev_stopped *st)
     fprintf(out, " at %s:%d", pt_fmt_path(st->file, NULL), (int)st->line);
     if (st->method && *st->method)
         fprintf(out, " in %s", st->method);
+    /* A note of several lines (a deadlock's wait-for graph) follows the
+     * stop line; one line goes in it. */
+    bool block = st->note && strchr(st->note, '\n');
     if (st->bp)
         fprintf(out, " (breakpoint %u)", (unsigned)st->bp);
-    else if (st->note && *st->note)
+    else if (st->note && *st->note && !block)
         fprintf(out, " (%s)", st->note);
     else if (*reason && strcmp(reason, "step") != 0)
         fprintf(out, " (%s)", reason);
     if (st->value)
         fprintf(out, " => %s", st->value);
     fputc('\n', out);
+    if (block)
+        fprintf(out, "%s\n", st->note);
 }
 
 void pt_fmt_listing(FILE *out, char *const *lines, size_t n, int first, int current)

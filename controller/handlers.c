@@ -15,6 +15,7 @@
 
 #include "ctl.h"
 #include "format.h"
+#include "statfmt.h"
 #include "help.h"
 #include "sourcefile.h"
 
@@ -93,10 +94,14 @@ int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 
 int pt_hdl_fibers(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
-    (void)a;
     struct pt_msg rep;
-    if (pt_dbg_fibers(&ctl->dbg, PT_DBG_FIBERS_FETCH, &rep))
+    if (pt_dbg_fibers(&ctl->dbg, a->stats ? PT_FMT_FIBERS_SHOWN : PT_DBG_FIBERS_FETCH, &rep))
         return failed(ctl);
+    if (a->stats) {
+        pt_sfmt_fibers(ctl->out, rep.u.fibers.fibers, rep.u.fibers.nfibers, rep.u.fibers.total);
+        pt_msg_free(&rep);
+        return 0;
+    }
     pt_fmt_fibers(ctl->out, rep.u.fibers.fibers, rep.u.fibers.nfibers, rep.u.fibers.total,
                   ctl->dbg.inf->sel_fiber, PT_FMT_FIBERS_SHOWN);
     pt_msg_free(&rep);
@@ -275,6 +280,37 @@ int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     if (pt_dbg_set(&ctl->dbg, a->text, mode_word(a->mode)))
         return failed(ctl);
     fprintf(ctl->out, "%s is now %s\n", a->text, mode_word(a->mode));
+    return 0;
+}
+
+/* "50 ms", "1.5 ms", "2 s". */
+static void fmt_us(long us, char *buf, size_t len)
+{
+    if (us >= 1000000 && us % 1000000 == 0)
+        snprintf(buf, len, "%ld s", us / 1000000);
+    else if (us % 1000 == 0)
+        snprintf(buf, len, "%ld ms", us / 1000);
+    else
+        snprintf(buf, len, "%.3g ms", (double)us / 1000.0);
+}
+
+/* hog [DURATION | report DURATION | off] */
+int pt_hdl_hog(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    const struct pt_inf *inf = ctl->dbg.inf;
+    enum pt_dbg_hog how = a->mode == PT_MODE_OFF ? PT_DBG_HOG_OFF
+                        : a->mode == PT_MODE_REPORT ? PT_DBG_HOG_REPORT : PT_DBG_HOG_STOP;
+    char limit[32];
+
+    if (a->mode != PT_MODE_NONE && pt_dbg_hog(&ctl->dbg, how, a->number))
+        return failed(ctl);
+    fmt_us(inf->hog_us, limit, sizeof limit);
+    if (inf->hog == PT_DBG_HOG_OFF)
+        fputs("Hog detection is off.\n", ctl->out);
+    else if (inf->hog == PT_DBG_HOG_STOP)
+        fprintf(ctl->out, "A fiber that runs %s without yielding stops the program.\n", limit);
+    else
+        fprintf(ctl->out, "A fiber that runs %s without yielding is reported when it yields.\n", limit);
     return 0;
 }
 

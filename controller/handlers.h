@@ -27,6 +27,7 @@ int pt_hdl_breakpoints(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_catch(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_trace(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a);
+int pt_hdl_hog(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_pause(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_detach(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_quit(struct pt_ctl *ctl, const struct pt_cmd_args *a);

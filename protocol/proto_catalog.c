@@ -38,6 +38,13 @@ static const struct pt_proto_field fiber_fields[] = {
     FLD("wait_fd",      PT_FK_I32,  struct pt_proto_fiber, wait_fd),
     FLD("wait_timeout", PT_FK_DBL,  struct pt_proto_fiber, wait_timeout),
     FLD("thread",       PT_FK_U64,  struct pt_proto_fiber, thread),
+    OPT("has_stats",    PT_FK_BOOL, struct pt_proto_fiber, has_stats),
+    OPT("cpu_ns",       PT_FK_U64,  struct pt_proto_fiber, cpu_ns),
+    OPT("runs",         PT_FK_U64,  struct pt_proto_fiber, runs),
+    OPT("longest_ns",   PT_FK_U64,  struct pt_proto_fiber, longest_ns),
+    OPT("wait_ns",      PT_FK_U64,  struct pt_proto_fiber, wait_ns),
+    OPT("ops",          PT_FK_U64,  struct pt_proto_fiber, ops),
+    OPT("ops_in_flight", PT_FK_U32, struct pt_proto_fiber, ops_in_flight),
 };
 REC(fiber_rec, struct pt_proto_fiber, fiber_fields);
 

@@ -187,6 +187,15 @@ struct pt_proto_fiber {
     int32_t  wait_fd;       /* -1: none */
     double   wait_timeout;  /* seconds left; -1: none */
     uint64_t thread;        /* tracer's thread id */
+    /* appended: the runtime's counters (optional; has_stats false when the
+     * tracer does not know them). Times in nanoseconds. */
+    bool     has_stats;
+    uint64_t cpu_ns;        /* time spent running, the current run included */
+    uint64_t runs;          /* times it was switched to */
+    uint64_t longest_ns;    /* its longest single run */
+    uint64_t wait_ns;       /* time spent waiting, the current wait included */
+    uint64_t ops;           /* I/O ops it started */
+    uint32_t ops_in_flight; /* I/O ops it waits in now (0 or 1) */
 };
 
 /* One backtrace frame. Wire: map {index, file, line, label}. */

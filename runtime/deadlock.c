@@ -192,12 +192,14 @@ static VALUE top_location(VALUE fiber)
 {
     VALUE locs = rb_funcall(fiber, id_backtrace_locations, 2, INT2FIX(0), INT2FIX(16));
 
-    if (!RB_TYPE_P(locs, T_ARRAY) || RARRAY_LEN(locs) == 0)
+    long first = fiber == rb_fiber_current(); /* not backtrace_locations itself */
+
+    if (!RB_TYPE_P(locs, T_ARRAY) || RARRAY_LEN(locs) <= first)
         return Qnil;
-    for (long i = 0; i < RARRAY_LEN(locs); i++)
+    for (long i = first; i < RARRAY_LEN(locs); i++)
         if (!in_lib_dir(RARRAY_AREF(locs, i)))
             return rb_obj_as_string(RARRAY_AREF(locs, i));
-    return rb_obj_as_string(RARRAY_AREF(locs, 0));
+    return rb_obj_as_string(RARRAY_AREF(locs, first));
 }
 
 /* "app.rb:12" or "app.rb:12:in `meth'": Location#to_s; Qnil if unknown. */

@@ -54,6 +54,11 @@ void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_coun
     memset(out, 0, sizeof *out);
     if (t && t->running == f && !f->dead) {
         uint64_t start = rt_stats_load(&t->stats.run_start);
+        /* Suspended (a debugger stop): the run so far, up to the stop. */
+        if (!start && t->stats.suspended_at) {
+            start = t->stats.suspended_start;
+            now = t->stats.suspended_at;
+        }
         if (start && now > start) {
             run += now - start;
             if (now - start > longest)
@@ -67,7 +72,8 @@ void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_coun
     out->longest_ns = (uint64_t)((double)longest * ns_per_tick);
     out->wait_ns = (uint64_t)((double)wait * ns_per_tick);
     out->ops = f->stats.ops;
-    out->ops_in_flight = f->in_op && f->wait_op ? 1 : 0;
+    /* A timer's sleep waits in the backend too, but is no I/O op. */
+    out->ops_in_flight = f->in_op && f->wait_op && strcmp(f->wait_op, "sleep") != 0;
 }
 
 /* Fiber#stats: the counters as a Hash, times in seconds. */

@@ -4,6 +4,8 @@
  * its thread) and has it reported in that fiber, at its current line,
  * without any per-line hook.
  *
+ * A run is a hog only when it keeps something of its thread waiting: a
+ * runnable fiber, a timer, any wait in flight (not a program's start-up).
  * A native thread, armed with the threshold, looks every quarter of it at
  * each runtime thread's counters (stats.h: when the current run began, and
  * which run it is), reading only atomics and holding no GVL. A run past the
@@ -86,6 +88,13 @@ static void hog_job(void *unused)
         rt_stats_load(&t->stats.hog_acked) == seq)
         return;
     rt_stats_store(&t->stats.hog_acked, seq);
+    /*
+     * A long run holds up nobody when nothing else of the thread waits on
+     * the loop: no fiber runnable, no timer, no wait in flight (a program's
+     * start-up, a lone computation). Not a hog.
+     */
+    if (rt_runqueue_len(&t->runqueue) == 0 && t->timers.len == 0 && t->pending_ops == 0)
+        return;
     now = rt_clock_ticks();
     c.fiber = rb_fiber_current();
     c.ns = rt_clock_delta_ns(start, now, rt_clock_ns_per_tick());

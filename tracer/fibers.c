@@ -226,6 +226,26 @@ static const char *state_name(VALUE fiber)
     }
 }
 
+/* ns per counter tick during a listing (asked once per listing), else 0. */
+static double listing_scale;
+
+void pt_fib_fill_stats(VALUE fiber, double ns_per_tick, struct pt_proto_fiber *out)
+{
+    const struct rt_api *rt = pt_tr.rt;
+    struct rt_fiber_counters c;
+
+    if (!rt || rt->size < offsetof(struct rt_api, fiber_counters) + sizeof rt->fiber_counters ||
+        rt->fiber_counters(fiber, ns_per_tick, &c) < 0)
+        return;
+    out->has_stats = true;
+    out->cpu_ns = c.run_ns;
+    out->runs = c.runs;
+    out->longest_ns = c.longest_ns;
+    out->wait_ns = c.wait_ns;
+    out->ops = c.ops;
+    out->ops_in_flight = c.ops_in_flight;
+}
+
 int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
 {
     const struct rt_api *rt = pt_tr.rt;
@@ -252,6 +272,8 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
             out->wait_fd = wi.fd;
             out->wait_timeout = wi.timeout;
         }
+        if (rt->size >= offsetof(struct rt_api, clock_scale) + sizeof rt->clock_scale)
+            pt_fib_fill_stats(fiber, listing_scale ? listing_scale : rt->clock_scale(), out);
     }
     if (fiber == rb_fiber_current())
         return pt_stop_location(&out->file, &out->line, &out->method);
@@ -311,6 +333,15 @@ static int each_known(st_data_t key, st_data_t val, st_data_t arg)
     return ST_CONTINUE;
 }
 
+static double scale_now(void)
+{
+    const struct rt_api *rt = pt_tr.rt;
+
+    if (!rt || rt->size < offsetof(struct rt_api, clock_scale) + sizeof rt->clock_scale)
+        return 0;
+    return rt->clock_scale();
+}
+
 static int walk(struct list_ctx *c)
 {
     const struct rt_api *rt = pt_tr.rt;
@@ -329,8 +360,11 @@ static int walk(struct list_ctx *c)
 int pt_fib_list(uint32_t limit, struct pt_msg *reply)
 {
     struct list_ctx c = { .limit = limit, .reply = reply };
-    int r = walk(&c);
+    int r;
 
+    listing_scale = scale_now();
+    r = walk(&c);
+    listing_scale = 0;
     reply->u.fibers.total = c.total;
     return r;
 }
@@ -338,8 +372,12 @@ int pt_fib_list(uint32_t limit, struct pt_msg *reply)
 int pt_fib_dump(struct pt_msg *reply)
 {
     struct list_ctx c = { .reply = reply, .dump = 1 };
+    int r;
 
-    return walk(&c);
+    listing_scale = scale_now();
+    r = walk(&c);
+    listing_scale = 0;
+    return r;
 }
 
 /* ---- frames -------------------------------------------------------------- */

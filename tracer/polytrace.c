@@ -37,6 +37,7 @@ static void state_mark(void *p)
     pt_catch_mark();
     pt_stop_mark();
     pt_vars_mark();
+    pt_diag_mark();
 }
 
 static void state_free(void *p) { (void)p; }
@@ -249,6 +250,7 @@ static VALUE tr_boot(VALUE self, VALUE libdir)
     if (realpath(StringValueCStr(pt_tr.script), real))
         pt_tr.script_real = rb_str_new_cstr(real);
     pt_fib_init();
+    pt_diag_init();
     pt_tr_rt();
     pt_step_init();
     pt_bp_init();
@@ -314,6 +316,7 @@ const struct rt_api *pt_tr_rt(void)
             pt_step_runtime_loaded();
             pt_fib_runtime_loaded();
             pt_steplock_runtime_loaded();
+            pt_diag_runtime_loaded();
         }
     }
     return pt_tr.rt;

@@ -214,6 +214,7 @@ void pt_tr_disconnect(void)
     pt_step_cancel();
     pt_tr.trace_ops = 0;
     pt_tr.lockmode = PT_TR_LOCK_STEP;
+    pt_diag_disconnected();
     if (pt_tr.stdio_pipe && pt_tr.fd_pid == getpid()) {
         /* Nobody reads those pipes any more: writing must not fail. */
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);

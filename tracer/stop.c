@@ -416,6 +416,12 @@ static int reply_set(const struct pt_msg *req)
 
     if (strcmp(name, "catch") == 0)
         return reply_catch(req);
+    if (strcmp(name, "hog") == 0) {
+        char why[256];
+        if (pt_diag_set_hog(value, why, sizeof why) < 0)
+            return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "%s", why);
+        return send_ok(req->id);
+    }
     if (strcmp(name, "fiberlock") != 0)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "unknown setting %s", name);
     if (strcmp(value, "on") == 0)

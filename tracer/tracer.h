@@ -152,12 +152,25 @@ void pt_fib_forget(VALUE fiber);
 uint64_t pt_fib_thread_id(VALUE thread);
 int pt_fib_location(VALUE loc, char **file, int32_t *line, char **label);
 int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out);
+/* The runtime's counters of fiber into out (has_stats), ns_per_tick from
+ * the runtime's clock_scale. */
+void pt_fib_fill_stats(VALUE fiber, double ns_per_tick, struct pt_proto_fiber *out);
 int pt_fib_list(uint32_t limit, struct pt_msg *reply);
 int pt_fib_dump(struct pt_msg *reply);
 int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n);
 void pt_fib_init(void);
 void pt_fib_runtime_loaded(void);           /* register our runtime hooks */
 void pt_fib_mark(void);
+
+/* diag.c — the watchdog's reports and stops, the deadlock stop */
+void pt_diag_init(void);
+void pt_diag_runtime_loaded(void);          /* set the runtime's diagnostics hooks */
+/* SET hog: "DURATION", "report DURATION" or "off"; 0, or <0 with err. */
+int pt_diag_set_hog(const char *value, char *err, size_t errlen);
+int pt_diag_parse_duration(const char *s, uint64_t *ns);
+void pt_diag_disconnected(void);            /* back to POLYTRACE_HOG's setting */
+void pt_diag_fiber_name(VALUE fiber, char *buf, size_t len); /* "fiber 4 (worker)" */
+void pt_diag_mark(void);
 
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);

@@ -18,7 +18,7 @@ static int parse(const char *line)
 START_TEST(test_no_arg_commands)
 {
     const char *ok[] = { "step", "s", "skip", "n", "next", "up", "finish", "continue", "c",
-                         "fibers", "upframe", "downframe", "breakpoints", "pause", "detach",
+                         "upframe", "downframe", "breakpoints", "pause", "detach",
                          "quit", "kill" };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         ck_assert_msg(parse(ok[i]) == 0, "%s: %s", ok[i], err);
@@ -27,6 +27,40 @@ START_TEST(test_no_arg_commands)
         ck_assert_int_eq(parse(bad), -EINVAL);
         ck_assert_msg(strstr(err, "takes no arguments"), "%s", err);
     }
+}
+END_TEST
+
+START_TEST(test_fibers)
+{
+    ck_assert_int_eq(parse("fibers"), 0);
+    ck_assert(!call.args.stats);
+    ck_assert_int_eq(parse("fibers -s"), 0);
+    ck_assert(call.args.stats);
+    ck_assert_int_eq(parse("fibers extra"), -EINVAL);
+    ck_assert_msg(strstr(err, "usage: fibers [-s]"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_hog)
+{
+    ck_assert_int_eq(parse("hog"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_NONE);
+    ck_assert_int_eq(parse("hog 50ms"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_ON);
+    ck_assert_int_eq(call.args.number, 50000);
+    ck_assert_int_eq(parse("hog 0.2s"), 0);
+    ck_assert_int_eq(call.args.number, 200000);
+    ck_assert_int_eq(parse("hog 75"), 0);
+    ck_assert_int_eq(call.args.number, 75000);
+    ck_assert_int_eq(parse("hog report 1500us"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_REPORT);
+    ck_assert_int_eq(call.args.number, 1500);
+    ck_assert_int_eq(parse("hog off"), 0);
+    ck_assert_int_eq(call.args.mode, PT_MODE_OFF);
+    const char *bad[] = { "hog fast", "hog 0ms", "hog 999us", "hog 2h", "hog -5ms", "hog 5m",
+                          "hog report", "hog report soon", "hog 50ms now", "hog off now" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(parse(bad[i]) == -EINVAL, "%s accepted", bad[i]);
 }
 END_TEST
 
@@ -254,6 +288,8 @@ Suite *args_suite(void)
     Suite *s = suite_create("args");
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_no_arg_commands);
+    tcase_add_test(tc, test_fibers);
+    tcase_add_test(tc, test_hog);
     tcase_add_test(tc, test_switch);
     tcase_add_test(tc, test_backtrace);
     tcase_add_test(tc, test_frame_delete_list);
