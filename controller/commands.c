@@ -69,7 +69,10 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "frame first. '>' marks the selected frame. Frames in the runtime's\n"
       "and the tracer's own Ruby files and in Ruby's own (<internal:...>)\n"
       "are left out (a last line counts them); 'backtrace all' shows every\n"
-      "frame, those marked (hidden).\n",
+      "frame, those marked (hidden). Below a spun fiber's frames come those\n"
+      "its spinner had when it spun it ('-- spun by fiber 2 (acceptor) at\n"
+      "server.rb:30 --'), and so on up to the main fiber; they can be\n"
+      "selected and listed, not evaluated in.\n",
       pt_args_backtrace, pt_hdl_backtrace, PT_COMPLETE_FIBER, false, false },
     { PT_CMD_FRAME, "frame", { NULL }, "N",
       "select frame N for list and print",

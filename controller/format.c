@@ -320,6 +320,24 @@ out:
     free(done);
 }
 
+/* "-- spun by fiber 2 (acceptor) at app.rb:30 --" before the frames fiber
+ * 2 had when it spun the one above; the place is the segment's first frame
+ * outside the runtime (its spin call). */
+static void spin_separator(FILE *out, const struct pt_proto_frame *fr, size_t n, size_t i)
+{
+    size_t at = i;
+    for (size_t k = i; k < n && fr[k].spun_by == fr[i].spun_by; k++) {
+        if (!fr[k].hidden) {
+            at = k;
+            break;
+        }
+    }
+    fprintf(out, "   -- spun by fiber %" PRIu64, fr[i].spun_by);
+    if (fr[i].spun_by_tag && *fr[i].spun_by_tag)
+        fprintf(out, " (%s)", fr[i].spun_by_tag);
+    fprintf(out, " at %s:%d --\n", pt_fmt_path(fr[at].file, NULL), (int)fr[at].line);
+}
+
 void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long selected, bool all)
 {
     size_t hidden = 0;
@@ -329,6 +347,8 @@ void pt_fmt_frames(FILE *out, const struct pt_proto_frame *fr, size_t n, long se
     }
     for (size_t i = 0; i < n; i++) {
         bool sel = (long)fr[i].index == selected;
+        if (fr[i].spun_by && (i == 0 || fr[i - 1].spun_by != fr[i].spun_by) && n > 1)
+            spin_separator(out, fr, n, i);
         if (fr[i].hidden && !all && !sel) {
             hidden++;
             continue;

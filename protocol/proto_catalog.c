@@ -54,6 +54,8 @@ static const struct pt_proto_field frame_fields[] = {
     FLD("line",  PT_FK_I32, struct pt_proto_frame, line),
     FLD("label", PT_FK_STR, struct pt_proto_frame, label),
     OPT("hidden", PT_FK_BOOL, struct pt_proto_frame, hidden),
+    OPT("spun_by", PT_FK_U64, struct pt_proto_frame, spun_by),
+    FLD("spun_by_tag", PT_FK_NSTR, struct pt_proto_frame, spun_by_tag),
 };
 REC(frame_rec, struct pt_proto_frame, frame_fields);
 

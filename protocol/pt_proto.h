@@ -208,6 +208,11 @@ struct pt_proto_frame {
     bool     hidden;        /* in the runtime's or the tracer's own Ruby
                                files: left out unless every frame is asked
                                for (optional on the wire) */
+    uint64_t spun_by;       /* 0: a frame of the fiber itself; else a frame
+                               of fiber spun_by, recorded when it spun the
+                               fiber of the frames above (async backtrace;
+                               optional) */
+    char    *spun_by_tag;   /* nullable: that fiber's tag */
 };
 
 /* One breakpoint. Wire: map with these keys. */

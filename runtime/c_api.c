@@ -76,6 +76,13 @@ static int api_fiber_counters(VALUE fiber, double ns_per_tick, struct rt_fiber_c
     return 0;
 }
 
+static int api_fiber_spin_frames(VALUE fiber, const VALUE **frames, const int **lines, int *moved)
+{
+    struct rt_fiber *f = rt_fiber_get_if_any(fiber);
+    *moved = f ? f->moved : 0;
+    return f ? rt_spin_site_frames(f->spin_site, frames, lines) : 0;
+}
+
 static const struct rt_api api = {
     .version = RT_API_VERSION,
     .size = sizeof(struct rt_api),
@@ -98,6 +105,7 @@ static const struct rt_api api = {
     .each_thread = rt_thread_each,
     .diag_set = rt_diag_set,
     .watchdog_arm = rt_watchdog_arm,
+    .fiber_spin_frames = api_fiber_spin_frames,
 };
 
 static size_t capsule_size(const void *p)

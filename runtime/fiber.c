@@ -37,6 +37,8 @@ static void fs_mark(void *p)
     rb_gc_mark_movable(f->label);
     rb_gc_mark_movable(f->wait_on);
     rb_gc_mark_movable(f->wait_context);
+    rb_gc_mark_movable(f->spin_site);
+    rb_gc_mark_movable(f->last_site);
 }
 
 static void fs_compact(void *p)
@@ -56,6 +58,8 @@ static void fs_compact(void *p)
     f->label = rb_gc_location(f->label);
     f->wait_on = rb_gc_location(f->wait_on);
     f->wait_context = rb_gc_location(f->wait_context);
+    f->spin_site = rb_gc_location(f->spin_site);
+    f->last_site = rb_gc_location(f->last_site);
 }
 
 /*
@@ -88,6 +92,7 @@ static struct rt_fiber *fs_new(VALUE *obj)
     f->fiber = f->owner = f->block = f->tag = f->result = Qnil;
     f->mailbox = f->awaiters = f->when_done = f->watchers = f->file = f->label = Qnil;
     f->wait_on = f->wait_context = Qnil;
+    f->spin_site = f->last_site = Qnil;
     f->wait_fd = -1;
     f->fdw_fd = -1;
     return f;
@@ -364,25 +369,12 @@ static VALUE fiber_body(RB_BLOCK_CALL_FUNC_ARGLIST(first, data))
     return Qnil;
 }
 
-/* The method or block that called spin, as Ruby's caller names it. */
-static VALUE caller_label(void)
-{
-    VALUE frames[4];
-    int lines[4];
-    int n = rb_profile_frames(0, 4, frames, lines);
-    for (int i = 0; i < n; i++)
-        if (lines[i] > 0)
-            return rb_profile_frame_label(frames[i]);
-    return Qnil;
-}
-
 VALUE rt_fiber_spin(VALUE parent_fiber, VALUE tag, VALUE block)
 {
     struct rt_thread *t = rt_thread_current();
     struct rt_fiber *parent = rt_fiber_get(parent_fiber);
     struct rt_fiber *f;
     VALUE obj, fiber;
-    const char *file = rb_sourcefile();
 
     if (block == Qnil)
         rb_raise(rb_eArgError, "spin needs a block");
@@ -392,9 +384,8 @@ VALUE rt_fiber_spin(VALUE parent_fiber, VALUE tag, VALUE block)
     f->block = block;
     f->tag = tag;
     f->is_spun = 1;
-    f->file = file ? rb_str_new_cstr(file) : Qnil;
-    f->line = rb_sourceline();
-    f->label = caller_label();
+    /* The spinner's frames: where this fiber came from (spin_site.c). */
+    f->spin_site = parent->last_site = rt_spin_site_record(parent->last_site);
     fiber = rb_fiber_new(fiber_body, obj);
     f->fiber = fiber;
     rb_ivar_set(fiber, id_rt_fiber, obj);
@@ -474,11 +465,16 @@ static VALUE f_thread(VALUE self)
 static VALUE f_location(VALUE self)
 {
     struct rt_fiber *f = rt_fiber_get(self);
-    if (f->file == Qnil)
+    VALUE file = f->file, label = f->label;
+    int line = f->line;
+    /* A helper that spins on its caller's behalf says where; else the site. */
+    if (file == Qnil && rt_spin_site_place(f->spin_site, &file, &line, &label) < 0)
+        file = Qnil;
+    if (file == Qnil)
         return rb_str_new_cstr(f->is_main ? "(root)" : "(unknown)");
-    if (f->label == Qnil)
-        return rb_sprintf("%"PRIsVALUE":%d", f->file, f->line);
-    return rb_sprintf("%"PRIsVALUE":%d:in `%"PRIsVALUE"'", f->file, f->line, f->label);
+    if (label == Qnil)
+        return rb_sprintf("%"PRIsVALUE":%d", file, line);
+    return rb_sprintf("%"PRIsVALUE":%d:in `%"PRIsVALUE"'", file, line, label);
 }
 
 static VALUE f_schedule(int argc, VALUE *argv, VALUE self)
@@ -651,6 +647,8 @@ static VALUE f_attach_to(VALUE self, VALUE parent_fiber)
     for (struct rt_fiber *a = p; a; a = a->parent)
         if (a == f)
             rb_raise(rb_eArgError, "a fiber cannot be attached under itself");
+    if (p != f->parent)
+        f->moved = 1;   /* its spin site is no longer its parent's frames */
     unlink_child(f);
     link_child(p, f);
     return self;

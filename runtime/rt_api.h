@@ -160,7 +160,23 @@ struct rt_api {
      * the counters are off (POLYPHONY_COUNTERS=0).
      */
     int (*watchdog_arm)(uint64_t threshold_ns);
+
+    /* --- appended: spin sites ------------------------------------------ */
+    /*
+     * Where `fiber` was spun: its spinner's frames at that moment, as
+     * rb_profile_frames gives them (instruction sequences and method
+     * entries, innermost first; at most 32), and their lines (0 for a C
+     * method), through pointers valid while the fiber lives. Returns how
+     * many: 0 for a fiber not spun (a thread's main fiber, Fiber.new).
+     * *moved is set when the fiber has been moved under another parent
+     * since (Fiber#attach_to, #detach): its parent is not its spinner.
+     */
+    int (*fiber_spin_frames)(VALUE fiber, const VALUE **frames, const int **lines, int *moved);
 };
+
+/* Whether the runtime's table has `member` (appended after the first version). */
+#define RT_API_HAS(api, member) \
+    ((api)->size >= offsetof(struct rt_api, member) + sizeof((api)->member))
 
 /*
  * For clients: fetch the runtime's table, requiring 'polyphony' first.

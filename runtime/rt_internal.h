@@ -92,9 +92,12 @@ struct rt_fiber {
     VALUE awaiters;              /* Array of fibers in #await, or Qnil */
     VALUE when_done;             /* Array of procs, or Qnil */
     VALUE watchers;              /* fibers whose when_done takes the end (Array, or Qnil) */
-    VALUE file;                  /* where it was spun */
+    VALUE file;                  /* where it was spun, when a helper said so */
     VALUE label;                 /* ... in which method or block */
     int line;
+    VALUE spin_site;             /* the spinner's frames at the spin (spin_site.c), or Qnil */
+    VALUE last_site;             /* the site of the last fiber this one spun: reused
+                                    when it spins from the same frames again */
     unsigned is_main : 1;
     unsigned is_spun : 1;
     unsigned dead : 1;
@@ -102,6 +105,7 @@ struct rt_fiber {
     unsigned receiving : 1;      /* suspended in #receive */
     unsigned awaiting_children : 1;
     unsigned in_op : 1;          /* waiting in a backend op (rt_backend_await) */
+    unsigned moved : 1;          /* moved away from its spinner (attach_to, detach) */
     const char *wait_op;         /* what it waits on, NULL when not waiting */
     int wait_fd;
     struct rt_timer *wait_timer; /* its sleep timer, for wait_info */
@@ -127,6 +131,21 @@ VALUE rt_fiber_spin(VALUE parent, VALUE tag, VALUE block);
 /* After fork: f becomes a root with no parent and no children. */
 void rt_fiber_forget_tree(struct rt_fiber *f);
 void rt_fiber_init(VALUE mPolyphony);
+
+/* --- spin sites (spin_site.c) --------------------------------------------- */
+
+/* How many of the spinner's frames a spin records (deeper ones are cut). */
+#define RT_SPIN_FRAMES 32
+
+/*
+ * The calling fiber's frames now, as a spin site record: `previous` itself
+ * when it holds the same frames (Qnil: none), else a new one.
+ */
+VALUE rt_spin_site_record(VALUE previous);
+/* A record's frames and lines (pointers into it); how many. */
+int rt_spin_site_frames(VALUE site, const VALUE **frames, const int **lines);
+/* Its first frame with a line: the spin call. 0, or -1 when none. */
+int rt_spin_site_place(VALUE site, VALUE *file, int *line, VALUE *label);
 
 /* --- scheduling (scheduler.c) --------------------------------------------- */
 

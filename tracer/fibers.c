@@ -387,6 +387,80 @@ static VALUE all_locations(VALUE fiber)
     return rb_funcall(fiber, rb_intern("backtrace_locations"), 0);
 }
 
+/* How many generations of spinners an async backtrace goes through. */
+#define PT_FIB_ASYNC_LEVELS 64
+
+/*
+ * One frame recorded at a spin, as a frame of the async backtrace. A C
+ * method's frame has no line of its own: like Ruby's backtraces, it shows
+ * where its caller is (the next frame out with a line).
+ */
+static int async_frame(struct pt_proto_frame *f, const VALUE *frames, const int *lines, int i,
+                       int k)
+{
+    VALUE path = rb_profile_frame_path(frames[i]), label = rb_profile_frame_full_label(frames[i]);
+    int j, line = lines[i];
+
+    for (j = i; line <= 0 && j + 1 < k; j++) {
+        if (lines[j + 1] > 0) {
+            path = rb_profile_frame_path(frames[j + 1]);
+            line = lines[j + 1];
+        }
+    }
+    f->line = line;
+    f->hidden = pt_tr_is_hidden_path(path);
+    if (set_ruby_str(&f->file, RB_TYPE_P(path, T_STRING) ? path : rb_str_new_cstr("")) < 0 ||
+        set_ruby_str(&f->label, label) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/*
+ * Below a fiber's own frames, the frames its spinner had when it spun it,
+ * then that fiber's spinner's at its spin, and so on up to a fiber nobody
+ * spun (the thread's main fiber): an async backtrace. A fiber moved under
+ * another parent since its spin ends the chain (its parent is not the one
+ * whose frames were recorded).
+ */
+static int async_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n)
+{
+    const struct rt_api *rt = pt_tr.rt;
+    uint32_t index = (uint32_t)*n;
+    int level, r;
+
+    if (!rt || !RT_API_HAS(rt, fiber_spin_frames))
+        return 0;
+    for (level = 0; level < PT_FIB_ASYNC_LEVELS; level++) {
+        const VALUE *frames;
+        const int *lines;
+        int moved = 0, k = rt->fiber_spin_frames(fiber, &frames, &lines, &moved), i;
+        VALUE parent = rt->fiber_parent(fiber), tag, err;
+        uint64_t pid;
+
+        if (k <= 0 || NIL_P(parent) || moved)
+            return 0;
+        pid = pt_fib_id(parent);
+        tag = rt->fiber_tag(parent);
+        if (!NIL_P(tag))
+            tag = pt_tr_protect_call(to_s, tag, &err);
+        for (i = 0; i < k; i++) {
+            struct pt_proto_frame *f;
+
+            if (limit && index >= limit)
+                return 0;
+            if (!(f = pt_proto_frames_push(v, n)))
+                return -ENOMEM;
+            f->index = index++;
+            f->spun_by = pid;
+            if ((r = async_frame(f, frames, lines, i, k)) < 0 ||
+                (RB_TYPE_P(tag, T_STRING) && (r = set_ruby_str(&f->spun_by_tag, tag)) < 0))
+                return r;
+        }
+        fiber = parent;
+    }
+    return 0;
+}
+
 int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n)
 {
     VALUE err, locs;
@@ -395,7 +469,7 @@ int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t
 
     if (fiber == rb_fiber_current()) {
         pt_stop_frames_of_current(v, n, limit);
-        return 0;
+        return async_frames(fiber, limit, v, n);
     }
     locs = pt_tr_protect_call(all_locations, fiber, &err);
     if (!RB_TYPE_P(locs, T_ARRAY))
@@ -410,5 +484,5 @@ int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t
         if ((r = pt_fib_location(RARRAY_AREF(locs, i), &f->file, &f->line, &f->label)) < 0)
             return r;
     }
-    return 0;
+    return async_frames(fiber, limit, v, n);
 }

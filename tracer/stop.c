@@ -225,7 +225,8 @@ VALUE pt_stop_binding(uint32_t frame, const char **why)
     VALUE b;
 
     if (NIL_P(stop_bindings) || (long)frame >= RARRAY_LEN(stop_bindings)) {
-        *why = "no such frame";
+        *why = "not one of the fiber's own frames (those below them, in the backtrace, are its "
+               "spinners' at the spin, kept for showing only)";
         return Qnil;
     }
     b = RARRAY_AREF(stop_bindings, frame);
@@ -472,7 +473,8 @@ static enum outcome resume_step(const struct pt_msg *req)
         mode = PT_STEP_STEP;
         frame = 0;
     } else if ((long)frame >= pt_stop_frame_count() && frame > 0) {
-        pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "no frame %u", frame);
+        pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST,
+                         "frame %u is not one of the fiber's own: steps count from those", frame);
         return SERVE_ON;
     }
     /* Stopped at a return, frame 0 is done: up finishes its caller. */

@@ -220,6 +220,39 @@ static void hidden_frames_fn(FILE *out, void *data)
     pt_fmt_set_base(NULL);
 }
 
+/* The async part: a separator where spun_by changes, naming the spin call
+ * (the segment's first frame outside the runtime). */
+static void async_frames_fn(FILE *out, void *data)
+{
+    (void)data;
+    struct pt_proto_frame fr[5] = {
+        { .index = 0, .file = "/p/w.rb", .line = 9, .label = "block in work" },
+        { .index = 1, .file = "/rt/polyphony/g.rb", .line = 60, .label = "Kernel#after",
+          .hidden = true, .spun_by = 2, .spun_by_tag = "acceptor" },
+        { .index = 2, .file = "/p/s.rb", .line = 30, .label = "Server#listen", .spun_by = 2,
+          .spun_by_tag = "acceptor" },
+        { .index = 3, .file = "/p/s.rb", .line = 40, .label = "Server#start", .spun_by = 1 },
+        { .index = 4, .file = "/p/s.rb", .line = 50, .label = "<main>", .spun_by = 1 },
+    };
+    pt_fmt_set_base("/p");
+    pt_fmt_frames(out, fr, 5, 0, false);
+    pt_fmt_set_base(NULL);
+}
+
+START_TEST(test_async_frames)
+{
+    char *t = capture(async_frames_fn, NULL);
+    ck_assert_str_eq(t, "> #0   w.rb:9 in block in work\n"
+                        "   -- spun by fiber 2 (acceptor) at s.rb:30 --\n"
+                        "  #2   s.rb:30 in Server#listen\n"
+                        "   -- spun by fiber 1 at s.rb:40 --\n"
+                        "  #3   s.rb:40 in Server#start\n"
+                        "  #4   s.rb:50 in <main>\n"
+                        "   (1 frame of the runtime or of Ruby itself hidden; 'bt all' shows them)\n");
+    free(t);
+}
+END_TEST
+
 START_TEST(test_hidden_frames)
 {
     long sel = 0;
@@ -349,6 +382,7 @@ Suite *format_suite(void)
     tcase_add_test(tc, test_ten_thousand_fibers_summarised);
     tcase_add_test(tc, test_frames);
     tcase_add_test(tc, test_hidden_frames);
+    tcase_add_test(tc, test_async_frames);
     tcase_add_test(tc, test_breakpoints);
     tcase_add_test(tc, test_ops);
     tcase_add_test(tc, test_exit_reports);

@@ -54,6 +54,8 @@ static void fill_frames(struct pt_proto_frame **v, size_t *n, unsigned seed)
         f->line = (int32_t)(100 + i + seed);
         f->label = str("block in run", seed + i);
         f->hidden = i == 1;
+        f->spun_by = i == 2 ? 1 + seed : 0;
+        f->spun_by_tag = i == 2 ? str("server", seed) : NULL;
     }
 }
 

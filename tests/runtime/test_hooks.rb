@@ -101,7 +101,7 @@ class HooksTest < Minitest::Test
   MEMBERS = %i[hook_add hook_remove fiber_lock fiber_unlock fiber_lock_owner loop_suspend
                loop_resume fiber_state fiber_parent fiber_tag fiber_wait_info each_fiber
                backend_name wakeup clock_scale fiber_counters each_thread diag_set
-               watchdog_arm].freeze
+               watchdog_arm fiber_spin_frames].freeze
 
   def api
     capsule = Polyphony::C_API
@@ -145,6 +145,44 @@ class HooksTest < Minitest::Test
     f.schedule
     f.await
     assert_equal 3, state.call(wrap(f))
+  end
+
+  # fiber_spin_frames: the spinner's frames at the spin (method entries or
+  # iseqs, innermost first, with lines); fibers spun from the same frames
+  # share one record; moved fibers say so; the main fiber has none.
+  def spin_from_here(list)
+    list << spin { suspend } # @spin_here
+  end
+
+  def spin_frames(fiber)
+    frames = Fiddle::Pointer.malloc(8, Fiddle::RUBY_FREE)
+    lines = Fiddle::Pointer.malloc(8, Fiddle::RUBY_FREE)
+    moved = Fiddle::Pointer.malloc(4, Fiddle::RUBY_FREE)
+    n = fn(:fiber_spin_frames, [PTR, PTR, PTR, PTR], INT).call(wrap(fiber), frames, lines, moved)
+    line_ptr = Fiddle::Pointer.new(lines[0, 8].unpack1('Q'))
+    [n, frames[0, 8].unpack1('Q'), n.positive? ? line_ptr[0, 4 * n].unpack('l*') : [], moved[0, 4].unpack1('l')]
+  end
+
+  def test_c_api_spin_frames
+    here = File.readlines(__FILE__).index { |l| l.include?('# @spin_here') } + 1
+    list = []
+    2.times { spin_from_here(list) }
+    n, site, lines, moved = spin_frames(list[0])
+    assert_operator n, :>=, 3, 'spin_from_here, the block of times, this test ...'
+    assert_equal here, lines[0], 'innermost: the spin call'
+    assert_equal 0, moved
+    assert lines.any?(&:zero?), 'Integer#times, a C method, has no line'
+    assert_equal site, spin_frames(list[1])[1], 'the same frames: one shared record'
+    other = spin { suspend }
+    refute_equal site, spin_frames(other)[1]
+    assert_equal 0, spin_frames(Fiber.current)[0], 'nobody spun the main fiber'
+    GC.start
+    GC.compact if GC.respond_to?(:compact)
+    assert_match(/:#{here}:in `spin_from_here'/, list[1].location, 'frames survive GC and compaction')
+    list[1].attach_to(other)
+    assert_equal 1, spin_frames(list[1])[3], 'moved away from its spinner'
+    (list + [other]).each { |f| f.schedule }
+    snooze
   end
 
   def test_c_api_each_fiber_parents_first

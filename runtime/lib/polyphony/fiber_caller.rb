@@ -3,8 +3,9 @@
 # Fiber#caller (Polyphony 1.6): where the fiber was spun, then where its
 # parent was spun, and so on up to the main fiber — the "cross-fiber
 # backtrace" of how the fiber came to be. Polyphony keeps the whole Ruby
-# backtrace of each spin; this runtime keeps the spin location only, so
-# each ancestor contributes one line.
+# backtrace of each spin; this runtime keeps the spinner's frames for the
+# debugger (spin_site.c) and gives here the spin location of each ancestor,
+# one line each.
 class ::Fiber
   def caller
     lines = []
