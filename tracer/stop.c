@@ -11,10 +11,12 @@
  * pt_tr.serving is set.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "tracer.h"
 
@@ -271,32 +273,60 @@ static void send_rejected(const struct pt_msg *req, int r)
                      "%s", pt_proto_strerror(r));
 }
 
+/* A source file to list: regular files only (a FIFO would block the
+ * stopped program on open, a device would never end); NULL with errno. */
+static FILE *open_source(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e;
+    FILE *f;
+
+    if (fd < 0)
+        return NULL;
+    e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    if (e) {
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    if (!(f = fdopen(fd, "r"))) {
+        e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
+/* The most bytes of source one LINES reply carries (well under the
+ * protocol's message limit, whatever the file's lines are like). */
+#define PT_STOP_SOURCE_MAX (4u * 1024u * 1024u)
+
 static int reply_source(const struct pt_msg *req)
 {
     const struct pt_proto_req_source *s = &req->u.source;
     int32_t first = s->first < 1 ? 1 : s->first, last = s->last, lineno = 0;
     struct pt_msg m;
     char *line = NULL;
-    size_t cap = 0;
+    size_t cap = 0, total = 0;
     ssize_t len;
     FILE *f;
 
     if (last < first || last - first > 100000)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "bad line range %d-%d",
                                 (int)s->first, (int)s->last);
-    f = fopen(s->file, "r");
+    f = open_source(s->file);
     if (!f && errno == ENOENT) {
         /* A relative path the program no longer resolves (it chdir'ed):
          * the loaded file it names. */
         VALUE real = pt_bp_loaded_path(s->file);
         if (!NIL_P(real))
-            f = fopen(StringValueCStr(real), "r");
+            f = open_source(StringValueCStr(real));
         if (!f)
             errno = ENOENT;
     }
     if (!f)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_LOCATION, "cannot read %s: %s",
-                                s->file, strerror(errno));
+                                s->file, errno == EINVAL ? "not a regular file" : strerror(errno));
     pt_msg_init(&m, PT_REP_LINES, req->id);
     pt_proto_set_str(&m.u.lines.file, s->file);
     m.u.lines.first = first;
@@ -307,7 +337,8 @@ static int reply_source(const struct pt_msg *req)
             break;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        if (pt_proto_strv_push(&m.u.lines.lines, &m.u.lines.nlines, line) < 0)
+        if ((total += (size_t)len) > PT_STOP_SOURCE_MAX ||
+            pt_proto_strv_push(&m.u.lines.lines, &m.u.lines.nlines, line) < 0)
             break;
     }
     free(line);

@@ -88,6 +88,11 @@ class TestSession < Minitest::Test
     src = c.request(:source, file: SIMPLE, first: 2, last: 4)
     assert_equal [2, ['def double(n)', '  m = n * 2', '  m']], src.values_at('first', 'lines')
     assert_equal PtWire::ERR[:bad_location], c.request(:source, file: '/nonexistent.rb', first: 1, last: 2)['code']
+    fifo = File.join(@d.dir, 'fifo')
+    File.mkfifo(fifo)
+    [fifo, '/dev/zero'].each do |f| # one would block the stopped program, the other never end
+      assert_equal "cannot read #{f}: not a regular file", c.request(:source, file: f, first: 1, last: 2)['message']
+    end
     assert_equal :ok, c.request(:delete, bp: r['bp']['id'])['type']
     assert_equal :ok, c.request(:continue)['type']
     exited = c.wait_event(:exited)
