@@ -68,7 +68,11 @@ $(PROTO_LIB): $(PROTO_OBJS)
 # --- controller -------------------------------------------------------------
 $(POLYTRACE): $(CTL_OBJS) $(PROTO_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline
+	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline -lelf
+
+# attach finds polytrace/injected.rb in the build tree, else where
+# `make install` puts Ruby files.
+$(BUILD)/controller/load.o: PT_CFLAGS += -DPT_RUBY_SITELIBDIR='"$(RB_PREFIX_LIBDIR)"'
 
 # --- Ruby extensions (mkmf, built out of tree) -------------------------------
 # A built .so replaces the old one by rename, never by writing over it: a
@@ -110,7 +114,7 @@ $(BUILD)/tests/check_%: $$(wildcard tests/$$*/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CHECK_CFLAGS) $(PT_LDFLAGS) -o $@ \
 		$(wildcard tests/$*/*.c) $(if $(filter controller,$*),$(CTL_LIBOBJS)) \
-		$(PROTO_LIB) -lmsgpackc -lreadline $(CHECK_LIBS)
+		$(PROTO_LIB) -lmsgpackc -lreadline -lelf $(CHECK_LIBS)
 
 c-tests: $(CHECK_BINS)
 

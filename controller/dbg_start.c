@@ -1,7 +1,8 @@
 /*
  * dbg_start.c — how a session reaches its program: launch (listen, fork/exec
- * with the tracer preloaded, accept, handshake) and attach (checks, SIGURG,
- * connect, handshake, the first stop). Every front end starts programs this
+ * with the tracer preloaded, accept, handshake) and attach (checks, the
+ * tracer brought in if the program never loaded it, SIGURG, connect,
+ * handshake, the first stop). Every front end starts programs this
  * one way; failures come back as text and the exit code of
  * docs/ARCHITECTURE.md.
  */
@@ -18,12 +19,15 @@
 #include "attach.h"
 #include "format.h"
 #include "launch.h"
+#include "load.h"
 #include "pt_rendezvous.h"
 
 /* How long the tracer may take to connect after exec (Ruby start-up). */
 #define LAUNCH_CONNECT_MS 30000
 /* How long an attached tracer may take to open its socket. */
 #define ATTACH_CONNECT_MS 5000
+/* How long Ruby may take to reach a safe point and load the tracer. */
+#define INJECT_TIMEOUT_MS 5000
 
 static void terminal(struct pt_dbg *d, bool to_program)
 {
@@ -98,6 +102,12 @@ static int reach(struct pt_dbg *d, pid_t pid, int *fd)
 {
     int err_no = 0;
     enum pt_attach_refusal r = pt_attach_check(pid, &err_no);
+    if (r == PT_ATTACH_NO_TRACER) {
+        /* Started without the tracer: bring it in, then as usual. */
+        if (pt_load_tracer(pid, INJECT_TIMEOUT_MS, d->err, sizeof d->err) != PT_LOAD_OK)
+            return -EPERM;
+        r = pt_attach_check(pid, &err_no);
+    }
     if (r != PT_ATTACH_OK) {
         pt_attach_describe(r, pid, d->err, sizeof d->err);
         return -EPERM;

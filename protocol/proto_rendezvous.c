@@ -63,6 +63,11 @@ int pt_proto_attach_sock_path(const char *dir, pid_t debuggee, char *buf, size_t
     return format_path(buf, len, "%s/%ld.sock", dir, (long)debuggee);
 }
 
+int pt_proto_inject_ticket_path(const char *dir, pid_t debuggee, char *buf, size_t len)
+{
+    return format_path(buf, len, "%s/%ld.inject", dir, (long)debuggee);
+}
+
 int pt_proto_sockaddr(const char *path, struct sockaddr_un *sa)
 {
     memset(sa, 0, sizeof *sa);

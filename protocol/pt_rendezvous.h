@@ -32,6 +32,12 @@ int pt_proto_ctl_sock_path(const char *dir, pid_t controller, char *buf, size_t 
 /* <dir>/<pid>.sock: a debuggee's listening socket (attach). */
 int pt_proto_attach_sock_path(const char *dir, pid_t debuggee, char *buf, size_t len);
 
+/* <dir>/<pid>.inject: a controller that brought the tracer into a process
+ * (attach without the tracer) waits for it; the tracer, once loaded,
+ * removes it to say it is ready for SIGURG. Whoever removes it first
+ * decides: the tracer (ready) or the controller (gave up). */
+int pt_proto_inject_ticket_path(const char *dir, pid_t debuggee, char *buf, size_t len);
+
 /* Fills a sockaddr_un for path; -ENAMETOOLONG when it does not fit. */
 int pt_proto_sockaddr(const char *path, struct sockaddr_un *sa);
 

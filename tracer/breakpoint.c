@@ -345,6 +345,43 @@ static int try_file(VALUE real, VALUE iseqs, VALUE arg)
     return ST_CONTINUE;
 }
 
+static int heap_match(VALUE real, void *arg)
+{
+    return file_matches(arg, real);
+}
+
+/*
+ * A file loaded before the tracer (it was brought in late, or required
+ * after the file) has no top sequence in files; the heap still holds the
+ * sequences of its methods and blocks (and the top of a script still
+ * running). Those found are kept in files for the next breakpoint.
+ */
+static void try_heap(struct line_try *t)
+{
+    VALUE roots = pt_heap_file_iseqs(heap_match, t->bp);
+
+    for (long i = 0; i < RARRAY_LEN(roots); i++) {
+        VALUE iseq = RARRAY_AREF(roots, i);
+        VALUE path = rb_funcall(iseq, rb_intern("absolute_path"), 0), real, list;
+
+        if (!RB_TYPE_P(path, T_STRING))
+            continue;
+        real = real_key(StringValueCStr(path));
+        list = rb_hash_aref(files, real);
+        if (NIL_P(list)) {
+            list = rb_ary_new();
+            rb_hash_aset(files, real, list);
+        }
+        if (!RTEST(rb_ary_includes(list, iseq)))
+            rb_ary_push(list, iseq);
+        t->matched = 1;
+        if (!t->bp->info.pending)
+            continue;
+        free(t->error);
+        t->error = enable_on(t->bp, iseq);
+    }
+}
+
 static VALUE resolve(VALUE arg)
 {
     return rb_path2class(StringValueCStr(arg));
@@ -594,6 +631,8 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
         struct line_try t = { .bp = b };
         b->key = real_key(req->file);
         rb_hash_foreach(files, try_file, (VALUE)&t);
+        if (!t.matched || b->info.pending)
+            try_heap(&t);
         error = t.error;
         if (!t.matched || !b->info.pending) {
             free(error);

@@ -133,7 +133,11 @@ void pt_fib_init(void)
     by_fiber = st_init_numtable();
     by_id = st_init_numtable();
     threads = st_init_numtable();
-    pt_fib_id(rb_fiber_current());  /* the main fiber is 1 */
+    /* The main fiber is 1. Brought in by `attach`, the tracer boots on a
+     * thread of its own: then 1 goes to the first fiber of the main thread
+     * it sees (the one running when the program first stops). */
+    if (rb_thread_current() == rb_thread_main())
+        pt_fib_id(rb_fiber_current());
 }
 
 /* ---- describing fibers --------------------------------------------------- */
@@ -348,8 +352,8 @@ static int walk(struct list_ctx *c)
 
     if (rt) {
         rt->each_fiber(pt_tr.main_thread, visit, c);
-    } else {
-        /* Without the runtime we know the fibers we have seen stop. */
+    } else if (pt_heap_each_fiber(visit, c) < 0) {
+        /* No heap walk on this Ruby: the fibers we have seen stop. */
         st_table *copy = st_copy(by_id);
         st_foreach(copy, each_known, (st_data_t)c);
         st_free_table(copy);

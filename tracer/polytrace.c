@@ -338,5 +338,6 @@ void Init_polytrace_ext(void)
     rb_define_singleton_method(pt_tr.mod, "connected?", tr_connected_p, 0);
     rb_define_singleton_method(pt_tr.mod, "__global_line_enables", pt_step_global_enables, 0);
     pt_attach_init(pt_tr.mod);
+    pt_injected_init(pt_tr.mod);
     pthread_atfork(NULL, NULL, forget_inherited);
 }

@@ -232,6 +232,13 @@ int pt_vars_set_reply(const struct pt_msg *req, VALUE stopped);
 void pt_vars_reset(void);                   /* the program resumes: refs end */
 void pt_vars_mark(void);
 
+/* heap.c — walks of the object space, for a tracer that arrived late */
+int pt_heap_each_fiber(void (*fn)(VALUE fiber, void *data), void *data);
+VALUE pt_heap_file_iseqs(int (*match)(VALUE realpath, void *arg), void *arg);
+
+/* injected.c — the tracer brought into a running process by `attach` */
+void pt_injected_init(VALUE mod);
+
 /* eval.c */
 int pt_eval(VALUE binding, const char *expr, char **text, int *is_error);
 VALUE pt_eval_value(VALUE binding, const char *expr, VALUE *err);

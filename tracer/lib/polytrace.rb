@@ -6,7 +6,9 @@
 # connects to a launching controller when POLYTRACE_SOCKET says so, and traps
 # SIGURG (attach, and requests that arrive while the program runs) and, under
 # a launching controller, SIGINT (a pause instead of an Interrupt).
-require 'polytrace_ext'
+# Brought in by `polytrace attach` (polytrace/injected.rb), the extension is
+# already loaded by its path and Ruby's load path may not name its directory.
+require 'polytrace_ext' unless defined?(PolyTrace.__boot)
 
 module PolyTrace
   COMPILED = TracePoint.new(:script_compiled) do |tp|
