@@ -8,10 +8,13 @@
  * end of each piece of work is a syscall-entry stop at a known address, and
  * no breakpoint, signal or written code is needed. Signals that arrive while
  * we hold the thread are passed on to it as they come; a fault in the
- * borrowed code is swallowed and reported. Release puts every register back;
- * if the thread had been blocked in a system call that the kernel would
- * restart, the restart is set up by hand (instruction pointer back onto the
- * `syscall`, the call number back in rax), as the kernel does it.
+ * borrowed code is swallowed and reported. Release puts every register back,
+ * with one deliberate difference: a wait the thread was blocked in returns
+ * EINTR, as it would had a signal handler run (all of Ruby's handlers run
+ * without SA_RESTART, and Ruby itself interrupts its threads' waits so), so
+ * that the thread goes back to its caller and looks for what we left it.
+ * A call the kernel must never fail with EINTR is restarted instead, as the
+ * kernel does it (instruction pointer back onto the `syscall`).
  */
 #include "inject.h"
 
@@ -321,12 +324,12 @@ int pt_inject_release(struct pt_inject *in)
     int rc = 0;
     if (pt_inject_was_in_syscall(in)) {
         long err = -(long)r.rax;
-        if (err == K_ERESTARTSYS || err == K_ERESTARTNOINTR || err == K_ERESTARTNOHAND) {
-            r.rax = r.orig_rax;
+        if (err == K_ERESTARTNOINTR) {
+            r.rax = r.orig_rax;     /* must restart, as the kernel would */
             r.rip -= 2;
-        } else if (err == K_ERESTART_RESTARTBLOCK) {
-            r.rax = SYS_restart_syscall;
-            r.rip -= 2;
+        } else if (err == K_ERESTARTSYS || err == K_ERESTARTNOHAND ||
+                   err == K_ERESTART_RESTARTBLOCK) {
+            r.rax = (unsigned long long)-EINTR;
         }
         r.orig_rax = (unsigned long long)-1;
     }

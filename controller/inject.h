@@ -6,10 +6,10 @@
  * saves its registers and extended FPU state; pt_inject_syscall makes it
  * execute one system call; pt_inject_call makes it call one function (which
  * must be async-signal-safe: the thread may have been stopped anywhere);
- * pt_inject_release restores every register exactly — a system call the
- * thread was blocked in is set up to restart the way the kernel would have
- * restarted it — and detaches. No signal is generated and none is lost:
- * signals that arrive meanwhile are delivered as they come.
+ * pt_inject_release restores every register — except that a wait the
+ * thread was blocked in returns EINTR, as after a signal handler — and
+ * detaches. No signal is generated and none is lost: signals that arrive
+ * meanwhile are delivered as they come.
  */
 #ifndef PT_INJECT_H
 #define PT_INJECT_H

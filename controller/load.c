@@ -6,9 +6,9 @@
  * a line of Ruby) and one call of rb_postponed_job_register_one
  * (async-signal-safe by Ruby's contract, so safe whatever lock the thread
  * holds), asking Ruby to run rb_eval_string(line) at its next safe point.
- * The thread gets its registers back and is woken the way Ruby wakes its
- * own threads (SIGVTALRM, Ruby's reserved wake-up signal), so one blocked in
- * a wait checks its interrupts. The line starts a thread that loads the
+ * The thread gets its registers back; a wait it was blocked in returns
+ * EINTR, the way Ruby wakes its own threads, so that it checks its
+ * interrupts and finds the job. The line starts a thread that loads the
  * tracer on Ruby's own terms: with the GVL, through require (so dlopen runs
  * where any require would). The boot file removes the ticket file we left
  * in the socket directory to say the tracer is ready; `attach` then goes on
@@ -250,7 +250,7 @@ struct job {
  * tracer has unmapped by then.
  */
 static enum pt_load_error visit(pid_t pid, const struct pt_proc_ruby *rb, struct job *j,
-                                uint64_t sigcgt, char *why, size_t len)
+                                char *why, size_t len)
 {
     struct pt_inject *in;
     int rc = pt_inject_seize(pid, pid, SEIZE_TIMEOUT_MS, &in);
@@ -339,9 +339,6 @@ out:
         snprintf(why, len, "cannot restore process %ld: %s", (long)pid, strerror(-rc));
         e = PT_LOAD_FAILED;
     }
-    /* Ruby's own wake-up signal: a thread blocked in a wait checks its interrupts. */
-    if (e == PT_LOAD_OK && (sigcgt >> (SIGVTALRM - 1)) & 1)
-        syscall(SYS_tgkill, pid, pid, SIGVTALRM);
     return e;
 }
 
@@ -379,12 +376,6 @@ enum pt_load_error pt_load_tracer(pid_t pid, int timeout_ms, char *why, size_t l
     j.eval = bias + vals[1];
     j.nudge = bias + vals[2];
 
-    struct pt_proc_status st;
-    if (pt_proc_status(pid, &st) != 0) {
-        snprintf(why, len, "process %ld exited", (long)pid);
-        return PT_LOAD_GONE;
-    }
-
     char dir[PATH_MAX], ticket[PATH_MAX];
     int rc;
     if ((rc = pt_proto_sockdir_ensure(dir, sizeof dir)) < 0 ||
@@ -414,7 +405,7 @@ enum pt_load_error pt_load_tracer(pid_t pid, int timeout_ms, char *why, size_t l
     long deadline = now_ms() + timeout_ms, next_visit = 0;
     for (;;) {
         if (now_ms() >= next_visit) {
-            e = visit(pid, &rb, &j, st.sigcgt, why, len);
+            e = visit(pid, &rb, &j, why, len);
             if (e) {
                 unlink(ticket);
                 return e;
