@@ -696,6 +696,12 @@ void pt_bp_clear_all(void)
     update_end_hook();
 }
 
+void pt_bp_forget_files(void)
+{
+    if (!NIL_P(files))
+        rb_hash_clear(files);
+}
+
 void pt_bp_init(void)
 {
     if (NIL_P(files))

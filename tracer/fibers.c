@@ -121,9 +121,35 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
     pt_tr_send(&m);
 }
 
-void pt_fib_runtime_loaded(void)
+void pt_fib_runtime_hook(int on)
 {
-    pt_tr.rt->hook_add(on_runtime_event, NULL);
+    if (on)
+        pt_tr.rt->hook_add(on_runtime_event, NULL);
+    else
+        pt_tr.rt->hook_remove(on_runtime_event, NULL);
+}
+
+static int drop_unless_main(st_data_t key, st_data_t val, st_data_t arg)
+{
+    (void)val;
+    (void)arg;
+    return (uint64_t)key == 1 ? ST_CONTINUE : ST_DELETE;
+}
+
+/* Detached: ids already given stay unused (never reused), the fibers are
+ * no longer held; the main fiber keeps 1. */
+void pt_fib_forget_all(void)
+{
+    st_data_t main = 0;
+
+    if (!by_id)
+        return;
+    st_lookup(by_id, 1, &main);
+    st_foreach(by_id, drop_unless_main, 0);
+    st_clear(by_fiber);
+    if (main)
+        st_insert(by_fiber, main, 1);
+    st_clear(threads);
 }
 
 void pt_fib_init(void)

@@ -310,12 +310,7 @@ const struct rt_api *pt_tr_rt(void)
         pt_tr.rt = rt_api_fetch();
         if (pt_tr.rt) {
             find_runtime_dir();
-            /* Hooks run in this order: the stepper names an ending fiber
-             * before fibers.c forgets its id, and re-targets the step lock
-             * before steplock.c sees the end. */
-            pt_step_runtime_loaded();
-            pt_fib_runtime_loaded();
-            pt_steplock_runtime_loaded();
+            pt_idle_runtime_loaded();
             pt_diag_runtime_loaded();
         }
     }

@@ -117,6 +117,7 @@ void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, pid_t peer)
     /* From now on the attach socket refuses other controllers. */
     if (pt_listen_start() == 0)
         pt_listen_attached(peer);
+    pt_idle_leave();
     pt_watch_start(fd);
 }
 
@@ -226,6 +227,7 @@ void pt_tr_disconnect(void)
         pt_tr.stdio_pipe = 0;
     }
     pt_tr.peer_pid = 0;
+    pt_idle_enter();
     if (!pt_tr.serving && rt && rt->fiber_lock_owner(pt_tr.main_thread) != Qnil)
         rt->fiber_unlock(pt_tr.main_thread);
 }

@@ -47,9 +47,12 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
     }
 }
 
-void pt_steplock_runtime_loaded(void)
+void pt_steplock_runtime_hook(int on)
 {
-    pt_tr.rt->hook_add(on_runtime_event, NULL);
+    if (on)
+        pt_tr.rt->hook_add(on_runtime_event, NULL);
+    else
+        pt_tr.rt->hook_remove(on_runtime_event, NULL);
 }
 
 VALUE pt_steplock_start(VALUE thread, VALUE fiber)

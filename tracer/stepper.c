@@ -303,9 +303,12 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
     fiber_ended(ev->fiber, ev->other);
 }
 
-void pt_step_runtime_loaded(void)
+void pt_step_runtime_hook(int on)
 {
-    pt_tr.rt->hook_add(on_runtime_event, NULL);
+    if (on)
+        pt_tr.rt->hook_add(on_runtime_event, NULL);
+    else
+        pt_tr.rt->hook_remove(on_runtime_event, NULL);
 }
 
 /* The first line of the main script: the entry stop, then never again. */

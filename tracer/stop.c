@@ -859,6 +859,8 @@ static VALUE stop_finish(VALUE arg)
     pt_tr.serving = 0;
     if (pt_tr.fd >= 0)
         pt_watch_arm();
+    else
+        pt_fib_forget_all();    /* detached while stopped: let the fibers go */
     return Qnil;
 }
 

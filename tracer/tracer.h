@@ -159,7 +159,8 @@ int pt_fib_list(uint32_t limit, struct pt_msg *reply);
 int pt_fib_dump(struct pt_msg *reply);
 int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n);
 void pt_fib_init(void);
-void pt_fib_runtime_loaded(void);           /* register our runtime hooks */
+void pt_fib_runtime_hook(int on);           /* add / remove our runtime hook */
+void pt_fib_forget_all(void);               /* every fiber but the main one */
 void pt_fib_mark(void);
 
 /* diag.c — the watchdog's reports and stops, the deadlock stop */
@@ -194,7 +195,7 @@ void pt_step_init(void);
 /* user_depth: the depth of the frame skip stays in and up finishes;
  * c_frame: that frame is a C method's (up waits for :c_return). */
 void pt_step_start(enum pt_step_mode mode, VALUE fiber, int user_depth, int c_frame);
-void pt_step_runtime_loaded(void);          /* the fiber-ended hook */
+void pt_step_runtime_hook(int on);           /* the fiber-ended hook */
 void pt_step_cancel(void);
 VALUE pt_step_global_enables(VALUE self);
 void pt_step_arm_entry(void);                       /* stop at $0's first line */
@@ -205,7 +206,7 @@ int pt_step_consumed(rb_trace_arg_t *ta);   /* this event already stopped us */
 void pt_step_mark(void);
 
 /* steplock.c — "fiberlock step": the stepped fiber's priority lock */
-void pt_steplock_runtime_loaded(void);
+void pt_steplock_runtime_hook(int on);
 VALUE pt_steplock_start(VALUE thread, VALUE fiber); /* who locks now, or Qnil */
 void pt_steplock_stop(void);
 void pt_steplock_mark(void);
@@ -221,6 +222,7 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
 int pt_bp_delete(uint32_t bp);
 int pt_bp_list(struct pt_msg *reply);
 void pt_bp_clear_all(void);
+void pt_bp_forget_files(void);              /* detached: drop the files' sequences */
 void pt_bp_mark(void);
 VALUE pt_bp_compiled(VALUE self, VALUE iseq);   /* PolyTrace.__compiled */
 VALUE pt_bp_method_added(VALUE self);           /* PolyTrace.__method_added */
@@ -231,6 +233,11 @@ int pt_vars_reply(const struct pt_msg *req, VALUE stopped);
 int pt_vars_set_reply(const struct pt_msg *req, VALUE stopped);
 void pt_vars_reset(void);                   /* the program resumes: refs end */
 void pt_vars_mark(void);
+
+/* idle.c — hooks only while a controller is connected */
+void pt_idle_leave(void);                   /* a controller connected */
+void pt_idle_enter(void);                   /* it went: unhook, let go */
+void pt_idle_runtime_loaded(void);
 
 /* heap.c — walks of the object space, for a tracer that arrived late */
 int pt_heap_each_fiber(void (*fn)(VALUE fiber, void *data), void *data);

@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
 # Entry point of the PolyTrace tracer: `require 'polytrace'` (or
-# RUBYOPT=-rpolytrace). Loads the C half, collects the instruction sequences
-# of every file compiled from now on (line breakpoints are targeted at them),
-# connects to a launching controller when POLYTRACE_SOCKET says so, and traps
+# RUBYOPT=-rpolytrace). Loads the C half, defines the hook that collects the
+# instruction sequences of files compiled while a controller is connected
+# (line breakpoints are targeted at them), connects to a launching controller when POLYTRACE_SOCKET says so, and traps
 # SIGURG (attach, and requests that arrive while the program runs) and, under
 # a launching controller, SIGINT (a pause instead of an Interrupt).
 # Brought in by `polytrace attach` (polytrace/injected.rb), the extension is
@@ -38,8 +38,8 @@ module PolyTrace
     lines.uniq.sort
   end
 
+  # COMPILED is on only while a controller is connected (tracer/idle.c).
   launched = __boot(File.expand_path(File.dirname(__FILE__)))
-  COMPILED.enable
   trap('URG') { PolyTrace.__interrupt(:urg) }
   # Stray SIGURGs (a second `polytrace attach`, a probe) stop at a C handler
   # that only tells the attach listener; the trap runs when the tracer wants it.
