@@ -14,6 +14,7 @@ Suite *session_suite(void);
 Suite *launch_suite(void);
 Suite *script_suite(void);
 Suite *dbg_suite(void);
+Suite *inject_suite(void);
 
 /* Runs fn(stream) into memory and returns the text (caller frees). */
 char *capture(void (*fn)(FILE *out, void *data), void *data);
