@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load.h"
 #include "pt_rendezvous.h"
 
 int pt_attach_maps_have_tracer(const char *maps)
@@ -71,7 +72,7 @@ enum pt_attach_refusal pt_attach_check(pid_t pid, int *err_no)
     /* A zombie has no maps left; nor a tracer to talk to. */
     int found = maps_have_tracer(pid, err_no);
     if (found < 0)
-        return *err_no == ENOENT ? PT_ATTACH_NO_PROCESS : PT_ATTACH_OTHER_USER;
+        return *err_no == ENOENT ? PT_ATTACH_NO_PROCESS : PT_ATTACH_NO_ACCESS;
     return found ? PT_ATTACH_OK : PT_ATTACH_NO_TRACER;
 }
 
@@ -83,6 +84,10 @@ void pt_attach_describe(enum pt_attach_refusal r, pid_t pid, char *buf, size_t l
         break;
     case PT_ATTACH_NO_PROCESS:
         snprintf(buf, len, "no process with id %ld", (long)pid);
+        break;
+    case PT_ATTACH_NO_ACCESS:
+        /* /proc/PID/maps takes the same permission as ptrace. */
+        pt_load_explain_eperm(pid, buf, len);
         break;
     case PT_ATTACH_OTHER_USER:
         snprintf(buf, len, "process %ld belongs to another user", (long)pid);

@@ -14,6 +14,7 @@ enum pt_attach_refusal {
     PT_ATTACH_OK = 0,
     PT_ATTACH_NO_PROCESS,   /* no such process */
     PT_ATTACH_OTHER_USER,   /* it belongs to another user */
+    PT_ATTACH_NO_ACCESS,    /* ours, but its memory map may not be read */
     PT_ATTACH_NO_TRACER,    /* polytrace_ext.so is not mapped */
     PT_ATTACH_SELF,         /* it is polytrace itself */
 };

@@ -100,7 +100,7 @@ void pt_load_eperm_text(pid_t pid, int yama_scope, int have_cap, char *buf, size
                  "seccomp policy refused it; the process may not be dumpable)", (long)pid);
 }
 
-static void explain_eperm(pid_t pid, char *why, size_t len)
+void pt_load_explain_eperm(pid_t pid, char *why, size_t len)
 {
     int scope = -1, have_cap = 0;
     char *text;
@@ -255,7 +255,7 @@ static enum pt_load_error visit(pid_t pid, const struct pt_proc_ruby *rb, struct
     struct pt_inject *in;
     int rc = pt_inject_seize(pid, pid, SEIZE_TIMEOUT_MS, &in);
     if (rc == -EPERM) {
-        explain_eperm(pid, why, len);
+        pt_load_explain_eperm(pid, why, len);
         return PT_LOAD_PTRACE_DENIED;
     }
     if (rc == -ESRCH) {

@@ -40,6 +40,9 @@ enum pt_load_error pt_load_tracer(pid_t pid, int timeout_ms, char *why, size_t l
  */
 void pt_load_eperm_text(pid_t pid, int yama_scope, int have_cap, char *buf, size_t len);
 
+/* The same for process pid as things are here (Yama, our capabilities). */
+void pt_load_explain_eperm(pid_t pid, char *buf, size_t len);
+
 /* Where the Ruby file that boots an injected tracer is (for messages, tests). */
 int pt_load_boot_file(char *buf, size_t len);
 

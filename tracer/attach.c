@@ -113,8 +113,8 @@ static VALUE tr_interrupt(VALUE self, VALUE kind)
     (void)self;
     if (pt_tr.serving)
         return Qtrue;
-    /* Fetching the runtime's table the first time runs Ruby code (a trap
-     * could run in it): do it before any socket is open, not mid-handshake. */
+    /* Fetching the runtime's table the first time runs Ruby code, where a
+     * trap could run: do it before a controller is taken on, not during. */
     pt_tr_rt();
     if (kind == ID2SYM(rb_intern("int"))) {
         if (pt_tr.fd < 0 || !pt_tr.launched)
@@ -229,7 +229,7 @@ static VALUE kernel_breakpoint(VALUE self)
     (void)self;
     if (pt_tr.serving)
         return Qnil;
-    pt_tr_rt();     /* before any socket is open: see tr_interrupt */
+    pt_tr_rt();     /* before a controller is taken on: see tr_interrupt */
     if (pt_tr.fd >= 0) {
         pt_stop("call", 0);
         return Qnil;

@@ -80,6 +80,10 @@ class TestAttachUnprepared < Minitest::Test
     Dir["/proc/#{pid}/task/*"].size
   end
 
+  def thread_names(pid)
+    Dir["/proc/#{pid}/task/*/comm"].map { |f| File.read(f).chomp rescue '' } # rubocop:disable Style/RescueModifier
+  end
+
   def fds(pid)
     Dir["/proc/#{pid}/fd/*"].size
   end
@@ -130,20 +134,50 @@ class TestAttachUnprepared < Minitest::Test
     assert_equal 0, st.exitstatus, err
     assert_match(/Process #{pid}: \d+ fibers/, out)
     assert_match(/plain_fibers\.rb:\d+/, out)
-    # The thread that loaded the tracer is gone once Ruby lets it go.
-    E2E.wait_until(what: 'only the main thread', timeout: 10) { threads(pid) == 1 }
+    # The thread that loaded the tracer is gone once Ruby lets it go; what
+    # stays is the idle tracer (its attach listener's thread among it).
+    E2E.wait_until(what: 'the loader thread gone', timeout: 10) do
+      thread_names(pid).none?('polytrace-load')
+    end
+    base_threads = threads(pid)
     base_fds = fds(pid)
-    refute_match(/polytrace-inject/, File.read("/proc/#{pid}/maps"))
 
     100.times do |k|
       out, err, st = Open3.capture3(POLYTRACE, 'dump', pid.to_s)
       assert_equal 0, st.exitstatus, "cycle #{k}: #{err}"
       assert_match(/Process #{pid}: \d+ fibers/, out, "cycle #{k}")
     end
-    E2E.wait_until(what: 'threads back to one', timeout: 10) { threads(pid) == 1 }
+    E2E.wait_until(what: "threads back to #{base_threads}", timeout: 10) { threads(pid) == base_threads }
     E2E.wait_until(what: "descriptors back to #{base_fds}", timeout: 10) { fds(pid) == base_fds }
     assert E2E.process_alive?(pid)
     finish_fibers(pid)
+  end
+
+  # A program on the runtime (require 'polyphony', no tracer), both backends:
+  # dump shows the runtime's fibers with their tags and waits, and it ticks on.
+  def test_dump_runtime_program_without_tracer
+    %w[libev io_uring].each do |backend|
+      File.delete(@log) if File.exist?(@log)
+      env = PLAIN_ENV.merge('RUBYLIB' => File.join(PtySession::BUILD, 'lib'), 'POLYPHONY_BACKEND' => backend)
+      stop = "#{@stop}.#{backend}"
+      pid = Process.spawn(env, 'ruby', E2E.fixture('service.rb'), '30', stop, out: @log, err: [:child, :out],
+                                                                             in: File::NULL)
+      @pids << pid
+      E2E.wait_until(what: 'ready line', timeout: 20) { log =~ /^ready #{pid}/ }
+      refute_match(/polytrace/, File.read("/proc/#{pid}/maps"))
+      out, err, st = Open3.capture3(POLYTRACE, 'dump', pid.to_s)
+      assert_equal 0, st.exitstatus, "#{backend}: #{err}"
+      assert_match(/fiber \d+ \(ticker\) /, out, backend)
+      assert_match(/fiber \d+ \(idle0\) waiting.*receive/, out, backend)
+      ticks = log.scan(/^tick (\d+)/).flatten.map(&:to_i).max
+      E2E.wait_until(what: "#{backend}: ticks after dump") { log.scan(/^tick (\d+)/).flatten.map(&:to_i).max > ticks + 2 }
+      File.write(stop, '')
+      _, st = Process.wait2(pid)
+      @pids.delete(pid)
+      assert_equal 0, st.exitstatus, log
+      assert_match(/^service done$/, log)
+      refute_match(/polytrace:/, log)
+    end
   end
 
   def attach_and_stop(pid)
