@@ -180,18 +180,21 @@ START_TEST(test_inject_child)
         r = read(in[0], &c, 1);     /* then waits for the end */
         _exit(r == 1 && c == 'x' ? 0 : 1);
     }
-    /* Wait until it blocks in read. */
-    char path[64], *text = NULL;
+    /* Wait until it blocks in read ("0 0x..." in /proc/PID/syscall; a
+     * thread in user space shows "running"). */
+    char path[64], want[16], *text = NULL;
+    int blocked = 0;
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)child);
-    for (int i = 0; i < 2000; i++) {
+    snprintf(want, sizeof want, "%d ", SYS_read);
+    for (int i = 0; i < 20000 && !blocked; i++) {
         free(text);
         text = NULL;
-        if (pt_proc_read_file(path, &text) == 0 && atoi(text) == SYS_read)
-            break;
-        usleep(1000);
+        blocked = pt_proc_read_file(path, &text) == 0 && strncmp(text, want, strlen(want)) == 0;
+        if (!blocked)
+            usleep(1000);
     }
-    ck_assert_int_eq(atoi(text), SYS_read);
     free(text);
+    ck_assert_msg(blocked, "the child never blocked in read");
 
     struct pt_inject *inj;
     int rc = pt_inject_seize(child, child, 2000, &inj);
@@ -249,6 +252,8 @@ Suite *inject_suite(void)
 #if defined(__x86_64__)
     tcase_add_test(tc, test_inject_child);
 #endif
+    /* A loaded machine (the whole suite at once) can take seconds here. */
+    tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
 }
