@@ -380,6 +380,16 @@ static void try_heap(struct line_try *t)
         free(t->error);
         t->error = enable_on(t->bp, iseq);
     }
+    if (t->matched && t->bp->info.pending) {
+        /* The same words as for a file we saw compiled: where code is. */
+        VALUE path = rb_funcall(RARRAY_AREF(roots, 0), rb_intern("absolute_path"), 0);
+        char *words = RB_TYPE_P(path, T_STRING) ?
+                      no_code_message(t->bp, real_key(StringValueCStr(path)), roots) : NULL;
+        if (words) {
+            free(t->error);
+            t->error = words;
+        }
+    }
 }
 
 static VALUE resolve(VALUE arg)
@@ -631,7 +641,7 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
         struct line_try t = { .bp = b };
         b->key = real_key(req->file);
         rb_hash_foreach(files, try_file, (VALUE)&t);
-        if (!t.matched || b->info.pending)
+        if (!t.matched)
             try_heap(&t);
         error = t.error;
         if (!t.matched || !b->info.pending) {
