@@ -136,13 +136,15 @@ static int drop_unless_main(st_data_t key, st_data_t val, st_data_t arg)
     return (uint64_t)key == 1 ? ST_CONTINUE : ST_DELETE;
 }
 
-/* Detached: ids already given stay unused (never reused), the fibers are
- * no longer held; the main fiber keeps 1. */
+/* Detached, without the runtime: ids already given stay unused (never
+ * reused), the fibers are no longer held; the main fiber keeps 1. */
 void pt_fib_forget_all(void)
 {
     st_data_t main = 0;
 
-    if (!by_id)
+    /* With the runtime its terminate hook keeps the tables to live fibers,
+     * and the diagnostics name fibers by these numbers. */
+    if (!by_id || pt_tr.rt)
         return;
     st_lookup(by_id, 1, &main);
     st_foreach(by_id, drop_unless_main, 0);

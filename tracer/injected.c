@@ -53,6 +53,7 @@ static VALUE tr_injected(VALUE self, VALUE page)
     unsigned long addr = NIL_P(page) ? 0 : NUM2ULONG(page);
 
     (void)self;
+    pt_idle_injected();
     if (addr && is_our_page(addr))
         munmap((void *)addr, 4096);
     if (pt_proto_sockdir_path(dir, sizeof dir) < 0 ||

@@ -255,6 +255,7 @@ static VALUE tr_boot(VALUE self, VALUE libdir)
     pt_step_init();
     pt_bp_init();
     rb_set_end_proc(at_exit_hook, Qnil);
+    pt_idle_boot();
 
     if (!sock || !*sock)
         return Qfalse;

@@ -238,6 +238,8 @@ void pt_vars_mark(void);
 void pt_idle_leave(void);                   /* a controller connected */
 void pt_idle_enter(void);                   /* it went: unhook, let go */
 void pt_idle_runtime_loaded(void);
+void pt_idle_boot(void);                    /* polytrace.rb defined COMPILED */
+void pt_idle_injected(void);                /* brought in by `attach` */
 
 /* heap.c — walks of the object space, for a tracer that arrived late */
 int pt_heap_each_fiber(void (*fn)(VALUE fiber, void *data), void *data);

@@ -38,7 +38,7 @@ module PolyTrace
     lines.uniq.sort
   end
 
-  # COMPILED is on only while a controller is connected (tracer/idle.c).
+  # COMPILED is on while a controller is connected (tracer/idle.c says when else).
   launched = __boot(File.expand_path(File.dirname(__FILE__)))
   trap('URG') { PolyTrace.__interrupt(:urg) }
   # Stray SIGURGs (a second `polytrace attach`, a probe) stop at a C handler
