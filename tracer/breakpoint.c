@@ -168,9 +168,8 @@ static VALUE log_text(const char *tmpl, VALUE binding)
     return out;
 }
 
-static void hit(VALUE tpval, void *data)
+static void hit_checked(VALUE tpval, struct pt_bp *bp)
 {
-    struct pt_bp *bp = data;
     rb_trace_arg_t *ta = rb_tracearg_from_tracepoint(tpval);
 
     if (bp->retired) {
@@ -186,6 +185,8 @@ static void hit(VALUE tpval, void *data)
     if (bp->info.cond) {
         VALUE err, v = pt_eval_value(rb_tracearg_binding(ta), bp->info.cond, &err);
 
+        if (!NIL_P(pt_tr.ending))
+            return;     /* a signal came meanwhile: it goes first */
         if (!NIL_P(err)) {
             char *msg = pt_tr_exc_message(err);
             pt_tr_output("polytrace: breakpoint %u: condition `%s' raised %s\n",
@@ -204,6 +205,15 @@ static void hit(VALUE tpval, void *data)
         return;
     }
     pt_stop("breakpoint", bp->info.id);
+}
+
+/* A breakpoint's hook. What its condition or logpoint ran may have met a
+ * signal's exception or an exit, which must not end at the tracer: it
+ * goes on from this line, as it would have without the debugger. */
+static void hit(VALUE tpval, void *data)
+{
+    hit_checked(tpval, data);
+    pt_tr_reraise_ending();
 }
 
 /* ---- enabling ------------------------------------------------------------ */

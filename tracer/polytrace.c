@@ -30,6 +30,7 @@ static void state_mark(void *p)
     rb_gc_mark(pt_tr.script);
     rb_gc_mark(pt_tr.script_real);
     rb_gc_mark(pt_tr.main_thread);
+    rb_gc_mark(pt_tr.ending);
     pt_fib_mark();
     pt_bp_mark();
     pt_step_mark();
@@ -120,6 +121,17 @@ static void find_runtime_dir(void)
     pt_tr.rtdir_len = slash - RSTRING_PTR(path);
 }
 
+/* Ruby's tag for Thread#kill's unwinding (TAG_FATAL in its vm_core.h). */
+#define PT_RUBY_TAG_FATAL 8
+
+/*
+ * Ruby code the tracer runs (an expression, an #inspect, a condition) is
+ * where the program's interrupts are handled too: a signal's exception
+ * (SignalException, Interrupt), an exit from a trap handler (SystemExit),
+ * Thread#kill. Those are not the code's failure and must not end at the
+ * tracer: they are kept in pt_tr.ending, reported like any other error
+ * here, and raised again at the next safe point (pt_tr_reraise_ending).
+ */
 VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err)
 {
     int state = 0;
@@ -129,11 +141,29 @@ VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err)
     if (state) {
         *err = rb_errinfo();
         rb_set_errinfo(Qnil);
-        if (NIL_P(*err))
+        if (state == PT_RUBY_TAG_FATAL) {
+            pt_tr.ending = Qtrue;
+            *err = rb_exc_new_cstr(rb_eRuntimeError, "the thread was killed");
+        } else if (rb_obj_is_kind_of(*err, rb_eSignal) || rb_obj_is_kind_of(*err, rb_eSystemExit)) {
+            pt_tr.ending = *err;
+        }
+        if (NIL_P(*err) || !rb_obj_is_kind_of(*err, rb_eException))
             *err = rb_exc_new_cstr(rb_eRuntimeError, "non-local exit");
         return Qnil;
     }
     return v;
+}
+
+void pt_tr_reraise_ending(void)
+{
+    VALUE e = pt_tr.ending;
+
+    if (NIL_P(e))
+        return;
+    pt_tr.ending = Qnil;
+    if (e == Qtrue)
+        rb_thread_kill(rb_thread_current());
+    rb_exc_raise(e);
 }
 
 static VALUE exc_message(VALUE exc)
@@ -300,6 +330,7 @@ static void forget_inherited(void)
     pt_proto_decoder_free(pt_tr.dec);
     pt_tr.dec = NULL;
     pt_tr.peer_pid = 0;
+    pt_tr.ending = Qnil;
     pt_watch_forget();
     pt_listen_forget();
 }
@@ -326,6 +357,7 @@ void Init_polytrace_ext(void)
     pt_tr.script = Qnil;
     pt_tr.script_real = Qnil;
     pt_tr.main_thread = Qnil;
+    pt_tr.ending = Qnil;
     holder = TypedData_Wrap_Struct(rb_cObject, &state_type, &pt_tr);
     rb_gc_register_mark_object(holder);
     rb_define_singleton_method(pt_tr.mod, "__boot", tr_boot, 1);

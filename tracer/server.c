@@ -142,6 +142,15 @@ int pt_tr_send(struct pt_msg *m)
     }
     msgpack_sbuffer_init(&sb);
     r = pt_msg_encode(m, &sb);
+    if (r == -EMSGSIZE && m->id && pt_msg_kind(m->type) == PT_KIND_REPLY && m->type != PT_REP_ERROR) {
+        /* Still an answer, so the controller does not wait for one. */
+        uint32_t id = m->id;
+        pt_msg_free(m);
+        msgpack_sbuffer_destroy(&sb);
+        return pt_tr_send_error(id, PT_PROTO_ERR_INTERNAL,
+                                "the answer is larger than a message may be (%u bytes)",
+                                (unsigned)PT_PROTO_MAX_MSG);
+    }
     pt_msg_free(m);
     if (r == 0) {
         pt_wait_init(&w, pt_tr.serving ? PT_WAIT_HELD_GRACE : PT_WAIT_HELD_DEAF);

@@ -243,8 +243,10 @@ VALUE pt_stop_binding(uint32_t frame, const char **why)
  * went away; GIVE_WAY: a signal or interrupt the program must handle and
  * cannot while stopped here — run on (the controller is told; it may
  * pause again). Stopping again by itself is not safe: Ruby may be in the
- * middle of turning that very signal into an exception. */
-enum outcome { SERVE_ON, RESUME, GONE, GIVE_WAY };
+ * middle of turning that very signal into an exception. ENDING: a
+ * request's Ruby code met a signal's exception, an exit or Thread#kill
+ * (pt_tr.ending): it leaves the stop like on_signal's exceptions. */
+enum outcome { SERVE_ON, RESUME, GONE, GIVE_WAY, ENDING };
 
 static int send_ok(uint32_t id)
 {
@@ -346,11 +348,19 @@ static int reply_source(const struct pt_msg *req)
     return pt_tr_send(&m);
 }
 
-/* Where text (len bytes) is cut for a limit (0: none): at most limit
- * bytes, not inside a UTF-8 character. */
+/* The longest value text a VALUE reply carries, whatever the limit: the
+ * rest of a message fits in what is left of PT_PROTO_MAX_MSG. */
+#define PT_STOP_VALUE_MAX (PT_PROTO_MAX_MSG - 65536u)
+
+/* Where text (len bytes) is cut for a limit (0: none but the protocol's):
+ * at most limit bytes, not inside a UTF-8 character. */
 static size_t cut_at(const char *text, size_t len, uint32_t limit)
 {
-    size_t cut = limit;
+    size_t cut;
+
+    if (!limit || limit > PT_STOP_VALUE_MAX)
+        limit = PT_STOP_VALUE_MAX;
+    cut = limit;
 
     if (!limit || len <= limit)
         return len;
@@ -689,7 +699,8 @@ static enum outcome serve_one(void)
     }
     o = dispatch(&req);
     pt_msg_free(&req);
-    return o;
+    /* A request's Ruby code met a signal or an exit (pt_tr_protect_call). */
+    return NIL_P(pt_tr.ending) || o == GONE ? o : ENDING;
 }
 
 /*
@@ -806,6 +817,10 @@ static VALUE stop_serve(VALUE arg)
         run->o = GONE;
     while (run->o == SERVE_ON)
         run->o = serve_one();
+    if (run->o == ENDING) {
+        run->o = SERVE_ON;      /* leaving by an exception, as on_signal's */
+        pt_tr_reraise_ending();
+    }
     return Qnil;
 }
 

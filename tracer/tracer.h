@@ -49,6 +49,9 @@ struct pt_tr {
     size_t rtdir_len;               /* 0 until the runtime is found */
     VALUE script;                   /* $0 as given */
     VALUE script_real;              /* its real path, or Qnil */
+    VALUE ending;                   /* a signal's exception, an exit (or Qtrue:
+                                       Thread#kill) met in Ruby code the tracer
+                                       ran; raised again at a safe point */
 };
 
 extern struct pt_tr pt_tr;
@@ -73,6 +76,7 @@ int pt_tr_is_own_path(VALUE path);          /* a Ruby file of the tracer itself 
  * (unless all are asked for), and stepping never stops in them. */
 int pt_tr_is_hidden_path(VALUE path);
 VALUE pt_tr_protect_call(VALUE (*fn)(VALUE), VALUE arg, VALUE *err);
+void pt_tr_reraise_ending(void);            /* raise pt_tr.ending, if any */
 char *pt_tr_exc_message(VALUE exc);         /* "Class: message", malloc'd */
 VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
 

@@ -75,6 +75,9 @@ class TestSession < Minitest::Test
     cut = c.request(:eval, expr: '"x" * 10_000', limit: 100)
     assert_equal [%("#{'x' * 99}), 10_002], cut.values_at('text', 'full_len'), 'cut to the limit, whole size told'
     assert_equal [10_002, 0], c.request(:eval, expr: '"x" * 10_000').then { |v| [v['text'].size, v['full_len']] }
+    huge = c.request(:eval, expr: '"x" * 20_000_000', timeout: 30)
+    assert_equal [(16 * 1024 * 1024) - 65_536, 20_000_002], [huge['text'].size, huge['full_len']],
+                 "no limit: the protocol's own, and the reply says so"
     long_error = c.request(:eval, expr: 'raise "y" * 1000', limit: 20)['message']
     assert_equal 'RuntimeError: yyyyyy ... (1014 bytes in all)', long_error
     bt = c.request(:backtrace)

@@ -6,9 +6,10 @@
 # launching controller's hello ends it as Ruby would (killed by SIGTERM, the
 # controller told); a program's own TERM and USR1 handlers run at a stop;
 # a signal that cannot run where the program is stopped (inside the attach
-# trap) makes the stop give way, and the program runs on; SIGINT at an attach stop is
-# an Interrupt; Thread#raise reaches Kernel#breakpoint waiting for the
-# controller it started.
+# trap) makes the stop give way, and the program runs on; SIGINT at an
+# attach stop is an Interrupt; a reply the controller does not read does
+# not hold SIGTERM back; Thread#raise and Thread#kill reach Kernel#breakpoint
+# waiting for the controller it started.
 require 'minitest/autorun'
 require 'pty'
 require 'pt_wire'
@@ -87,6 +88,38 @@ class TestSignals < Minitest::Test
     Process.kill('TERM', @d.pid)
     assert_killed_by('TERM', @d.wait)
     assert_empty @d.stdout, 'the program never started'
+  end
+
+  def test_sigterm_while_a_reply_waits_for_the_controller_to_read
+    stop_at_loop
+    # A reply far larger than the socket's buffer, to a controller that
+    # reads nothing: once its first bytes are here the tracer waits to send
+    # the rest, and then the signal comes.
+    @c.send_msg(:eval, fiber: 0, frame: 0, expr: '"x" * 8_000_000', limit: 0, id: 99)
+    refute_nil IO.select([@c.sock], nil, nil, 10), 'the reply starts'
+    Process.kill('TERM', @d.pid)
+    assert_killed_by('TERM', @d.wait(5)) # a send waits 10 s when no signal cuts it short
+  end
+
+  def test_sigterm_during_an_evaluation_at_a_stop
+    stop_at_loop
+    @c.send_msg(:eval, fiber: 0, frame: 0, expr: '$stdout.syswrite("evaluating\\n"); sleep 5', id: 99)
+    @d.wait_stdout(/evaluating/)
+    Process.kill('TERM', @d.pid)
+    reply = @c.reply_to(99)
+    assert_equal 'SignalException: SIGTERM', reply['message'], 'the evaluation is cut short'
+    assert_exited_event('TERM')
+    assert_killed_by('TERM', @d.wait)
+  end
+
+  def test_exit_from_a_trap_during_an_evaluation
+    stop_at_loop('trap-term')
+    @c.send_msg(:eval, fiber: 0, frame: 0, expr: '$stdout.syswrite("evaluating\\n"); sleep 5', id: 99)
+    @d.wait_stdout(/evaluating/)
+    Process.kill('TERM', @d.pid)
+    assert_equal 'SystemExit: exit', @c.reply_to(99)['message']
+    assert_equal [3, 0], @c.wait_event(:exited).values_at('status', 'signal')
+    assert_equal 3, @d.wait.exitstatus
   end
 
   def test_sigint_at_an_attach_stop_is_an_interrupt
@@ -179,6 +212,16 @@ class TestSignals < Minitest::Test
     breakpoint_waiting
     Process.kill('TERM', @pid)
     assert_killed_by('TERM', @status = pty_wait)
+  ensure
+    breakpoint_teardown
+  end
+
+  def test_thread_kill_reaches_breakpoint_waiting_for_its_controller
+    breakpoint_waiting('killer')
+    File.write("#{@done}.raise", '')
+    @status = pty_wait
+    assert_equal 0, @status.exitstatus, 'the main thread killed: the program ends'
+    refute_match(/finished/, @screen)
   ensure
     breakpoint_teardown
   end
