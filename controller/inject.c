@@ -101,7 +101,7 @@ int pt_inject_seize(pid_t pid, pid_t tid, int timeout_ms, struct pt_inject **out
         free(in);
         return -e;
     }
-    int rc = 0, st, sig = 0;
+    int rc, st, sig;
     long deadline = now_ms() + timeout_ms;
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0) {
         rc = -errno;
@@ -192,12 +192,13 @@ int pt_inject_write(const struct pt_inject *in, uint64_t addr, const void *buf, 
 static int run_to_insn_entry(struct pt_inject *in, struct user_regs_struct *regs)
 {
     long deadline = now_ms() + STEP_TIMEOUT_MS;
-    int sig = 0, st, rc;
+    int sig = 0, st;
     for (;;) {
         if (ptrace(PTRACE_SYSCALL, in->tid, 0, (void *)(long)sig) != 0)
             return -errno;
         sig = 0;
-        if ((rc = wait_tid(in->tid, &st, deadline)) < 0)
+        int rc = wait_tid(in->tid, &st, deadline);
+        if (rc < 0)
             return rc;
         if (WIFEXITED(st) || WIFSIGNALED(st))
             return -ESRCH;
@@ -237,12 +238,13 @@ static int run_to_insn_entry(struct pt_inject *in, struct user_regs_struct *regs
 static int skip_to_exit(struct pt_inject *in, struct user_regs_struct *regs)
 {
     long deadline = now_ms() + STEP_TIMEOUT_MS;
-    int st, rc;
+    int st;
     regs->orig_rax = (unsigned long long)-1;
     if (ptrace(PTRACE_SETREGS, in->tid, 0, regs) != 0 || ptrace(PTRACE_SYSCALL, in->tid, 0, 0) != 0)
         return -errno;
     for (;;) {
-        if ((rc = wait_tid(in->tid, &st, deadline)) < 0)
+        int rc = wait_tid(in->tid, &st, deadline);
+        if (rc < 0)
             return rc;
         if (WIFEXITED(st) || WIFSIGNALED(st))
             return -ESRCH;

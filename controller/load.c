@@ -188,7 +188,8 @@ static int find_syscall_insn(struct pt_inject *in, const struct pt_proc_ruby *rb
     static unsigned char buf[65536];
     for (int k = 0; k < 2; k++) {
         for (uint64_t a = ranges[k][0]; a && a < ranges[k][1]; a += sizeof buf - 1) {
-            size_t n = ranges[k][1] - a < sizeof buf ? ranges[k][1] - a : sizeof buf;
+            uint64_t left = ranges[k][1] - a;
+            size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
             if (pt_inject_read(in, a, buf, n) < 0)
                 break;
             for (size_t i = 0; i + 1 < n; i++) {
