@@ -2,7 +2,8 @@
 #
 #   make            build the protocol library, the controller and both
 #                   Ruby extensions into build/
-#   make deps       install the missing Debian packages (root) or print how
+#   make deps       install the missing Debian packages (root) or print how,
+#                   and the DAP tests' npm packages (npm ci, pinned)
 #   make check      deps + build + every test suite; last line "N passed, N failed"
 #   make asan       our C built with -fsanitize=address,undefined; C tests run
 #   make fuzz       libFuzzer on the protocol decoder and on the tracer's
@@ -30,6 +31,7 @@ PT_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC \
 PT_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 PROTO_SRCS = $(wildcard protocol/*.c)
@@ -55,6 +57,7 @@ all: $(PROTO_LIB) $(POLYTRACE) $(RUNTIME_SO) $(TRACER_SO) rblib
 
 deps:
 	@sh mk/deps.sh
+	@sh mk/node_deps.sh
 
 # --- protocol ---------------------------------------------------------------
 $(BUILD)/%.o: %.c $(wildcard protocol/*.h controller/*.h)
@@ -68,7 +71,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 # --- controller -------------------------------------------------------------
 $(POLYTRACE): $(CTL_OBJS) $(PROTO_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline -lelf
+	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS)
 
 # attach finds polytrace/injected.rb in the build tree, else where
 # `make install` puts Ruby files.
@@ -114,7 +117,7 @@ $(BUILD)/tests/check_%: $$(wildcard tests/$$*/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CHECK_CFLAGS) $(PT_LDFLAGS) -o $@ \
 		$(wildcard tests/$*/*.c) $(if $(filter controller,$*),$(CTL_LIBOBJS)) \
-		$(PROTO_LIB) -lmsgpackc -lreadline -lelf $(CHECK_LIBS)
+		$(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS) $(CHECK_LIBS)
 
 c-tests: $(CHECK_BINS)
 

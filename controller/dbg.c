@@ -261,13 +261,17 @@ void pt_dbg_connection_lost(struct pt_dbg *d, int err)
     if (inf->child) {
         /* Our child: its exit status is the authority. The program may still
          * be finishing (at_exit handlers); it owns the terminal meanwhile. */
-        terminal(d, true);
         int status;
         pid_t w;
-        do
-            w = waitpid(inf->pid, &status, 0);
-        while (w < 0 && errno == EINTR);
-        terminal(d, false);
+        if (d->ui && d->ui->wait_program) {
+            w = d->ui->wait_program(d->ui_ctx, inf->pid, &status) == 0 ? inf->pid : -1;
+        } else {
+            terminal(d, true);
+            do
+                w = waitpid(inf->pid, &status, 0);
+            while (w < 0 && errno == EINTR);
+            terminal(d, false);
+        }
         if (w == inf->pid) {
             pt_dbg_report_child(d, status);
             return;

@@ -105,6 +105,10 @@ struct pt_dbg_ui {
     void (*terminal)(void *ctx, bool to_program);
     /* intr_fd became readable while a reply was awaited: true gives up. */
     bool (*interrupted)(void *ctx);
+    /* Waits for our child pid to end (*status as from waitpid), doing what
+     * the front end must meanwhile (reading the program's output). NULL:
+     * a plain waitpid with the terminal given to the program. 0 or <0. */
+    int (*wait_program)(void *ctx, pid_t pid, int *status);
 };
 
 /* The default of `set print limit`: bytes of a printed value shown. */
@@ -193,6 +197,10 @@ int pt_dbg_launch(struct pt_dbg *d, const struct pt_launch_spec *spec);
  * connect, hello). 0 or <0 with the reason. */
 int pt_dbg_attach(struct pt_dbg *d, pid_t pid);
 
+/* Reaches a tracer already listening on the Unix socket path (one of our
+ * uid). 0 or <0 with the reason. */
+int pt_dbg_attach_socket(struct pt_dbg *d, const char *path);
+
 /* After pt_dbg_attach: waits for the program's first stop (events before
  * it go to the ui). 0, or <0 (the session is over, exit code 1). */
 int pt_dbg_first_stop(struct pt_dbg *d);
@@ -267,6 +275,8 @@ struct pt_dbg_bp_spec {
     const char *method;        /* "Class#meth": a method breakpoint */
     const char *cond;          /* NULL: none */
     const char *fiber;         /* id or tag; NULL/"": any */
+    const char *hit_cond;      /* NULL: every hit (see pt_proto_req_break) */
+    const char *log;           /* NULL: stop; else a logpoint's text */
 };
 
 /* Sets a breakpoint: *rep is the BREAKPOINT reply. */

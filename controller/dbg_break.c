@@ -60,6 +60,8 @@ int pt_dbg_break(struct pt_dbg *d, const struct pt_dbg_bp_spec *spec, struct pt_
     req.u.brk.method = method ? (char *)spec->method : NULL;
     req.u.brk.cond = spec->cond && spec->cond[0] ? (char *)spec->cond : NULL;
     req.u.brk.fiber = fiber;
+    req.u.brk.hit_cond = spec->hit_cond && spec->hit_cond[0] ? (char *)spec->hit_cond : NULL;
+    req.u.brk.log = spec->log && spec->log[0] ? (char *)spec->log : NULL;
     rc = pt_dbg_request(d, &req, rep);
     memset(&req.u.brk, 0, sizeof req.u.brk);
     return rc;

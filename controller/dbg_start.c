@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +137,36 @@ int pt_dbg_attach(struct pt_dbg *d, pid_t pid)
         inf->state = PT_DBG_DONE;
         return rc;
     }
+    return 0;
+}
+
+int pt_dbg_attach_socket(struct pt_dbg *d, const char *path)
+{
+    struct pt_inf *inf = d->inf;
+    struct sockaddr_un sa;
+    int rc;
+    d->exit_code = 1;
+    inf->state = PT_DBG_DONE;
+    if (pt_proto_sockaddr(path, &sa))
+        return pt_dbg_fail(d, -ENAMETOOLONG, "socket path too long: %s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return pt_dbg_fail(d, -errno, "socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        rc = -errno;
+        close(fd);
+        return pt_dbg_fail(d, rc, "cannot connect to %s: %s", path, strerror(-rc));
+    }
+    if (pt_proto_peer_check(fd, 0) != 0) {
+        close(fd);
+        return pt_dbg_fail(d, -EACCES, "%s belongs to another user", path);
+    }
+    inf->state = PT_DBG_RUNNING;
+    if ((rc = pt_dbg_open(d, fd, true))) {
+        inf->state = PT_DBG_DONE;
+        return rc;
+    }
+    inf->pid = (pid_t)inf->sess.peer_hello.u.hello.pid;
     return 0;
 }
 

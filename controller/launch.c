@@ -147,12 +147,16 @@ static void exec_program(char **argv)
     execvp(args[0], args);
 }
 
-/* The spec's NAME=VALUE settings (malformed ones are skipped). */
+/* The spec's NAME=VALUE settings; a NAME alone unsets it. */
 static void apply_env(char *const *env)
 {
     for (char *const *kv = env; kv && *kv; kv++) {
         const char *eq = strchr(*kv, '=');
-        char *name = eq && eq != *kv ? strndup(*kv, (size_t)(eq - *kv)) : NULL;
+        if (!eq) {
+            unsetenv(*kv);
+            continue;
+        }
+        char *name = eq != *kv ? strndup(*kv, (size_t)(eq - *kv)) : NULL;
         if (name)
             setenv(name, eq + 1, 1);
         free(name);

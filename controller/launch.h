@@ -35,7 +35,8 @@ struct pt_launch_spec {
                                   attach`, stdin from /dev/null */
     const char *cwd;           /* NULL: ours */
     char *const *env;          /* NULL-terminated NAME=VALUE settings added to
-                                  (or replacing in) our environment; NULL: none */
+                                  (or replacing in) our environment, a NAME
+                                  alone removed from it; NULL: none */
     int stdio[3];              /* the program's stdin, stdout, stderr; -1: ours */
 };
 

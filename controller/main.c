@@ -24,6 +24,8 @@ int main(int argc, char **argv)
         return pt_start_attach(&o);
     case PT_OPT_DUMP:
         return pt_start_dump(&o);
+    case PT_OPT_DAP:
+        return pt_start_dap(&o);
     case PT_OPT_LAUNCH:
         break;
     }

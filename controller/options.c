@@ -48,6 +48,27 @@ static int parse_pid_mode(int argc, char **argv, int i, struct pt_opt *out,
     return 0;
 }
 
+/* dap [--listen ADDR]: nothing before "dap" applies to it. */
+static int parse_dap(int argc, char **argv, int i, struct pt_opt *out, char *err, size_t errlen)
+{
+    if (out->nonstop || out->detach || out->no_init || out->nscripts)
+        return usage_error(err, errlen, "%s", "dap takes only --listen (an editor drives the session)");
+    out->mode = PT_OPT_DAP;
+    for (i++; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1])
+                return usage_error(err, errlen, "%s", "'--listen' needs HOST:PORT or a socket path");
+            out->listen = argv[++i];
+        } else if (strncmp(argv[i], "--listen=", 9) == 0 && argv[i][9]) {
+            out->listen = argv[i] + 9;
+        } else {
+            return usage_error(err, errlen, "unexpected argument '%s' (polytrace dap [--listen ADDR])",
+                               argv[i]);
+        }
+    }
+    return 0;
+}
+
 int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -97,6 +118,8 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
             return usage_error(err, errlen, "-x, -ex and -n need a session: launch or attach, not dump%s", "");
         return parse_pid_mode(argc, argv, i, out, err, errlen);
     }
+    if (!dashdash && strcmp(argv[i], "dap") == 0)
+        return parse_dap(argc, argv, i, out, err, errlen);
     if (out->detach && !out->nonstop)
         return usage_error(err, errlen, "%s", "--detach needs --nonstop");
     if (out->detach && out->nscripts)

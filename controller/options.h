@@ -1,6 +1,6 @@
 /*
  * options.h — polytrace's command line: the mode (launch, attach, dump,
- * help, version) and its options, parsed without printing anything.
+ * dap, help, version) and its options, parsed without printing anything.
  */
 #ifndef PT_OPTIONS_H
 #define PT_OPTIONS_H
@@ -13,6 +13,7 @@ enum pt_opt_mode {
     PT_OPT_LAUNCH,   /* polytrace [-n] [-x FILE] [-ex CMD] [--nonstop [--detach]] [--] PROGRAM ARGS */
     PT_OPT_ATTACH,   /* polytrace [-n] [-x FILE] [-ex CMD] attach PID */
     PT_OPT_DUMP,     /* polytrace dump PID */
+    PT_OPT_DAP,      /* polytrace dap [--listen ADDR] */
     PT_OPT_HELP,     /* -h, --help */
     PT_OPT_VERSION   /* --version */
 };
@@ -33,6 +34,7 @@ struct pt_opt {
     struct pt_opt_script scripts[PT_OPT_SCRIPTS_MAX];
     int nscripts;
     pid_t pid;            /* attach, dump */
+    const char *listen;   /* dap --listen ADDR; NULL: stdin/stdout */
     int prog_argc;        /* launch: the program's argv (points into argv) */
     char **prog_argv;
 };

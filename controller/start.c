@@ -1,12 +1,14 @@
 /*
- * start.c — from the command line to the REPL: launch, attach and dump
- * through the session (dbg_start.c), with the command files queued for the
- * first stop, the session's failures printed as one "polytrace: ..." line
- * and mapped to the exit codes of docs/ARCHITECTURE.md.
+ * start.c — from the command line to a front end: the REPL after a launch,
+ * attach or dump through the session (dbg_start.c), with the command files
+ * queued for the first stop; or the Debug Adapter (dap). Failures are
+ * printed as one "polytrace: ..." line and mapped to the exit codes of
+ * docs/ARCHITECTURE.md.
  */
 #include "start.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "dap.h"
 #include "format.h"
 #include "launch.h"
 #include "signals.h"
@@ -201,5 +204,24 @@ int pt_start_dump(const struct pt_opt *o)
         pt_dbg_detach(&d);
     pt_dbg_close(&d);
     fflush(stdout);
+    return code;
+}
+
+int pt_start_dap(const struct pt_opt *o)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (init_signals())
+        return 1;
+    if (o->listen)
+        return pt_dap_listen(o->listen);
+    /* stdout carries the protocol: anything else written there would
+     * corrupt it, so stray output goes to stderr from here on. */
+    int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+        perr("cannot set up stdout: %s", strerror(errno));
+        return 1;
+    }
+    int code = pt_dap_serve(STDIN_FILENO, out);
+    close(out);
     return code;
 }

@@ -1,6 +1,6 @@
 /*
  * start.h — the ways a polytrace session begins: launching a program,
- * attaching to one, dumping one. Each returns polytrace's exit code and
+ * attaching to one, dumping one, or serving an editor (dap). Each returns polytrace's exit code and
  * prints its own errors (this is the user-facing layer).
  */
 #ifndef PT_START_H
@@ -11,5 +11,6 @@
 int pt_start_launch(const struct pt_opt *o);
 int pt_start_attach(const struct pt_opt *o);
 int pt_start_dump(const struct pt_opt *o);
+int pt_start_dap(const struct pt_opt *o);
 
 #endif

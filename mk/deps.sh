@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
-libreadline-dev libmsgpack-dev libelf-dev check libsubunit-dev ruby-minitest ruby-msgpack \
+libreadline-dev libmsgpack-dev libelf-dev libjansson-dev check libsubunit-dev ruby-minitest ruby-msgpack \
 postgresql redis-server ruby-pg ruby-redis ruby-sequel $*"
 
 missing=""
@@ -17,6 +17,11 @@ for p in $PKGS; do
         *) missing="$missing $p" ;;
     esac
 done
+
+# Node.js and npm run the DAP tests (tests/dap). Asked for by command, not
+# package: a Node.js from elsewhere (NodeSource) brings its own npm.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 [ -z "$missing" ] && exit 0
 

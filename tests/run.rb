@@ -4,12 +4,13 @@
 #
 # Suites: the check binaries in $BUILD/tests (C units), the minitest files
 # under tests/runtime (once per runtime backend), tests/tracer, tests/e2e and
-# tests/support (the test harness itself).
+# tests/support (the test harness itself), and the DAP tests under tests/dap
+# (node's test runner, TAP output).
 # Each file runs in its own process with a time limit, JOBS at a time; a file
 # that dies without a summary counts as one failure. The last line printed is
 # "N passed, N failed, N skipped"; the exit status is non-zero on any failure.
 #
-# Environment: BUILD (default build), JOBS (default 2), ONLY (c|ruby|e2e, or a
+# Environment: BUILD (default build), JOBS (default 2), ONLY (c|ruby|e2e|dap, or a
 # substring of a test file's path), PT_BACKENDS (default "libev io_uring"),
 # PT_TEST_TIMEOUT (seconds per file, default 300).
 #
@@ -58,21 +59,34 @@ def ruby_suites(dir, backends = [nil])
   end
 end
 
+# The DAP tests drive `polytrace dap` with the VS Code team's DebugClient
+# (npm packages installed by `make deps` into tests/dap/node_modules).
+def dap_suites
+  Dir[File.join(ROOT, 'tests', 'dap', 'test_*.js')].sort.map do |file|
+    Suite.new("dap/#{File.basename(file)}", ['node', '--test', '--test-reporter=tap', file], ruby_env)
+  end
+end
+
 def selected_suites
   all = c_suites + ruby_suites('runtime', BACKENDS) + ruby_suites('tracer') + ruby_suites('e2e') +
-        ruby_suites('support')
+        ruby_suites('support') + dap_suites
   case ONLY
   when '' then all
   when 'c' then all.select { |s| s.name.start_with?('c/') }
-  when 'ruby' then all.reject { |s| s.name.start_with?('c/', 'e2e/') }
+  when 'ruby' then all.reject { |s| s.name.start_with?('c/', 'e2e/', 'dap/') }
   when 'e2e' then all.select { |s| s.name.start_with?('e2e/') }
   else all.select { |s| s.name.include?(ONLY) }
   end
 end
 
-# Counts from check ("Checks: 5, Failures: 1, Errors: 0") or minitest
-# ("5 runs, 9 assertions, 1 failures, 0 errors, 1 skips").
+# Counts from check ("Checks: 5, Failures: 1, Errors: 0"), minitest
+# ("5 runs, 9 assertions, 1 failures, 0 errors, 1 skips") or node's TAP
+# summary ("# pass 5", "# fail 1", "# cancelled 0", "# skipped 1").
 def parse_counts(log)
+  if (pass = log[/^# pass (\d+)$/, 1])
+    tap = ->(word) { log[/^# #{word} (\d+)$/, 1].to_i }
+    return [pass.to_i, tap.call('fail') + tap.call('cancelled'), tap.call('skipped') + tap.call('todo')]
+  end
   if (m = log.scan(/Checks: (\d+), Failures: (\d+), Errors: (\d+)/).last)
     total, failures, errors = m.map(&:to_i)
     return [total - failures - errors, failures + errors, 0]

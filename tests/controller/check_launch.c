@@ -176,8 +176,9 @@ START_TEST(test_spec_cwd_env_stdio)
     ck_assert_int_eq(pipe(out), 0);
     ck_assert_int_eq(pipe(err), 0);
     setenv("PT_KEPT", "kept", 1);
-    char *argv[] = { "sh", "-c", "pwd; echo \"$PT_FOO|$PT_KEPT\"; echo oops >&2; cat", NULL };
-    char *env[] = { "PT_FOO=a=b", "bogus", NULL };
+    setenv("PT_GONE", "here", 1);
+    char *argv[] = { "sh", "-c", "pwd; echo \"$PT_FOO|$PT_KEPT|${PT_GONE-unset}\"; echo oops >&2; cat", NULL };
+    char *env[] = { "PT_FOO=a=b", "=bogus", "PT_GONE", NULL };
     struct pt_launch_spec spec;
     pt_launch_spec_init(&spec, argv);
     spec.attachable = true;      /* no socket needed here */
@@ -191,7 +192,7 @@ START_TEST(test_spec_cwd_env_stdio)
     int status;
     ck_assert_int_eq(waitpid(l.pid, &status, 0), l.pid);
     char want[128];
-    snprintf(want, sizeof want, "%s\na=b|kept\n", base);
+    snprintf(want, sizeof want, "%s\na=b|kept|unset\n", base);
     ck_assert_str_eq(read_all(out[0]), want);
     ck_assert_str_eq(read_all(err[0]), "oops\n");
     close(out[0]);

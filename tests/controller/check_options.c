@@ -129,6 +129,24 @@ START_TEST(test_pid)
 }
 END_TEST
 
+START_TEST(test_dap)
+{
+    ck_assert_int_eq(PARSE("dap"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_DAP);
+    ck_assert_ptr_null(o.listen);
+    ck_assert_int_eq(PARSE("dap", "--listen", "127.0.0.1:4711"), 0);
+    ck_assert_str_eq(o.listen, "127.0.0.1:4711");
+    ck_assert_int_eq(PARSE("dap", "--listen=/tmp/x.sock"), 0);
+    ck_assert_str_eq(o.listen, "/tmp/x.sock");
+    ck_assert_int_eq(PARSE("dap", "--listen"), -EINVAL);
+    ck_assert_msg(strstr(err, "HOST:PORT"), "%s", err);
+    ck_assert_int_eq(PARSE("dap", "extra"), -EINVAL);
+    ck_assert_int_eq(PARSE("--nonstop", "dap"), -EINVAL);
+    ck_assert_int_eq(PARSE("--", "dap"), 0);      /* a program named dap */
+    ck_assert_int_eq(o.mode, PT_OPT_LAUNCH);
+}
+END_TEST
+
 Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -138,6 +156,7 @@ Suite *options_suite(void)
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_scripts);
     tcase_add_test(tc, test_pid);
+    tcase_add_test(tc, test_dap);
     suite_add_tcase(s, tc);
     return s;
 }

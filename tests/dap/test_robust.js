@@ -1,0 +1,155 @@
+// tests/dap/test_robust.js — the adapter when things go wrong, through
+// DebugClient: attach to a running program and disconnect (it runs on), the
+// adapter killed mid-session (the program carries on), malformed, unknown
+// and out-of-place requests (an answer each, the session goes on), launches
+// that fail, and disconnect or terminate of a launched program.
+'use strict';
+
+const { describe, it, afterEach } = require('node:test');
+const { spawn } = require('node:child_process');
+const {
+  assert, client, finish, launch, attach, stopAfter, topFrame, fixture, line, env, reports, answerTo,
+  message, writeRaw, frame,
+} = require('./lib');
+
+describe('robustness', () => {
+  let dc = null;
+  const cleanups = [];
+  afterEach(async () => {
+    await finish(dc);
+    dc = null;
+    while (cleanups.length) cleanups.pop()();
+  });
+
+  // A Ruby program with the tracer loaded, reporting on a socket.
+  async function service() {
+    const rep = reports();
+    cleanups.push(() => rep.close());
+    await rep.ready;
+    const prog = spawn('ruby', [fixture('service.rb'), rep.path],
+      { env: env({ RUBYOPT: '-rpolytrace' }), stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise((resolve) => prog.on('exit', (code, sig) => resolve({ code, sig })));
+    cleanups.push(() => prog.kill('SIGKILL'));
+    assert.equal(await rep.next(), `ready ${prog.pid}`);
+    return { rep, prog, exited };
+  }
+
+  it('attaches to a running program by pid and disconnects; the program runs on', async () => {
+    const { rep, prog, exited } = await service();
+    dc = await client();
+    const stopped = await attach(dc, { pid: prog.pid, stopOnEntry: true });
+    assert.equal(stopped.body.reason, 'entry');
+    const names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
+    assert.ok(names.some((n) => / ticker /.test(n)), names.join(', '));
+    await dc.disconnectRequest({});
+    // Still running: it counts on, answers and ends well.
+    rep.send('finish');
+    const done = await rep.next();
+    assert.match(done, /^done \d+$/);
+    assert.ok(Number(done.split(' ')[1]) > 0);
+    assert.deepEqual(await exited, { code: 0, sig: null });
+  });
+
+  it('an attach that cannot be done says why', async () => {
+    dc = await client();
+    await dc.initializeRequest();
+    await assert.rejects(dc.attachRequest({ pid: 999999 }), /cannot attach: no process with id 999999/);
+    await assert.rejects(dc.attachRequest({ pid: process.pid }), /has not loaded the polytrace tracer/);
+    await assert.rejects(dc.attachRequest({}), /attach needs "pid"/);
+  });
+
+  it('the adapter killed mid-session: the program carries on', async () => {
+    const rep = reports();
+    cleanups.push(() => rep.close());
+    await rep.ready;
+    dc = await client();
+    await launch(dc, 'carry_on.rb', { args: [rep.path], stopOnEntry: true });
+    await dc.setBreakpointsRequest({ source: { path: fixture('carry_on.rb') },
+      breakpoints: [{ line: line('carry_on.rb', 'stop') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    assert.equal(await rep.next(), 'ready');
+    rep.send('go');
+    assert.equal((await stopped).body.reason, 'breakpoint');
+    const gone = new Promise((resolve) => dc.adapter.on('exit', resolve));
+    dc.adapter.kill('SIGKILL');
+    await gone;
+    dc = null;
+    // It prints 200 lines to the dead adapter's pipe and still reports.
+    assert.equal(await rep.next(), 'done 1');
+  });
+
+  it('answers malformed, unknown and out-of-place requests, and goes on', async () => {
+    dc = await client();
+    await launch(dc, 'counting.rb', { stopOnEntry: true });
+    await assert.rejects(dc.send('flyToTheMoon', {}), /does not support the request 'flyToTheMoon'/);
+    await assert.rejects(dc.stepBackRequest({ threadId: 1 }), /does not support the request 'stepBack'/);
+    await assert.rejects(dc.stackTraceRequest({ threadId: 424242 }), /no fiber 424242/);
+    await assert.rejects(dc.scopesRequest({ frameId: 9999 }), /no such frame/);
+    await assert.rejects(dc.variablesRequest({ variablesReference: 9999 }), /no such variablesReference/);
+    await assert.rejects(dc.launchRequest({ program: fixture('counting.rb') }), /already being debugged/);
+
+    writeRaw(dc, frame('{"seq": 900, "type": "request", "command": '));   // not JSON
+    let m = await message(dc, (x) => x.type === 'response' && !x.success && /not JSON/.test(x.message),
+      'an answer to broken JSON');
+    assert.equal(m.request_seq, 0);
+    writeRaw(dc, frame({ seq: 901, type: 'request' }));                    // no command
+    m = await answerTo(dc, 901);
+    assert.equal(m.success, false);
+    assert.match(m.message, /needs "type": "request" and a "command"/);
+    writeRaw(dc, frame('[1, 2]'));                                         // not an object
+    await message(dc, (x) => x.type === 'response' && /must be a JSON object/.test(x.message || ''),
+      'an answer to a non-object');
+    writeRaw(dc, 'Content-Type: text/plain\r\n\r\n');                        // no length
+    await message(dc, (x) => x.type === 'response' && /without a Content-Length/.test(x.message || ''),
+      'an answer to a header without a length');
+
+    // The session is whole: it still steps.
+    const s = await stopAfter(dc, dc.nextRequest({ threadId: 1 }));
+    assert.equal(s.body.reason, 'step');
+    assert.ok((await topFrame(dc, 1)).line > 0);
+  });
+
+  it('requests that need a program or a stop say so', async () => {
+    dc = await client();
+    await dc.initializeRequest();
+    await assert.rejects(dc.stackTraceRequest({ threadId: 1 }), /no program yet/);
+    await assert.rejects(dc.continueRequest({ threadId: 1 }), /no program yet/);
+    await assert.rejects(dc.launchRequest({}), /launch needs "program"/);
+    await assert.rejects(dc.launchRequest({ program: 'x.rb', args: 'not a list' }), /args must be an array/);
+    const looping = dc.waitForEvent('output');
+    await launch(dc, 'forever.rb');
+    await looping;
+    await assert.rejects(dc.stackTraceRequest({ threadId: 1 }), /the program is running/);
+    await assert.rejects(dc.evaluateRequest({ expression: '1' }), /the program is running/);
+  });
+
+  it('a launch that fails passes on why', async () => {
+    dc = await client();
+    await dc.initializeRequest();
+    const err = [];
+    dc.on('output', (e) => { if (e.body.category === 'stderr') err.push(e.body.output); });
+    await assert.rejects(dc.launchRequest({ program: fixture('broken.rb') }),
+      /never reached its first line|tracer never connected/);
+    assert.match(err.join(''), /syntax error/);
+  });
+
+  it('a launch with a missing command fails at once', async () => {
+    dc = await client();
+    await dc.initializeRequest();
+    await assert.rejects(dc.launchRequest({ command: ['/nonexistent/prog-xyz'] }), /No such file/);
+    await assert.rejects(dc.launchRequest({ program: fixture('counting.rb'), cwd: '/nonexistent/dir' }),
+      /No such file/);
+  });
+
+  it('disconnect kills a launched program; terminate ends it gracefully', async () => {
+    dc = await client();
+    const looping = dc.waitForEvent('output');
+    await launch(dc, 'forever.rb');
+    await looping;
+    const ended = Promise.all([dc.waitForEvent('exited'), dc.waitForEvent('terminated')]);
+    await dc.terminateRequest({});
+    const [exited] = await ended;
+    assert.equal(exited.body.exitCode, 128 + 15, 'SIGTERM');
+  });
+});
