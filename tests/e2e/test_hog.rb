@@ -51,7 +51,7 @@ class TestHog < Minitest::Test
     assert_operator ms(cpu), :>=, ran
     assert_operator ms(longest), :>=, ran
     assert_operator runs.to_i, :>=, 2
-    assert_match(/^ +\d+ ticker +waiting +sleep/, stats)
+    assert_match(/^ +\d+ listener +waiting +receive/, stats)
     # The second hog stops again.
     out = @s.command('c', timeout: 20)
     assert_match(/\(hog: fiber \d+ \(worker\) has run \d+ ms without yielding\)/, out)
