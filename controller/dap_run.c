@@ -279,7 +279,7 @@ int pt_dap_attach(struct pt_dap *a, json_t *req)
     else if (json_is_string(jpid))
         pid = strtoll(json_string_value(jpid), NULL, 10);
     if (pid <= 0 && !(sock && *sock))
-        return pt_dap_fail(a, req, "attach needs \"pid\" (a process that loaded the tracer) or \"socket\"");
+        return pt_dap_fail(a, req, "attach needs \"pid\" (a Ruby process of yours) or \"socket\" (a listening tracer)");
     a->dbg.inf->mode = PT_DBG_ATTACHED;
     a->stop_on_entry = json_is_true(json_object_get(args, "stopOnEntry"));
     int rc = pid > 0 ? pt_dbg_attach(&a->dbg, (pid_t)pid) : pt_dbg_attach_socket(&a->dbg, sock);
