@@ -15,7 +15,7 @@
 #   BUILD         build tree (default build)
 #   BENCH_QUICK=1 two rounds, small sizes: checks that everything runs
 #   BENCH_ROUNDS  rounds (default 5, quick 2)
-#   BENCH_ONLY    only groups whose id contains this (idle, step, switch,
+#   BENCH_ONLY    only groups whose id contains this (idle, step, step-dap, switch,
 #                 spin, pingpong, echo, memory)
 #   BENCH_SKIP    skip contenders whose label contains this (e.g. byebug)
 #   BENCH_OUT     also write the table (Markdown) to this file (default
@@ -28,6 +28,7 @@ require 'rbconfig'
 require 'tempfile'
 require 'time'
 require_relative 'lib/pt_client'
+require_relative 'lib/dap_clients'
 require_relative 'lib/peer_clients'
 
 module Bench
@@ -181,6 +182,10 @@ module Bench
     begin
       client = if klass == PtClient
                  PtClient.new(argv, build: BUILD, env: env, out: File::NULL, err: err.path)
+               elsif klass == PtDapClient
+                 PtDapClient.new(argv, build: BUILD, env: env, err: err.path)
+               elsif klass == ReplClient
+                 ReplClient.new(argv, build: BUILD, env: env)
                else
                  klass.new(argv, env: env, out: File::NULL, err: err.path)
                end
@@ -425,6 +430,35 @@ module Bench
     )
   end
 
+  # The step as an editor sees it: a DAP stepIn until the stopped event,
+  # through polytrace's adapter and through rdbg's; and the REPL's step
+  # until its next prompt (the stop and its source lines printed).
+  def dap_step_group
+    count = SIZE[:steps]
+    figs = [Figure.new(key: 'median_us', label: 'median us', better: :lower, digits: 1),
+            Figure.new(key: 'p99_us', label: 'p99 us', better: :lower, digits: 1)]
+    env = ruby_env
+    Group.new(
+      id: 'step-dap', title: "2b. Step latency through a front end (#{count} steps: DAP stepIn -> stopped " \
+                             'event; REPL step -> next prompt)',
+      figures: figs,
+      contenders: [
+        Contender.new(label: 'rdbg (DAP, its remote socket)', baseline: true,
+                      run: lambda {
+                        guard(gem_problem('debug gem (rdbg)', 'debug/session'))
+                        run_steps(RdbgDapClient, count, env: env)
+                      }),
+        Contender.new(label: 'polytrace dap',
+                      run: -> { guard(tracer_problem); run_steps(PtDapClient, count, env: env) }),
+        Contender.new(label: 'polytrace REPL (pty)',
+                      run: -> { guard(tracer_problem); run_steps(ReplClient, count, env: env) })
+      ],
+      targets: [],
+      notes: 'the DAP clients take nothing but the stopped event (an editor then asks for threads and ' \
+             'frames); the REPL prints the stop and five source lines to a pseudo-terminal'
+    )
+  end
+
   def polyphony_contenders(script, *args)
     BACKENDS.map do |backend|
       Contender.new(label: "polyphony (#{backend})",
@@ -547,7 +581,7 @@ module Bench
   end
 
   def groups
-    all = [idle_group, step_group, switch_group, spin_group, pingpong_group, echo_group, memory_group]
+    all = [idle_group, step_group, dap_step_group, switch_group, spin_group, pingpong_group, echo_group, memory_group]
     ONLY.empty? ? all : all.select { |g| g.id.include?(ONLY) }
   end
 

@@ -223,7 +223,9 @@ static void report_stop(struct pt_dap *a, const struct pt_proto_ev_stopped *st)
     if (body && bp)
         json_object_set_new(body, "hitBreakpointIds", json_pack("[I]", (json_int_t)bp));
     pt_dap_event(a, "stopped", body);
-    pt_dap_refresh_threads(a);
+    /* The fibers are fetched when the editor asks for threads (every
+     * editor does after a stop), so a stop costs no extra round trip. */
+    a->threads_stale = true;
     pt_dap_refresh_breakpoints(a);
 }
 

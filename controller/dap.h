@@ -80,6 +80,7 @@ struct pt_dap {
     size_t npending;
 
     /* The fibers the editor knows as threads, from the last stop. */
+    bool threads_stale;        /* stopped since they were fetched */
     json_t *threads;           /* array of {id, name}, or NULL */
     uint64_t *known;
     size_t nknown;
@@ -159,9 +160,9 @@ int pt_dap_set_exception_breakpoints(struct pt_dap *a, json_t *req);
 /* The capabilities initialize answers with (dap_run.c). */
 json_t *pt_dap_capabilities(void);
 
-/* After a stop: thread events for fibers that started or ended since the
- * last one, and breakpoint events for breakpoints that resolved
- * (dap_inspect.c, dap_break.c). */
+/* After a stop: the fibers as threads, with thread events for those that
+ * started or ended since they were last fetched (dap_inspect.c); breakpoint
+ * events for breakpoints that resolved (dap_break.c). */
 void pt_dap_refresh_threads(struct pt_dap *a);
 void pt_dap_refresh_breakpoints(struct pt_dap *a);
 

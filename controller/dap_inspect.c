@@ -101,8 +101,10 @@ void pt_dap_refresh_threads(struct pt_dap *a)
 int pt_dap_threads(struct pt_dap *a, json_t *req)
 {
     /* While the program runs the tracer cannot answer: the last stop's list. */
-    if (a->session && pt_dbg_stopped(&a->dbg) && !a->threads)
+    if (a->session && pt_dbg_stopped(&a->dbg) && (a->threads_stale || !a->threads)) {
+        a->threads_stale = false;
         pt_dap_refresh_threads(a);
+    }
     json_t *list = a->threads ? json_deep_copy(a->threads) : json_array();
     if (json_array_size(list) == 0 && a->session)
         json_array_append_new(list, json_pack("{s:i, s:s}", "id", 1, "name", "1 main"));

@@ -247,6 +247,13 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
         pt_dap_fail(a, req, "the program never reached its first line: %s", reason);
         goto out;
     }
+    /* At its first line a launched program has one fiber, the main one: the
+     * editor hears of every other as it starts. */
+    free(a->known);
+    if ((a->known = malloc(sizeof *a->known))) {
+        a->known[0] = a->dbg.inf->stop_fiber;
+        a->nknown = 1;
+    }
     pt_dap_ok(a, req, NULL);
     pt_dap_event(a, "initialized", NULL);
 out:
@@ -308,7 +315,7 @@ int pt_dap_configuration_done(struct pt_dap *a, json_t *req)
                                  (json_int_t)a->dbg.inf->stop_fiber, "allThreadsStopped", 1);
         pt_dap_drain_pipes(a);
         pt_dap_event(a, "stopped", body);
-        pt_dap_refresh_threads(a);
+        a->threads_stale = true;
     } else if (pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0) != 0 && pt_dbg_error(&a->dbg)[0]) {
         pt_dap_output(a, "console", pt_dbg_error(&a->dbg), strlen(pt_dbg_error(&a->dbg)));
     }

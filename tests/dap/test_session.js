@@ -43,7 +43,7 @@ describe('a launched program', () => {
     assert.equal(stopped.body.allThreadsStopped, true);
     const top = await topFrame(dc, 1);
     assert.equal(top.source.path, fixture(WORKERS));
-    assert.equal(top.line, 7, 'the require, the first line that runs');
+    assert.equal(top.line, line(WORKERS, 'require'), 'the first line that runs');
     const th = await dc.threadsRequest();
     assert.deepEqual(th.body.threads.map((t) => t.id), [1]);
     assert.match(th.body.threads[0].name, /^1 main/);
@@ -91,7 +91,7 @@ describe('a launched program', () => {
 
     // The breakpoint goes, so only stepping stops the program now.
     await dc.setBreakpointsRequest({ source: { path: fixture(WORKERS) }, breakpoints: [] });
-    for (const want of [line(WORKERS, 'after_add'), line(WORKERS, 'sleep')]) {
+    for (const want of [line(WORKERS, 'progress'), line(WORKERS, 'after_add'), line(WORKERS, 'sleep')]) {
       const s = await stopAfter(dc, dc.nextRequest({ threadId: tid }));
       assert.equal(s.body.reason, 'step');
       assert.equal(s.body.threadId, tid, 'next stays in the fiber');
@@ -106,6 +106,27 @@ describe('a launched program', () => {
     v = await locals(dc, top.id);
     assert.equal(v.i.value, '1', 'the loop advanced');
     assert.equal(v.total.value, '0');
+  });
+
+  it('singleThread: only the stepped fiber runs; without it the others run while it waits', async () => {
+    await launch(dc, WORKERS, { stopOnEntry: true });
+    await dc.setBreakpointsRequest({ source: { path: fixture(WORKERS) }, breakpoints: [{ line: line(WORKERS, 'in_loop') }] });
+    const s = await stopAfter(dc, dc.continueRequest({ threadId: 1 }));
+    const tid = s.body.threadId;
+    await dc.setBreakpointsRequest({ source: { path: fixture(WORKERS) }, breakpoints: [] });
+    const me = (await dc.threadsRequest()).body.threads.find((t) => t.id === tid).name.split(' ')[1];
+    const other = me === 'ann' ? 'bob' : 'ann';
+    const progress = async () => Number((await dc.evaluateRequest({ expression: `$progress['${other}']` })).body.result);
+    const before = await progress();
+    // Round the loop twice, over two sleeps, the other fiber held.
+    for (let k = 0; k < 8; k++) {
+      const st = await stopAfter(dc, dc.nextRequest({ threadId: tid, singleThread: true }));
+      assert.equal(st.body.threadId, tid);
+    }
+    assert.equal(await progress(), before, `${other} never ran`);
+    // The same steps without it: the other runs while this one sleeps.
+    for (let k = 0; k < 8; k++) await stopAfter(dc, dc.nextRequest({ threadId: tid }));
+    assert.ok(await progress() > before, `${other} ran meanwhile`);
   });
 
   it('forwards the program\'s output and ends with exited and terminated', async () => {
