@@ -1,9 +1,10 @@
 /*
  * compat_orig.c — Ruby's own IO methods kept under Polyphony's orig_* names
- * (IO#orig_write, IO#orig_read, IO.orig_popen ...). Polyphony's programs and
- * tests use them to bypass the fiber-aware versions, e.g. writing trace
- * output with STDOUT.orig_write. The aliases are made before io.c replaces
- * the methods, so they name Ruby's implementations.
+ * (IO#orig_write, IO#orig_read, IO.orig_popen ...), and Kernel#orig_sleep.
+ * Polyphony's programs and tests use them to bypass the fiber-aware
+ * versions, e.g. writing trace output with STDOUT.orig_write, or blocking a
+ * whole thread with orig_sleep. The aliases are made before io.c and
+ * timeout.c replace the methods, so they name Ruby's implementations.
  */
 #include "rt_internal.h"
 #include "compat.h"
@@ -37,4 +38,5 @@ void rt_compat_orig_init(VALUE mPolyphony)
         alias_if_defined(rb_cIO, instance[i]);
     for (int i = 0; singleton[i]; i++)
         alias_if_defined(meta, singleton[i]);
+    alias_if_defined(rb_mKernel, "sleep");
 }

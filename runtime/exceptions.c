@@ -2,11 +2,14 @@
  * exceptions.c — the exceptions that control fibers, as in Polyphony:
  * Polyphony::BaseException carries a value; MoveOn (stop, move_on_after),
  * Cancel (cancel_after), Terminate (a parent ending) and Restart derive from
- * Polyphony::Interrupt, which derives from it.
+ * Polyphony::Interrupt, which derives from it. Polyphony::Interjection
+ * carries the block of Fiber#interject (its value), run by the fiber where
+ * it waits rather than raised (scheduler.c).
  */
 #include "rt_internal.h"
 
-VALUE rt_eBaseException, rt_eInterrupt, rt_eMoveOn, rt_eCancel, rt_eTerminate, rt_eRestart;
+VALUE rt_eBaseException, rt_eInterrupt, rt_eMoveOn, rt_eCancel, rt_eTerminate, rt_eRestart,
+    rt_eInterjection;
 static ID id_value;
 
 static VALUE be_initialize(int argc, VALUE *argv, VALUE self)
@@ -39,4 +42,5 @@ void rt_exceptions_init(VALUE mPolyphony)
     rt_eCancel = rb_define_class_under(mPolyphony, "Cancel", rt_eInterrupt);
     rt_eTerminate = rb_define_class_under(mPolyphony, "Terminate", rt_eInterrupt);
     rt_eRestart = rb_define_class_under(mPolyphony, "Restart", rt_eInterrupt);
+    rt_eInterjection = rb_define_class_under(mPolyphony, "Interjection", rt_eBaseException);
 }

@@ -13,7 +13,8 @@
 #include "rt_internal.h"
 
 VALUE rt_cFiber;
-static ID id_rt_fiber, id_call, id_value, id_orig_alive, id_source_fiber, id_monitors;
+static ID id_rt_fiber, id_call, id_value, id_orig_alive, id_source_fiber, id_monitors,
+    id_supervise_child;
 static VALUE cFiberState;
 static VALUE sym_running, sym_runnable, sym_waiting, sym_dead, sym_main;
 
@@ -290,18 +291,14 @@ static void finalize(struct rt_fiber *f, VALUE result, int uncaught)
     rt_emit(RT_EV_FIBER_TERMINATE, f->fiber, result, NULL, -1, 0, 0);
     unlink_child(f);
 
-    if (f->awaiters != Qnil) {
-        VALUE list = f->awaiters;
-        f->awaiters = Qnil;
-        for (long i = 0; i < RARRAY_LEN(list); i++) {
-            rt_sched_schedule(RARRAY_AREF(list, i), result, 0);
-            if (parent && RARRAY_AREF(list, i) == parent->fiber)
-                parent_watches = 1;
-        }
-    }
     if (parent && watched_by(f, parent->fiber))
         parent_watches = 1;
     f->watchers = Qnil;
+    /*
+     * when_done first (monitors, supervisors, Fiber.await/select of several):
+     * they were most often there before a plain await, and in Polyphony,
+     * where all are monitors, the earlier one is told first.
+     */
     if (f->when_done != Qnil) {
         VALUE list = f->when_done;
         f->when_done = Qnil;
@@ -313,8 +310,18 @@ static void finalize(struct rt_fiber *f, VALUE result, int uncaught)
                 rb_set_errinfo(Qnil);
         }
     }
+    if (f->awaiters != Qnil) {
+        VALUE list = f->awaiters;
+        f->awaiters = Qnil;
+        for (long i = 0; i < RARRAY_LEN(list); i++) {
+            rt_sched_schedule(RARRAY_AREF(list, i), result, 0);
+            if (parent && RARRAY_AREF(list, i) == parent->fiber)
+                parent_watches = 1;
+        }
+    }
+    /* First in line, as in Polyphony: the parent learns of it before others run. */
     if (uncaught && parent && !parent->dead && !parent_watches)
-        rt_sched_schedule(parent->fiber, result, 0);
+        rt_sched_schedule(parent->fiber, result, 1);
     if (parent && parent->awaiting_children && !parent->first_child)
         rt_sched_schedule(parent->fiber, Qnil, 0);
 }
@@ -392,6 +399,9 @@ VALUE rt_fiber_spin(VALUE parent_fiber, VALUE tag, VALUE block)
     link_child(parent, f);
     rt_emit(RT_EV_FIBER_SPIN, fiber, parent_fiber, NULL, -1, 0, 0);
     rt_sched_schedule(fiber, Qnil, 0);
+    /* A supervising parent watches every new child (fiber_supervise.rb). */
+    if (RB_UNLIKELY(parent->supervising))
+        rb_funcall(parent_fiber, id_supervise_child, 1, fiber);
     return fiber;
 }
 
@@ -522,8 +532,12 @@ static VALUE f_restart(int argc, VALUE *argv, VALUE self)
     if (!f->is_spun)
         rb_raise(rb_eRuntimeError, "only a spun fiber can be restarted");
     if (f->dead) {
+        /* A new fiber in its place, under the same parent; value is its first. */
         VALUE parent = f->parent && !f->parent->dead ? f->parent->fiber : rb_fiber_current();
-        return rt_fiber_spin(parent, f->tag, f->block);
+        VALUE fresh = rt_fiber_spin(parent, f->tag, f->block);
+        if (value != Qnil)
+            rt_sched_schedule(fresh, value, 0);
+        return fresh;
     }
     schedule_exception(self, rt_eRestart, value);
     return self;
@@ -538,6 +552,19 @@ static VALUE f_raise(int argc, VALUE *argv, VALUE self)
         exc = rb_make_exception(argc, argv);
     if (!rt_fiber_get(self)->dead)
         rt_sched_schedule(self, exc, 0);
+    return self;
+}
+
+/*
+ * interject { }: the block runs in the fiber where it waits (or at its next
+ * snooze), then the fiber goes on waiting (scheduler.c); an exception from
+ * the block is raised there. Polyphony 1.6's experimental API.
+ */
+static VALUE f_interject(VALUE self)
+{
+    VALUE block = rb_block_proc();
+    if (!rt_fiber_get(self)->dead)
+        rt_sched_schedule(self, rt_exception_new(rt_eInterjection, block), 0);
     return self;
 }
 
@@ -579,15 +606,6 @@ static VALUE f_await(VALUE self)
     return v;
 }
 
-static VALUE fc_await(int argc, VALUE *argv, VALUE klass)
-{
-    VALUE results = rb_ary_new_capa(argc);
-    (void)klass;
-    for (int i = 0; i < argc; i++)
-        rb_ary_push(results, f_await(argv[i]));
-    return results;
-}
-
 /*
  * when_done(watcher = nil) { |result| }: the block runs when the fiber ends.
  * A watcher fiber given takes the end itself: when it is the parent, an
@@ -621,21 +639,11 @@ static VALUE f_terminate_all_children(VALUE self)
     return self;
 }
 
-static VALUE f_await_all_children(VALUE self)
-{
-    struct rt_fiber *f = rt_fiber_get(self);
-    if (self != rb_fiber_current())
-        rb_raise(rb_eRuntimeError, "only the current fiber can await its children");
-    VALUE failure = await_children(f);
-    if (failure != Qnil)
-        rb_exc_raise(failure);
-    return self;
-}
-
 static VALUE f_shutdown_all_children(VALUE self)
 {
     f_terminate_all_children(self);
-    return f_await_all_children(self);
+    rb_funcall(self, rb_intern("await_all_children"), 0);
+    return self;
 }
 
 /* Moves the fiber under another parent (Polyphony's attach_to). */
@@ -651,6 +659,8 @@ static VALUE f_attach_to(VALUE self, VALUE parent_fiber)
         f->moved = 1;   /* its spin site is no longer its parent's frames */
     unlink_child(f);
     link_child(p, f);
+    if (RB_UNLIKELY(p->supervising))
+        rb_funcall(parent_fiber, id_supervise_child, 1, self);
     return self;
 }
 
@@ -674,6 +684,13 @@ static VALUE f_set_spin_location(VALUE self, VALUE loc)
     return loc;
 }
 
+/* Fiber#__supervising__=: set while the fiber runs Fiber#supervise. */
+static VALUE f_set_supervising(VALUE self, VALUE on)
+{
+    rt_fiber_get(self)->supervising = RTEST(on);
+    return on;
+}
+
 static VALUE f_inspect(VALUE self)
 {
     VALUE tag = rt_fiber_get(self)->tag;
@@ -694,6 +711,7 @@ void rt_fiber_init(VALUE mPolyphony)
     id_orig_alive = rb_intern("__polyphony_orig_alive?");
     id_source_fiber = rb_intern("@source_fiber");
     id_monitors = rb_intern("@__monitors__");
+    id_supervise_child = rb_intern("__supervise_child__");
     rb_define_attr(rb_eException, "source_fiber", 1, 0);
     sym_running = ID2SYM(rb_intern("running"));
     sym_runnable = ID2SYM(rb_intern("runnable"));
@@ -721,6 +739,7 @@ void rt_fiber_init(VALUE mPolyphony)
     rb_define_method(rt_cFiber, "schedule", f_schedule, -1);
     rb_define_method(rt_cFiber, "interrupt", f_interrupt, -1);
     rb_define_method(rt_cFiber, "stop", f_interrupt, -1);
+    rb_define_method(rt_cFiber, "kill", f_interrupt, -1);
     rb_define_method(rt_cFiber, "move_on", f_interrupt, -1);
     rb_define_method(rt_cFiber, "terminate", f_terminate, -1);
     rb_define_method(rt_cFiber, "cancel", f_cancel, -1);
@@ -730,11 +749,11 @@ void rt_fiber_init(VALUE mPolyphony)
     rb_define_method(rt_cFiber, "raise", f_raise, -1);
     rb_define_method(rt_cFiber, "await", f_await, 0);
     rb_define_method(rt_cFiber, "join", f_await, 0);
-    rb_define_singleton_method(rt_cFiber, "await", fc_await, -1);
-    rb_define_singleton_method(rt_cFiber, "join", fc_await, -1);
+    rb_define_method(rt_cFiber, "value", f_await, 0);
+    rb_define_method(rt_cFiber, "interject", f_interject, 0);
+    rb_define_method(rt_cFiber, "__supervising__=", f_set_supervising, 1);
     rb_define_method(rt_cFiber, "when_done", f_when_done, -1);
     rb_define_method(rt_cFiber, "terminate_all_children", f_terminate_all_children, 0);
-    rb_define_method(rt_cFiber, "await_all_children", f_await_all_children, 0);
     rb_define_method(rt_cFiber, "shutdown_all_children", f_shutdown_all_children, 0);
     rb_define_method(rt_cFiber, "attach_to", f_attach_to, 1);
     rb_define_method(rt_cFiber, "detach", f_detach, 0);

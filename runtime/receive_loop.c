@@ -8,21 +8,9 @@
 
 static VALUE receive_loop_body(VALUE unused)
 {
-    struct rt_fiber *f = rt_fiber_get(rb_fiber_current());
-
     (void)unused;
-    for (;;) {
-        while (NIL_P(f->mailbox) || RARRAY_LEN(f->mailbox) == 0) {
-            VALUE v;
-
-            f->receiving = 1;
-            v = rt_sched_await_unwind(f->t, "receive", -1, rt_receive_unwind, f);
-            f->receiving = 0;
-            if (rb_obj_is_kind_of(v, rb_eException))
-                rb_exc_raise(v);
-        }
-        rb_yield(rb_ary_shift(f->mailbox));
-    }
+    for (;;)
+        rb_yield(rt_mailbox_receive());
     return Qnil;
 }
 

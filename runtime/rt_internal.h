@@ -32,6 +32,7 @@ struct rt_thread {
     const struct rt_backend_ops *ops;
     struct rt_backend *be;
     struct rt_runqueue runqueue;
+    struct rt_runqueue parked_queue; /* entries of parked fibers, set aside */
     struct rt_timers timers;
     VALUE lock_owner;            /* fiber holding the fiber lock, or Qnil */
     VALUE trace_proc;            /* Backend#trace_proc, or Qnil */
@@ -106,6 +107,9 @@ struct rt_fiber {
     unsigned awaiting_children : 1;
     unsigned in_op : 1;          /* waiting in a backend op (rt_backend_await) */
     unsigned moved : 1;          /* moved away from its spinner (attach_to, detach) */
+    unsigned parked : 1;         /* Fiber#__park__: not run until unparked */
+    unsigned supervising : 1;    /* in Fiber#supervise: new children are watched */
+    unsigned interjecting : 1;   /* running a Fiber#interject block */
     const char *wait_op;         /* what it waits on, NULL when not waiting */
     int wait_fd;
     struct rt_timer *wait_timer; /* its sleep timer, for wait_info */
@@ -279,6 +283,10 @@ void rt_watchdog_init(VALUE mPolyphony);
 
 void rt_c_api_init(VALUE mPolyphony);
 void rt_mailbox_init(VALUE mPolyphony);
+/* receive: the current fiber's next message, waiting for one. */
+VALUE rt_mailbox_receive(void);
+/* Messages sent to `thread` before its runtime started go to `main_fiber`. */
+void rt_mailbox_deliver_pending(VALUE thread, VALUE main_fiber);
 /* A receive left by a throw or a kill: the fiber no longer receives. */
 void rt_receive_unwind(void *fiber_state);
 void rt_timeout_init(VALUE mPolyphony);
@@ -297,7 +305,7 @@ void rt_process_init(VALUE mPolyphony);
 
 /* Exception classes (exceptions.c). */
 extern VALUE rt_eBaseException, rt_eInterrupt, rt_eMoveOn, rt_eCancel,
-    rt_eTerminate, rt_eRestart;
+    rt_eTerminate, rt_eRestart, rt_eInterjection;
 VALUE rt_exception_new(VALUE klass, VALUE value);
 void rt_exceptions_init(VALUE mPolyphony);
 

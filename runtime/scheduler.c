@@ -53,7 +53,10 @@ static void schedule_state(struct rt_fiber *f, VALUE fiber, VALUE value, int pri
          */
         struct rt_runqueue_entry *e = rt_runqueue_find(&t->runqueue, fiber);
         struct rt_runqueue_entry old;
-        if (e && !(is_exception(e->value) && !is_exception(value)) &&
+        if (!e && f->parked && (e = rt_runqueue_find(&t->parked_queue, fiber)) &&
+            !(is_exception(e->value) && !is_exception(value)))
+            e->value = value; /* set aside: keeps its place there */
+        else if (e && !(is_exception(e->value) && !is_exception(value)) &&
             rt_runqueue_take(&t->runqueue, fiber, &old) &&
             (prioritize ? rt_runqueue_unshift : rt_runqueue_push)(&t->runqueue, fiber, f, value) < 0)
             rb_raise(rb_eNoMemError, "run queue");
@@ -172,6 +175,10 @@ void rt_sched_poll(struct rt_thread *t, double timeout)
         rb_exc_raise(err);
 }
 
+/*
+ * The next entry to run. A parked fiber's entry (Fiber#__park__) is set
+ * aside in t->parked_queue, kept in order, until the fiber is unparked.
+ */
 static int pick(struct rt_thread *t, struct rt_runqueue_entry *e)
 {
     if (t->lock_owner != Qnil) {
@@ -180,7 +187,14 @@ static int pick(struct rt_thread *t, struct rt_runqueue_entry *e)
             return rt_runqueue_take(&t->runqueue, t->lock_owner, e);
         t->lock_owner = Qnil;
     }
-    return rt_runqueue_shift(&t->runqueue, e);
+    for (;;) {
+        if (!rt_runqueue_shift(&t->runqueue, e))
+            return 0;
+        if (RB_LIKELY(!e->state->parked))
+            return 1;
+        if (rt_runqueue_push(&t->parked_queue, e->fiber, e->state, e->value) < 0)
+            rb_raise(rb_eNoMemError, "run queue");
+    }
 }
 
 static VALUE check_ints(VALUE unused)
@@ -386,10 +400,48 @@ struct await_frame {
     void *arg;
 };
 
+/* Only made by Fiber#interject: the exact class, checked cheaply. */
+static inline int is_interjection(VALUE v)
+{
+    return !RB_SPECIAL_CONST_P(v) && RBASIC_CLASS(v) == rt_eInterjection;
+}
+
+static VALUE call_interjection(VALUE v)
+{
+    return rb_funcall(rb_attr_get(v, rb_intern("@value")), rb_intern("call"), 0);
+}
+
+static VALUE end_interjection(VALUE arg)
+{
+    ((struct rt_fiber *)arg)->interjecting = 0;
+    return Qnil;
+}
+
+/*
+ * Fiber#interject: the block runs in the fiber where it waits, and the wait
+ * goes on. The fiber's own op stays in flight meanwhile, so the block may
+ * not wait itself (await_impl refuses; snooze does not switch). An
+ * exception from the block leaves the wait like any other.
+ */
+static void run_interjection(struct rt_fiber *f, VALUE v)
+{
+    const char *op = f->wait_op;
+    int fd = f->wait_fd;
+
+    f->interjecting = 1;
+    rb_ensure(call_interjection, v, end_interjection, (VALUE)f);
+    f->wait_op = op;
+    f->wait_fd = fd;
+}
+
 static VALUE await_body(VALUE arg)
 {
     struct await_frame *a = (struct await_frame *)arg;
     a->value = switch_to_next(a->t, a->flags & WAIT_IDLE_RETURNS);
+    while (RB_UNLIKELY(is_interjection(a->value))) {
+        run_interjection(a->f, a->value);
+        a->value = switch_to_next(a->t, a->flags & WAIT_IDLE_RETURNS);
+    }
     a->returned = 1;
     return Qnil;
 }
@@ -429,6 +481,9 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int flags,
     struct rt_fiber *f = current_state(t, fiber);
     struct await_frame a = { t, fiber, f, flags, 0, Qnil, on_unwind, arg };
     VALUE v;
+
+    if (RB_UNLIKELY(f->interjecting))
+        rb_raise(rb_eRuntimeError, "a Fiber#interject block cannot wait (%s)", op);
 
     f->wait_op = op;
     f->wait_fd = fd;
@@ -495,12 +550,18 @@ VALUE rt_sched_snooze(struct rt_thread *t)
     VALUE fiber = rb_fiber_current();
     t->ops_without_wait = 0;
     struct rt_fiber *f = current_state(t, fiber);
+    if (RB_UNLIKELY(f->interjecting))
+        return Qnil; /* its own wait is still pending: no switch */
     /*
      * Every caller passes the calling thread's state, so when the current
      * fiber belongs to t there is no other thread's loop to wake.
      */
     schedule_state(f, fiber, Qnil, 0, f->t == t);
     VALUE v = rt_sched_switch(t);
+    if (RB_UNLIKELY(is_interjection(v))) {
+        run_interjection(f, v);
+        return Qnil;
+    }
     if (is_exception(v))
         rb_exc_raise(v);
     return v;
@@ -658,6 +719,40 @@ static VALUE th_schedule_and_wakeup(VALUE self, VALUE fiber, VALUE value)
     return self;
 }
 
+/*
+ * Fiber#__park__ / #__unpark__ / #__parked__? (Polyphony 1.6, for
+ * debugging): a parked fiber is not run, though it can be scheduled; its
+ * wake-ups wait, in order, until it is unparked.
+ */
+static VALUE f_park(VALUE self)
+{
+    rt_fiber_get(self)->parked = 1;
+    return self;
+}
+
+static VALUE f_unpark(VALUE self)
+{
+    struct rt_fiber *f = rt_fiber_get(self);
+    struct rt_thread *t = f->t;
+    struct rt_runqueue_entry e;
+
+    if (!f->parked)
+        return self;
+    f->parked = 0;
+    if (t && rt_runqueue_take(&t->parked_queue, self, &e)) {
+        if (rt_runqueue_push(&t->runqueue, e.fiber, e.state, e.value) < 0)
+            rb_raise(rb_eNoMemError, "run queue");
+        if (t->thread != rb_thread_current())
+            t->ops->wakeup(t->be);
+    }
+    return self;
+}
+
+static VALUE f_parked_p(VALUE self)
+{
+    return rt_fiber_get(self)->parked ? Qtrue : Qnil;
+}
+
 static VALUE th_main_fiber(VALUE self)
 {
     return rt_thread_of(self, 1)->main_fiber;
@@ -681,4 +776,7 @@ void rt_scheduler_init(VALUE mPolyphony)
     rb_define_method(rb_cThread, "fiber_unschedule", th_fiber_unschedule, 1);
     rb_define_method(rb_cThread, "schedule_and_wakeup", th_schedule_and_wakeup, 2);
     rb_define_method(rb_cThread, "runqueue_size", th_runqueue_size, 0);
+    rb_define_method(rt_cFiber, "__park__", f_park, 0);
+    rb_define_method(rt_cFiber, "__unpark__", f_unpark, 0);
+    rb_define_method(rt_cFiber, "__parked__?", f_parked_p, 0);
 }

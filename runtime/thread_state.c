@@ -134,6 +134,7 @@ static void ts_mark(void *p)
     rb_gc_mark_movable(t->trace_proc);
     rb_gc_mark_movable(t->idle_proc);
     rt_runqueue_mark(&t->runqueue);
+    rt_runqueue_mark(&t->parked_queue);
     rt_timers_mark(&t->timers);
 }
 
@@ -147,6 +148,7 @@ static void ts_compact(void *p)
     t->trace_proc = rb_gc_location(t->trace_proc);
     t->idle_proc = rb_gc_location(t->idle_proc);
     rt_runqueue_compact(&t->runqueue);
+    rt_runqueue_compact(&t->parked_queue);
     rt_timers_compact(&t->timers);
 }
 
@@ -158,6 +160,7 @@ static void ts_free(void *p)
     if (t->be)
         t->ops->destroy(t->be);
     rt_runqueue_free(&t->runqueue);
+    rt_runqueue_free(&t->parked_queue);
     rt_timers_free(&t->timers);
     free(t);
 }
@@ -188,6 +191,7 @@ static struct rt_thread *create(VALUE thread)
     t->trace_proc = Qnil;
     t->idle_proc = Qnil;
     rt_runqueue_init(&t->runqueue);
+    rt_runqueue_init(&t->parked_queue);
     rt_timers_init(&t->timers);
     t->ops = rt_backend_select();
     t->self = TypedData_Wrap_Struct(cBackend, &ts_type, t);
@@ -206,6 +210,7 @@ static struct rt_thread *create(VALUE thread)
         t->running = f;
         rt_stats_run_begin(&t->stats, &f->stats, 0, rt_clock_ticks());
     }
+    rt_mailbox_deliver_pending(thread, t->main_fiber);
     return t;
 }
 
@@ -267,6 +272,12 @@ static VALUE th_rt_thread_end(VALUE self)
     return Qnil;
 }
 
+/* Thread#__rt_started__?: has the thread used the runtime yet. */
+static VALUE th_rt_started_p(VALUE self)
+{
+    return rt_thread_of(self, 0) ? Qtrue : Qfalse;
+}
+
 static VALUE th_backend(VALUE self)
 {
     return rt_thread_of(self, 1)->self;
@@ -321,7 +332,7 @@ static VALUE be_post_fork(VALUE self)
     int rc = rt_backend_start(t);
     if (rc < 0)
         rb_syserr_fail(-rc, "Polyphony backend after fork");
-    while (rt_runqueue_shift(&t->runqueue, &e)) {
+    while (rt_runqueue_shift(&t->runqueue, &e) || rt_runqueue_shift(&t->parked_queue, &e)) {
         struct rt_fiber *f = rt_fiber_get_if_any(e.fiber);
         if (f)
             f->scheduled = 0;
@@ -419,5 +430,6 @@ void rt_thread_state_init(VALUE mPolyphony)
     rb_define_method(cBackend, "post_fork", be_post_fork, 0);
     rb_define_method(rb_cThread, "backend", th_backend, 0);
     rb_define_method(rb_cThread, "__rt_thread_end__", th_rt_thread_end, 0);
+    rb_define_method(rb_cThread, "__rt_started__?", th_rt_started_p, 0);
     rb_define_singleton_method(mPolyphony, "backend", pp_backend, 0);
 }

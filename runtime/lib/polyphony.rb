@@ -47,6 +47,9 @@ require 'polyphony/thread_end'
 require 'polyphony/adapters/process'
 require 'polyphony/adapters/open3'
 require 'polyphony/io_zlib'
+require 'polyphony/fiber_supervise'
+require 'polyphony/fiber_await'
+require 'polyphony/fiber_restart'
 require 'polyphony/signal_wakers'
 Polyphony.__deadlock_setup(__dir__)
 

@@ -1,8 +1,11 @@
 # frozen_string_literal: true
 
 # Polyphony 1.6 compatibility: Thread#join / #await / #value wait in the
-# calling fiber only (other fibers go on), give the value or raise the
-# thread's exception, honour a timeout and can be interrupted.
+# calling fiber only (other fibers go on), give the value (join too, as in
+# Polyphony) or raise the thread's exception, honour a timeout and can be
+# interrupted. Thread#kill of a thread on the runtime terminates its main
+# fiber, so its fibers' ensure clauses run; a thread's children are shut
+# down when its block ends; Thread#inspect names the block's location.
 require 'minitest/autorun'
 require 'polyphony'
 
@@ -18,7 +21,7 @@ class CompatThreadTest < Minitest::Test
       end
     end
     t = Thread.new { gate.pop; :done }
-    assert_same t, t.join
+    assert_equal :done, t.join
     assert_operator ticks, :>=, 3 # the thread could end only after 3 ticks
     assert_equal :done, t.value
     ticker.stop
@@ -45,7 +48,61 @@ class CompatThreadTest < Minitest::Test
   def test_join_of_ended_thread
     t = Thread.new { 7 }
     Polyphony::ThreadJoin::RUBY_JOIN.bind_call(t) # ended before our join
-    assert_same t, t.join
+    assert_equal 7, t.join
     assert_equal 7, t.value
+  end
+
+  def test_kill_runs_the_fibers_ensure_clauses
+    log = Thread::Queue.new
+    ready = Thread::Queue.new
+    t = Thread.new do
+      spin do
+        sleep 60
+      ensure
+        log << :child
+      end
+      ready << :ready
+      sleep 60
+    ensure
+      log << :main
+    end
+    ready.pop
+    assert_equal 1, t.main_fiber.children.size
+    assert_same t, t.kill
+    assert_nil t.join
+    refute_predicate t, :alive?
+    assert_equal %i[main child], Array.new(2) { log.pop }
+  end
+
+  def test_children_are_shut_down_when_the_block_ends
+    log = Thread::Queue.new
+    t = Thread.new do
+      spin do
+        sleep
+      ensure
+        log << :child_done
+      end
+      snooze
+      :result
+    end
+    assert_equal :result, t.join
+    assert_equal :child_done, log.pop
+  end
+
+  def test_kill_of_a_thread_off_the_runtime
+    q = Thread::Queue.new
+    t = Thread.new { q.pop } # blocks in Ruby, never on the runtime
+    sleep 0.01 until t.status == 'sleep'
+    refute t.__rt_started__?
+    t.kill
+    assert_nil t.join
+  end
+
+  def test_inspect_names_the_block
+    line = __LINE__ + 1
+    t = Thread.new { sleep 0.01 }
+    assert_match(/\A#<Thread:#{t.object_id} #{Regexp.escape(__FILE__)}:#{line} \((run|sleep)\)>\z/, t.inspect)
+    t.join
+    assert_match(/ \(dead\)>\z/, t.to_s)
   end
 end

@@ -127,8 +127,8 @@ class ExceptionPropagationTest < Minitest::Test
     supervise(on_error: ->(_f, e) { errors << e.message })
     assert_equal ['s'], errors
     f = spin { sleep 0.01; raise 'sel' }
-    fiber, err = Fiber.select(f, spin { sleep 1 })
-    assert_same f, fiber
+    err = assert_raises(RuntimeError) { Fiber.select(f, spin { sleep 1 }) }
+    assert_same f, err.source_fiber
     assert_equal 'sel', err.message
     assert_equal :ok, move_on_after(0.05, with_value: :ok) { sleep 1 }
   end

@@ -1,29 +1,32 @@
 # frozen_string_literal: true
 
-# Graceful termination (Polyphony 1.6): `fiber.terminate(true)` and
-# `shutdown_all_children(true)` terminate as usual but first mark the fiber,
+# Graceful termination (Polyphony 1.6): `fiber.terminate(graceful: true)`
+# and `shutdown_all_children(graceful: true)` (or the flag as a positional
+# argument) terminate as usual but first mark the fiber,
 # so code in its ensure clauses can ask `Fiber.current.graceful_shutdown?`
 # and finish its work (flush, say goodbye) before it ends. Also
 # attach_all_children_to and dead?.
 module Polyphony
   module FiberShutdown
-    def terminate(graceful = false)
-      @graceful_shutdown = true if graceful
+    # terminate(graceful = false) or terminate(graceful: false)
+    def terminate(graceful_arg = false, graceful: graceful_arg)
+      @graceful_shutdown = graceful ? true : false
       super()
     end
 
-    def terminate_all_children(graceful = false)
+    def terminate_all_children(graceful_arg = false, graceful: graceful_arg)
       return super() unless graceful
 
-      children.each { |c| c.terminate(true) }
+      children.each { |c| c.terminate(graceful: true) }
       self
     end
 
-    def shutdown_all_children(graceful = false)
+    def shutdown_all_children(graceful_arg = false, graceful: graceful_arg)
       return super() unless graceful
 
-      terminate_all_children(true)
+      terminate_all_children(graceful: true)
       await_all_children
+      self
     end
   end
 end

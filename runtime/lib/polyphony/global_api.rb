@@ -23,14 +23,23 @@ module Polyphony
   end
 
   # Runs the block; the Timeout resumes this fiber with `exception` if the
-  # block is still running after `interval`.
+  # block is still running after `interval`. A block that takes an argument
+  # gets, as in Polyphony, a child fiber standing for the timer: its
+  # `reset` (or `restart`) pushes the deadline back (re-arming the Timeout
+  # in place, without allocating), and it ends with the block.
   def self.with_timeout(interval, exception, block)
     timeout = Polyphony::Timeout.new(interval, exception)
+    return block.call unless block.arity.positive?
+
     begin
-      block.arity.zero? ? block.call : block.call(timeout)
+      timer = spin { sleep }
+      timer.__timer__ = timeout
+      block.call(timer)
     ensure
-      timeout.stop
+      timer&.kill
     end
+  ensure
+    timeout.stop
   end
 end
 
@@ -56,6 +65,19 @@ module Kernel
       return spin { sleep interval; fiber.schedule(Polyphony.cancel_exception(with_exception)) }
     end
     Polyphony.with_timeout(interval, Polyphony.cancel_exception(with_exception), block)
+  end
+
+  # Runs the block in a new child fiber and waits for it and every fiber it
+  # spun to end; returns the block's value. An exception in any of them ends
+  # the scope (the others are terminated) and is raised here.
+  def spin_scope
+    raise ArgumentError, 'spin_scope needs a block' unless block_given?
+
+    spin do
+      result = yield
+      Fiber.current.await_all_children
+      result
+    end.await
   end
 
   def after(interval, &block)
@@ -118,45 +140,8 @@ module Kernel
     f
   end
 
-  def supervise(*fibers, **opts)
-    Fiber.current.supervise(*fibers, **opts)
-  end
-end
-
-class ::Fiber
-  # Waits for the given fibers (default: the children) to end. restart:
-  # :always or :on_error (or true) restarts them; on_done / on_error are
-  # called with (fiber, result).
-  def supervise(*fibers, restart: nil, on_done: nil, on_error: nil)
-    fibers = children if fibers.empty?
-    me = self
-    done = []
-    waiting = false
-    watch = lambda do |f|
-      # me as watcher: a supervised child's exception is not raised in me
-      f.when_done(me) do |result|
-        done << [f, result]
-        me.schedule if waiting
-      end
-    end
-    fibers.each(&watch)
-    live = fibers.size
-    while live.positive?
-      while done.empty?
-        waiting = true
-        suspend
-        waiting = false
-      end
-      fiber, result = done.shift
-      failed = result.is_a?(Exception) && !result.is_a?(Polyphony::Interrupt)
-      failed ? on_error&.call(fiber, result) : on_done&.call(fiber, result)
-      if restart == :always || ((restart == :on_error || restart == true) && failed)
-        watch.call(fiber.restart)
-      else
-        live -= 1
-      end
-    end
-    self
+  def supervise(*fibers, **opts, &block)
+    Fiber.current.supervise(*fibers, **opts, &block)
   end
 end
 
@@ -172,29 +157,6 @@ module Polyphony
   end
 end
 Process.singleton_class.prepend(Polyphony::ForkHook)
-
-class ::Fiber
-  # The first of `fibers` to end, as [fiber, result]; the others go on.
-  def self.select(*fibers)
-    me = Fiber.current
-    selected = nil
-    waiting = false
-    fibers.each do |f|
-      f.when_done(me) do |result|
-        next if selected
-
-        selected = [f, result]
-        me.schedule if waiting
-      end
-    end
-    until selected
-      waiting = true
-      suspend
-      waiting = false
-    end
-    selected
-  end
-end
 
 module Polyphony
   def self.fork(&block)

@@ -1,22 +1,70 @@
 # frozen_string_literal: true
 
-# The end of a thread, however it ends (its block returns or raises, or it
-# is killed): its runtime cancels the ops its fibers still wait in and waits
-# for the kernel to be done with them (Thread#__rt_thread_end__, in C), so
-# no op completes later into memory the GC has freed. Every Thread.new block
-# is wrapped in an ensure that says so.
+# The life of a thread on the runtime, as in Polyphony 1.6. Every Thread.new
+# block is wrapped:
+#
+# - a Polyphony::Terminate or MoveOn reaching the top of the thread ends it
+#   quietly, with the exception's value as the thread's value (that is how
+#   Thread#kill, below, stops a thread);
+# - when the block is done, normally or with an exception, the children of
+#   the thread's main fiber are terminated and awaited, so their ensure
+#   clauses run;
+# - however it ends (a Ruby kill too), its runtime then cancels the ops its
+#   fibers still wait in and waits for the kernel to be done with them
+#   (Thread#__rt_thread_end__, in C), so no op completes later into memory
+#   the GC has freed.
+#
+# Thread#kill on another thread that runs the runtime raises
+# Polyphony::Terminate in its main fiber wherever it waits, instead of
+# Ruby's kill, which would skip the fibers' ensure clauses. A thread that
+# never used the runtime, or the calling thread itself, gets Ruby's kill.
+# Thread#inspect names where the thread's block was written, not this file.
 module Polyphony
   # Prepended to ::Thread.
   module ThreadEnd
     ruby2_keywords def initialize(*args, &block)
       raise ThreadError, 'must be called with a block' unless block
 
+      @__block_location__ = block.source_location&.join(':')
       super(*args) do |*a|
-        block.call(*a)
+        ThreadEnd.run(block, a)
+      end
+    end
+
+    def self.run(block, args)
+      ended = false
+      begin
+        result = block.call(*args)
+        ended = true
+        result
+      rescue Polyphony::MoveOn, Polyphony::Terminate => e
+        ended = true
+        e.value
+      rescue Exception # rubocop:disable Lint/RescueException
+        ended = true
+        raise
       ensure
+        main = Fiber.current
+        main.shutdown_all_children if ended && Thread.current.__rt_started__? && !main.children.empty?
         Thread.current.__rt_thread_end__
       end
     end
+
+    def kill
+      return super if equal?(Thread.current) || !alive? || !__rt_started__?
+
+      main_fiber.raise(Polyphony::Terminate.new)
+      self
+    end
+    alias terminate kill
+    alias exit kill
+
+    def inspect
+      return super if equal?(Thread.main) || @__block_location__.nil?
+
+      "#<Thread:#{object_id} #{@__block_location__} (#{status || 'dead'})>"
+    end
+    alias to_s inspect
   end
 end
 

@@ -3,14 +3,18 @@
 # Fiber-aware Thread#join / #await / #value (Polyphony 1.6): waiting for
 # another thread suspends only the calling fiber. A short-lived helper
 # thread does Ruby's blocking join and signals a Polyphony::Event the fiber
-# awaits; Ruby's join then runs again, now without blocking, for the value
-# or the thread's exception. The joined thread itself is left untouched.
+# awaits. As in Polyphony, join and await return the thread's value (not
+# the thread), raise the exception it ended with, and return nil when the
+# timeout passes first. The joined thread itself is left untouched.
 module Polyphony
   module ThreadJoin
     RUBY_JOIN = ::Thread.instance_method(:join)
 
+    RUBY_VALUE = ::Thread.instance_method(:value)
+
     def join(timeout = nil)
-      return super(*timeout) if equal?(Thread.current) || !alive?
+      return RUBY_VALUE.bind_call(self) unless alive?
+      return super(*timeout) && RUBY_VALUE.bind_call(self) if equal?(Thread.current)
 
       done = Polyphony::Event.new
       target = self
@@ -23,7 +27,7 @@ module Polyphony
       end
       helper.report_on_exception = false
       Polyphony.__waiting_for(self) { done.await }
-      alive? ? nil : super(0)
+      alive? ? nil : RUBY_VALUE.bind_call(self)
     ensure
       helper&.kill
     end
