@@ -105,4 +105,17 @@ class CompatThreadTest < Minitest::Test
     t.join
     assert_match(/ \(dead\)>\z/, t.to_s)
   end
+
+  def test_kill_of_the_main_thread_ends_the_program
+    code = <<~RUBY
+      require 'polyphony'
+      main = Thread.current
+      Thread.new { sleep 0.01; main.kill }
+      sleep 5
+      puts 'not killed'
+    RUBY
+    out = IO.popen([RbConfig.ruby, '-e', code], err: %i[child out], &:read)
+    assert_equal 0, $?.exitstatus
+    assert_equal '', out
+  end
 end

@@ -17,7 +17,8 @@
 # Thread#kill on another thread that runs the runtime raises
 # Polyphony::Terminate in its main fiber wherever it waits, instead of
 # Ruby's kill, which would skip the fibers' ensure clauses. A thread that
-# never used the runtime, or the calling thread itself, gets Ruby's kill.
+# never used the runtime, the calling thread itself and the main thread
+# (killing it ends the program) get Ruby's kill.
 # Thread#inspect names where the thread's block was written, not this file.
 module Polyphony
   # Prepended to ::Thread.
@@ -51,7 +52,7 @@ module Polyphony
     end
 
     def kill
-      return super if equal?(Thread.current) || !alive? || !__rt_started__?
+      return super if equal?(Thread.current) || equal?(Thread.main) || !alive? || !__rt_started__?
 
       main_fiber.raise(Polyphony::Terminate.new)
       self
