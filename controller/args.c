@@ -5,6 +5,7 @@
  * REPL prints the message.
  */
 #include "args.h"
+#include "fiberview.h"
 #include "strcopy.h"
 
 #include <ctype.h>
@@ -406,15 +407,55 @@ int pt_args_hog(const char *args, struct pt_cmd_args *out, char *err, size_t err
 }
 
 /* fibers [-s] */
+/* fibers [-s] [-a] [-g state|location|tag] [PATTERN] */
 int pt_args_fibers(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {
+    static const char usage[] = "usage: fibers [-s] [-a] [-g state|location|tag] [PATTERN]";
     char word[PT_CMD_TEXT_MAX];
+    const char *rest;
 
-    while (next_word(&args, word, sizeof word)) {
-        if (strcmp(word, "-s") != 0)
-            return fail(err, errlen, "unexpected '%s' (usage: fibers [-s])", word);
-        out->stats = true;
+    for (;;) {
+        rest = skip_space(args);
+        if (!next_word(&args, word, sizeof word))
+            return 0;
+        if (strcmp(word, "-s") == 0) {
+            out->stats = true;
+        } else if (strcmp(word, "-a") == 0) {
+            out->all = true;
+        } else if (strcmp(word, "-g") == 0) {
+            if (!next_word(&args, word, sizeof word))
+                return fail(err, errlen, "-g needs state, location or tag (%s)", usage);
+            if ((out->group = pt_fv_group_parse(word)) < 0)
+                return fail(err, errlen, "-g groups by state, location or tag, not '%s'", word);
+        } else if (word[0] == '-' && word[1] && !out->text[0]) {
+            return fail(err, errlen, "unknown option '%s' (%s)", word, usage);
+        } else {
+            break;
+        }
     }
+    /* The rest of the line is the pattern (it may hold spaces). */
+    pt_str_copy(out->text, sizeof out->text, rest);
+    trim_end(out->text);
+    return 0;
+}
+
+/* switch F|EXPR: a fiber reference, or else an expression (the whole rest). */
+int pt_args_switch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    char word[PT_CMD_TEXT_MAX];
+    const char *p = args;
+
+    pt_str_copy(out->text, sizeof out->text, skip_space(args));
+    trim_end(out->text);
+    if (!out->text[0])
+        return fail(err, errlen, "needs a fiber id, tag or an expression giving a fiber");
+    if (strlen(skip_space(args)) >= sizeof out->text - 1)
+        return fail(err, errlen, "expression too long");
+    bool one_word = next_word(&p, word, sizeof word) && !*skip_space(p);
+    if (one_word && pt_args_is_fiber_ref(word))
+        pt_str_copy(out->fiber, sizeof out->fiber, word[0] == ':' ? word + 1 : word);
+    else if (one_word && word[strspn(word, "0123456789")] == '\0')
+        return fail(err, errlen, "'%s' is not a fiber id", word);
     return 0;
 }
 

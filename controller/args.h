@@ -24,6 +24,7 @@ int pt_args_fibers(const char *args, struct pt_cmd_args *out, char *err, size_t 
 /* "50ms", "0.2s", "500us", "50" (ms): microseconds, 1 ms to 1 hour. 0 or -EINVAL. */
 int pt_args_duration(const char *s, long *us);
 int pt_args_catch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
+int pt_args_switch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_path(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_topic(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 

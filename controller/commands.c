@@ -46,23 +46,38 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "Resumes the program. It runs until it hits a breakpoint, calls\n"
       "Kernel#breakpoint, is paused (the 'pause' command, or Ctrl-C) or exits.\n",
       pt_args_none, pt_hdl_continue, PT_COMPLETE_NONE, false, false },
-    { PT_CMD_SWITCH, "switch", { "fiber", NULL }, "F",
-      "select fiber F (id or tag) for step commands",
-      "Selects fiber F, given by its id (as 'fibers' shows it) or its tag.\n"
-      "The tracer checks that F exists. The next step, skip or up follows F:\n"
-      "the program resumes and stops at the next line F executes.\n"
-      "'backtrace', 'list' and 'print' then refer to F's frames.\n",
-      pt_args_fiber, pt_hdl_switch, PT_COMPLETE_FIBER, false, false },
-    { PT_CMD_FIBERS, "fibers", { NULL }, "[-s]",
+    { PT_CMD_SWITCH, "switch", { "fiber", NULL }, "F|EXPR",
+      "select fiber F (id, tag or expression) for step commands",
+      "Selects fiber F, given by its id (as 'fibers' shows it) or its tag;\n"
+      "anything else is a Ruby expression evaluated in the selected frame\n"
+      "that gives a fiber ('switch workers.first', 'switch\n"
+      "Fiber.current.children.first'). A fiber of any thread can be\n"
+      "selected. The next step, skip or up follows F: the program resumes\n"
+      "and stops at the next line F executes. 'backtrace', 'list' and\n"
+      "'print' then refer to F's frames.\n",
+      pt_args_switch, pt_hdl_switch, PT_COMPLETE_FIBER, false, false },
+    { PT_CMD_FIBERS, "fibers", { NULL }, "[-s] [-a] [-g state|location|tag] [PATTERN]",
       "the fiber tree: id, tag, state, location, wait",
       "Lists the program's fibers as a tree (children indented under the\n"
       "fiber that spun them) with id, tag, state, location and what a\n"
-      "waiting fiber waits on. '*' marks the selected fiber. With many\n"
-      "fibers the first ones are listed and the rest summarised by state.\n"
-      "With -s, each fiber's counters too (as 'polytrace top' shows them):\n"
-      "time running (cpu), times run, longest single run, time waiting, and\n"
-      "I/O ops in flight / started.\n",
+      "waiting fiber waits on, or, for a runnable one, the value it will be\n"
+      "resumed with. '*' marks the selected fiber. With several Ruby\n"
+      "threads, each thread is described (idle in its loop, blocked outside\n"
+      "the runtime ...) and its fibers listed under it. Beyond a screenful,\n"
+      "the first fibers are listed and the rest summarised by state; -a\n"
+      "lists them all. PATTERN (a regular expression) keeps the fibers whose\n"
+      "id, tag, state, location, method, wait or value match it. -g groups\n"
+      "them by state, location or tag, with counts and the first fibers of\n"
+      "each group. With -s, each fiber's counters too (as 'polytrace top'\n"
+      "shows them): time running (cpu), times run, longest single run, time\n"
+      "waiting, and I/O ops in flight / started.\n",
       pt_args_fibers, pt_hdl_fibers, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_RUNQUEUE, "runqueue", { NULL }, "[F]",
+      "the run queue, in order, with each fiber's value",
+      "Lists the run queue of the selected fiber's thread (or of fiber F's)\n"
+      "in the order the fibers will run, each with the value it will be\n"
+      "resumed with.\n",
+      pt_args_opt_fiber, pt_hdl_runqueue, PT_COMPLETE_FIBER, false, false },
     { PT_CMD_BACKTRACE, "backtrace", { "bt", NULL }, "[all] [F]",
       "frames of the selected fiber, or of fiber F",
       "Prints the call stack of the selected fiber, or of fiber F, innermost\n"

@@ -18,7 +18,7 @@ struct pt_ctl;
 
 enum pt_cmd_id {
     PT_CMD_STEP, PT_CMD_SKIP, PT_CMD_UP, PT_CMD_CONTINUE, PT_CMD_SWITCH,
-    PT_CMD_FIBERS, PT_CMD_BACKTRACE, PT_CMD_FRAME, PT_CMD_UPFRAME,
+    PT_CMD_FIBERS, PT_CMD_RUNQUEUE, PT_CMD_BACKTRACE, PT_CMD_FRAME, PT_CMD_UPFRAME,
     PT_CMD_DOWNFRAME, PT_CMD_LIST, PT_CMD_PRINT, PT_CMD_BREAK, PT_CMD_DELETE,
     PT_CMD_BREAKPOINTS, PT_CMD_CATCH, PT_CMD_TRACE, PT_CMD_SET, PT_CMD_HOG, PT_CMD_PAUSE,
     PT_CMD_DETACH,
@@ -59,8 +59,9 @@ struct pt_cmd_args {
                                          catch CLASS, source FILE */
     enum pt_cmd_mode mode;            /* trace ops on|off, set fiberlock on|off|step,
                                          catch off [CLASS] (OFF; NONE: list or set) */
-    bool all;                         /* backtrace all */
+    bool all;                         /* backtrace all, fibers -a */
     bool stats;                       /* fibers -s */
+    int group;                        /* fibers -g: enum pt_fv_group (0: none) */
 };
 
 /* Parses `args` (trimmed, possibly empty); 0 or -EINVAL with a message in err. */

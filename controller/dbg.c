@@ -123,7 +123,7 @@ static void on_stopped(struct pt_dbg *d, const struct pt_proto_ev_stopped *st)
     inf->pause_pending = false;
     inf->stop_fiber = st->fiber;
     inf->sel_fiber = st->fiber;
-    inf->frame = st->frame;
+    inf->frame = inf->stop_frame = st->frame;
     pt_str_copy(inf->frame_file, sizeof inf->frame_file, st->file ? st->file : "");
     inf->frame_line = st->line;
     pt_str_copy(inf->stop_exception, sizeof inf->stop_exception, st->exception ? st->exception : "");

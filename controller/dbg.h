@@ -63,6 +63,7 @@ struct pt_inf {
     uint64_t stop_fiber;       /* fiber of the last stop */
     uint64_t sel_fiber;        /* selected fiber; step commands follow it */
     long frame;                /* selected frame of sel_fiber */
+    long stop_frame;           /* the frame the stop showed (of stop_fiber) */
     char frame_file[PT_DBG_PATH_MAX];
     int frame_line;
     char stop_exception[PT_DBG_ERR_MAX];  /* "Class: message" of an exception stop */
@@ -243,6 +244,14 @@ int pt_dbg_fibers(struct pt_dbg *d, uint32_t limit, struct pt_msg *rep);
 
 /* Selects fiber id for step commands and frames; *rep is its FIBER_INFO. */
 int pt_dbg_switch(struct pt_dbg *d, uint64_t id, struct pt_msg *rep);
+
+/* Selects the fiber a Ruby expression gives, evaluated in the selected
+ * frame of the stopped fiber; *rep is its FIBER_INFO. */
+int pt_dbg_switch_expr(struct pt_dbg *d, const char *expr, struct pt_msg *rep);
+
+/* The run queue of fiber's thread (0: the selected fiber's) in order,
+ * each fiber with its scheduled value: *rep is a FIBERS reply. */
+int pt_dbg_runqueue(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep);
 
 /* The frames of a fiber (0: the selected one): *rep is a FRAMES reply. */
 int pt_dbg_frames(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep);

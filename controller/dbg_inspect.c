@@ -26,6 +26,46 @@ int pt_dbg_fibers(struct pt_dbg *d, uint32_t limit, struct pt_msg *rep)
     return pt_dbg_request(d, &req, rep);
 }
 
+int pt_dbg_switch_expr(struct pt_dbg *d, const char *expr, struct pt_msg *rep)
+{
+    struct pt_inf *inf = d->inf;
+    memset(rep, 0, sizeof *rep);
+    int rc = pt_dbg_need_stopped(d);
+    if (rc)
+        return rc;
+    struct pt_msg req;
+    pt_msg_init(&req, PT_REQ_SWITCH, 0);
+    /* In the selected frame, or, with another fiber selected, in the frame
+     * the stop showed: only the stopped fiber's frames can evaluate. */
+    req.u.fiber.frame = (uint32_t)(inf->sel_fiber == inf->stop_fiber ? inf->frame : inf->stop_frame);
+    req.u.fiber.expr = (char *)expr;
+    rc = pt_dbg_request(d, &req, rep);
+    req.u.fiber.expr = NULL;
+    if (rc)
+        return rc;
+    const struct pt_proto_fiber *f = &rep->u.fiber_info.fiber;
+    inf->sel_fiber = f->id;
+    inf->frame = 0;
+    pt_str_copy(inf->frame_file, sizeof inf->frame_file, f->file ? f->file : "");
+    inf->frame_line = f->line;
+    return 0;
+}
+
+int pt_dbg_runqueue(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep)
+{
+    struct pt_inf *inf = d->inf;
+    memset(rep, 0, sizeof *rep);
+    int rc = pt_dbg_need_stopped(d);
+    if (rc)
+        return rc;
+    if (!fiber)
+        fiber = inf->sel_fiber;
+    struct pt_msg req;
+    pt_msg_init(&req, PT_REQ_RUNQUEUE, 0);
+    req.u.fiber.fiber = fiber == inf->stop_fiber ? 0 : fiber;
+    return pt_dbg_request(d, &req, rep);
+}
+
 int pt_dbg_resolve_fiber(struct pt_dbg *d, const char *ref, uint64_t *id)
 {
     if (isdigit((unsigned char)ref[0])) {

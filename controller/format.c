@@ -4,6 +4,7 @@
  * into a memory stream).
  */
 #include "format.h"
+#include "fiberview.h"
 #include "strcopy.h"
 
 #include <inttypes.h>
@@ -118,6 +119,8 @@ static void fiber_row(FILE *out, const struct pt_proto_fiber *f, int depth, bool
     snprintf(id, sizeof id, "%*s%" PRIu64, depth * 2, "", f->id);
     location(f, loc, sizeof loc);
     pt_fmt_wait(f, wait, sizeof wait);
+    if (f->value)   /* runnable: what it will be resumed with */
+        snprintf(wait, sizeof wait, "value %.100s", f->value);
     fprintf(out, "%c %-10s %-12s %-9s %-*s %s\n", selected ? '*' : ' ', id, or_dash(f->tag),
             or_dash(f->state), locw, loc, wait);
 }
@@ -132,7 +135,9 @@ void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f)
     fprintf(out, " %s", or_dash(f->state));
     if (f->file && *f->file)
         fprintf(out, " at %s:%d", pt_fmt_path(f->file, NULL), (int)f->line);
-    if (strcmp(wait, "-") != 0)
+    if (f->value)
+        fprintf(out, ", to be resumed with %s", f->value);
+    else if (strcmp(wait, "-") != 0)
         fprintf(out, ", waiting on %s", wait);
     fputc('\n', out);
 }
@@ -177,7 +182,7 @@ static void summarise(FILE *out, const struct pt_proto_fiber *f, const size_t *o
     for (size_t i = from; i < n; i++) {
         const struct pt_proto_fiber *x = &f[order[i]];
         char key[96];
-        if (x->wait_op && *x->wait_op)
+        if (x->wait_op && *x->wait_op && x->state && strcmp(x->state, "waiting") == 0)
             snprintf(key, sizeof key, "%s on %s", or_dash(x->state), x->wait_op);
         else
             pt_str_copy(key, sizeof key, or_dash(x->state));
@@ -216,13 +221,77 @@ static void summarise(FILE *out, const struct pt_proto_fiber *f, const size_t *o
     fputc('\n', out);
 }
 
+/* How a thread is while the program is stopped, from its `where`. */
+static const char *thread_where(const char *where)
+{
+    if (!where)
+        return "";
+    if (strcmp(where, "stopped") == 0)
+        return "the program stopped in it";
+    if (strcmp(where, "loop") == 0)
+        return "idle in its event loop: suspended, its fibers held";
+    if (strcmp(where, "ruby") == 0)
+        return "between lines of Ruby: held";
+    if (strcmp(where, "blocked") == 0)
+        return "blocked outside the runtime (in C, without the GVL): left alone";
+    if (strcmp(where, "plain") == 0)
+        return "no runtime on it";
+    return where;
+}
+
+void pt_fmt_thread_line(FILE *out, const struct pt_proto_thread *t)
+{
+    char num[32];
+    fprintf(out, "thread %" PRIu64, t->id);
+    if (t->name && *t->name)
+        fprintf(out, " (%s)", t->name);
+    else if (t->id == 1)
+        fputs(" (main)", out);
+    fprintf(out, ": %s fiber%s", pt_fmt_count(t->fibers, num, sizeof num), t->fibers == 1 ? "" : "s");
+    if (t->backend && *t->backend)
+        fprintf(out, ", %s", t->backend);
+    fprintf(out, ", %s; %s", t->status ? t->status : "?", thread_where(t->where));
+    if (t->at && *t->at)
+        fprintf(out, ", at %s", pt_fmt_path(t->at, NULL));
+    fputc('\n', out);
+}
+
+static const struct pt_proto_thread *thread_of(const struct pt_fmt_fibers_opts *o, uint64_t id)
+{
+    for (size_t i = 0; o && i < o->nthreads; i++)
+        if (o->threads[i].id == id)
+            return &o->threads[i];
+    return NULL;
+}
+
 void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t total,
                    uint64_t selected, size_t shown)
 {
+    struct pt_fmt_fibers_opts o = { .selected = selected, .shown = shown };
+    pt_fmt_fibers_ex(out, f, n, total, &o);
+}
+
+void pt_fmt_fibers_ex(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t total,
+                      const struct pt_fmt_fibers_opts *opts)
+{
     char num[32];
+    uint64_t selected = opts->selected;
+    size_t shown = opts->shown;
+    bool by_thread = opts->nthreads > 1;
     if (total < n)
         total = n;
-    fprintf(out, "%s fiber%s\n", pt_fmt_count(total, num, sizeof num), total == 1 ? "" : "s");
+    if (opts->title)
+        fprintf(out, "%s\n", opts->title);
+    else
+        fprintf(out, "%s fiber%s", pt_fmt_count(total, num, sizeof num), total == 1 ? "" : "s");
+    if (!opts->title && by_thread)
+        fprintf(out, " in %zu threads", opts->nthreads);
+    if (!opts->title)
+        fputc('\n', out);
+    for (size_t i = 0; by_thread && i < opts->nthreads; i++) {
+        fputs("  ", out);
+        pt_fmt_thread_line(out, &opts->threads[i]);
+    }
     if (!n)
         return;
     /* The location column is as wide as the widest shown (within reason). */
@@ -307,10 +376,21 @@ void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t
         stack[sp++] = left;
     }
     size_t rows = norder < shown ? norder : shown;
-    for (size_t k = 0; k < rows; k++)
+    for (size_t k = 0; k < rows; k++) {
+        if (by_thread && (k == 0 || f[order[k]].thread != f[order[k - 1]].thread)) {
+            const struct pt_proto_thread *t = thread_of(opts, f[order[k]].thread);
+            fprintf(out, "  -- thread %" PRIu64, f[order[k]].thread);
+            if (t && t->name && *t->name)
+                fprintf(out, " (%s)", t->name);
+            fputs(" --\n", out);
+        }
         fiber_row(out, &f[order[k]], depth[order[k]], f[order[k]].id == selected, locw);
-    if (norder > shown || total > n)
+    }
+    if (norder > shown || total > n) {
         summarise(out, f, order, rows, norder, total);
+        fputs("   ('fibers -a' lists every one, 'fibers -g state|location|tag' groups them, "
+              "'fibers PATTERN' picks)\n", out);
+    }
 out:
     free(ids);
     free(nodes);
@@ -448,4 +528,42 @@ int pt_fmt_exit_code(int status)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+void pt_fmt_fiber_groups(FILE *out, const struct pt_proto_fiber *f,
+                         const struct pt_fv_group_row *rows, size_t nrows, const char *title,
+                         const char *heading, size_t shown)
+{
+    char num[32];
+    fprintf(out, "%s\n", title);
+    if (!nrows)
+        return;
+    fprintf(out, "  %9s  %-40s %s\n", "COUNT", heading, "FIBERS");
+    size_t n = nrows < shown ? nrows : shown;
+    for (size_t i = 0; i < n; i++) {
+        const struct pt_fv_group_row *r = &rows[i];
+        fprintf(out, "  %9s  %-40s ", pt_fmt_count(r->count, num, sizeof num), r->key);
+        for (size_t k = 0; k < r->nfirst; k++)
+            fprintf(out, "%s%" PRIu64, k ? ", " : "", f[r->first[k]].id);
+        if (r->count > r->nfirst)
+            fputs(", ...", out);
+        fputc('\n', out);
+    }
+    if (nrows > n)
+        fprintf(out, "  ... and %s more group%s\n", pt_fmt_count(nrows - n, num, sizeof num),
+                nrows - n == 1 ? "" : "s");
+}
+
+void pt_fmt_runqueue(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t thread)
+{
+    char num[32];
+    fprintf(out, "Run queue of thread %" PRIu64 ": %s fiber%s", thread, pt_fmt_count(n, num, sizeof num),
+            n == 1 ? "" : "s");
+    fputs(n ? ", in the order they run\n" : "\n", out);
+    for (size_t i = 0; i < n; i++) {
+        char loc[512];
+        location(&f[i], loc, sizeof loc);
+        fprintf(out, "  %3zu. fiber %-6" PRIu64 " %-12s %-30s value %s\n", i + 1, f[i].id,
+                or_dash(f[i].tag), loc, f[i].value ? f[i].value : "?");
+    }
 }

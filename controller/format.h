@@ -41,6 +41,31 @@ void pt_fmt_wait(const struct pt_proto_fiber *f, char *buf, size_t len);
 void pt_fmt_fibers(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t total,
                    uint64_t selected, size_t shown);
 
+/* `fibers` with threads, a title, a row limit. */
+struct pt_fmt_fibers_opts {
+    const struct pt_proto_thread *threads;   /* every thread; grouped when > 1 */
+    size_t nthreads;
+    uint64_t selected;                       /* marked '*' */
+    size_t shown;                            /* rows before the summary */
+    const char *title;                       /* first line; NULL: "N fibers" */
+};
+
+void pt_fmt_fibers_ex(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t total,
+                      const struct pt_fmt_fibers_opts *opts);
+
+/* "thread 2 (worker): 3 fibers, libev, sleep; idle in its event loop: ..." */
+void pt_fmt_thread_line(FILE *out, const struct pt_proto_thread *t);
+
+/* `fibers -g`: a title, then COUNT, the group's key, its first fibers. At
+ * most `shown` groups. */
+struct pt_fv_group_row;
+void pt_fmt_fiber_groups(FILE *out, const struct pt_proto_fiber *f,
+                         const struct pt_fv_group_row *rows, size_t nrows, const char *title,
+                         const char *heading, size_t shown);
+
+/* `runqueue`: the fibers in the order they run, each with its value. */
+void pt_fmt_runqueue(FILE *out, const struct pt_proto_fiber *f, size_t n, uint64_t thread);
+
 /* One fiber, one line (switch, dump). */
 void pt_fmt_fiber_line(FILE *out, const struct pt_proto_fiber *f);
 

@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "ctl.h"
+#include "fiberview.h"
 #include "format.h"
 #include "statfmt.h"
 #include "help.h"
@@ -74,14 +77,29 @@ int pt_hdl_continue(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return resume(ctl, PT_DBG_CONTINUE);
 }
 
+/*
+ * switch F|EXPR: an id; a tag; else (or when no fiber has that tag) a Ruby
+ * expression that gives a fiber.
+ */
 int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     if (!need_stopped(ctl))
         return 0;
-    uint64_t id;
+    uint64_t id = 0;
     struct pt_msg rep;
-    if (fiber_arg(ctl, a->fiber, &id) || pt_dbg_switch(&ctl->dbg, id, &rep))
+    int rc = a->fiber[0] ? pt_dbg_resolve_fiber(&ctl->dbg, a->fiber, &id) : -ENOENT;
+    if (rc && rc != -ENOENT)
         return failed(ctl);
+    if (rc == 0 && pt_dbg_switch(&ctl->dbg, id, &rep))
+        return failed(ctl);
+    if (rc && pt_dbg_switch_expr(&ctl->dbg, a->text, &rep)) {
+        /* A word that is no tag, nor a local holding a fiber: say both. */
+        if (a->fiber[0] && pt_dbg_error(&ctl->dbg)[0] && !pt_dbg_done(&ctl->dbg))
+            pt_ctl_error(ctl, "no fiber tagged '%s', and as Ruby: %s", a->fiber, pt_dbg_error(&ctl->dbg));
+        else
+            failed(ctl);
+        return 0;
+    }
     const struct pt_inf *inf = ctl->dbg.inf;
     pt_str_copy(ctl->list_file, sizeof ctl->list_file, inf->frame_file);
     ctl->list_next = 0;
@@ -92,18 +110,110 @@ int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return 0;
 }
 
+/* How many rows a listing shows before it summarises: a screenful on a
+ * terminal (its rows, else $LINES), PT_FMT_FIBERS_SHOWN elsewhere. */
+static size_t screen_rows(struct pt_ctl *ctl)
+{
+    struct winsize ws;
+    int fd = fileno(ctl->out);
+    long rows = 0;
+    if (fd < 0 || !isatty(fd))
+        return PT_FMT_FIBERS_SHOWN;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+        rows = ws.ws_row;
+    else if (getenv("LINES"))
+        rows = strtol(getenv("LINES"), NULL, 10);
+    if (rows <= 0)
+        rows = 24;
+    /* the count, the threads, the column heads, the summary, the prompt */
+    return rows > 16 ? (size_t)rows - 6 : 10;
+}
+
 int pt_hdl_fibers(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     struct pt_msg rep;
-    if (pt_dbg_fibers(&ctl->dbg, a->stats ? PT_FMT_FIBERS_SHOWN : PT_DBG_FIBERS_FETCH, &rep))
+    bool filtered = a->text[0] || a->group;
+    if (pt_dbg_fibers(&ctl->dbg, a->stats && !filtered ? PT_FMT_FIBERS_SHOWN : PT_DBG_FIBERS_FETCH, &rep))
         return failed(ctl);
-    if (a->stats) {
-        pt_sfmt_fibers(ctl->out, rep.u.fibers.fibers, rep.u.fibers.nfibers, rep.u.fibers.total);
+    const struct pt_proto_rep_fibers *r = &rep.u.fibers;
+    size_t *idx = NULL, n = 0;
+    char err[256], title[PT_CMD_TEXT_MAX + 128], num[32], num2[32];
+    if (pt_fv_filter(r->fibers, r->nfibers, a->text, &idx, &n, err, sizeof err)) {
+        pt_ctl_error(ctl, "fibers: %s", err[0] ? err : "out of memory");
         pt_msg_free(&rep);
         return 0;
     }
-    pt_fmt_fibers(ctl->out, rep.u.fibers.fibers, rep.u.fibers.nfibers, rep.u.fibers.total,
-                  ctl->dbg.inf->sel_fiber, PT_FMT_FIBERS_SHOWN);
+    /* The chosen fibers, in the reply's order (threads, then the tree). */
+    struct pt_proto_fiber *chosen = malloc((n ? n : 1) * sizeof *chosen);
+    for (size_t i = 0; chosen && i < n; i++)
+        chosen[i] = r->fibers[idx[i]];
+    uint64_t total = a->text[0] ? n : r->total;
+    if (a->text[0])
+        snprintf(title, sizeof title, "%s of %s fibers match '%s'", pt_fmt_count(n, num, sizeof num),
+                 pt_fmt_count(r->total, num2, sizeof num2), a->text);
+    else
+        snprintf(title, sizeof title, "%s fibers", pt_fmt_count(total, num, sizeof num));
+    if (!chosen) {
+        pt_ctl_error(ctl, "fibers: out of memory");
+    } else if (a->group) {
+        struct pt_fv_group_row *rows = NULL;
+        size_t nrows = 0;
+        size_t *all = malloc((n ? n : 1) * sizeof *all);
+        for (size_t i = 0; all && i < n; i++)
+            all[i] = i;
+        if (!all || pt_fv_group(chosen, all, n, (enum pt_fv_group)a->group, &rows, &nrows)) {
+            pt_ctl_error(ctl, "fibers: out of memory");
+        } else {
+            char gtitle[sizeof title + 64];
+            snprintf(gtitle, sizeof gtitle, "%s in %s group%s by %s%s", title,
+                     pt_fmt_count(nrows, num2, sizeof num2), nrows == 1 ? "" : "s",
+                     pt_fv_group_name((enum pt_fv_group)a->group),
+                     r->total > r->nfibers ? " (of those fetched)" : "");
+            pt_fmt_fiber_groups(ctl->out, chosen, rows, nrows, gtitle,
+                                a->group == PT_FV_GROUP_STATE ? "STATE"
+                                : a->group == PT_FV_GROUP_TAG ? "TAG" : "LOCATION",
+                                a->all ? (size_t)-1 : screen_rows(ctl));
+        }
+        free(all);
+        free(rows);
+    } else if (a->stats) {
+        pt_sfmt_fibers(ctl->out, chosen, n, total);
+    } else {
+        struct pt_fmt_fibers_opts o = {
+            .threads = r->threads, .nthreads = r->nthreads,
+            .selected = ctl->dbg.inf->sel_fiber,
+            .shown = a->all ? (size_t)-1 : screen_rows(ctl),
+            .title = a->text[0] ? title : NULL,
+        };
+        pt_fmt_fibers_ex(ctl->out, chosen, n, total, &o);
+    }
+    free(chosen);
+    free(idx);
+    pt_msg_free(&rep);
+    return 0;
+}
+
+int pt_hdl_runqueue(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    if (!need_stopped(ctl))
+        return 0;
+    uint64_t fiber;
+    struct pt_msg rep;
+    if (fiber_arg(ctl, a->fiber, &fiber) || pt_dbg_runqueue(&ctl->dbg, fiber, &rep))
+        return failed(ctl);
+    uint64_t thread = rep.u.fibers.nfibers ? rep.u.fibers.fibers[0].thread : 0;
+    if (!thread) {
+        /* An empty queue: name the thread of the fiber asked about. */
+        struct pt_msg info;
+        if (pt_dbg_fibers(&ctl->dbg, PT_DBG_FIBERS_FETCH, &info) == 0) {
+            uint64_t want = fiber ? fiber : ctl->dbg.inf->sel_fiber;
+            for (size_t i = 0; i < info.u.fibers.nfibers; i++)
+                if (info.u.fibers.fibers[i].id == want)
+                    thread = info.u.fibers.fibers[i].thread;
+            pt_msg_free(&info);
+        }
+    }
+    pt_fmt_runqueue(ctl->out, rep.u.fibers.fibers, rep.u.fibers.nfibers, thread);
     pt_msg_free(&rep);
     return 0;
 }

@@ -14,6 +14,7 @@ int pt_hdl_skip(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_up(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_continue(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a);
+int pt_hdl_runqueue(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_fibers(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_backtrace(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_frame(struct pt_ctl *ctl, const struct pt_cmd_args *a);

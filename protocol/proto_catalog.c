@@ -45,6 +45,7 @@ static const struct pt_proto_field fiber_fields[] = {
     OPT("wait_ns",      PT_FK_U64,  struct pt_proto_fiber, wait_ns),
     OPT("ops",          PT_FK_U64,  struct pt_proto_fiber, ops),
     OPT("ops_in_flight", PT_FK_U32, struct pt_proto_fiber, ops_in_flight),
+    FLD("value",        PT_FK_NSTR, struct pt_proto_fiber, value),
 };
 REC(fiber_rec, struct pt_proto_fiber, fiber_fields);
 
@@ -73,6 +74,18 @@ static const struct pt_proto_field bp_fields[] = {
 };
 REC(bp_rec, struct pt_proto_bp, bp_fields);
 
+static const struct pt_proto_field thread_fields[] = {
+    FLD("id",       PT_FK_U64,  struct pt_proto_thread, id),
+    FLD("name",     PT_FK_NSTR, struct pt_proto_thread, name),
+    FLD("status",   PT_FK_STR,  struct pt_proto_thread, status),
+    FLD("where",    PT_FK_STR,  struct pt_proto_thread, where),
+    FLD("backend",  PT_FK_NSTR, struct pt_proto_thread, backend),
+    FLD("fibers",   PT_FK_U64,  struct pt_proto_thread, fibers),
+    FLD("runnable", PT_FK_U64,  struct pt_proto_thread, runnable),
+    FLD("at",       PT_FK_NSTR, struct pt_proto_thread, at),
+};
+REC(thread_rec, struct pt_proto_thread, thread_fields);
+
 static const struct pt_proto_field dump_fiber_fields[] = {
     SUB("info", struct pt_proto_dump_fiber, info, fiber_rec),
     SUBV("frames", struct pt_proto_dump_fiber, frames, nframes, frame_rec),
@@ -95,6 +108,7 @@ REC(hello_rec, struct pt_proto_hello, hello_fields);
 static const struct pt_proto_field req_fiber_fields[] = {
     FLD("fiber", PT_FK_U64, struct pt_proto_req_fiber, fiber),
     OPT("frame", PT_FK_U32, struct pt_proto_req_fiber, frame),
+    FLD("expr",  PT_FK_NSTR, struct pt_proto_req_fiber, expr),
 };
 REC(req_fiber_rec, struct pt_proto_req_fiber, req_fiber_fields);
 
@@ -166,6 +180,7 @@ REC(rep_fiber_info_rec, struct pt_proto_rep_fiber_info, rep_fiber_info_fields);
 static const struct pt_proto_field rep_fibers_fields[] = {
     FLD("total", PT_FK_U64, struct pt_proto_rep_fibers, total),
     SUBV("fibers", struct pt_proto_rep_fibers, fibers, nfibers, fiber_rec),
+    SUBVOPT("threads", struct pt_proto_rep_fibers, threads, nthreads, thread_rec),
 };
 REC(rep_fibers_rec, struct pt_proto_rep_fibers, rep_fibers_fields);
 
@@ -200,6 +215,7 @@ REC(rep_bps_rec, struct pt_proto_rep_bps, rep_bps_fields);
 
 static const struct pt_proto_field rep_dump_fields[] = {
     SUBV("fibers", struct pt_proto_rep_dump, fibers, nfibers, dump_fiber_rec),
+    SUBVOPT("threads", struct pt_proto_rep_dump, threads, nthreads, thread_rec),
 };
 REC(rep_dump_rec, struct pt_proto_rep_dump, rep_dump_fields);
 
@@ -303,6 +319,7 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_REQ_DUMP,         "dump",              PT_KIND_REQUEST, NULL },
     { PT_REQ_VARS,         "vars",              PT_KIND_REQUEST, &req_vars_rec },
     { PT_REQ_SETVAR,       "setvar",            PT_KIND_REQUEST, &req_setvar_rec },
+    { PT_REQ_RUNQUEUE,     "runqueue",          PT_KIND_REQUEST, &req_fiber_rec },
     { PT_REP_OK,           "ok",                PT_KIND_REPLY,   NULL },
     { PT_REP_ERROR,        "error",             PT_KIND_REPLY,   &rep_error_rec },
     { PT_REP_FIBER_INFO,   "fiber_info",        PT_KIND_REPLY,   &rep_fiber_info_rec },

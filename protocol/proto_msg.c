@@ -112,6 +112,14 @@ struct pt_proto_var *pt_proto_vars_push(struct pt_proto_var **v, size_t *n)
     return e;
 }
 
+struct pt_proto_thread *pt_proto_threads_push(struct pt_proto_thread **v, size_t *n)
+{
+    void *arr = *v;
+    struct pt_proto_thread *t = array_push(&arr, n, sizeof **v);
+    *v = arr;
+    return t;
+}
+
 struct pt_proto_dump_fiber *pt_proto_dump_push(struct pt_proto_dump_fiber **v,
                                                size_t *n)
 {

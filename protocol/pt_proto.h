@@ -131,6 +131,7 @@ enum pt_msg_type {
     PT_REQ_DUMP        = 33,  /* no payload     -> PT_REP_DUMP */
     PT_REQ_VARS        = 34,  /* u.vars         -> PT_REP_VARS (appended) */
     PT_REQ_SETVAR      = 35,  /* u.setvar       -> PT_REP_VARS, one var (appended) */
+    PT_REQ_RUNQUEUE    = 36,  /* u.fiber        -> PT_REP_FIBERS, queue order (appended) */
 
     /* replies, tracer -> controller, id of the request (ERROR may carry 0
      * when it answers no particular request, e.g. a version mismatch) */
@@ -196,6 +197,27 @@ struct pt_proto_fiber {
     uint64_t wait_ns;       /* time spent waiting, the current wait included */
     uint64_t ops;           /* I/O ops it started */
     uint32_t ops_in_flight; /* I/O ops it waits in now (0 or 1) */
+    /* appended: */
+    char    *value;         /* nullable: a runnable fiber's scheduled value
+                               (inspect, cut at 128 bytes) */
+};
+
+/* One Ruby thread, as FIBERS and DUMP report it (appended). Wire: a map. */
+struct pt_proto_thread {
+    uint64_t id;            /* tracer's thread id (main thread = 1) */
+    char    *name;          /* nullable: Thread#name */
+    char    *status;        /* Thread#status: "run", "sleep", "aborting", "dead" */
+    char    *where;         /* "stopped" (the thread the program stopped in),
+                               "loop" (idle in its event loop, suspended),
+                               "ruby" (between Ruby lines: held),
+                               "blocked" (in C without the GVL, outside the
+                               runtime's loop: left alone),
+                               "plain" (no runtime state on it) */
+    char    *backend;       /* nullable: "libev", "io_uring" */
+    uint64_t fibers;        /* its live fibers */
+    uint64_t runnable;      /* fibers on its run queue */
+    char    *at;            /* nullable: where its current fiber is, "file:line
+                               in label" (the innermost frame not hidden) */
 };
 
 /* One backtrace frame. Wire: map {index, file, line, label}. */
@@ -259,6 +281,9 @@ struct pt_proto_req_fiber {
     /* appended: */
     uint32_t frame;         /* STEP SKIP UP: the selected frame of that
                                fiber (0 = innermost; optional) */
+    char    *expr;          /* SWITCH: nullable; a Ruby expression giving the
+                               fiber, evaluated in frame `frame` of the
+                               stopped fiber (then `fiber` is ignored) */
 };
 
 /* PT_REQ_FIBERS. */
@@ -339,6 +364,9 @@ struct pt_proto_rep_fibers {
     uint64_t               total;   /* fibers alive, even if limit cut */
     struct pt_proto_fiber *fibers;
     size_t                 nfibers;
+    /* appended (optional): every Ruby thread, the fibers' `thread` ids */
+    struct pt_proto_thread *threads;
+    size_t                  nthreads;
 };
 
 /* PT_REP_FRAMES. */
@@ -383,6 +411,9 @@ struct pt_proto_rep_bps {
 struct pt_proto_rep_dump {
     struct pt_proto_dump_fiber *fibers;
     size_t                      nfibers;
+    /* appended (optional) */
+    struct pt_proto_thread     *threads;
+    size_t                      nthreads;
 };
 
 /* PT_EV_STOPPED. */
@@ -545,6 +576,7 @@ struct pt_proto_fiber      *pt_proto_fibers_push(struct pt_proto_fiber **v, size
 struct pt_proto_frame      *pt_proto_frames_push(struct pt_proto_frame **v, size_t *n);
 struct pt_proto_bp         *pt_proto_bps_push(struct pt_proto_bp **v, size_t *n);
 struct pt_proto_dump_fiber *pt_proto_dump_push(struct pt_proto_dump_fiber **v, size_t *n);
+struct pt_proto_thread     *pt_proto_threads_push(struct pt_proto_thread **v, size_t *n);
 
 /* Build an ERROR reply in *m (which is first freed/initialised): id, code and
  * a printf-style message. 0 or -ENOMEM. */

@@ -83,6 +83,24 @@ static int api_fiber_spin_frames(VALUE fiber, const VALUE **frames, const int **
     return f ? rt_spin_site_frames(f->spin_site, frames, lines) : 0;
 }
 
+static int api_thread_info(VALUE thread, struct rt_thread_info *out)
+{
+    struct rt_thread *t = rt_thread_of(thread, 0);
+    out->current = t ? t->current : Qnil;
+    out->polling = t ? t->polling : 0;
+    out->runnable = t ? rt_runqueue_len(&t->runqueue) : 0;
+    return t ? 0 : -ESRCH;
+}
+
+static void api_each_scheduled(VALUE thread, rt_scheduled_visit_fn fn, void *data)
+{
+    struct rt_thread *t = rt_thread_of(thread, 0);
+    for (size_t i = 0; t && i < rt_runqueue_len(&t->runqueue); i++) {
+        struct rt_runqueue_entry *e = rt_runqueue_at(&t->runqueue, i);
+        fn(e->fiber, e->value, data);
+    }
+}
+
 static const struct rt_api api = {
     .version = RT_API_VERSION,
     .size = sizeof(struct rt_api),
@@ -106,6 +124,8 @@ static const struct rt_api api = {
     .diag_set = rt_diag_set,
     .watchdog_arm = rt_watchdog_arm,
     .fiber_spin_frames = api_fiber_spin_frames,
+    .thread_info = api_thread_info,
+    .each_scheduled = api_each_scheduled,
 };
 
 static size_t capsule_size(const void *p)

@@ -4,6 +4,12 @@
  * the backend is told (libev: ev_suspend/ev_resume). Calls nest; only the
  * outermost resume resumes. From Ruby: Backend#loop_suspend/#loop_resume,
  * and Polyphony.loop_suspend { } for the current thread.
+ *
+ * Another thread's loop may be suspended too (a debugger stopped in one
+ * thread suspends them all), with the GVL held: its clock stops, which is
+ * all its timers see; its backend is left alone, since that thread may be
+ * inside the backend's poll without the GVL. On resume it is woken, so a
+ * poll that was timed against the stopped clock looks again.
  */
 #include <errno.h>
 #include "rt_internal.h"
@@ -14,8 +20,10 @@ int rt_loop_suspend(VALUE thread)
     if (!t)
         return -ESRCH;
     if (t->timers.paused == 0) {
-        if (t->ops->suspend)
+        if (t->ops->suspend && t->thread == rb_thread_current()) {
             t->ops->suspend(t->be);
+            t->backend_suspended = 1;
+        }
         rt_stats_loop_suspended(t);
     }
     rt_timers_pause(&t->timers);
@@ -30,8 +38,9 @@ int rt_loop_resume(VALUE thread)
     if (t->timers.paused == 0)
         return -EINVAL;
     if (rt_timers_unpause(&t->timers)) {
-        if (t->ops->resume)
+        if (t->backend_suspended && t->ops->resume)
             t->ops->resume(t->be);
+        t->backend_suspended = 0;
         rt_stats_loop_resumed(t);
         /* A poll waiting with no timer in sight must see the timers again. */
         if (t->thread != rb_thread_current())

@@ -82,6 +82,15 @@ struct rt_fiber_counters {
 };
 
 typedef void (*rt_fiber_visit_fn)(VALUE fiber, void *data);
+
+typedef void (*rt_scheduled_visit_fn)(VALUE fiber, VALUE value, void *data);
+
+/* A thread as the runtime sees it (thread_info). */
+struct rt_thread_info {
+    VALUE current;      /* the fiber running on it, or last to, or Qnil */
+    int polling;        /* in its loop's poll: idle, waiting for events */
+    size_t runnable;    /* fibers on its run queue */
+};
 typedef void (*rt_thread_visit_fn)(VALUE thread, void *data);
 
 /*
@@ -172,6 +181,14 @@ struct rt_api {
      * since (Fiber#attach_to, #detach): its parent is not its spinner.
      */
     int (*fiber_spin_frames)(VALUE fiber, const VALUE **frames, const int **lines, int *moved);
+
+    /* --- appended: threads ---------------------------------------------- */
+
+    /* What a debugger shows of a thread with runtime state. 0, or -ESRCH. */
+    int (*thread_info)(VALUE thread, struct rt_thread_info *out);
+    /* `thread`'s run queue in order: each fiber with the value it will be
+     * resumed with. fn must not change the queue. */
+    void (*each_scheduled)(VALUE thread, rt_scheduled_visit_fn fn, void *data);
 };
 
 /* Whether the runtime's table has `member` (appended after the first version). */

@@ -57,6 +57,9 @@ struct rt_thread {
     int hog_report;              /* the client wants the flagged run's end */
     int parked;                  /* its loop waits with nothing of its own
                                     that could wake a fiber (deadlock.c) */
+    int polling;                 /* in its backend's poll (scheduler.c) */
+    int backend_suspended;       /* the backend was told of a loop suspend
+                                    (loop_suspend.c: only by the thread itself) */
 };
 
 /* The state of the calling thread, created on first use. */

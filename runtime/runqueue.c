@@ -20,7 +20,7 @@ void rt_runqueue_free(struct rt_runqueue *q)
 
 static struct rt_runqueue_entry *slot(struct rt_runqueue *q, size_t i)
 {
-    return &q->entries[(q->head + i) & (q->capa - 1)];
+    return rt_runqueue_at(q, i);
 }
 
 static int grow(struct rt_runqueue *q)

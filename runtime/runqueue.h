@@ -42,6 +42,11 @@ int rt_runqueue_shift(struct rt_runqueue *q, struct rt_runqueue_entry *out);
 struct rt_runqueue_entry *rt_runqueue_find(struct rt_runqueue *q, VALUE fiber);
 /* Removes `fiber`'s first entry into *out; 1 if found, else 0. */
 int rt_runqueue_take(struct rt_runqueue *q, VALUE fiber, struct rt_runqueue_entry *out);
+/* The i-th entry from the front (i < len). */
+static inline struct rt_runqueue_entry *rt_runqueue_at(struct rt_runqueue *q, size_t i)
+{
+    return &q->entries[(q->head + i) & (q->capa - 1)];
+}
 void rt_runqueue_mark(struct rt_runqueue *q);
 void rt_runqueue_compact(struct rt_runqueue *q);
 

@@ -156,7 +156,9 @@ static VALUE poll_protected(struct rt_thread *t, double timeout)
 
     t->poll_count++;
     t->switches_since_poll = 0;
+    t->polling = 1;     /* a debugger tells an idle loop from a thread blocked elsewhere */
     rb_protect(poll_body, (VALUE)&a, &state);
+    t->polling = 0;
     t->parked = 0;
     if (state) {
         err = rb_errinfo();

@@ -17,10 +17,12 @@ static st_table *by_fiber;      /* fiber VALUE -> id */
 static st_table *by_id;         /* id -> fiber VALUE */
 static uint64_t next_id = 1;
 static st_table *threads;       /* thread VALUE -> id (the main thread is 1) */
+static VALUE listing_thread = Qnil; /* the thread a listing walks, else nil */
 static uint64_t next_thread = 2;
 
 void pt_fib_mark(void)
 {
+    rb_gc_mark(listing_thread);
     /* Marking pins the fibers, so the tables' keys never move. */
     if (by_id)
         rb_mark_tbl(by_id);
@@ -243,6 +245,7 @@ int pt_fib_location(VALUE loc, char **file, int32_t *line, char **label)
 static const char *state_name(VALUE fiber)
 {
     const struct rt_api *rt = pt_tr.rt;
+    struct rt_wait_info wi = { NULL, -1, -1 };
 
     if (fiber == rb_fiber_current())
         return "running";
@@ -251,7 +254,10 @@ static const char *state_name(VALUE fiber)
     if (!rt)
         return "waiting";
     switch (rt->fiber_state(fiber)) {
-    case RT_FIBER_RUNNING: return "running";
+    case RT_FIBER_RUNNING:
+        /* Another thread's current fiber: it runs only if it is not in a
+         * wait (then it is the one polling that thread's loop). */
+        return rt->fiber_wait_info(fiber, &wi) == 0 && wi.op ? "waiting" : "running";
     case RT_FIBER_RUNNABLE: return "runnable";
     case RT_FIBER_WAITING: return "waiting";
     default: return "dead";
@@ -278,6 +284,60 @@ void pt_fib_fill_stats(VALUE fiber, double ns_per_tick, struct pt_proto_fiber *o
     out->ops_in_flight = c.ops_in_flight;
 }
 
+/* A listing's scheduled values: fiber -> the value it will be resumed
+ * with, for the fibers on the run queues (filled from each_scheduled). */
+static st_table *scheduled;
+
+static void note_scheduled(VALUE fiber, VALUE value, void *data)
+{
+    (void)data;
+    st_insert(scheduled, (st_data_t)fiber, (st_data_t)value);
+}
+
+#define PT_FIB_VALUE_MAX 128    /* how much of a scheduled value's inspect */
+
+struct find_scheduled {
+    VALUE fiber;
+    VALUE value;
+    int found;
+};
+
+static void find_one(VALUE fiber, VALUE value, void *data)
+{
+    struct find_scheduled *f = data;
+    if (fiber == f->fiber && !f->found) {
+        f->value = value;
+        f->found = 1;
+    }
+}
+
+static int fill_value(VALUE fiber, struct pt_proto_fiber *out)
+{
+    const struct rt_api *rt = pt_tr.rt;
+    st_data_t v;
+    VALUE err, s;
+
+    if (!scheduled) {
+        /* One fiber (SWITCH): look through its thread's queue. */
+        struct find_scheduled f = { fiber, Qnil, 0 };
+        if (!rt || !RT_API_HAS(rt, each_scheduled) || rt->fiber_state(fiber) != RT_FIBER_RUNNABLE)
+            return 0;
+        rt->each_scheduled(pt_threads_of_fiber(fiber), find_one, &f);
+        if (!f.found)
+            return 0;
+        v = (st_data_t)f.value;
+    } else if (!st_lookup(scheduled, (st_data_t)fiber, &v)) {
+        return 0;
+    }
+    s = pt_tr_protect_call(rb_inspect, (VALUE)v, &err);
+    if (!RB_TYPE_P(s, T_STRING))
+        return pt_proto_set_str(&out->value, "(inspect raised)");
+    if (RSTRING_LEN(s) <= PT_FIB_VALUE_MAX)
+        return pt_proto_set_strn(&out->value, RSTRING_PTR(s), RSTRING_LEN(s));
+    s = rb_sprintf("%.*s...", PT_FIB_VALUE_MAX, RSTRING_PTR(s));
+    return pt_proto_set_strn(&out->value, RSTRING_PTR(s), RSTRING_LEN(s));
+}
+
 int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
 {
     const struct rt_api *rt = pt_tr.rt;
@@ -285,7 +345,9 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
     int r;
 
     out->id = pt_fib_id(fiber);
-    out->thread = fiber == rb_fiber_current() ? pt_fib_thread_id(rb_thread_current()) : 1;
+    out->thread = pt_fib_thread_id(NIL_P(listing_thread) ? pt_threads_of_fiber(fiber) : listing_thread);
+    if ((r = fill_value(fiber, out)) < 0)
+        return r;
     out->wait_fd = -1;
     out->wait_timeout = -1;
     if ((r = pt_proto_set_str(&out->state, state_name(fiber))) < 0)
@@ -319,6 +381,7 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
 struct list_ctx {
     uint32_t limit;
     uint64_t total;
+    uint64_t thread_fibers;     /* live fibers of the thread being walked */
     struct pt_msg *reply;
     int dump;
     int err;
@@ -333,6 +396,7 @@ static void visit(VALUE fiber, void *data)
     if (pt_fib_dead(fiber))
         return;
     c->total++;
+    c->thread_fibers++;
     if (c->err || (c->limit && c->total > c->limit))
         return;
     if (c->dump) {
@@ -374,18 +438,48 @@ static double scale_now(void)
     return rt->clock_scale();
 }
 
-static int walk(struct list_ctx *c)
+/*
+ * Every live fiber, thread by thread (the main thread first), parents
+ * before children; with threads, every thread described too, fibers or
+ * not. Runnable fibers carry the value they are scheduled with.
+ */
+static int walk(struct list_ctx *c, struct pt_proto_thread **threads, size_t *nthreads)
 {
     const struct rt_api *rt = pt_tr.rt;
+    VALUE list, stopped = rb_thread_current();
+    long i;
 
-    if (rt) {
-        rt->each_fiber(pt_tr.main_thread, visit, c);
-    } else if (pt_heap_each_fiber(visit, c) < 0) {
-        /* No heap walk on this Ruby: the fibers we have seen stop. */
-        st_table *copy = st_copy(by_id);
-        st_foreach(copy, each_known, (st_data_t)c);
-        st_free_table(copy);
+    if (!rt) {
+        if (pt_heap_each_fiber(visit, c) < 0) {
+            /* No heap walk on this Ruby: the fibers we have seen stop. */
+            st_table *copy = st_copy(by_id);
+            st_foreach(copy, each_known, (st_data_t)c);
+            st_free_table(copy);
+        }
+        return c->err;
     }
+    list = pt_threads_list();
+    scheduled = st_init_numtable();
+    for (i = 0; RT_API_HAS(rt, each_scheduled) && i < RARRAY_LEN(list); i++)
+        rt->each_scheduled(RARRAY_AREF(list, i), note_scheduled, NULL);
+    for (i = 0; i < RARRAY_LEN(list) && !c->err; i++) {
+        VALUE thread = RARRAY_AREF(list, i);
+        struct pt_proto_thread *t;
+
+        c->thread_fibers = 0;
+        listing_thread = thread;
+        rt->each_fiber(thread, visit, c);
+        listing_thread = Qnil;
+        if (!threads)
+            continue;
+        if (!(t = pt_proto_threads_push(threads, nthreads)))
+            c->err = -ENOMEM;
+        else if (pt_threads_describe(thread, stopped, c->thread_fibers, t) < 0)
+            c->err = -ENOMEM;
+    }
+    st_free_table(scheduled);
+    scheduled = NULL;
+    RB_GC_GUARD(list);
     return c->err;
 }
 
@@ -395,7 +489,7 @@ int pt_fib_list(uint32_t limit, struct pt_msg *reply)
     int r;
 
     listing_scale = scale_now();
-    r = walk(&c);
+    r = walk(&c, &reply->u.fibers.threads, &reply->u.fibers.nthreads);
     listing_scale = 0;
     reply->u.fibers.total = c.total;
     return r;
@@ -407,9 +501,51 @@ int pt_fib_dump(struct pt_msg *reply)
     int r;
 
     listing_scale = scale_now();
-    r = walk(&c);
+    r = walk(&c, &reply->u.dump.threads, &reply->u.dump.nthreads);
     listing_scale = 0;
     return r;
+}
+
+struct queue_ctx {
+    struct pt_msg *reply;
+    VALUE thread;
+    int err;
+};
+
+static void queued(VALUE fiber, VALUE value, void *data)
+{
+    struct queue_ctx *q = data;
+    struct pt_proto_fiber *f;
+    int r;
+
+    (void)value;
+    if (q->err)
+        return;
+    q->reply->u.fibers.total++;
+    if (!(f = pt_proto_fibers_push(&q->reply->u.fibers.fibers, &q->reply->u.fibers.nfibers))) {
+        q->err = -ENOMEM;
+        return;
+    }
+    if ((r = pt_fib_fill(fiber, f)) < 0)
+        q->err = r;
+}
+
+/* RUNQUEUE: the thread's run queue in order, each with its value. */
+int pt_fib_runqueue(VALUE thread, struct pt_msg *reply)
+{
+    const struct rt_api *rt = pt_tr.rt;
+    struct queue_ctx q = { reply, thread, 0 };
+
+    if (!rt || !RT_API_HAS(rt, each_scheduled))
+        return -ENOTSUP;
+    scheduled = st_init_numtable();
+    rt->each_scheduled(thread, note_scheduled, NULL);
+    listing_thread = thread;
+    rt->each_scheduled(thread, queued, &q);
+    listing_thread = Qnil;
+    st_free_table(scheduled);
+    scheduled = NULL;
+    return q.err;
 }
 
 /* ---- frames -------------------------------------------------------------- */

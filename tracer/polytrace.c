@@ -37,6 +37,7 @@ static void state_mark(void *p)
     pt_steplock_mark();
     pt_catch_mark();
     pt_stop_mark();
+    pt_threads_mark();
     pt_vars_mark();
     pt_diag_mark();
 }

@@ -420,6 +420,77 @@ static int reply_eval(const struct pt_msg *req)
     return pt_tr_send(&m);
 }
 
+/* Evaluates expr in a frame of the stopped fiber with the loop running (it
+ * may wait), as EVAL does. Qnil and *err on an exception. */
+static VALUE eval_in_frame(uint32_t frame, const char *expr, VALUE *err, const char **why)
+{
+    const struct rt_api *rt = stop_rt;
+    VALUE b = pt_stop_binding(frame, why), v;
+
+    *err = Qnil;
+    if (NIL_P(b))
+        return Qundef;
+    if (rt)
+        rt->loop_resume(rb_thread_current());
+    v = pt_eval_value(b, expr, err);
+    if (rt)
+        rt->loop_suspend(rb_thread_current());
+    return v;
+}
+
+/* SWITCH with an expression: the fiber it gives (a local holding one,
+ * Fiber.current.children.first ...). Qnil after an ERROR reply. */
+static VALUE switch_expr(const struct pt_msg *req)
+{
+    const char *why = NULL;
+    VALUE err, v = eval_in_frame(req->u.fiber.frame, req->u.fiber.expr, &err, &why);
+    char *msg;
+
+    if (v == Qundef) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "frame %u: %s", req->u.fiber.frame, why);
+        return Qnil;
+    }
+    if (!NIL_P(err)) {
+        msg = pt_tr_exc_message(err);
+        pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "%s", msg ? msg : "the expression raised");
+        free(msg);
+        return Qnil;
+    }
+    if (!RTEST(rb_obj_is_fiber(v))) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "%s is %s, not a fiber", req->u.fiber.expr,
+                         rb_obj_classname(v));
+        return Qnil;
+    }
+    if (pt_fib_dead(v)) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_NO_FIBER, "%s is fiber %llu, which has ended",
+                         req->u.fiber.expr, (unsigned long long)pt_fib_id(v));
+        return Qnil;
+    }
+    return v;
+}
+
+/* RUNQUEUE: the run queue of the named fiber's thread, in order. */
+static void reply_runqueue(const struct pt_msg *req)
+{
+    VALUE fiber = fiber_arg(req->u.fiber.fiber);
+    struct pt_msg m;
+    int r;
+
+    if (NIL_P(fiber)) {
+        send_no_fiber(req->id, req->u.fiber.fiber);
+        return;
+    }
+    pt_msg_init(&m, PT_REP_FIBERS, req->id);
+    if ((r = pt_fib_runqueue(pt_threads_of_fiber(fiber), &m)) < 0) {
+        pt_msg_free(&m);
+        pt_tr_send_error(req->id, r == -ENOTSUP ? PT_PROTO_ERR_BAD_REQUEST : PT_PROTO_ERR_INTERNAL,
+                         r == -ENOTSUP ? "the runtime does not show its run queue" : "runqueue: %s",
+                         strerror(-r));
+        return;
+    }
+    pt_tr_send(&m);
+}
+
 /* VARS / SETVAR: the program's code runs (#inspect, assignments); as for
  * EVAL, the loop runs meanwhile and the fiber lock keeps other fibers out. */
 static void reply_vars(const struct pt_msg *req)
@@ -531,7 +602,7 @@ static enum outcome resume_step(const struct pt_msg *req)
     if (pt_tr.lockmode == PT_TR_LOCK_ON)
         lock_holder = fiber;
     else if (pt_tr.lockmode == PT_TR_LOCK_STEP)
-        lock_holder = pt_steplock_start(rb_thread_current(), fiber);
+        lock_holder = pt_steplock_start(pt_threads_of_fiber(fiber), fiber);
     else
         lock_holder = Qnil;
     return RESUME;
@@ -558,13 +629,17 @@ static enum outcome dispatch(const struct pt_msg *req)
         send_ok(req->id);
         return SERVE_ON;
     case PT_REQ_SWITCH:
-        fiber = fiber_arg(req->u.fiber.fiber);
-        if (NIL_P(fiber)) {
+        if (req->u.fiber.expr && *req->u.fiber.expr)
+            fiber = switch_expr(req);
+        else if (NIL_P(fiber = fiber_arg(req->u.fiber.fiber)))
             send_no_fiber(req->id, req->u.fiber.fiber);
+        if (NIL_P(fiber))
             return SERVE_ON;
-        }
         selected = fiber == stop_fiber ? Qnil : fiber;
         reply_fiber_info(req->id, fiber);
+        return SERVE_ON;
+    case PT_REQ_RUNQUEUE:
+        reply_runqueue(req);
         return SERVE_ON;
     case PT_REQ_FIBERS:
         pt_msg_init(&m, PT_REP_FIBERS, req->id);
@@ -862,10 +937,13 @@ static VALUE stop_finish(VALUE arg)
     stop_returning = 0;
     pt_vars_reset();
     if (rt) {
-        if (NIL_P(lock_holder))
+        /* The other threads first: a step may lock a fiber of one of them. */
+        VALUE lock_thread = NIL_P(lock_holder) ? run->thread : pt_threads_of_fiber(lock_holder);
+        pt_threads_release();
+        if (NIL_P(lock_holder) || lock_thread != run->thread)
             rt->fiber_unlock(run->thread);
-        else if (lock_holder != run->fiber)
-            rt->fiber_lock(run->thread, lock_holder);
+        if (!NIL_P(lock_holder) && (lock_holder != run->fiber || lock_thread != run->thread))
+            rt->fiber_lock(lock_thread, lock_holder);
         if (!stop_loop_running)
             rt->loop_resume(run->thread);
     }
@@ -894,6 +972,7 @@ void pt_stop(const char *reason, uint32_t bp)
     if (rt) {
         rt->fiber_lock(run.thread, run.fiber);
         rt->loop_suspend(run.thread);
+        pt_threads_hold(run.thread);    /* every other thread's loop too */
     }
     stop_fiber = run.fiber;
     stop_rt = rt;

@@ -161,6 +161,7 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out);
 void pt_fib_fill_stats(VALUE fiber, double ns_per_tick, struct pt_proto_fiber *out);
 int pt_fib_list(uint32_t limit, struct pt_msg *reply);
 int pt_fib_dump(struct pt_msg *reply);
+int pt_fib_runqueue(VALUE thread, struct pt_msg *reply); /* RUNQUEUE: -ENOTSUP without it */
 int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n);
 void pt_fib_init(void);
 void pt_fib_runtime_hook(int on);           /* add / remove our runtime hook */
@@ -176,6 +177,15 @@ int pt_diag_parse_duration(const char *s, uint64_t *ns);
 void pt_diag_disconnected(void);            /* back to POLYTRACE_HOG's setting */
 void pt_diag_fiber_name(VALUE fiber, char *buf, size_t len); /* "fiber 4 (worker)" */
 void pt_diag_mark(void);
+
+/* threads.c — every thread while stopped; threads described */
+void pt_threads_hold(VALUE stopped);        /* suspend and hold the other threads */
+void pt_threads_release(void);              /* ... and let them go */
+VALUE pt_threads_of_fiber(VALUE fiber);     /* the thread a fiber runs on */
+VALUE pt_threads_list(void);                /* every live thread, main first */
+const char *pt_threads_where(VALUE thread, VALUE stopped, struct rt_thread_info *info, int *has_rt);
+int pt_threads_describe(VALUE thread, VALUE stopped, uint64_t fibers, struct pt_proto_thread *out);
+void pt_threads_mark(void);
 
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);

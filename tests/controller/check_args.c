@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "fiberview.h"
 #include "suites.h"
 
 static struct pt_cmd_call call;
@@ -36,8 +37,20 @@ START_TEST(test_fibers)
     ck_assert(!call.args.stats);
     ck_assert_int_eq(parse("fibers -s"), 0);
     ck_assert(call.args.stats);
-    ck_assert_int_eq(parse("fibers extra"), -EINVAL);
-    ck_assert_msg(strstr(err, "usage: fibers [-s]"), "%s", err);
+    ck_assert_int_eq(parse("fibers -x"), -EINVAL);
+    ck_assert_msg(strstr(err, "usage: fibers [-s] [-a] [-g state|location|tag] [PATTERN]"), "%s", err);
+    ck_assert_int_eq(parse("fibers -a -g location worker \\d+  "), 0);
+    ck_assert(call.args.all);
+    ck_assert_int_eq(call.args.group, PT_FV_GROUP_LOCATION);
+    ck_assert_str_eq(call.args.text, "worker \\d+");
+    ck_assert_int_eq(parse("fibers -g tag"), 0);
+    ck_assert_int_eq(call.args.group, PT_FV_GROUP_TAG);
+    ck_assert_str_eq(call.args.text, "");
+    ck_assert_int_eq(parse("fibers -g"), -EINVAL);
+    ck_assert_int_eq(parse("fibers -g color"), -EINVAL);
+    ck_assert_str_eq(err, "fibers: -g groups by state, location or tag, not 'color'");
+    ck_assert_int_eq(parse("fibers waiting -s"), 0);     /* after the pattern: its own */
+    ck_assert_str_eq(call.args.text, "waiting -s");
 }
 END_TEST
 
@@ -73,12 +86,19 @@ START_TEST(test_switch)
     ck_assert_int_eq(parse("switch :ticker"), 0);
     ck_assert_str_eq(call.args.fiber, "ticker");
     ck_assert_int_eq(parse("switch"), -EINVAL);
-    ck_assert_str_eq(err, "switch: needs a fiber id or tag");
+    ck_assert_str_eq(err, "switch: needs a fiber id, tag or an expression giving a fiber");
     ck_assert_int_eq(parse("switch 0"), -EINVAL);
-    ck_assert_int_eq(parse("switch 3 4"), -EINVAL);
-    ck_assert_int_eq(parse("switch a.b"), -EINVAL);
-    ck_assert_int_eq(parse("switch -1"), -EINVAL);
+    ck_assert_str_eq(err, "switch: '0' is not a fiber id");
     ck_assert_int_eq(parse("switch 99999999999999999999999"), -EINVAL);
+    /* Anything else is an expression for the tracer to evaluate. */
+    ck_assert_int_eq(parse("switch Fiber.current.children.first "), 0);
+    ck_assert_str_eq(call.args.fiber, "");
+    ck_assert_str_eq(call.args.text, "Fiber.current.children.first");
+    ck_assert_int_eq(parse("switch workers[1]"), 0);
+    ck_assert_str_eq(call.args.text, "workers[1]");
+    ck_assert_int_eq(parse("switch f1"), 0);      /* a tag first, else a local */
+    ck_assert_str_eq(call.args.fiber, "f1");
+    ck_assert_str_eq(call.args.text, "f1");
 }
 END_TEST
 

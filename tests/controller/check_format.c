@@ -164,7 +164,7 @@ START_TEST(test_ten_thousand_fibers_summarised)
     size_t lines = 0;
     for (char *p = t; *p; p++)
         lines += *p == '\n';
-    ck_assert_msg(lines <= 200 + 3, "%zu lines", lines);
+    ck_assert_msg(lines <= 200 + 4, "%zu lines", lines);     /* count, heads, summary, hint */
     ck_assert(strstr(t, "10,000 fibers\n"));
     /* 200 rows shown: 1 + 199 children (fibers 2..200, of which 1 runnable). */
     const char *sum = strstr(t, "... and 9,800 more: 9,751 waiting on receive, 49 runnable\n");
@@ -358,7 +358,7 @@ static void dump_fn(FILE *out, void *data)
     df[0].info = mk(2, 1, "w", "waiting", "receive");
     df[0].frames = fr;
     df[0].nframes = 1;
-    struct pt_proto_rep_dump d = { df, 1 };
+    struct pt_proto_rep_dump d = { .fibers = df, .nfibers = 1 };
     pt_fmt_dump(out, &d);
 }
 

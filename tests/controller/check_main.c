@@ -24,6 +24,7 @@ int main(void)
     srunner_add_suite(sr, session_suite());
     srunner_add_suite(sr, launch_suite());
     srunner_add_suite(sr, script_suite());
+    srunner_add_suite(sr, fiberview_suite());
     srunner_add_suite(sr, dbg_suite());
     srunner_add_suite(sr, inject_suite());
     srunner_add_suite(sr, dap_io_suite());

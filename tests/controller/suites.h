@@ -13,6 +13,7 @@ Suite *misc_suite(void);
 Suite *session_suite(void);
 Suite *launch_suite(void);
 Suite *script_suite(void);
+Suite *fiberview_suite(void);
 Suite *dbg_suite(void);
 Suite *inject_suite(void);
 Suite *dap_io_suite(void);

@@ -12,6 +12,7 @@ const enum pt_msg_type all_types[] = {
     PT_REQ_SWITCH, PT_REQ_FIBERS, PT_REQ_BACKTRACE, PT_REQ_EVAL, PT_REQ_SOURCE,
     PT_REQ_BREAK, PT_REQ_DELETE, PT_REQ_BREAKPOINTS, PT_REQ_TRACE_OPS,
     PT_REQ_SET, PT_REQ_DETACH, PT_REQ_KILL, PT_REQ_DUMP, PT_REQ_VARS, PT_REQ_SETVAR,
+    PT_REQ_RUNQUEUE,
     PT_REP_OK, PT_REP_ERROR, PT_REP_FIBER_INFO, PT_REP_FIBERS, PT_REP_FRAMES,
     PT_REP_VALUE, PT_REP_LINES, PT_REP_BREAKPOINT, PT_REP_BREAKPOINTS,
     PT_REP_DUMP, PT_REP_VARS,
@@ -42,6 +43,22 @@ static void fill_fiber(struct pt_proto_fiber *f, unsigned seed)
     f->wait_fd = (int32_t)(3 + seed);
     f->wait_timeout = 1.5 + seed;
     f->thread = UINT64_MAX - seed;        /* full 64-bit range */
+}
+
+static void fill_threads(struct pt_proto_thread **v, size_t *n, unsigned seed)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        struct pt_proto_thread *t = pt_proto_threads_push(v, n);
+        ck_assert_ptr_nonnull(t);
+        t->id = 1 + i + seed;
+        t->name = i ? str("worker", seed) : NULL;
+        t->status = str(i ? "sleep" : "run", seed);
+        t->where = str(i ? "blocked" : "stopped", seed);
+        t->backend = str("io_uring", seed);
+        t->fibers = 100 + seed;
+        t->runnable = 3 + seed;
+        t->at = i ? str("/app/w.rb:3 in run", seed) : NULL;
+    }
 }
 
 static void fill_frames(struct pt_proto_frame **v, size_t *n, unsigned seed)
@@ -84,9 +101,11 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
                                              "/app/app.rb", argv, 4, true), 0);
         break;
     }
-    case PT_REQ_STEP: case PT_REQ_SKIP: case PT_REQ_UP: case PT_REQ_SWITCH:
+    case PT_REQ_STEP: case PT_REQ_SKIP: case PT_REQ_UP: case PT_REQ_SWITCH: case PT_REQ_RUNQUEUE:
         m->u.fiber.fiber = 77 + seed;
         m->u.fiber.frame = 4 + seed;
+        if (type == PT_REQ_SWITCH)
+            m->u.fiber.expr = str("workers.first", seed);
         break;
     case PT_REQ_FIBERS:
         m->u.fibers_req.limit = 200 + seed;
@@ -170,7 +189,10 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
                 pt_proto_fibers_push(&m->u.fibers.fibers, &m->u.fibers.nfibers);
             ck_assert_ptr_nonnull(f);
             fill_fiber(f, seed + i);
+            if (i == 1)
+                f->value = str(":go", seed);
         }
+        fill_threads(&m->u.fibers.threads, &m->u.fibers.nthreads, seed);
         break;
     case PT_REP_FRAMES:
         m->u.frames.fiber = 12 + seed;
@@ -209,6 +231,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
             fill_fiber(&d->info, seed + i);
             fill_frames(&d->frames, &d->nframes, seed + i);
         }
+        fill_threads(&m->u.dump.threads, &m->u.dump.nthreads, seed);
         break;
     case PT_EV_STOPPED:
         m->u.stopped.reason = str("breakpoint", seed);

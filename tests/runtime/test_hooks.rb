@@ -101,7 +101,8 @@ class HooksTest < Minitest::Test
   MEMBERS = %i[hook_add hook_remove fiber_lock fiber_unlock fiber_lock_owner loop_suspend
                loop_resume fiber_state fiber_parent fiber_tag fiber_wait_info each_fiber
                backend_name wakeup clock_scale fiber_counters each_thread diag_set
-               watchdog_arm fiber_spin_frames].freeze
+               watchdog_arm fiber_spin_frames thread_info
+               each_scheduled].freeze
 
   def api
     capsule = Polyphony::C_API
