@@ -125,7 +125,7 @@ enum pt_wait_how {
     PT_WAIT_FREE        /* let the GVL go, as any blocking call: Ruby runs
                            traps and raises (Thread#raise/kill) through it */
 };
-#define PT_WAIT_GRACE_MS 60
+#define PT_WAIT_GRACE_MS 40
 struct pt_wait {
     enum pt_wait_how how;
     VALUE thread;

@@ -19,7 +19,7 @@
 #include <ruby/thread.h>
 #include "tracer.h"
 
-#define PT_WAIT_SLICE_MS 20
+#define PT_WAIT_SLICE_MS 10
 
 /* Exported by libruby but in no public header (Ruby's Tcl/Tk wrapper uses
  * it): whether a signal arrived that Ruby has not handled yet. */
