@@ -98,11 +98,14 @@ describe('breakpoints', () => {
     const looping = dc.waitForEvent('output');
     await launch(dc, 'forever.rb');
     await looping; // "looping": the spinner runs
+    // Awaited from before the request: the stop can come in the same read
+    // as the response, before a waiter set up afterwards would listen.
+    const stopped = dc.waitForEvent('stopped');
     const set = await dc.setBreakpointsRequest({
       source: { path: fixture('forever.rb') }, breakpoints: [{ line: line('forever.rb', 'loop') }],
     });
     assert.equal(set.body.breakpoints[0].verified, true);
-    const s = await dc.waitForEvent('stopped');
+    const s = await stopped;
     assert.equal(s.body.reason, 'breakpoint', 'the quiet pause for setting it is not shown');
     const threads = (await dc.threadsRequest()).body.threads;
     assert.match(threads.find((t) => t.id === s.body.threadId).name, / spinner /);
