@@ -376,6 +376,21 @@ static VALUE fiber_body(RB_BLOCK_CALL_FUNC_ARGLIST(first, data))
     return Qnil;
 }
 
+/*
+ * Spun fibers are non-blocking (Fiber.new(blocking: false)), so that Ruby
+ * calls the thread's Fiber::Scheduler from them (fiber_scheduler.c):
+ * rb_fiber_new would make a blocking one, which Ruby never does.
+ */
+static VALUE kw_nonblocking;   /* { blocking: false }, frozen */
+static ID id_new;
+
+static VALUE new_nonblocking_fiber(VALUE state)
+{
+    VALUE body = rb_proc_new(fiber_body, state);
+
+    return rb_funcall_with_block_kw(rt_cFiber, id_new, 1, &kw_nonblocking, body, RB_PASS_KEYWORDS);
+}
+
 VALUE rt_fiber_spin(VALUE parent_fiber, VALUE tag, VALUE block)
 {
     struct rt_thread *t = rt_thread_current();
@@ -393,7 +408,7 @@ VALUE rt_fiber_spin(VALUE parent_fiber, VALUE tag, VALUE block)
     f->is_spun = 1;
     /* The spinner's frames: where this fiber came from (spin_site.c). */
     f->spin_site = parent->last_site = rt_spin_site_record(parent->last_site);
-    fiber = rb_fiber_new(fiber_body, obj);
+    fiber = new_nonblocking_fiber(obj);
     f->fiber = fiber;
     rb_ivar_set(fiber, id_rt_fiber, obj);
     link_child(parent, f);
@@ -706,6 +721,11 @@ void rt_fiber_init(VALUE mPolyphony)
 {
     rt_cFiber = rb_const_get(rb_cObject, rb_intern("Fiber"));
     id_rt_fiber = rb_intern("__polyphony_fiber__");
+    id_new = rb_intern("new");
+    kw_nonblocking = rb_hash_new();
+    rb_hash_aset(kw_nonblocking, ID2SYM(rb_intern("blocking")), Qfalse);
+    rb_obj_freeze(kw_nonblocking);
+    rb_gc_register_mark_object(kw_nonblocking);
     id_call = rb_intern("call");
     id_value = rb_intern("@value");
     id_orig_alive = rb_intern("__polyphony_orig_alive?");

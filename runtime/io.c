@@ -24,25 +24,24 @@
 
 static ID id_io_mode, id_for_fd;
 
-enum io_mode { MODE_NONBLOCK = 1, MODE_WAIT_FIRST = 2, MODE_PLAIN = 3 };
 
 /* How reads on this IO's fd go; decided once per IO and fd. */
-static enum io_mode io_mode(VALUE io, int fd)
+static enum rt_io_mode io_mode(VALUE io, int fd)
 {
     VALUE cached = rb_attr_get(io, id_io_mode);
     if (cached != Qnil && (FIX2INT(cached) >> 2) == fd)
-        return (enum io_mode)(FIX2INT(cached) & 3);
+        return (enum rt_io_mode)(FIX2INT(cached) & 3);
 
     struct stat st;
-    enum io_mode mode = MODE_PLAIN;
+    enum rt_io_mode mode = RT_IO_MODE_PLAIN;
     if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
         int flags = fcntl(fd, F_GETFL);
         if (flags >= 0 && !(flags & O_NONBLOCK))
             fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-        mode = MODE_NONBLOCK;
+        mode = RT_IO_MODE_NONBLOCK;
     } else if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
         int flags = fcntl(fd, F_GETFL);
-        mode = (flags >= 0 && (flags & O_NONBLOCK)) ? MODE_NONBLOCK : MODE_WAIT_FIRST;
+        mode = (flags >= 0 && (flags & O_NONBLOCK)) ? RT_IO_MODE_NONBLOCK : RT_IO_MODE_WAIT_FIRST;
     }
     if (!OBJ_FROZEN(io))
         rb_ivar_set(io, id_io_mode, INT2FIX((fd << 2) | (int)mode));
@@ -80,7 +79,7 @@ static long read_some(struct rt_thread *t, VALUE io, char *dst, long n)
     if (k > 0)
         return k;
     int fd = fptr->fd;
-    if (io_mode(io, fd) == MODE_WAIT_FIRST)
+    if (io_mode(io, fd) == RT_IO_MODE_WAIT_FIRST)
         t->ops->wait_io(t->be, fd, RT_IO_READ);
     ssize_t r = t->ops->read(t->be, fd, dst, (size_t)n);
     if (r < 0)
@@ -302,29 +301,56 @@ static int fd_of(VALUE io)
     return fptr->fd;
 }
 
+int rt_io_fd(VALUE io)
+{
+    return fd_of(io);
+}
+
+enum rt_io_mode rt_io_read_mode(VALUE io, int fd)
+{
+    return io_mode(io, fd);
+}
+
+/* Bytes Ruby holds for the IO already: a wait for readability is over. */
+static int read_pending(VALUE io)
+{
+    rb_io_t *fptr;
+    io = rb_io_get_io(io);
+    GetOpenFile(io, fptr);
+    return rb_io_read_pending(fptr);
+}
+
 struct wait_args {
     struct rt_thread *t;
-    int fd, events;
+    int fd, events, ready;
 };
 
 static VALUE do_wait(VALUE arg)
 {
     struct wait_args *a = (struct wait_args *)arg;
-    a->t->ops->wait_io(a->t->be, a->fd, a->events);
+    a->ready = a->t->ops->wait_io(a->t->be, a->fd, a->events);
     return Qtrue;
+}
+
+int rt_io_wait_fd(struct rt_thread *t, int fd, int events, VALUE timeout)
+{
+    struct wait_args a = { t, fd, events, 0 };
+    int timed_out = 0;
+
+    if (timeout == Qnil) {
+        do_wait((VALUE)&a);
+        return a.ready;
+    }
+    rt_with_timeout(NUM2DBL(timeout), do_wait, (VALUE)&a, &timed_out);
+    return timed_out ? 0 : a.ready;
 }
 
 /* wait_readable/wait_writable: the IO, or nil when `timeout` expires first. */
 static VALUE wait_with_timeout(VALUE io, VALUE timeout, int events)
 {
-    struct wait_args a = { rt_thread_current(), fd_of(io), events };
-    if (timeout == Qnil) {
-        do_wait((VALUE)&a);
+    if ((events & RT_IO_READ) && read_pending(io))
         return io;
-    }
-    int timed_out = 0;
-    rt_with_timeout(NUM2DBL(timeout), do_wait, (VALUE)&a, &timed_out);
-    return timed_out ? Qnil : io;
+    return rt_io_wait_fd(rt_thread_current(), fd_of(io), events, timeout) ? io : Qnil;
 }
 
 static VALUE io_wait_readable(int argc, VALUE *argv, VALUE io)
@@ -339,6 +365,67 @@ static VALUE io_wait_writable(int argc, VALUE *argv, VALUE io)
     VALUE timeout;
     rb_scan_args(argc, argv, "01", &timeout);
     return wait_with_timeout(io, timeout, RT_IO_WRITE);
+}
+
+/* io/wait's :read, :w, :read_write ... as RUBY_IO_* events, 0 if not one. */
+static int wait_mode(VALUE sym)
+{
+    const char *m = rb_id2name(SYM2ID(sym));
+
+    if (!strcmp(m, "r") || !strcmp(m, "read") || !strcmp(m, "readable"))
+        return RUBY_IO_READABLE;
+    if (!strcmp(m, "w") || !strcmp(m, "write") || !strcmp(m, "writable"))
+        return RUBY_IO_WRITABLE;
+    if (!strcmp(m, "rw") || !strcmp(m, "read_write") || !strcmp(m, "readable_writable"))
+        return RUBY_IO_READABLE | RUBY_IO_WRITABLE;
+    rb_raise(rb_eArgError, "unsupported mode: %"PRIsVALUE, sym);
+    return 0;
+}
+
+int rt_io_events_from_ruby(int ruby_events)
+{
+    return ((ruby_events & (RUBY_IO_READABLE | RUBY_IO_PRIORITY)) ? RT_IO_READ : 0) |
+           ((ruby_events & RUBY_IO_WRITABLE) ? RT_IO_WRITE : 0);
+}
+
+int rt_io_events_to_ruby(int ready, int asked)
+{
+    int out = ((ready & RT_IO_READ) ? (asked & (RUBY_IO_READABLE | RUBY_IO_PRIORITY)) : 0) |
+              ((ready & RT_IO_WRITE) ? (asked & RUBY_IO_WRITABLE) : 0);
+    return out ? out : asked;
+}
+
+/*
+ * IO#wait as io/wait has it: wait(events, timeout) returns the ready
+ * events (an Integer) or nil on timeout; wait(timeout = nil, mode = :read)
+ * (symbols for the mode, in any order) returns the IO or nil.
+ */
+static VALUE io_wait(int argc, VALUE *argv, VALUE io)
+{
+    VALUE timeout = Qnil;
+    int events = 0, return_io = 0, ready;
+
+    rb_check_arity(argc, 0, 2);
+    if (argc != 2 || RB_SYMBOL_P(argv[0]) || RB_SYMBOL_P(argv[1])) {
+        return_io = 1;
+        for (int i = 0; i < argc; i++) {
+            if (RB_SYMBOL_P(argv[i]))
+                events |= wait_mode(argv[i]);
+            else
+                timeout = argv[i];
+        }
+        if (!events)
+            events = RUBY_IO_READABLE;
+    } else {
+        events = NUM2INT(argv[0]);
+        timeout = argv[1];
+    }
+    if ((events & RUBY_IO_READABLE) && read_pending(io))
+        return return_io ? io : INT2NUM(RUBY_IO_READABLE);
+    ready = rt_io_wait_fd(rt_thread_current(), fd_of(io), rt_io_events_from_ruby(events), timeout);
+    if (!ready)
+        return Qnil;
+    return return_io ? io : INT2NUM(rt_io_events_to_ruby(ready, events));
 }
 
 /* --- Backend methods ------------------------------------------------------- */
@@ -574,6 +661,7 @@ void rt_io_init(VALUE mPolyphony)
     rb_define_method(cIO, "gets", io_gets, -1);
     rb_define_method(cIO, "wait_readable", io_wait_readable, -1);
     rb_define_method(cIO, "wait_writable", io_wait_writable, -1);
+    rb_define_method(cIO, "wait", io_wait, -1);
 
     rb_define_method(cBackend, "read", be_read, -1);
     rb_define_method(cBackend, "write", be_write, -1);

@@ -11,7 +11,8 @@
 #include <ruby/io.h>
 #include "surface.h"
 
-static ID id_autoclose_set, id_autoclose_p;
+static ID id_autoclose_set, id_autoclose_p, id_close_io;
+static VALUE mUnhooked;
 
 static VALUE ring_close(VALUE io)
 {
@@ -29,6 +30,13 @@ static VALUE ring_close(VALUE io)
         rt_fdwait_close(fptr->fd);
         fptr = RFILE(io)->fptr; /* closing may have switched fibers */
     }
+    /*
+     * A popen'd IO's close waits for the child: where Ruby calls no fiber
+     * scheduler it would block the thread, so it closes in a helper fiber
+     * (polyphony/unhooked.rb), where Ruby calls process_wait.
+     */
+    if (fptr && fptr->fd >= 0 && fptr->pid && rt_unhooked())
+        return rb_funcall(mUnhooked, id_close_io, 1, io);
     t = rt_thread_of(rb_thread_current(), 0);
 
     /* A thread that never used the runtime gets no backend for a close. */
@@ -50,6 +58,8 @@ void rt_io_close_init(VALUE mPolyphony)
 
     id_autoclose_set = rb_intern("autoclose=");
     id_autoclose_p = rb_intern("autoclose?");
+    id_close_io = rb_intern("close_io");
+    mUnhooked = rb_define_module_under(mPolyphony, "Unhooked");
     rb_define_method(mRingClose, "close", ring_close, 0);
     rb_prepend_module(rb_cIO, mRingClose);
 }

@@ -28,6 +28,8 @@ void Init_polyphony_ext(void)
     rt_io_init(mPolyphony);
     rt_compat_splice_init(mPolyphony);
     rt_process_init(mPolyphony);
+    rt_fiber_scheduler_init(mPolyphony);
+    rt_unhooked_init(mPolyphony);
     rt_c_api_init(mPolyphony);
     rt_surface_init(mPolyphony);
     rt_thread_current();

@@ -67,6 +67,17 @@ static VALUE pr_wait2(int argc, VALUE *argv, VALUE self)
     return rb_assoc_new(pid, rb_last_status_get());
 }
 
+VALUE rt_process_wait_status(rb_pid_t pid, int flags)
+{
+    int status = 0;
+    pid_t r = wait_child(rt_thread_current(), pid, flags, &status);
+
+    if (r == 0)
+        return Qnil;
+    rb_last_status_set(status, r);
+    return rb_last_status_get();
+}
+
 /* Backend#waitpid(pid): [pid, exit status], as in Polyphony. */
 static VALUE be_waitpid(VALUE self, VALUE vpid)
 {

@@ -60,6 +60,8 @@ struct rt_thread {
     int polling;                 /* in its backend's poll (scheduler.c) */
     int backend_suspended;       /* the backend was told of a loop suspend
                                     (loop_suspend.c: only by the thread itself) */
+    VALUE scheduler;             /* its Polyphony::Scheduler (fiber_scheduler.c) */
+    int blocking_ok;             /* a worker thread: its blocking calls may block it */
 };
 
 /* The state of the calling thread, created on first use. */
@@ -203,6 +205,19 @@ VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd);
 void rt_sched_poll(struct rt_thread *t, double timeout);
 void rt_scheduler_init(VALUE mPolyphony);
 
+/* --- Ruby's Fiber::Scheduler interface (fiber_scheduler.c) -------------- */
+
+/* Makes a scheduler for t, the calling thread's state, and sets it. */
+void rt_fiber_scheduler_install(struct rt_thread *t);
+/*
+ * Does Ruby skip the scheduler for the calling fiber (a thread's root
+ * fiber, or any once the scheduler is gone) on a thread that runs the
+ * runtime? Then unhooked.c makes Ruby's blocking calls wait in the fiber.
+ */
+int rt_unhooked(void);
+void rt_fiber_scheduler_init(VALUE mPolyphony);
+void rt_unhooked_init(VALUE mPolyphony);
+
 /* --- fibers in ops on an fd (fd_waiters.c) ------------------------------- */
 
 /* Links f under fd (fd < 0: nothing) while it waits in an op on it. */
@@ -299,12 +314,35 @@ void rt_timeout_init(VALUE mPolyphony);
  */
 VALUE rt_timer_sleep(struct rt_thread *t, double seconds);
 /*
+ * Waits in op for at most `seconds`: returns the value the fiber is
+ * resumed with, on_expiry when the time is up (an exception is returned,
+ * not raised).
+ */
+VALUE rt_timer_await(struct rt_thread *t, const char *op, double seconds, VALUE on_expiry);
+/*
  * Runs fn(arg) in the current fiber, interrupting it with a MoveOn after
  * `seconds`; sets *timed_out and returns Qnil when that happened.
  */
 VALUE rt_with_timeout(double seconds, VALUE (*fn)(VALUE), VALUE arg, int *timed_out);
 void rt_io_init(VALUE mPolyphony);
+/* The fd of an IO (IOError when closed). */
+int rt_io_fd(VALUE io);
+/*
+ * How I/O on io's fd goes (io.c, decided once per IO and fd): pipes and
+ * sockets are made non-blocking and retried after readiness; a blocking
+ * fd the runtime leaves alone (a terminal) is waited on first; a plain
+ * file is read and written as is.
+ */
+enum rt_io_mode { RT_IO_MODE_NONBLOCK = 1, RT_IO_MODE_WAIT_FIRST = 2, RT_IO_MODE_PLAIN = 3 };
+enum rt_io_mode rt_io_read_mode(VALUE io, int fd);
+/* Waits in the calling fiber; the ready RT_IO_* mask, 0 when timeout expired. */
+int rt_io_wait_fd(struct rt_thread *t, int fd, int events, VALUE timeout);
+/* RUBY_IO_* (IO::READABLE ...) to RT_IO_* and back. */
+int rt_io_events_from_ruby(int ruby_events);
+int rt_io_events_to_ruby(int ready, int asked);
 void rt_process_init(VALUE mPolyphony);
+/* Waits for a child in the calling fiber: its Process::Status ($? too), nil under WNOHANG. */
+VALUE rt_process_wait_status(rb_pid_t pid, int flags);
 
 /* Exception classes (exceptions.c). */
 extern VALUE rt_eBaseException, rt_eInterrupt, rt_eMoveOn, rt_eCancel,

@@ -133,6 +133,7 @@ static void ts_mark(void *p)
     rb_gc_mark_movable(t->lock_owner);
     rb_gc_mark_movable(t->trace_proc);
     rb_gc_mark_movable(t->idle_proc);
+    rb_gc_mark_movable(t->scheduler);
     rt_runqueue_mark(&t->runqueue);
     rt_runqueue_mark(&t->parked_queue);
     rt_timers_mark(&t->timers);
@@ -147,6 +148,7 @@ static void ts_compact(void *p)
     t->lock_owner = rb_gc_location(t->lock_owner);
     t->trace_proc = rb_gc_location(t->trace_proc);
     t->idle_proc = rb_gc_location(t->idle_proc);
+    t->scheduler = rb_gc_location(t->scheduler);
     rt_runqueue_compact(&t->runqueue);
     rt_runqueue_compact(&t->parked_queue);
     rt_timers_compact(&t->timers);
@@ -190,6 +192,7 @@ static struct rt_thread *create(VALUE thread)
     t->lock_owner = Qnil;
     t->trace_proc = Qnil;
     t->idle_proc = Qnil;
+    t->scheduler = Qnil;
     rt_runqueue_init(&t->runqueue);
     rt_runqueue_init(&t->parked_queue);
     rt_timers_init(&t->timers);
@@ -211,6 +214,7 @@ static struct rt_thread *create(VALUE thread)
         rt_stats_run_begin(&t->stats, &f->stats, 0, rt_clock_ticks());
     }
     rt_mailbox_deliver_pending(thread, t->main_fiber);
+    rt_fiber_scheduler_install(t);
     return t;
 }
 

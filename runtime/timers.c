@@ -213,7 +213,7 @@ static void sleep_unwind(void *arg)
     rt_timer_stop(&s->t->timers, &s->tm);
 }
 
-VALUE rt_timer_sleep(struct rt_thread *t, double seconds)
+VALUE rt_timer_await(struct rt_thread *t, const char *op, double seconds, VALUE on_expiry)
 {
     VALUE fiber = rb_fiber_current();
     struct sleep_frame s;
@@ -221,14 +221,22 @@ VALUE rt_timer_sleep(struct rt_thread *t, double seconds)
 
     s.t = t;
     s.f = rt_fiber_get(fiber);
-    rt_timer_setup(&s.tm, fiber, Qnil, Qnil);
+    rt_timer_setup(&s.tm, fiber, on_expiry, Qnil);
     if (rt_timer_start(&t->timers, &s.tm, seconds) < 0)
         rb_raise(rb_eNoMemError, "timer");
     s.f->wait_timer = &s.tm;
-    value = rt_backend_await_unwind(t, "sleep", -1, sleep_unwind, &s);
+    value = rt_backend_await_unwind(t, op, -1, sleep_unwind, &s);
     s.f->wait_timer = NULL;
     rt_timer_stop(&t->timers, &s.tm);
     RB_GC_GUARD(fiber);
+    RB_GC_GUARD(on_expiry);
+    return value;
+}
+
+VALUE rt_timer_sleep(struct rt_thread *t, double seconds)
+{
+    VALUE value = rt_timer_await(t, "sleep", seconds, Qnil);
+
     if (rt_backend_is_interrupt(value))
         rt_backend_raise(value);
     return value;

@@ -43,6 +43,10 @@ require 'polyphony/io_chars'
 require 'polyphony/kernel_process'
 require 'polyphony/timeout_ext'
 require 'polyphony/thread_end'
+# Ruby's Fiber::Scheduler interface, and Ruby's blocking calls where Ruby
+# does not call it (the main fiber).
+require 'polyphony/fiber_scheduler'
+require 'polyphony/unhooked'
 # Adapters Polyphony 1.6 loads by default.
 require 'polyphony/adapters/process'
 require 'polyphony/adapters/open3'

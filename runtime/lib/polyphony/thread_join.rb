@@ -5,7 +5,9 @@
 # thread does Ruby's blocking join and signals a Polyphony::Event the fiber
 # awaits. As in Polyphony, join and await return the thread's value (not
 # the thread), raise the exception it ended with, and return nil when the
-# timeout passes first. The joined thread itself is left untouched.
+# timeout passes first. The joined thread itself is left untouched. A
+# fiber Ruby calls the fiber scheduler from needs no helper thread: Ruby's
+# own join waits in it (Polyphony::Scheduler#block).
 module Polyphony
   module ThreadJoin
     RUBY_JOIN = ::Thread.instance_method(:join)
@@ -14,7 +16,7 @@ module Polyphony
 
     def join(timeout = nil)
       return RUBY_VALUE.bind_call(self) unless alive?
-      return super(*timeout) && RUBY_VALUE.bind_call(self) if equal?(Thread.current)
+      return super(*timeout) && RUBY_VALUE.bind_call(self) if equal?(Thread.current) || Fiber.current_scheduler
 
       done = Polyphony::Event.new
       target = self

@@ -77,6 +77,9 @@ module Polyphony
     end
 
     def run_tasks
+      # Blocking work is what a pool thread is for: Ruby's blocking calls
+      # block it (polyphony/unhooked.rb leaves them alone here).
+      Thread.current.__polyphony_blocking_ok__
       while (task = @task_queue.pop)
         run_task(*task)
       end
