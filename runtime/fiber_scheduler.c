@@ -40,6 +40,11 @@ void rt_fiber_scheduler_install(struct rt_thread *t)
     rb_fiber_scheduler_set(t->scheduler);
 }
 
+/*
+ * Not while the debugger holds the thread (the fiber lock taken, the loop
+ * suspended): no helper fiber could run then, and Ruby's own blocking wait
+ * is what a call evaluated at a stop should do.
+ */
 int rt_unhooked(void)
 {
     struct rt_thread *t;
@@ -47,7 +52,7 @@ int rt_unhooked(void)
     if (rb_fiber_scheduler_current() != Qnil)
         return 0;
     t = rt_thread_of(rb_thread_current(), 0);
-    return t && !t->ended && !t->blocking_ok;
+    return t && !t->ended && !t->blocking_ok && t->lock_owner == Qnil && !t->timers.paused;
 }
 
 /* io_wait(io, events, timeout): the ready events, or false when timed out. */

@@ -144,22 +144,6 @@ module Polyphony
       end
     end
 
-    # IO#sysread and #syswrite (whose waits are Ruby's io_read/io_write
-    # hooks).
-    module SysIO
-      def sysread(*args)
-        return super unless Polyphony::Scheduler.unhooked?
-
-        Polyphony::Unhooked.call { super }
-      end
-
-      def syswrite(*args)
-        return super unless Polyphony::Scheduler.unhooked?
-
-        Polyphony::Unhooked.call { super }
-      end
-    end
-
     def self.close_io(io)
       call { io.close }
     end
@@ -183,4 +167,3 @@ Thread::ConditionVariable.prepend(Polyphony::Unhooked::ConditionVariableWait)
 Addrinfo.singleton_class.prepend(Polyphony::Unhooked::Resolve)
 Socket.singleton_class.prepend(Polyphony::Unhooked::Resolve)
 Process::Status.singleton_class.prepend(Polyphony::Unhooked::StatusWait)
-IO.prepend(Polyphony::Unhooked::SysIO)
