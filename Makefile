@@ -32,6 +32,8 @@ PT_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+# polytrace top draws with curses (wide-character ncurses).
+CURSES_LIBS  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 PROTO_SRCS = $(wildcard protocol/*.c)
@@ -71,7 +73,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 # --- controller -------------------------------------------------------------
 $(POLYTRACE): $(CTL_OBJS) $(PROTO_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS)
+	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS) $(CURSES_LIBS)
 
 # attach finds polytrace/injected.rb in the build tree, else where
 # `make install` puts Ruby files.
@@ -117,7 +119,7 @@ $(BUILD)/tests/check_%: $$(wildcard tests/$$*/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CHECK_CFLAGS) $(PT_LDFLAGS) -o $@ \
 		$(wildcard tests/$*/*.c) $(if $(filter controller,$*),$(CTL_LIBOBJS)) \
-		$(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS) $(CHECK_LIBS)
+		$(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS) $(CURSES_LIBS) $(CHECK_LIBS)
 
 c-tests: $(CHECK_BINS)
 

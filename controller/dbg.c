@@ -59,6 +59,7 @@ int pt_dbg_open(struct pt_dbg *d, int fd, bool attached)
         close(fd);
         return pt_dbg_fail(d, -ENOMEM, "out of memory");
     }
+    inf->sess.observe = d->observe;
     int rc = pt_sess_handshake(&inf->sess, attached, d->err, sizeof d->err);
     if (rc)
         pt_sess_close(&inf->sess);

@@ -123,6 +123,7 @@ struct pt_dbg {
     const struct pt_dbg_ui *ui;
     void *ui_ctx;
     int intr_fd;               /* -1, or an fd that interrupts waiting for a reply */
+    bool observe;              /* only watch (top): the program is never stopped */
     char err[PT_DBG_ERR_MAX];
 };
 
@@ -201,6 +202,9 @@ int pt_dbg_attach(struct pt_dbg *d, pid_t pid);
 /* Reaches a tracer already listening on the Unix socket path (one of our
  * uid). 0 or <0 with the reason. */
 int pt_dbg_attach_socket(struct pt_dbg *d, const char *path);
+/* Reaches a running program to watch it only (polytrace top): attached
+ * without stopping it; it answers pt_dbg_stats while it runs. 0 or <0. */
+int pt_dbg_observe(struct pt_dbg *d, pid_t pid);
 
 /* After pt_dbg_attach: waits for the program's first stop (events before
  * it go to the ui). 0, or <0 (the session is over, exit code 1). */
@@ -238,6 +242,13 @@ void pt_dbg_kill(struct pt_dbg *d);
 
 /* A fiber by id or tag. 0 with *id, or -ENOENT / <0. */
 int pt_dbg_resolve_fiber(struct pt_dbg *d, const char *ref, uint64_t *id);
+
+/* The runtime's counters of the first `limit` fibers in `sort` order
+ * ("cpu", "runs", "longest", "waiting", "id") among those matching filter
+ * (NULL: all), with per-thread totals: *rep is a STATS reply. Also while
+ * the program runs. */
+int pt_dbg_stats(struct pt_dbg *d, uint32_t limit, const char *sort, const char *filter,
+                 struct pt_msg *rep);
 
 /* The fibers (at most limit; 0 all): *rep is a FIBERS reply. */
 int pt_dbg_fibers(struct pt_dbg *d, uint32_t limit, struct pt_msg *rep);

@@ -66,6 +66,22 @@ int pt_dbg_runqueue(struct pt_dbg *d, uint64_t fiber, struct pt_msg *rep)
     return pt_dbg_request(d, &req, rep);
 }
 
+int pt_dbg_stats(struct pt_dbg *d, uint32_t limit, const char *sort, const char *filter,
+                 struct pt_msg *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    if (d->inf->state == PT_DBG_DONE)
+        return pt_dbg_fail(d, -ENOTCONN, "the program is gone");
+    struct pt_msg req;
+    pt_msg_init(&req, PT_REQ_STATS, 0);
+    req.u.stats_req.limit = limit;
+    req.u.stats_req.sort = (char *)sort;
+    req.u.stats_req.filter = filter && *filter ? (char *)filter : NULL;
+    int rc = pt_dbg_request(d, &req, rep);
+    req.u.stats_req.sort = req.u.stats_req.filter = NULL;
+    return rc;
+}
+
 int pt_dbg_resolve_fiber(struct pt_dbg *d, const char *ref, uint64_t *id)
 {
     if (isdigit((unsigned char)ref[0])) {

@@ -170,6 +170,12 @@ int pt_dbg_attach_socket(struct pt_dbg *d, const char *path)
     return 0;
 }
 
+int pt_dbg_observe(struct pt_dbg *d, pid_t pid)
+{
+    d->observe = true;
+    return pt_dbg_attach(d, pid);
+}
+
 int pt_dbg_first_stop(struct pt_dbg *d)
 {
     /* An attached program stops (reason "attach", or "call" from

@@ -4,6 +4,7 @@
 #include "help.h"
 #include "options.h"
 #include "start.h"
+#include "top.h"
 
 int main(int argc, char **argv)
 {
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
         return pt_start_dump(&o);
     case PT_OPT_DAP:
         return pt_start_dap(&o);
+    case PT_OPT_TOP:
+        return pt_top_run(&o.top);
     case PT_OPT_LAUNCH:
         break;
     }

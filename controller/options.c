@@ -69,6 +69,62 @@ static int parse_dap(int argc, char **argv, int i, struct pt_opt *out, char *err
     return 0;
 }
 
+/* top [-d SECS] [-s KEY] [-f TEXT] [-b] [-n COUNT] PID, options on either side. */
+static int parse_top(int argc, char **argv, int i, struct pt_opt *out, char *err, size_t errlen)
+{
+    struct pt_top_opt *t = &out->top;
+    bool have_pid = false;
+
+    t->delay = 1.0;
+    t->sort = "cpu";
+    for (i++; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-b") == 0) {
+            t->batch = true;
+        } else if (strcmp(a, "-d") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-f") == 0 ||
+                   strcmp(a, "-n") == 0) {
+            if (!v)
+                return usage_error(err, errlen, "top: '%s' needs a value", a);
+            i++;
+            if (a[1] == 'd') {
+                char *end;
+                errno = 0;
+                t->delay = strtod(v, &end);
+                if (errno || *end || !(t->delay >= 0.1 && t->delay <= 3600))
+                    return usage_error(err, errlen, "top: -d takes seconds from 0.1 to 3600, not '%s'", v);
+            } else if (a[1] == 's') {
+                if (strcmp(v, "cpu") && strcmp(v, "runs") && strcmp(v, "longest") &&
+                    strcmp(v, "waiting") && strcmp(v, "id"))
+                    return usage_error(err, errlen, "top: -s takes cpu, runs, longest, waiting or id, not '%s'", v);
+                t->sort = v;
+            } else if (a[1] == 'f') {
+                t->filter = v;
+            } else {
+                char *end;
+                errno = 0;
+                t->count = strtol(v, &end, 10);
+                if (errno || *end || t->count < 1)
+                    return usage_error(err, errlen, "top: -n takes a count of screens, not '%s'", v);
+            }
+        } else if (a[0] == '-') {
+            return usage_error(err, errlen, "top: unknown option '%s' (see polytrace --help)", a);
+        } else if (have_pid) {
+            return usage_error(err, errlen, "unexpected argument '%s'", a);
+        } else if (pt_opt_parse_pid(a, &out->pid)) {
+            return usage_error(err, errlen, "'%s' is not a process id", a);
+        } else {
+            have_pid = true;
+        }
+    }
+    if (!have_pid)
+        return usage_error(err, errlen, "'%s' needs a process id", "top");
+    if (t->count && !t->batch)
+        return usage_error(err, errlen, "top: -n counts the screens of -b%s", "");
+    t->pid = out->pid;
+    return 0;
+}
+
 int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -110,6 +166,13 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
     }
     if (i >= argc)
         return usage_error(err, errlen, "%s", "no program given (see polytrace --help)");
+    if (!dashdash && strcmp(argv[i], "top") == 0) {
+        out->mode = PT_OPT_TOP;
+        if (out->nonstop || out->detach || out->nscripts || out->no_init)
+            return usage_error(err, errlen, "top takes none of --nonstop, --detach, -x, -ex, -n "
+                               "before it%s", "");
+        return parse_top(argc, argv, i, out, err, errlen);
+    }
     if (!dashdash && (strcmp(argv[i], "attach") == 0 || strcmp(argv[i], "dump") == 0)) {
         out->mode = strcmp(argv[i], "attach") == 0 ? PT_OPT_ATTACH : PT_OPT_DUMP;
         if (out->nonstop || out->detach)

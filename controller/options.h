@@ -9,11 +9,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "top.h"
+
 enum pt_opt_mode {
     PT_OPT_LAUNCH,   /* polytrace [-n] [-x FILE] [-ex CMD] [--nonstop [--detach]] [--] PROGRAM ARGS */
     PT_OPT_ATTACH,   /* polytrace [-n] [-x FILE] [-ex CMD] attach PID */
     PT_OPT_DUMP,     /* polytrace dump PID */
     PT_OPT_DAP,      /* polytrace dap [--listen ADDR] */
+    PT_OPT_TOP,      /* polytrace top [-d SECS] [-s KEY] [-f TEXT] [-b [-n N]] PID */
     PT_OPT_HELP,     /* -h, --help */
     PT_OPT_VERSION   /* --version */
 };
@@ -33,8 +36,9 @@ struct pt_opt {
     bool no_init;         /* -n: do not read ~/.polytracerc */
     struct pt_opt_script scripts[PT_OPT_SCRIPTS_MAX];
     int nscripts;
-    pid_t pid;            /* attach, dump */
+    pid_t pid;            /* attach, dump, top */
     const char *listen;   /* dap --listen ADDR; NULL: stdin/stdout */
+    struct pt_top_opt top;  /* top */
     int prog_argc;        /* launch: the program's argv (points into argv) */
     char **prog_argv;
 };

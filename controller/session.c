@@ -95,6 +95,7 @@ int pt_sess_handshake(struct pt_sess *s, bool attached, char *err, size_t errlen
     s->peer_hello = m;
     struct pt_msg hello;
     rc = pt_proto_make_hello(&hello, (int64_t)getpid(), "", "", "", NULL, 0, attached);
+    hello.u.hello.observe = s->observe;
     if (rc == 0) {
         rc = pt_proto_send(s->fd, &hello, PT_SESS_HELLO_MS);
         pt_msg_free(&hello);

@@ -23,6 +23,7 @@ struct pt_sess {
     struct pt_msg peer_hello;      /* the tracer's HELLO */
     struct pt_msg *queue;          /* events received while awaiting a reply */
     size_t nqueue, capqueue;
+    bool observe;                  /* our HELLO asks only to watch (top) */
 };
 
 /* Takes ownership of fd. 0 or -ENOMEM. */

@@ -27,10 +27,12 @@ const char *pt_sfmt_duration(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%.0fms", (double)ns / 1e6);
     else if (ns < 100000000000u)
         snprintf(buf, len, "%.2fs", (double)ns / 1e9);
-    else if (ns < 6000000000000u)
+    else if (ns < 1000000000000u)
         snprintf(buf, len, "%.0fs", (double)ns / 1e9);
-    else
+    else if (ns < 36000000000000u)
         snprintf(buf, len, "%.0fm", (double)ns / 6e10);
+    else
+        snprintf(buf, len, "%.0fh", (double)ns / 3.6e12);
     return buf;
 }
 

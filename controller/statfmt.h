@@ -11,7 +11,7 @@
 
 #include "pt_proto.h"
 
-/* "0", "850ns", "12us", "3.4ms", "250ms", "1.25s", "130s", "15m". */
+/* "0", "850ns", "12us", "3.4ms", "250ms", "1.25s", "130s", "17m", "12h": at most 6 columns. */
 const char *pt_sfmt_duration(uint64_t ns, char *buf, size_t len);
 
 /* The column heads, and one fiber's row in the same columns (no newline). */

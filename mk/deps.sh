@@ -6,7 +6,7 @@
 set -eu
 
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
-libreadline-dev libmsgpack-dev libelf-dev libjansson-dev check libsubunit-dev ruby-minitest ruby-msgpack \
+libreadline-dev libncurses-dev libmsgpack-dev libelf-dev libjansson-dev tmux check libsubunit-dev ruby-minitest ruby-msgpack \
 postgresql redis-server ruby-pg ruby-redis ruby-sequel $*"
 
 missing=""

@@ -102,6 +102,7 @@ static const struct pt_proto_field hello_fields[] = {
     CNT("argv",         PT_FK_STRV, struct pt_proto_hello, argv, argc),
     FLD("program",      PT_FK_STR,  struct pt_proto_hello, program),
     FLD("attached",     PT_FK_BOOL, struct pt_proto_hello, attached),
+    OPT("observe",      PT_FK_BOOL, struct pt_proto_hello, observe),
 };
 REC(hello_rec, struct pt_proto_hello, hello_fields);
 
@@ -295,6 +296,37 @@ static const struct pt_proto_field rep_vars_fields[] = {
 };
 REC(rep_vars_rec, struct pt_proto_rep_vars, rep_vars_fields);
 
+static const struct pt_proto_field req_stats_fields[] = {
+    FLD("limit",  PT_FK_U32,  struct pt_proto_req_stats, limit),
+    FLD("sort",   PT_FK_STR,  struct pt_proto_req_stats, sort),
+    FLD("filter", PT_FK_NSTR, struct pt_proto_req_stats, filter),
+};
+REC(req_stats_rec, struct pt_proto_req_stats, req_stats_fields);
+
+static const struct pt_proto_field thread_stats_fields[] = {
+    FLD("id",            PT_FK_U64,  struct pt_proto_thread_stats, id),
+    FLD("name",          PT_FK_NSTR, struct pt_proto_thread_stats, name),
+    FLD("fibers",        PT_FK_U64,  struct pt_proto_thread_stats, fibers),
+    FLD("runnable",      PT_FK_U64,  struct pt_proto_thread_stats, runnable),
+    FLD("waiting",       PT_FK_U64,  struct pt_proto_thread_stats, waiting),
+    FLD("matched",       PT_FK_U64,  struct pt_proto_thread_stats, matched),
+    FLD("cpu_ns",        PT_FK_U64,  struct pt_proto_thread_stats, cpu_ns),
+    FLD("switches",      PT_FK_U64,  struct pt_proto_thread_stats, switches),
+    FLD("idle_ns",       PT_FK_U64,  struct pt_proto_thread_stats, idle_ns),
+    FLD("ops_in_flight", PT_FK_U64,  struct pt_proto_thread_stats, ops_in_flight),
+    FLD("timers",        PT_FK_U64,  struct pt_proto_thread_stats, timers),
+};
+REC(thread_stats_rec, struct pt_proto_thread_stats, thread_stats_fields);
+
+static const struct pt_proto_field rep_stats_fields[] = {
+    FLD("total",   PT_FK_U64, struct pt_proto_rep_stats, total),
+    FLD("matched", PT_FK_U64, struct pt_proto_rep_stats, matched),
+    FLD("uptime",  PT_FK_DBL, struct pt_proto_rep_stats, uptime),
+    SUBV("threads", struct pt_proto_rep_stats, threads, nthreads, thread_stats_rec),
+    SUBV("fibers",  struct pt_proto_rep_stats, fibers, nfibers, fiber_rec),
+};
+REC(rep_stats_rec, struct pt_proto_rep_stats, rep_stats_fields);
+
 /* ---- the catalog ---- */
 
 static const struct pt_proto_msgdesc catalog[] = {
@@ -331,6 +363,8 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_REP_BREAKPOINTS,  "breakpoints-reply", PT_KIND_REPLY,   &rep_bps_rec },
     { PT_REP_DUMP,         "dump-reply",        PT_KIND_REPLY,   &rep_dump_rec },
     { PT_REP_VARS,         "vars-reply",        PT_KIND_REPLY,   &rep_vars_rec },
+    { PT_REQ_STATS,        "stats",             PT_KIND_REQUEST, &req_stats_rec },
+    { PT_REP_STATS,        "stats-reply",       PT_KIND_REPLY,   &rep_stats_rec },
     { PT_EV_STOPPED,       "stopped",           PT_KIND_EVENT,   &ev_stopped_rec },
     { PT_EV_RUNNING,       "running",           PT_KIND_EVENT,   NULL },
     { PT_EV_FIBER,         "fiber_event",       PT_KIND_EVENT,   &ev_fiber_rec },

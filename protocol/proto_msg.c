@@ -120,6 +120,14 @@ struct pt_proto_thread *pt_proto_threads_push(struct pt_proto_thread **v, size_t
     return t;
 }
 
+struct pt_proto_thread_stats *pt_proto_thread_stats_push(struct pt_proto_thread_stats **v, size_t *n)
+{
+    void *arr = *v;
+    struct pt_proto_thread_stats *e = array_push(&arr, n, sizeof **v);
+    *v = arr;
+    return e;
+}
+
 struct pt_proto_dump_fiber *pt_proto_dump_push(struct pt_proto_dump_fiber **v,
                                                size_t *n)
 {

@@ -132,6 +132,7 @@ enum pt_msg_type {
     PT_REQ_VARS        = 34,  /* u.vars         -> PT_REP_VARS (appended) */
     PT_REQ_SETVAR      = 35,  /* u.setvar       -> PT_REP_VARS, one var (appended) */
     PT_REQ_RUNQUEUE    = 36,  /* u.fiber        -> PT_REP_FIBERS, queue order (appended) */
+    PT_REQ_STATS       = 37,  /* u.stats_req    -> PT_REP_STATS; also while running (appended) */
 
     /* replies, tracer -> controller, id of the request (ERROR may carry 0
      * when it answers no particular request, e.g. a version mismatch) */
@@ -146,6 +147,7 @@ enum pt_msg_type {
     PT_REP_BREAKPOINTS = 72,  /* u.bps */
     PT_REP_DUMP        = 73,  /* u.dump */
     PT_REP_VARS        = 74,  /* u.vars_rep (appended) */
+    PT_REP_STATS       = 75,  /* u.stats (appended) */
 
     /* events, tracer -> controller, no id */
     PT_EV_STOPPED      = 96,  /* u.stopped */
@@ -273,6 +275,9 @@ struct pt_proto_hello {
     size_t   argc;
     char    *program;       /* the script path ($0) */
     bool     attached;      /* true when reached by attach / breakpoint */
+    /* appended (optional): the controller only watches (polytrace top): an
+     * attached program is not stopped; it is asked for STATS while it runs */
+    bool     observe;
 };
 
 /* PT_REQ_STEP, _SKIP, _UP, _SWITCH. */
@@ -515,6 +520,47 @@ struct pt_proto_rep_vars {
 /* Append a zeroed var (NULL: out of memory, array unchanged). */
 struct pt_proto_var *pt_proto_vars_push(struct pt_proto_var **v, size_t *n);
 
+/* PT_REQ_STATS (appended): the runtime's counters of the fibers that come
+ * first in `sort` order, for `polytrace top`. */
+struct pt_proto_req_stats {
+    uint32_t limit;         /* fibers wanted (0: none, only the totals) */
+    char    *sort;          /* "cpu", "runs", "longest", "waiting" (largest
+                               first) or "id" */
+    char    *filter;        /* nullable: only fibers whose id, tag, state or
+                               wait op contains this text */
+};
+
+/* One thread of a PT_REP_STATS. Wire: a map with these keys. */
+struct pt_proto_thread_stats {
+    uint64_t id;            /* the tracer's thread id (the main thread is 1) */
+    char    *name;          /* nullable: Thread#name */
+    uint64_t fibers;        /* live fibers */
+    uint64_t runnable;      /* ... on the run queue */
+    uint64_t waiting;       /* ... waiting */
+    uint64_t matched;       /* ... that pass the filter */
+    uint64_t cpu_ns;        /* its fibers' time running, in all */
+    uint64_t switches;      /* fiber switches so far */
+    uint64_t idle_ns;       /* time its loop spent blocked waiting */
+    uint64_t ops_in_flight; /* I/O ops in flight */
+    uint64_t timers;        /* timers armed */
+};
+
+/* PT_REP_STATS (appended). fibers are the first `limit` matching fibers in
+ * the order asked for, each with has_stats, across every thread. */
+struct pt_proto_rep_stats {
+    uint64_t                      total;    /* live fibers, every thread */
+    uint64_t                      matched;  /* ... that pass the filter */
+    double                        uptime;   /* seconds since the runtime started */
+    struct pt_proto_thread_stats *threads;
+    size_t                        nthreads;
+    struct pt_proto_fiber        *fibers;
+    size_t                        nfibers;
+};
+
+/* Append a zeroed thread record (NULL: out of memory, array unchanged). */
+struct pt_proto_thread_stats *pt_proto_thread_stats_push(struct pt_proto_thread_stats **v,
+                                                          size_t *n);
+
 /* A message. Zero it (or pt_msg_init) before filling or decoding into it. */
 struct pt_msg {
     enum pt_msg_type type;
@@ -548,6 +594,8 @@ struct pt_msg {
         struct pt_proto_req_vars       vars;        /* appended */
         struct pt_proto_req_setvar     setvar;      /* appended */
         struct pt_proto_rep_vars       vars_rep;    /* appended */
+        struct pt_proto_req_stats      stats_req;   /* appended */
+        struct pt_proto_rep_stats      stats;       /* appended */
     } u;
 };
 

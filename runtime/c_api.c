@@ -126,6 +126,8 @@ static const struct rt_api api = {
     .fiber_spin_frames = api_fiber_spin_frames,
     .thread_info = api_thread_info,
     .each_scheduled = api_each_scheduled,
+    .thread_counters = rt_stats_thread,
+    .uptime = rt_stats_uptime,
 };
 
 static size_t capsule_size(const void *p)

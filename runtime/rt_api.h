@@ -81,6 +81,15 @@ struct rt_fiber_counters {
     uint32_t ops_in_flight;  /* 1 while it waits in an I/O op */
 };
 
+/* A thread's loop counters. */
+struct rt_thread_counters {
+    uint64_t switches;       /* fiber switches */
+    uint64_t idle_ns;        /* time the loop spent blocked waiting */
+    uint64_t runnable;       /* fibers on the run queue */
+    uint64_t ops_in_flight;  /* backend ops in flight (I/O, waitpid, timed sleeps) */
+    uint64_t timers;         /* timers armed */
+};
+
 typedef void (*rt_fiber_visit_fn)(VALUE fiber, void *data);
 
 typedef void (*rt_scheduled_visit_fn)(VALUE fiber, VALUE value, void *data);
@@ -189,6 +198,11 @@ struct rt_api {
     /* `thread`'s run queue in order: each fiber with the value it will be
      * resumed with. fn must not change the queue. */
     void (*each_scheduled)(VALUE thread, rt_scheduled_visit_fn fn, void *data);
+    /* --- appended: loop counters -------------------------------------- */
+    /* A thread's loop counters; -ESRCH when it has no runtime state. */
+    int (*thread_counters)(VALUE thread, double ns_per_tick, struct rt_thread_counters *out);
+    /* Seconds since the runtime was loaded. */
+    double (*uptime)(void);
 };
 
 /* Whether the runtime's table has `member` (appended after the first version). */

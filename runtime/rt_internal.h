@@ -275,6 +275,8 @@ void rt_stats_loop_resumed(struct rt_thread *t);
 /* The current fiber of t starts an I/O op. */
 void rt_stats_op_started(struct rt_thread *t);
 void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_counters *out);
+int rt_stats_thread(VALUE thread, double ns_per_tick, struct rt_thread_counters *out);
+double rt_stats_uptime(void);
 
 /* --- deadlock detection (deadlock.c) --------------------------------------- */
 

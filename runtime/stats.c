@@ -4,6 +4,7 @@
  * for Ruby as Fiber#stats; the loop suspension's effect on them (time at a
  * debugger stop is nobody's run); and the switch that turns them off.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rt_internal.h"
@@ -76,6 +77,28 @@ void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_coun
     out->ops_in_flight = f->in_op && f->wait_op && strcmp(f->wait_op, "sleep") != 0;
 }
 
+int rt_stats_thread(VALUE thread, double ns_per_tick, struct rt_thread_counters *out)
+{
+    struct rt_thread *t = rt_thread_of(thread, 0);
+
+    memset(out, 0, sizeof *out);
+    if (!t)
+        return -ESRCH;
+    out->switches = t->switch_count;
+    out->idle_ns = (uint64_t)((double)t->stats.idle_ticks * ns_per_tick);
+    out->runnable = rt_runqueue_len(&t->runqueue);
+    out->ops_in_flight = t->external_ops > 0 ? (uint64_t)t->external_ops : 0;
+    out->timers = t->timers.len;
+    return 0;
+}
+
+static uint64_t loaded_ns;
+
+double rt_stats_uptime(void)
+{
+    return (double)(rt_clock_mono_ns() - loaded_ns) / 1e9;
+}
+
 /* Fiber#stats: the counters as a Hash, times in seconds. */
 static VALUE f_stats(VALUE self)
 {
@@ -107,6 +130,7 @@ void rt_stats_init(VALUE mPolyphony)
     const char *env = getenv("POLYPHONY_COUNTERS");
 
     rt_clock_init();
+    loaded_ns = rt_clock_mono_ns();
     rt_stats_on = !(env && strcmp(env, "0") == 0);
     rb_define_method(rt_cFiber, "stats", f_stats, 0);
     rb_define_singleton_method(mPolyphony, "counters?", pp_counters_p, 0);

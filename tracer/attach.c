@@ -92,11 +92,12 @@ static int adopt_ready(void)
 {
     struct pt_proto_decoder *dec;
     pid_t pid;
-    int fd;
+    int fd, observe = 0;
 
-    if (!pt_listen_take(&fd, &dec, &pid))
+    if (!pt_listen_take(&fd, &dec, &pid, &observe))
         return -EAGAIN;
     pt_tr_adopt(fd, dec, pid);
+    pt_tr.observing = observe;
     return 0;
 }
 
@@ -127,7 +128,10 @@ static VALUE tr_interrupt(VALUE self, VALUE kind)
     if (pt_tr.fd < 0) {
         if (pt_listen_start() < 0)
             return Qnil;
-        if (adopt_ready() == 0)
+        if (adopt_ready() == 0 && pt_tr.observing)
+            pt_stop_serve_running();    /* a watcher (top): the program runs on;
+                                           what it sent with its HELLO is served */
+        else if (pt_tr.fd >= 0)
             pt_stop("attach", 0);
         else
             pt_listen_window(PT_LISTEN_WINDOW_MS);
@@ -230,11 +234,16 @@ static VALUE kernel_breakpoint(VALUE self)
     if (pt_tr.serving)
         return Qnil;
     pt_tr_rt();     /* before a controller is taken on: see tr_interrupt */
-    if (pt_tr.fd >= 0) {
+    if (pt_tr.fd >= 0 && !pt_tr.observing) {
         pt_stop("call", 0);
         return Qnil;
     }
     caller_line(&file, &line);
+    if (pt_tr.observing) {
+        fprintf(stderr, "polytrace: breakpoint at %s:%d (polytrace top is watching, no debugger "
+                "attached); carrying on\n", NIL_P(file) ? "?" : StringValueCStr(file), line);
+        return Qnil;
+    }
     if (isatty(0)) {
         int r = start_controller_and_wait();
         if (r == 0) {

@@ -272,7 +272,7 @@ void pt_fib_fill_stats(VALUE fiber, double ns_per_tick, struct pt_proto_fiber *o
     const struct rt_api *rt = pt_tr.rt;
     struct rt_fiber_counters c;
 
-    if (!rt || rt->size < offsetof(struct rt_api, fiber_counters) + sizeof rt->fiber_counters ||
+    if (!rt || !RT_API_HAS(rt, fiber_counters) ||
         rt->fiber_counters(fiber, ns_per_tick, &c) < 0)
         return;
     out->has_stats = true;
@@ -366,7 +366,7 @@ int pt_fib_fill(VALUE fiber, struct pt_proto_fiber *out)
             out->wait_fd = wi.fd;
             out->wait_timeout = wi.timeout;
         }
-        if (rt->size >= offsetof(struct rt_api, clock_scale) + sizeof rt->clock_scale)
+        if (RT_API_HAS(rt, clock_scale))
             pt_fib_fill_stats(fiber, listing_scale ? listing_scale : rt->clock_scale(), out);
     }
     if (fiber == rb_fiber_current())
@@ -433,7 +433,7 @@ static double scale_now(void)
 {
     const struct rt_api *rt = pt_tr.rt;
 
-    if (!rt || rt->size < offsetof(struct rt_api, clock_scale) + sizeof rt->clock_scale)
+    if (!rt || !RT_API_HAS(rt, clock_scale))
         return 0;
     return rt->clock_scale();
 }

@@ -45,6 +45,7 @@ struct conn {
     size_t outlen, outoff;
     int closing;            /* close once out is sent */
     int valid;              /* its HELLO passed: hand over once out is sent */
+    int observe;            /* ... asking only to watch (polytrace top) */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -62,7 +63,7 @@ static int64_t window_until;        /* listen until then (0: no window) */
 static char *hello;                 /* our HELLO, encoded */
 static size_t hello_len;
 static char sockdir[PATH_MAX];
-static struct { int fd; pid_t pid; struct pt_proto_decoder *dec; } ready = { -1, 0, NULL };
+static struct { int fd; pid_t pid; struct pt_proto_decoder *dec; int observe; } ready = { -1, 0, NULL, 0 };
 
 /* The thread's own. */
 static struct conn conns[PT_LISTEN_SLOTS];
@@ -206,6 +207,7 @@ static void hand_over(struct conn *c)
         ready.fd = c->fd;
         ready.pid = c->pid;
         ready.dec = c->dec;
+        ready.observe = c->observe;
         attached = c->pid;
         taken = 1;
     }
@@ -252,6 +254,7 @@ static void conn_read(struct conn *c)
             if (got == 0)
                 continue;
             if (pt_hs_check(got, &peer, &reply) == 0) {
+                c->observe = peer.u.hello.observe;
                 pt_msg_free(&peer);
                 pt_msg_free(&reply);
                 c->valid = 1;
@@ -532,7 +535,7 @@ int pt_listen_ready_fd(void)
     return ready_pipe[0];
 }
 
-int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid)
+int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid, int *observe)
 {
     int got = 0;
 
@@ -541,6 +544,7 @@ int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid)
         *fd = ready.fd;
         *dec = ready.dec;
         *pid = ready.pid;
+        *observe = ready.observe;
         ready.fd = -1;
         ready.dec = NULL;
         got = 1;

@@ -213,6 +213,7 @@ void pt_tr_disconnect(void)
 
     /* Before the close: a controller that sees it may attach again at once. */
     pt_listen_attached(0);
+    pt_tr.observing = 0;
     pt_watch_stop();
     if (pt_tr.fd >= 0)
         close(pt_tr.fd);

@@ -549,6 +549,19 @@ static int reply_set(const struct pt_msg *req)
     return send_ok(req->id);
 }
 
+static int reply_stats(const struct pt_msg *req)
+{
+    struct pt_msg m;
+    char err[256];
+
+    pt_msg_init(&m, PT_REP_STATS, req->id);
+    if (pt_stats_reply(&req->u.stats_req, &m, err, sizeof err) < 0) {
+        pt_msg_free(&m);
+        return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "%s", err);
+    }
+    return pt_tr_send(&m);
+}
+
 static int reply_fiber_info(uint32_t id, VALUE fiber)
 {
     struct pt_msg m;
@@ -697,6 +710,9 @@ static enum outcome dispatch(const struct pt_msg *req)
     case PT_REQ_SET:
         reply_set(req);
         return SERVE_ON;
+    case PT_REQ_STATS:
+        reply_stats(req);
+        return SERVE_ON;
     case PT_REQ_DUMP:
         pt_msg_init(&m, PT_REP_DUMP, req->id);
         pt_fib_dump(&m);
@@ -816,6 +832,8 @@ void pt_stop_serve_running(void)
     } else if (req.type == PT_REQ_KILL) {
         send_ok(req.id);
         kill(getpid(), SIGKILL);
+    } else if (req.type == PT_REQ_STATS) {
+        reply_stats(&req);
     } else {
         pt_tr_send_error(req.id, PT_PROTO_ERR_NOT_STOPPED, "the program is running; pause it first");
     }
@@ -964,7 +982,8 @@ void pt_stop(const char *reason, uint32_t bp)
                             .fiber = rb_fiber_current(), .o = SERVE_ON };
     int hidden = 0, depth;
 
-    if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid())
+    /* A watching controller (polytrace top) never has the program stopped. */
+    if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid() || pt_tr.observing)
         return;
     pt_tr.serving = 1;
     pt_watch_disarm();

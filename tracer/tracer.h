@@ -38,6 +38,8 @@ struct pt_tr {
     pid_t peer_pid;                 /* the controller's pid */
     struct pt_proto_decoder *dec;
     int launched;                   /* reached through POLYTRACE_SOCKET */
+    int observing;                  /* the controller only watches (top):
+                                       attached without a stop */
     int stdio_pipe;                 /* stdout/stderr are the controller's pipes */
     int serving;                    /* inside the stop loop */
     enum pt_tr_lockmode lockmode;
@@ -107,7 +109,7 @@ void pt_listen_poke_signal(void);           /* async-signal-safe: a SIGURG came 
 void pt_listen_window(int ms);              /* listen for ms from now (0: stop) */
 void pt_listen_attached(pid_t pid);         /* refuse others while set (0: none) */
 int pt_listen_ready_fd(void);               /* readable: a controller is ready */
-int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid);
+int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid, int *observe);
 void pt_listen_stop(void);
 void pt_listen_forget(void);                /* in a forked child */
 
@@ -186,6 +188,10 @@ VALUE pt_threads_list(void);                /* every live thread, main first */
 const char *pt_threads_where(VALUE thread, VALUE stopped, struct rt_thread_info *info, int *has_rt);
 int pt_threads_describe(VALUE thread, VALUE stopped, uint64_t fibers, struct pt_proto_thread *out);
 void pt_threads_mark(void);
+
+/* stats.c — STATS: every fiber's counters, sorted and filtered (top) */
+int pt_stats_reply(const struct pt_proto_req_stats *req, struct pt_msg *reply, char *err,
+                   size_t errlen);
 
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);

@@ -28,6 +28,7 @@ int main(void)
     srunner_add_suite(sr, dbg_suite());
     srunner_add_suite(sr, inject_suite());
     srunner_add_suite(sr, dap_io_suite());
+    srunner_add_suite(sr, top_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -147,6 +147,42 @@ START_TEST(test_dap)
 }
 END_TEST
 
+START_TEST(test_top)
+{
+    ck_assert_int_eq(PARSE("top", "123"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_TOP);
+    ck_assert_int_eq(o.top.pid, 123);
+    ck_assert(o.top.delay == 1.0);
+    ck_assert_str_eq(o.top.sort, "cpu");
+    ck_assert_ptr_null(o.top.filter);
+    ck_assert(!o.top.batch);
+    ck_assert_int_eq(PARSE("top", "-d", "0.5", "-s", "longest", "-f", "work", "-b", "-n", "3", "77"), 0);
+    ck_assert(o.top.delay == 0.5);
+    ck_assert_str_eq(o.top.sort, "longest");
+    ck_assert_str_eq(o.top.filter, "work");
+    ck_assert(o.top.batch);
+    ck_assert_int_eq(o.top.count, 3);
+    ck_assert_int_eq(o.top.pid, 77);
+    ck_assert_int_eq(PARSE("top", "77", "-s", "id"), 0);   /* options after the pid */
+    ck_assert_str_eq(o.top.sort, "id");
+    const char *bad[][4] = {
+        { "top", NULL }, { "top", "-s", "speed", "1" }, { "top", "-d", "0", "1" },
+        { "top", "-n", "2", "1" }, { "top", "1", "2" }, { "top", "-z", "1" },
+        { "top", "x1" }, { "top", "-d" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[6] = { "polytrace" };
+        int k = 1;
+        for (int j = 0; j < 4 && bad[i][j]; j++)
+            argv[k++] = (char *)bad[i][j];
+        argv[k] = NULL;
+        ck_assert_msg(parse(argv) == -EINVAL, "accepted: top %s %s", bad[i][1] ? bad[i][1] : "",
+                      bad[i][2] ? bad[i][2] : "");
+    }
+    ck_assert_int_eq(PARSE("--nonstop", "top", "1"), -EINVAL);
+}
+END_TEST
+
 Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -157,6 +193,7 @@ Suite *options_suite(void)
     tcase_add_test(tc, test_scripts);
     tcase_add_test(tc, test_pid);
     tcase_add_test(tc, test_dap);
+    tcase_add_test(tc, test_top);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,6 +17,7 @@ Suite *fiberview_suite(void);
 Suite *dbg_suite(void);
 Suite *inject_suite(void);
 Suite *dap_io_suite(void);
+Suite *top_suite(void);
 
 /* Runs fn(stream) into memory and returns the text (caller frees). */
 char *capture(void (*fn)(FILE *out, void *data), void *data);

@@ -22,9 +22,10 @@ module PtWire
     hello: 1,
     continue: 16, step: 17, skip: 18, up: 19, pause: 20, switch: 21, fibers: 22,
     backtrace: 23, eval: 24, source: 25, break: 26, delete: 27, breakpoints: 28,
-    trace_ops: 29, set: 30, detach: 31, kill: 32, dump: 33, vars: 34, setvar: 35,
+    trace_ops: 29, set: 30, detach: 31, kill: 32, dump: 33, vars: 34, setvar: 35, runqueue: 36, stats: 37,
     ok: 64, error: 65, fiber_info: 66, fibers_reply: 67, frames: 68, value: 69,
     lines: 70, breakpoint: 71, breakpoints_reply: 72, dump_reply: 73, vars_reply: 74,
+    stats_reply: 75,
     stopped: 96, running: 97, fiber_event: 98, op: 99, output: 100, exited: 101
   }.freeze
   NAMES = TYPES.invert.freeze

@@ -13,9 +13,10 @@ const enum pt_msg_type all_types[] = {
     PT_REQ_BREAK, PT_REQ_DELETE, PT_REQ_BREAKPOINTS, PT_REQ_TRACE_OPS,
     PT_REQ_SET, PT_REQ_DETACH, PT_REQ_KILL, PT_REQ_DUMP, PT_REQ_VARS, PT_REQ_SETVAR,
     PT_REQ_RUNQUEUE,
+    PT_REQ_STATS,
     PT_REP_OK, PT_REP_ERROR, PT_REP_FIBER_INFO, PT_REP_FIBERS, PT_REP_FRAMES,
     PT_REP_VALUE, PT_REP_LINES, PT_REP_BREAKPOINT, PT_REP_BREAKPOINTS,
-    PT_REP_DUMP, PT_REP_VARS,
+    PT_REP_DUMP, PT_REP_VARS, PT_REP_STATS,
     PT_EV_STOPPED, PT_EV_RUNNING, PT_EV_FIBER, PT_EV_OP, PT_EV_OUTPUT,
     PT_EV_EXITED,
 };
@@ -43,6 +44,13 @@ static void fill_fiber(struct pt_proto_fiber *f, unsigned seed)
     f->wait_fd = (int32_t)(3 + seed);
     f->wait_timeout = 1.5 + seed;
     f->thread = UINT64_MAX - seed;        /* full 64-bit range */
+    f->has_stats = true;
+    f->cpu_ns = 123456789 + seed;
+    f->runs = UINT64_MAX - 1 - seed;
+    f->longest_ns = 50000000 + seed;
+    f->wait_ns = 7 + seed;
+    f->ops = 4096 + seed;
+    f->ops_in_flight = 1;
 }
 
 static void fill_threads(struct pt_proto_thread **v, size_t *n, unsigned seed)
@@ -99,6 +107,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         const char *argv[] = { "app.rb", "--flag", "", "ünïcode" };
         ck_assert_int_eq(pt_proto_make_hello(m, 4242 + seed, "3.1.2", "io_uring",
                                              "/app/app.rb", argv, 4, true), 0);
+        m->u.hello.observe = true;
         break;
     }
     case PT_REQ_STEP: case PT_REQ_SKIP: case PT_REQ_UP: case PT_REQ_SWITCH: case PT_REQ_RUNQUEUE:
@@ -193,6 +202,38 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
                 f->value = str(":go", seed);
         }
         fill_threads(&m->u.fibers.threads, &m->u.fibers.nthreads, seed);
+        break;
+    case PT_REQ_STATS:
+        m->u.stats_req.limit = 40 + seed;
+        m->u.stats_req.sort = str("longest", seed);
+        m->u.stats_req.filter = str("work", seed);
+        break;
+    case PT_REP_STATS:
+        m->u.stats.total = 10000 + seed;
+        m->u.stats.matched = 9000 + seed;
+        m->u.stats.uptime = 12.5 + seed;
+        for (unsigned i = 0; i < 2; i++) {
+            struct pt_proto_thread_stats *t =
+                pt_proto_thread_stats_push(&m->u.stats.threads, &m->u.stats.nthreads);
+            ck_assert_ptr_nonnull(t);
+            t->id = 1 + i;
+            t->name = str("main", seed + i);
+            t->fibers = 5000 + i;
+            t->runnable = 3 + i;
+            t->waiting = 4990 + i;
+            t->matched = 4500 + i;
+            t->cpu_ns = UINT64_MAX - i;
+            t->switches = 1234567 + i;
+            t->idle_ns = 999 + i;
+            t->ops_in_flight = 17 + i;
+            t->timers = 2 + i;
+        }
+        for (unsigned i = 0; i < 3; i++) {
+            struct pt_proto_fiber *f =
+                pt_proto_fibers_push(&m->u.stats.fibers, &m->u.stats.nfibers);
+            ck_assert_ptr_nonnull(f);
+            fill_fiber(f, seed + i);
+        }
         break;
     case PT_REP_FRAMES:
         m->u.frames.fiber = 12 + seed;

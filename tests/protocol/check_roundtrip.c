@@ -52,6 +52,7 @@ START_TEST(test_hello_fields)
     ck_assert_str_eq(d.u.hello.argv[2], "");
     ck_assert_str_eq(d.u.hello.argv[3], "ünïcode");
     ck_assert(d.u.hello.attached);
+    ck_assert(d.u.hello.observe);
     ck_assert_uint_eq(d.id, 0);
     ck_assert_int_eq(pt_proto_check_hello(&d, NULL), 0);
     pt_msg_free(&m);

@@ -102,7 +102,7 @@ class HooksTest < Minitest::Test
                loop_resume fiber_state fiber_parent fiber_tag fiber_wait_info each_fiber
                backend_name wakeup clock_scale fiber_counters each_thread diag_set
                watchdog_arm fiber_spin_frames thread_info
-               each_scheduled].freeze
+               each_scheduled thread_counters uptime].freeze
 
   def api
     capsule = Polyphony::C_API
