@@ -5,7 +5,9 @@
  * without any per-line hook.
  *
  * A run is a hog only when it keeps something of its thread waiting: a
- * runnable fiber, a timer, any wait in flight (not a program's start-up).
+ * runnable fiber, a timer, any wait in flight (not a program's start-up);
+ * and only when it used the CPU that long, not when the system left its
+ * thread waiting (the thread's CPU clock, read by the watchdog).
  * A native thread, armed with the threshold, looks every quarter of it at
  * each runtime thread's counters (stats.h: when the current run began, and
  * which run it is), reading only atomics and holding no GVL. A run past the
@@ -145,6 +147,42 @@ struct look {
     pid_t pid;
 };
 
+/* The CPU time thread tid of this process has used (ns), or -1. */
+static int64_t thread_cpu_ns(pid_t tid)
+{
+    /* Linux's clock id for a thread's CPU time (as pthread_getcpuclockid
+     * makes it): no pthread_t needed, and a thread gone is an error. */
+    clockid_t clock = (clockid_t)(((unsigned)~tid << 3) | 6);
+    struct timespec ts;
+
+    if (clock_gettime(clock, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Whether the current run of t has used the CPU for the threshold, not
+ * only the wall clock: a thread the system did not schedule (a loaded
+ * machine) holds up its loop without being a hog. From when the watchdog
+ * first saw the run it counts the thread's CPU time; before that (less than
+ * one period) it counts wall time.
+ */
+static int ran_on_cpu(struct rt_thread *t, struct look *l, uint64_t seq, uint64_t start)
+{
+    int64_t cpu = thread_cpu_ns(t->tid);
+    uint64_t before;
+
+    if (cpu < 0)
+        return 1;
+    if (t->wd_seq != seq) {
+        t->wd_seq = seq;
+        t->wd_seen = l->now;
+        t->wd_cpu = cpu;
+    }
+    before = rt_clock_delta_ns(start, t->wd_seen, l->ns_per_tick);
+    return before + (uint64_t)(cpu - t->wd_cpu) >= l->threshold;
+}
+
 /* Under the registry's lock: t cannot be freed meanwhile. */
 static void look_at(struct rt_thread *t, void *arg)
 {
@@ -154,7 +192,15 @@ static void look_at(struct rt_thread *t, void *arg)
 
     if (!start || t->ended || !t->tid)
         return;
-    if (rt_clock_delta_ns(start, l->now, l->ns_per_tick) < l->threshold)
+    if (t->wd_seq != seq && rt_clock_delta_ns(start, l->now, l->ns_per_tick) < l->threshold / 2) {
+        /* Seen early in its run: its CPU time is counted from here. */
+        t->wd_seq = seq;
+        t->wd_seen = l->now;
+        t->wd_cpu = thread_cpu_ns(t->tid);
+        return;
+    }
+    if (rt_clock_delta_ns(start, l->now, l->ns_per_tick) < l->threshold ||
+        !ran_on_cpu(t, l, seq, start))
         return;
     /* Flagged already and the job took it: nothing more to do for this run. */
     if (rt_stats_load(&t->stats.hog_seq) == seq && rt_stats_load(&t->stats.hog_acked) == seq)

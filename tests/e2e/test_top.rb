@@ -18,13 +18,13 @@ class TestTop < Minitest::Test
   FIX = E2E.fixture('busy.rb')
   POLYTRACE = PtySession::POLYTRACE
 
-  def start_program(idle: 20)
+  def start_program(idle: 20, calm: false)
     @dir = Dir.mktmpdir('pt_top')
     @log = File.join(@dir, 'busy.log')
     @stop = File.join(@dir, 'stop')
     env = { 'RUBYOPT' => '-rpolytrace',
             'RUBYLIB' => [File.join(PtySession::BUILD, 'lib'), ENV['RUBYLIB']].compact.join(':') }
-    @pid = Process.spawn(env, RbConfig.ruby, FIX, '120', @stop, idle.to_s,
+    @pid = Process.spawn(env, RbConfig.ruby, FIX, '120', @stop, idle.to_s, calm ? 'calm' : 'busy',
                          out: @log, err: [:child, :out], in: File::NULL, chdir: PtySession::ROOT)
     E2E.wait_until(what: 'ready line', timeout: 60) { File.read(@log)[/ready (\d+)/, 1] }
   end
@@ -127,7 +127,7 @@ class TestTop < Minitest::Test
   end
 
   def test_ten_thousand_fibers
-    pid = start_program(idle: 10_000)
+    pid = start_program(idle: 10_000, calm: true)
     out, err, st = Open3.capture3(POLYTRACE, 'top', '-b', '-n', '1', '-f', 'idle99', pid.to_s)
     assert st.success?, err
     assert_match(/^10,00\d fibers: /, out)
