@@ -104,6 +104,12 @@ static int reach(struct pt_dbg *d, pid_t pid, int *fd)
 {
     int err_no = 0;
     enum pt_attach_refusal r = pt_attach_check(pid, &err_no);
+    /* A watcher (top) leaves a program without the tracer alone: bringing
+     * it in stops a thread of the program, which top promises not to do. */
+    if (r == PT_ATTACH_NO_TRACER && d->observe)
+        return pt_dbg_fail(d, -EPERM, "process %ld has not loaded the polytrace tracer: run it "
+                           "with -rpolytrace, or 'polytrace attach %ld' brings it in (stopping the "
+                           "program a moment), then top can watch", (long)pid, (long)pid);
     if (r == PT_ATTACH_NO_TRACER) {
         /* Started without the tracer: bring it in, then as usual. */
         if (pt_load_tracer(pid, INJECT_TIMEOUT_MS, d->err, sizeof d->err) != PT_LOAD_OK)

@@ -149,6 +149,6 @@ class TestTop < Minitest::Test
     assert_match(/-s takes cpu, runs, longest, waiting or id, not 'speed'/, err)
     _, err, st = Open3.capture3(POLYTRACE, 'top', Process.pid.to_s)
     assert_equal 1, st.exitstatus
-    assert_match(/has not loaded the polytrace tracer/, err)
+    assert_match(/process #{Process.pid} has not loaded the polytrace tracer: run it with -rpolytrace/, err)
   end
 end
