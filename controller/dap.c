@@ -207,8 +207,11 @@ static void report_stop(struct pt_dap *a, const struct pt_proto_ev_stopped *st)
     pt_dap_drain_pipes(a);
     if (a->restore_lock) {
         a->restore_lock = false;
-        if (pt_dbg_set(&a->dbg, "fiberlock", "step") != 0)
-            pt_dap_output(a, "console", "polytrace: could not set fiberlock back to step\n", 49);
+        if (pt_dbg_set(&a->dbg, "fiberlock", a->fiberlock) != 0) {
+            char msg[96];
+            int n = snprintf(msg, sizeof msg, "polytrace: could not set fiberlock back to %s\n", a->fiberlock);
+            pt_dap_output(a, "console", msg, (size_t)n);
+        }
         if (pt_dbg_done(&a->dbg))
             return;
     }
@@ -520,6 +523,7 @@ int pt_dap_serve(int in_fd, int out_fd)
     a->out_fd = out_fd;
     a->seq = 1;
     a->out_pipe = a->err_pipe = -1;
+    snprintf(a->fiberlock, sizeof a->fiberlock, "step");
     pt_dapio_init(&a->io);
     pt_dbg_init(&a->dbg, PT_DBG_LAUNCHED, &dap_ui, a);
 

@@ -61,6 +61,7 @@ struct pt_dap {
     bool internal_pause;       /* we paused it to change breakpoints */
     bool held;                 /* ... and that pause was the stop */
     bool restore_lock;         /* a singleThread request set fiberlock on */
+    char fiberlock[8];         /* the session's own: "step" (default), "on", "off" */
     int out_pipe, err_pipe;    /* the launched program's stdout, stderr; -1 */
     char out_keep[4], err_keep[4];   /* an unfinished UTF-8 sequence */
     size_t out_nkeep, err_nkeep;

@@ -84,6 +84,22 @@ int pt_dap_initialize(struct pt_dap *a, json_t *req)
     return pt_dap_ok(a, req, pt_dap_capabilities());
 }
 
+/* The launch or attach argument "fiberlock" ("step", "on", "off"): who runs
+ * while a fiber is stepped, as `set fiberlock` at the prompt. 0, or <0 with
+ * req failed. */
+static int apply_fiberlock(struct pt_dap *a, json_t *req, json_t *args)
+{
+    const char *lock = json_string_value(json_object_get(args, "fiberlock"));
+    if (!lock)
+        return 0;
+    if (strcmp(lock, "step") != 0 && strcmp(lock, "on") != 0 && strcmp(lock, "off") != 0)
+        return pt_dap_fail(a, req, "fiberlock is step, on or off, not '%s'", lock), -1;
+    if (pt_dbg_set(&a->dbg, "fiberlock", lock))
+        return pt_dap_fail(a, req, "fiberlock: %s", pt_dbg_error(&a->dbg)), -1;
+    snprintf(a->fiberlock, sizeof a->fiberlock, "%s", lock);
+    return 0;
+}
+
 /* ---- launch -------------------------------------------------------------- */
 
 struct strv {
@@ -247,6 +263,10 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
         pt_dap_fail(a, req, "the program never reached its first line: %s", reason);
         goto out;
     }
+    if (apply_fiberlock(a, req, args)) {
+        pt_dbg_kill(&a->dbg);
+        goto out;
+    }
     /* At its first line a launched program has one fiber, the main one: the
      * editor hears of every other as it starts. */
     free(a->known);
@@ -294,6 +314,10 @@ int pt_dap_attach(struct pt_dap *a, json_t *req)
         rc = pt_dbg_first_stop(&a->dbg);
     if (rc)
         return pt_dap_fail(a, req, "cannot attach: %s", pt_dbg_error(&a->dbg));
+    if (apply_fiberlock(a, req, args)) {
+        pt_dbg_detach(&a->dbg);
+        return 0;
+    }
     a->session = true;
     a->launched = false;
     pt_dap_ok(a, req, NULL);

@@ -129,6 +129,37 @@ describe('a launched program', () => {
     assert.ok(await progress() > before, `${other} ran meanwhile`);
   });
 
+  it('10,000 fibers: every one a thread, and no flood of thread events', async () => {
+    await launch(dc, 'many.rb', { stopOnEntry: true });
+    await dc.setBreakpointsRequest({ source: { path: fixture('many.rb') }, breakpoints: [{ line: line('many.rb', 'stop') }] });
+    let events = 0;
+    dc.on('thread', () => { events++; });
+    await stopAfter(dc, dc.continueRequest({ threadId: 1 }));
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.equal(threads.length, 10001);
+    assert.match(threads.find((t) => t.id !== 1).name, /^\d+ w\d+ \(waiting: receive\)$/);
+    assert.ok(events <= 100, `${events} thread events`);
+    const ended = dc.waitForEvent('terminated');
+    await dc.continueRequest({ threadId: 1 });
+    await ended;
+  });
+
+  it('fiberlock on (a launch argument): only the stepped fiber ever runs', async () => {
+    await assert.rejects(launch(dc, WORKERS, { fiberlock: 'sometimes' }), /fiberlock is step, on or off/);
+    await finish(dc);
+    dc = await client();
+    await launch(dc, WORKERS, { stopOnEntry: true, fiberlock: 'on' });
+    await dc.setBreakpointsRequest({ source: { path: fixture(WORKERS) }, breakpoints: [{ line: line(WORKERS, 'in_loop') }] });
+    const s = await stopAfter(dc, dc.continueRequest({ threadId: 1 }));
+    await dc.setBreakpointsRequest({ source: { path: fixture(WORKERS) }, breakpoints: [] });
+    const me = (await dc.threadsRequest()).body.threads.find((t) => t.id === s.body.threadId).name.split(' ')[1];
+    const other = me === 'ann' ? 'bob' : 'ann';
+    const progress = async () => Number((await dc.evaluateRequest({ expression: `$progress['${other}']` })).body.result);
+    const before = await progress();
+    for (let k = 0; k < 8; k++) await stopAfter(dc, dc.nextRequest({ threadId: s.body.threadId }));
+    assert.equal(await progress(), before, `${other} never ran`);
+  });
+
   it('forwards the program\'s output and ends with exited and terminated', async () => {
     const out = [];
     dc.on('output', (e) => { if (e.body.category === 'stdout') out.push(e.body.output); });
