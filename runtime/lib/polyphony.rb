@@ -50,6 +50,7 @@ require 'polyphony/unhooked'
 # Adapters Polyphony 1.6 loads by default.
 require 'polyphony/adapters/process'
 require 'polyphony/adapters/open3'
+require 'polyphony/adapters/io_console'
 require 'polyphony/io_zlib'
 require 'polyphony/fiber_supervise'
 require 'polyphony/fiber_await'
