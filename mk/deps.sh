@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages PolyTrace needs, and only the missing ones
 # (PostgreSQL, Redis and their Ruby clients: the tests run real servers;
-# http_parser.rb, Rack and Sinatra for the HTTP server).
+# WEB_PKGS below for the HTTP server and DNS).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 # Usage: mk/deps.sh [extra-package ...]
 set -eu
 
-# The HTTP server's parser and Rack, and Sinatra for its tests.
-WEB_PKGS="ruby-http-parser.rb ruby-rack ruby-sinatra"
+# The HTTP server's parser and Rack, and Sinatra for its tests; dnsmasq's
+# binary (without the system service of the dnsmasq package) for the DNS
+# tests.
+WEB_PKGS="ruby-http-parser.rb ruby-rack ruby-sinatra dnsmasq-base"
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
 libreadline-dev libncurses-dev libmsgpack-dev libelf-dev libjansson-dev tmux check libsubunit-dev ruby-minitest ruby-msgpack \
 postgresql redis-server ruby-pg ruby-redis ruby-sequel \

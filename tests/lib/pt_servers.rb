@@ -1,13 +1,14 @@
 # frozen_string_literal: true
 
-# pt_servers.rb — real PostgreSQL and Redis servers for tests and
-# benchmarks, never mocks. Each runs from Debian's binaries in its own
-# temporary directory, on a free loopback port, and is waited for until it
-# answers a query (PostgreSQL: SELECT 1; Redis: PING).
+# pt_servers.rb — real PostgreSQL, Redis and DNS (dnsmasq) servers for
+# tests and benchmarks, never mocks. Each runs from Debian's binaries in its
+# own temporary directory, on a free loopback port, and is waited for until
+# it answers a query (PostgreSQL: SELECT 1; Redis: PING; dnsmasq: an A query
+# for one of its records).
 #
 # tests/run.rb starts them once for the whole run (PtServers.start), passes
 # their addresses to every test process in the environment (PT_PG_*,
-# PT_REDIS_*), and stops them when the run ends, however it ends (an
+# PT_REDIS_*, PT_DNS_*), and stops them when the run ends, however it ends (an
 # interrupt or a failing suite included). A test file run on its own starts
 # its own servers instead (PtServers.ensure_running) and stops them at exit.
 #
@@ -15,6 +16,7 @@
 #   PtServers.ensure_running(:postgres, :redis)
 #   PG.connect(**PtServers.pg_params)
 #   Redis.new(**PtServers.redis_params)
+#   PtServers.dns_address                  # ['127.0.0.1', port]: DNS_RECORDS
 #
 # PostgreSQL refuses to run as root: as root (CI) its data directory
 # belongs to the unprivileged user `nobody`, and initdb and postgres run as
@@ -27,6 +29,7 @@ require 'tmpdir'
 module PtServers
   PG_BIN = ENV.fetch('PT_PG_BIN', '/usr/lib/postgresql/15/bin')
   REDIS_SERVER = ENV.fetch('PT_REDIS_SERVER', '/usr/bin/redis-server')
+  DNSMASQ = ENV.fetch('PT_DNSMASQ', '/usr/sbin/dnsmasq')
   START_TIMEOUT = 60
   STOP_TIMEOUT = 30
   PG_USER = 'postgres'
@@ -34,7 +37,17 @@ module PtServers
   # Enough for 100 fibers with a connection each, twice over, plus tests.
   PG_MAX_CONNECTIONS = 300
   UNPRIVILEGED = 'nobody'
-  NAMES = %i[postgres redis].freeze
+  NAMES = %i[postgres redis dnsmasq].freeze
+  # What dnsmasq serves, all under the local domain "test" (any other name
+  # there is NXDOMAIN; it asks no upstream server). big.test's TXT record
+  # does not fit a 512-byte UDP answer: a client must retry over TCP.
+  DNS_RECORDS = {
+    a: { 'host.test' => '10.0.0.1', 'mail.test' => '10.0.0.25' },
+    aaaa: { 'host.test' => 'fd00::1' },
+    cname: { 'alias.test' => 'host.test' },
+    mx: { 'test' => [10, 'mail.test'] },
+    txt: { 'txt.test' => ['hello world'], 'big.test' => %w[a b c].map { |c| c * 200 } }
+  }.freeze
 
   class Error < StandardError; end
 
@@ -54,6 +67,7 @@ module PtServers
         @servers[name] = case name
                          when :postgres then start_postgres
                          when :redis then start_redis
+                         when :dnsmasq then start_dnsmasq
                          else raise ArgumentError, "unknown server #{name.inspect}"
                          end
       end
@@ -86,6 +100,7 @@ module PtServers
                  'PT_PG_USER' => PG_USER, 'PT_PG_DB' => PG_DB)
       end
       e.update('PT_REDIS_HOST' => '127.0.0.1', 'PT_REDIS_PORT' => @servers[:redis].port.to_s) if @servers[:redis]
+      e.update('PT_DNS_HOST' => '127.0.0.1', 'PT_DNS_PORT' => @servers[:dnsmasq].port.to_s) if @servers[:dnsmasq]
       e
     end
 
@@ -100,6 +115,11 @@ module PtServers
       { host: ENV.fetch('PT_REDIS_HOST'), port: Integer(ENV.fetch('PT_REDIS_PORT')) }
     end
 
+    # [host, port] of dnsmasq (UDP and TCP).
+    def dns_address
+      [ENV.fetch('PT_DNS_HOST'), Integer(ENV.fetch('PT_DNS_PORT'))]
+    end
+
     def redis_url
       "redis://#{ENV.fetch('PT_REDIS_HOST')}:#{ENV.fetch('PT_REDIS_PORT')}"
     end
@@ -112,7 +132,7 @@ module PtServers
     private
 
     def env_key(name)
-      { postgres: 'PT_PG_PORT', redis: 'PT_REDIS_PORT' }.fetch(name)
+      { postgres: 'PT_PG_PORT', redis: 'PT_REDIS_PORT', dnsmasq: 'PT_DNS_PORT' }.fetch(name)
     end
 
     # Ruby turns SIGINT, SIGTERM and SIGHUP into exceptions that end the
@@ -194,6 +214,29 @@ module PtServers
       end
     end
 
+    # dnsmasq serving DNS_RECORDS on UDP and TCP, in the foreground, with
+    # no configuration file, hosts file or upstream server of the machine.
+    # As root it drops to `nobody` itself once it has bound its port.
+    def start_dnsmasq
+      dir = make_dir('dnsmasq')
+      log = File.join(dir, 'dnsmasq.log')
+      with_port_retries('dnsmasq', dir) do |port|
+        argv = [DNSMASQ, '--keep-in-foreground', '--conf-file=/dev/null', "--port=#{port}",
+                '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
+                '--no-poll', '--pid-file=', '--local=/test/', "--log-facility=#{log}"] + dnsmasq_records
+        Server.new(:dnsmasq, spawn_server(argv, File.join(dir, 'stderr.log'), unprivileged: false), port, dir, log)
+      end
+    end
+
+    def dnsmasq_records
+      r = DNS_RECORDS
+      hosts = r[:a].keys | r[:aaaa].keys
+      hosts.map { |h| "--host-record=#{[h, r[:a][h], r[:aaaa][h]].compact.join(',')}" } +
+        r[:cname].map { |name, target| "--cname=#{name},#{target}" } +
+        r[:mx].map { |name, (pref, host)| "--mx-host=#{name},#{host},#{pref}" } +
+        r[:txt].map { |name, strings| "--txt-record=#{name},#{strings.join(',')}" }
+    end
+
     # Starts the server (the block) on a free port and waits until it
     # answers; a server that dies at once (the port was taken meanwhile) is
     # started again on another port.
@@ -226,9 +269,32 @@ module PtServers
     end
 
     def answers?(server)
-      server.name == :postgres ? pg_answers?(server.port) : redis_answers?(server.port)
+      case server.name
+      when :postgres then pg_answers?(server.port)
+      when :redis then redis_answers?(server.port)
+      else dns_answers?(server.port)
+      end
     rescue SystemCallError, IOError
       false
+    end
+
+    # An A query for host.test over UDP, answered with its address.
+    def dns_answers?(port)
+      require 'resolv'
+      sock = UDPSocket.new
+      sock.connect('127.0.0.1', port)
+      msg = Resolv::DNS::Message.new(rand(65_536))
+      msg.rd = 1
+      msg.add_question('host.test', Resolv::DNS::Resource::IN::A)
+      sock.send(msg.encode, 0)
+      return false unless sock.wait_readable(1)
+
+      reply = Resolv::DNS::Message.decode(sock.recv(512))
+      reply.id == msg.id && reply.answer.any? { |_, _, rr| rr.is_a?(Resolv::DNS::Resource::IN::A) }
+    rescue Resolv::DNS::DecodeError
+      false
+    ensure
+      sock&.close
     end
 
     def redis_answers?(port)
@@ -268,8 +334,9 @@ module PtServers
       end
     end
 
-    # SIGINT is PostgreSQL's fast shutdown and stops Redis; the process
-    # group gets KILL if the server is still there after STOP_TIMEOUT.
+    # SIGINT is PostgreSQL's fast shutdown and stops Redis and dnsmasq; the
+    # process group gets KILL if the server is still there after
+    # STOP_TIMEOUT.
     def stop_server(server, keep_dir: false)
       begin
         Process.kill('INT', server.pid)

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
-# tests/lib/pt_servers.rb: the real PostgreSQL and Redis servers of the test
-# run answer on their loopback ports (PostgreSQL not as root), and a process
+# tests/lib/pt_servers.rb: the real PostgreSQL, Redis and dnsmasq servers of
+# the test run answer on their loopback ports (PostgreSQL not as root), and a process
 # that started its own servers stops them and removes their directories when
 # it ends, by an exception or by SIGTERM.
 require 'minitest/autorun'
@@ -23,6 +23,19 @@ class PtServersTest < Minitest::Test
   ensure
     conn&.close
     redis&.close
+  end
+
+  def test_dnsmasq_of_the_run_answers_with_its_records
+    PtServers.ensure_running(:dnsmasq)
+    require 'resolv'
+    dns = Resolv::DNS.new(nameserver_port: [PtServers.dns_address])
+    PtServers::DNS_RECORDS[:a].each do |name, address|
+      assert_equal [address], dns.getresources(name, Resolv::DNS::Resource::IN::A).map { |r| r.address.to_s }
+    end
+    big = dns.getresources('big.test', Resolv::DNS::Resource::IN::TXT).flat_map(&:strings)
+    assert_equal PtServers::DNS_RECORDS[:txt]['big.test'], big
+  ensure
+    dns&.close
   end
 
   # A child process starts its own servers, reports them on stdout and
