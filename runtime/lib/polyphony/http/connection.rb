@@ -26,6 +26,8 @@ module Polyphony
         @idle = true
         @hijacked = false
         @timer = nil
+        @env = nil
+        @hijack_proc = -> { hijack(@env) }
       end
 
       # Serves the connection in the calling fiber until it closes.
@@ -54,6 +56,16 @@ module Polyphony
         @timer&.expire if @idle
       end
 
+      # The request body, piece by piece, for rack.input (Input): a client
+      # that waits for "100 Continue" gets it at the first read.
+      def body_chunk(req)
+        if !@continue_sent && req.expects_continue?
+          @continue_sent = true
+          @writer.write_continue
+        end
+        @reader.body_chunk(req)
+      end
+
       private
 
       def serve_requests
@@ -76,10 +88,11 @@ module Polyphony
       # Runs the application on req and answers it; true when the
       # connection can go on to the next request.
       def serve(req, keep)
-        input = Input.new(-> { body_chunk(req) })
+        input = Input.new(self, req)
         env = RackEnv.build(req, input, @server.address, @peer)
         @continue_sent = false
-        env['rack.hijack'] = -> { hijack(env) }
+        @env = env
+        env['rack.hijack'] = @hijack_proc
         status, headers, body = call_app(env)
         return finish_hijack if @hijacked
         return false unless status
@@ -106,16 +119,6 @@ module Polyphony
         report(env, e)
         @writer.write_error(500, 'Internal Server Error')
         nil
-      end
-
-      # The request body, piece by piece, for rack.input: a client that
-      # waits for "100 Continue" gets it at the first read.
-      def body_chunk(req)
-        if !@continue_sent && req.expects_continue?
-          @continue_sent = true
-          @writer.write_continue
-        end
-        @reader.body_chunk(req)
       end
 
       # After the response: what the application left of the body is read

@@ -3,14 +3,17 @@
 # rack.input: a request body read from the connection only when the
 # application asks for it, waiting in the request's fiber. What has been
 # read is kept, so the input can be rewound (Rack 2 requires it); the body
-# is at most max_body_size. The source is the connection, which sends
-# "100 Continue" first when the client waits for it.
+# is at most max_body_size. The source is the connection
+# (source.body_chunk(request)), which sends "100 Continue" first when the
+# client waits for it.
 module Polyphony
   module HTTP
     class Input
-      # source.call returns the next piece of the body, or nil at its end.
-      def initialize(source)
+      # source.body_chunk(request) gives the next piece of the body, or nil
+      # at its end.
+      def initialize(source, request)
         @source = source
+        @request = request
         @buffer = String.new(encoding: Encoding::BINARY)
         @pos = 0
         @done = false
@@ -89,7 +92,7 @@ module Polyphony
       def more(keep: true)
         return false if @done
 
-        chunk = @source.call
+        chunk = @source.body_chunk(@request)
         if chunk
           @buffer << chunk if keep
           return true

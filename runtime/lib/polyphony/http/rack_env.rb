@@ -51,9 +51,13 @@ module Polyphony
       def request_target(env, url)
         env['REQUEST_URI'] = url
         if url.start_with?('/')
-          path, query = url.split('?', 2)
-          path = path.split('#', 2).first if path.include?('#')
-          query = query.split('#', 2).first if query&.include?('#')
+          url = url[0, url.index('#')] if url.include?('#')
+          if (q = url.index('?'))
+            path = url[0, q]
+            query = url[(q + 1)..]
+          else
+            path = url
+          end
         elsif url == '*'
           path = '*'
         else
@@ -89,8 +93,18 @@ module Polyphony
 
       # SERVER_NAME and SERVER_PORT from Host, else the listening address.
       def server_name(env, server)
-        host = env['HTTP_HOST']
-        if host
+        name, port = (host = env['HTTP_HOST']) ? split_host(host) : server
+        env['SERVER_NAME'] = name || server[0]
+        env['SERVER_PORT'] = port || server[1]
+      end
+
+      # Host values seen, split: clients send the same few again and again.
+      HOSTS = {}
+      HOSTS_MAX = 256
+
+      # "name:port" or "[v6]:port" as [name, port] (nil for what is absent).
+      def split_host(host)
+        HOSTS[host] ||= begin
           if host.start_with?('[')
             close = host.index(']')
             name = close ? host[0..close] : host
@@ -98,11 +112,8 @@ module Polyphony
           else
             name, port = host.split(':', 2)
           end
-          env['SERVER_NAME'] = name.to_s.empty? ? server[0] : name
-          env['SERVER_PORT'] = port.to_s.empty? ? server[1] : port
-        else
-          env['SERVER_NAME'] = server[0]
-          env['SERVER_PORT'] = server[1]
+          HOSTS.clear if HOSTS.size >= HOSTS_MAX
+          [name.to_s.empty? ? nil : name.freeze, port.to_s.empty? ? nil : port.freeze].freeze
         end
       end
     end

@@ -33,6 +33,7 @@ module Polyphony
         @failure = nil       # the parse error, raised once the requests before it are served
         @leftover = nil      # bytes after an upgrade request, for the new protocol
         @eof = false
+        @buffer = String.new(capacity: READ_SIZE, encoding: Encoding::BINARY)
       end
 
       # Bytes the client sent past an upgrade request (for a hijacker).
@@ -108,7 +109,7 @@ module Polyphony
       def on_headers_complete(headers)
         @in_head = false
         p = @parser
-        req = Request.new(p.http_method, p.request_url, "HTTP/#{p.http_major}.#{p.http_minor}",
+        req = Request.new(p.http_method, p.request_url, version(p.http_major, p.http_minor),
                           headers, p.keep_alive?, p.upgrade?)
         req.error = head_error(req)
         @current = req
@@ -130,6 +131,13 @@ module Polyphony
 
       private
 
+      def version(major, minor)
+        return 'HTTP/1.1' if major == 1 && minor == 1
+        return 'HTTP/1.0' if major == 1 && minor.zero?
+
+        "HTTP/#{major}.#{minor}"
+      end
+
       # The runtime's clock: it stops while the loop is suspended (a stop
       # in the debugger), as the timers do.
       def now
@@ -139,8 +147,9 @@ module Polyphony
       # One read of up to READ_SIZE bytes, waiting at most `seconds`; nil at
       # EOF. A reset or vanished client counts as EOF. The block runs when
       # the time is up.
+      # The same buffer serves every read: the parser copies what it keeps.
       def receive(seconds)
-        @timer.within(seconds) { @socket.readpartial(READ_SIZE) }
+        @timer.within(seconds) { @socket.readpartial(READ_SIZE, @buffer) }
       rescue Stalled
         yield
       rescue EOFError, Errno::ECONNRESET, Errno::EPIPE, Errno::ETIMEDOUT
