@@ -3,6 +3,7 @@
  * that let callers build messages without hand-filling allocations, and the
  * ready-made HELLO and ERROR messages of the handshake. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +48,23 @@ int pt_proto_set_str(char **dst, const char *s)
 }
 
 /* Grow an array by one zeroed element of size elem; NULL on overflow or
- * out of memory (the array is then unchanged). */
+ * out of memory (the array is then unchanged). The array grows
+ * geometrically, so building a reply of n fibers costs O(n), not n
+ * reallocations; the block's usable size says how many elements fit, so an
+ * array allocated elsewhere at its exact size (the decoder's) is grown the
+ * same way. */
 static void *array_push(void **v, size_t *n, size_t elem)
 {
-    if (*n >= SIZE_MAX / elem - 1)
+    if (*n >= SIZE_MAX / elem / 2 - 1)
         return NULL;
-    char *grown = realloc(*v, (*n + 1) * elem);
-    if (!grown)
-        return NULL;
-    *v = grown;
+    char *grown = *v;
+    if (!grown || malloc_usable_size(grown) < (*n + 1) * elem) {
+        size_t cap = *n < 4 ? 4 : *n * 2;
+        grown = realloc(*v, cap * elem);
+        if (!grown)
+            return NULL;
+        *v = grown;
+    }
     memset(grown + *n * elem, 0, elem);
     return grown + (*n)++ * elem;
 }
