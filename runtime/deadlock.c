@@ -34,6 +34,7 @@ static int detection_on = 1;
 static unsigned char signal_wakes[65];  /* signal number -> has a waking handler */
 static int signal_wakers;               /* how many do */
 static VALUE cQueue, cEvent, cMutex, cCondVar;
+static VALUE cRubyQueue, cRubyMutex;    /* Thread::Queue (SizedQueue's parent), Thread::Mutex */
 static VALUE lib_dir = Qnil;            /* runtime/lib: its frames are not "where" */
 static ID id_ending, id_holding_fiber, id_backtrace_locations, id_list;
 
@@ -246,6 +247,15 @@ static void describe_wait(VALUE out, struct rt_fiber *f)
                     strcmp(op, "push") == 0 ? "full" : "empty");
     } else if (is_a(on, cEvent)) {
         rb_str_cat_cstr(out, "waits on a Polyphony::Event nobody is left to signal");
+    } else if (is_a(on, cRubyQueue)) {
+        /* Ruby's queues, through the fiber scheduler's block. */
+        int empty = RTEST(rb_funcall(on, rb_intern("empty?"), 0));
+        rb_str_catf(out, "waits in %s#%s (%s)", rb_obj_classname(on), empty ? "pop" : "push",
+                    empty ? "empty, nobody left to push" : "full, nobody left to pop");
+    } else if (is_a(on, cRubyMutex)) {
+        rb_str_cat_cstr(out, "waits for a Thread::Mutex (its holder waits too)");
+    } else if (strcmp(op, "kernel_sleep") == 0) {
+        rb_str_cat_cstr(out, "sleeps in ConditionVariable#wait or Mutex#sleep (nobody left to signal)");
     } else if (strcmp(op, "receive") == 0) {
         rb_str_cat_cstr(out, "waits in receive (empty mailbox, nobody left to send)");
     } else if (strcmp(op, "suspend") == 0) {
@@ -461,6 +471,8 @@ static VALUE pp_deadlock_setup(VALUE self, VALUE dir)
     cEvent = lookup(self, "Event");
     cMutex = lookup(self, "Mutex");
     cCondVar = lookup(self, "ConditionVariable");
+    cRubyQueue = rb_path2class("Thread::Queue");
+    cRubyMutex = rb_path2class("Thread::Mutex");
     return Qnil;
 }
 
@@ -477,6 +489,8 @@ void rt_deadlock_init(VALUE mPolyphony)
     rb_gc_register_address(&cEvent);
     rb_gc_register_address(&cMutex);
     rb_gc_register_address(&cCondVar);
+    rb_gc_register_address(&cRubyQueue);
+    rb_gc_register_address(&cRubyMutex);
     rb_gc_register_address(&lib_dir);
     rt_eDeadlock = rb_define_class_under(mPolyphony, "Deadlock", rb_eException);
     rb_define_singleton_method(mPolyphony, "__waiting_for", pp_waiting_for, 1);

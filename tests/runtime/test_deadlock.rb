@@ -91,6 +91,33 @@ class DeadlockTest < Minitest::Test
     assert_match(/^  fiber holder at -e:4#{CALL}: waits in receive/, err)
   end
 
+  # Ruby's own Queue and Mutex wait through the fiber scheduler.
+  def test_ruby_queue_pop_in_a_fiber
+    _, err = assert_deadlock(<<~RUBY)
+      queue = Thread::Queue.new
+      popper = spin(:popper) { queue.pop }
+      popper.await
+    RUBY
+    assert_match(/^  fiber popper at -e:4#{CALL}: waits in Thread::Queue#pop \(empty, nobody left to push\)$/, err)
+  end
+
+  def test_ruby_queue_pop_in_the_main_fiber
+    _, err = assert_deadlock('Thread::Queue.new.pop')
+    assert_match(/waits in Thread::Queue#pop \(empty, nobody left to push\)$/, err)
+  end
+
+  def test_ruby_mutex_held_by_a_waiting_fiber
+    _, err = assert_deadlock(<<~RUBY)
+      lock = Thread::Mutex.new
+      holder = spin(:holder) { lock.synchronize { receive } }
+      snooze
+      waiter = spin(:waiter) { lock.synchronize { :never } }
+      waiter.await
+    RUBY
+    assert_match(/^  fiber waiter at -e:6#{CALL}: waits for a Thread::Mutex/, err)
+    assert_match(/^  fiber holder at -e:4#{CALL}: waits in receive/, err)
+  end
+
   def test_the_main_fiber_can_rescue_it_and_go_on
     out, = assert_runs_to_end(<<~RUBY)
       worker = spin(:worker) { receive * 2 }
@@ -229,6 +256,27 @@ class DeadlockTest < Minitest::Test
       puts "done \#{receive}"
     RUBY
     assert_match(/done woken/, out)
+  end
+
+  def test_ruby_queue_pushed_by_another_thread
+    assert_runs_to_end(<<~RUBY)
+      queue = Thread::Queue.new
+      thread = Thread.new { sleep 0.2; queue << :pushed }
+      popper = spin { queue.pop }
+      puts "done \#{popper.await}"
+      thread.join
+    RUBY
+  end
+
+  def test_ruby_condition_variable_signalled_later
+    assert_runs_to_end(<<~RUBY)
+      lock = Thread::Mutex.new
+      cond = Thread::ConditionVariable.new
+      spin { sleep 0.2; lock.synchronize { cond.signal } }
+      waiter = spin { lock.synchronize { cond.wait(lock) } }
+      waiter.await
+      puts 'done'
+    RUBY
   end
 
   def test_condition_variable_signalled_later
