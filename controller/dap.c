@@ -387,6 +387,7 @@ static const struct {
     { "setBreakpoints", pt_dap_set_breakpoints },
     { "setFunctionBreakpoints", pt_dap_set_function_breakpoints },
     { "setExceptionBreakpoints", pt_dap_set_exception_breakpoints },
+    { "breakpointLocations", pt_dap_breakpoint_locations },
     { "continue", pt_dap_continue },
     { "next", pt_dap_next },
     { "stepIn", pt_dap_step_in },

@@ -157,6 +157,7 @@ int pt_dap_exception_info(struct pt_dap *a, json_t *req);
 int pt_dap_set_breakpoints(struct pt_dap *a, json_t *req);
 int pt_dap_set_function_breakpoints(struct pt_dap *a, json_t *req);
 int pt_dap_set_exception_breakpoints(struct pt_dap *a, json_t *req);
+int pt_dap_breakpoint_locations(struct pt_dap *a, json_t *req);
 
 /* The capabilities initialize answers with (dap_run.c). */
 json_t *pt_dap_capabilities(void);

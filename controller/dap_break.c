@@ -2,7 +2,8 @@
  * dap_break.c — the DAP breakpoint requests on the session's breakpoints:
  * setBreakpoints (per source: line, condition, hitCondition, logMessage),
  * setFunctionBreakpoints (Class#meth, Class.meth), setExceptionBreakpoints
- * (filters mapped to catches). Each request replaces what the editor set
+ * (filters mapped to catches), breakpointLocations (the lines with code).
+ * Each request replaces what the editor set
  * before in its kind. A running program is paused for the change and
  * continued, unseen. Breakpoints in files not loaded yet are unverified
  * until a stop finds them resolved (a breakpoint event then says so).
@@ -245,6 +246,37 @@ int pt_dap_set_exception_breakpoints(struct pt_dap *a, json_t *req)
     }
     json_decref(all);
     pt_dap_resume_quiet(a, was_running);
+    return pt_dap_ok(a, req, json_pack("{s:o}", "breakpoints", out));
+}
+
+/* breakpointLocations: the lines in the range where code starts, from the
+ * tracer (which compiled the file). While the program runs, or for a file
+ * not loaded yet, it cannot tell without stopping the program or compiling
+ * the file: then every line asked about is offered, as an adapter without
+ * this request would. */
+int pt_dap_breakpoint_locations(struct pt_dap *a, json_t *req)
+{
+    json_t *args = pt_dap_args(req);
+    const char *path = json_string_value(json_object_get(json_object_get(args, "source"), "path"));
+    json_int_t first = json_integer_value(json_object_get(args, "line"));
+    json_t *end = json_object_get(args, "endLine");
+    json_int_t last = json_is_integer(end) ? json_integer_value(end) : first;
+    if (!path || !*path || first < 1)
+        return pt_dap_fail(a, req, "breakpointLocations needs source.path and a line");
+    if (last < first || last - first > 100000)
+        return pt_dap_fail(a, req, "bad line range %lld-%lld", (long long)first, (long long)last);
+    json_t *out = json_array();
+    int *lines = NULL;
+    size_t n = 0;
+    if (a->session && pt_dbg_stopped(&a->dbg) &&
+        pt_dbg_code_lines(&a->dbg, path, (int)first, (int)last, &lines, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(out, json_pack("{s:i}", "line", lines[i]));
+    } else {
+        for (json_int_t l = first; l <= last; l++)
+            json_array_append_new(out, json_pack("{s:I}", "line", l));
+    }
+    free(lines);
     return pt_dap_ok(a, req, json_pack("{s:o}", "breakpoints", out));
 }
 

@@ -57,7 +57,7 @@ json_t *pt_dap_capabilities(void)
         "supportsCompletionsRequest", 0,
         "supportsModulesRequest", 0,
         "supportsLoadedSourcesRequest", 0,
-        "supportsBreakpointLocationsRequest", 0,
+        "supportsBreakpointLocationsRequest", 1,
         "supportsDataBreakpoints", 0,
         "supportsSetExpression", 0,
         "supportsValueFormattingOptions", 0,

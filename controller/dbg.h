@@ -302,6 +302,11 @@ struct pt_dbg_bp_spec {
 /* Sets a breakpoint: *rep is the BREAKPOINT reply. */
 int pt_dbg_break(struct pt_dbg *d, const struct pt_dbg_bp_spec *spec, struct pt_msg *rep);
 
+/* The lines in first..last of file where code starts (where a line
+ * breakpoint can go), ascending, in *lines (malloc'd, *n of them). A file
+ * the program has not loaded: <0 with the reason. */
+int pt_dbg_code_lines(struct pt_dbg *d, const char *file, int first, int last, int **lines, size_t *n);
+
 int pt_dbg_delete(struct pt_dbg *d, uint32_t id);
 
 /* *rep is a BREAKPOINTS reply. */

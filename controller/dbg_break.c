@@ -67,6 +67,39 @@ int pt_dbg_break(struct pt_dbg *d, const struct pt_dbg_bp_spec *spec, struct pt_
     return rc;
 }
 
+int pt_dbg_code_lines(struct pt_dbg *d, const char *file, int first, int last, int **lines, size_t *n)
+{
+    *lines = NULL;
+    *n = 0;
+    int rc = pt_dbg_need_stopped(d);
+    if (rc)
+        return rc;
+    char path[PATH_MAX];
+    resolve_file(d, file, path, sizeof path);
+    struct pt_msg req, rep;
+    pt_msg_init(&req, PT_REQ_SOURCE, 0);
+    req.u.source.file = path;
+    req.u.source.first = first;
+    req.u.source.last = last;
+    req.u.source.code_only = true;
+    rc = pt_dbg_request(d, &req, &rep);
+    req.u.source.file = NULL;
+    if (rc)
+        return rc;
+    int *v = malloc((rep.u.lines.nlines ? rep.u.lines.nlines : 1) * sizeof *v);
+    if (!v) {
+        pt_msg_free(&rep);
+        return pt_dbg_fail(d, -ENOMEM, "out of memory");
+    }
+    /* A line with code is never empty; "" marks one without. */
+    for (size_t i = 0; i < rep.u.lines.nlines; i++)
+        if (rep.u.lines.lines[i][0])
+            v[(*n)++] = rep.u.lines.first + (int)i;
+    *lines = v;
+    pt_msg_free(&rep);
+    return 0;
+}
+
 int pt_dbg_delete(struct pt_dbg *d, uint32_t id)
 {
     int rc = pt_dbg_need_stopped(d);

@@ -136,6 +136,7 @@ static const struct pt_proto_field req_source_fields[] = {
     FLD("file",  PT_FK_STR, struct pt_proto_req_source, file),
     FLD("first", PT_FK_I32, struct pt_proto_req_source, first),
     FLD("last",  PT_FK_I32, struct pt_proto_req_source, last),
+    OPT("code_only", PT_FK_BOOL, struct pt_proto_req_source, code_only),
 };
 REC(req_source_rec, struct pt_proto_req_source, req_source_fields);
 

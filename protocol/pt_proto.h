@@ -318,6 +318,11 @@ struct pt_proto_req_source {
     char    *file;
     int32_t  first;         /* 1-based, inclusive */
     int32_t  last;          /* inclusive */
+    /* appended: */
+    bool     code_only;     /* a line where no code starts comes back "" (a
+                               line with code is never empty); ERROR
+                               BAD_LOCATION for a file not loaded yet, whose
+                               code the tracer cannot know (optional) */
 };
 
 /* PT_REQ_BREAK: file+line, or method. */

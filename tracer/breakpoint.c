@@ -550,6 +550,21 @@ static int find_tail(VALUE real, VALUE iseqs, VALUE arg)
     return ST_CONTINUE;
 }
 
+VALUE pt_bp_code_lines(const char *file)
+{
+    VALUE iseqs = NIL_P(files) ? Qnil : rb_hash_lookup(files, real_key(file)), err, lines;
+
+    if (NIL_P(iseqs)) {
+        VALUE real = pt_bp_loaded_path(file);
+        if (!NIL_P(real))
+            iseqs = rb_hash_lookup(files, real);
+    }
+    if (NIL_P(iseqs))
+        return Qnil;
+    lines = pt_tr_protect_call(code_lines, iseqs, &err);
+    return RB_TYPE_P(lines, T_ARRAY) ? lines : Qnil;
+}
+
 VALUE pt_bp_loaded_path(const char *file)
 {
     struct find_file f = { file, Qnil };

@@ -308,6 +308,8 @@ static int reply_source(const struct pt_msg *req)
     const struct pt_proto_req_source *s = &req->u.source;
     int32_t first = s->first < 1 ? 1 : s->first, last = s->last, lineno = 0;
     struct pt_msg m;
+    VALUE code = Qnil;          /* code_only: the lines with code */
+    long k = 0;
     char *line = NULL;
     size_t cap = 0, total = 0;
     ssize_t len;
@@ -329,6 +331,14 @@ static int reply_source(const struct pt_msg *req)
     if (!f)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_LOCATION, "cannot read %s: %s",
                                 s->file, errno == EINVAL ? "not a regular file" : strerror(errno));
+    if (s->code_only) {
+        code = pt_bp_code_lines(s->file);
+        if (NIL_P(code)) {
+            fclose(f);
+            return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_LOCATION,
+                                    "%s is not loaded yet: its lines with code are not known", s->file);
+        }
+    }
     pt_msg_init(&m, PT_REP_LINES, req->id);
     pt_proto_set_str(&m.u.lines.file, s->file);
     m.u.lines.first = first;
@@ -339,10 +349,16 @@ static int reply_source(const struct pt_msg *req)
             break;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
+        /* code_only: the lines (sorted) where no code starts are "". */
+        while (!NIL_P(code) && k < RARRAY_LEN(code) && NUM2LONG(RARRAY_AREF(code, k)) < lineno)
+            k++;
+        if (!NIL_P(code) && (k == RARRAY_LEN(code) || NUM2LONG(RARRAY_AREF(code, k)) != lineno))
+            line[len = 0] = '\0';
         if ((total += (size_t)len) > PT_STOP_SOURCE_MAX ||
             pt_proto_strv_push(&m.u.lines.lines, &m.u.lines.nlines, line) < 0)
             break;
     }
+    RB_GC_GUARD(code);
     free(line);
     fclose(f);
     return pt_tr_send(&m);

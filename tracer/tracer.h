@@ -247,6 +247,8 @@ void pt_bp_mark(void);
 VALUE pt_bp_compiled(VALUE self, VALUE iseq);   /* PolyTrace.__compiled */
 VALUE pt_bp_method_added(VALUE self);           /* PolyTrace.__method_added */
 VALUE pt_bp_loaded_path(const char *file);      /* a loaded file ending in file */
+VALUE pt_bp_code_lines(const char *file);       /* sorted lines where code starts;
+                                                   Qnil: the file is not loaded */
 
 /* vars.c — VARS and SETVAR while stopped (stopped: the stopped fiber) */
 int pt_vars_reply(const struct pt_msg *req, VALUE stopped);

@@ -111,6 +111,17 @@ describe('breakpoints', () => {
     assert.match(threads.find((t) => t.id === s.body.threadId).name, / spinner /);
   });
 
+  it('breakpointLocations: the lines where code starts', async () => {
+    await launch(dc, COUNTING, { stopOnEntry: true });
+    const r = await dc.send('breakpointLocations', { source: { path: fixture(COUNTING) }, line: 1, endLine: 12 });
+    const lines = r.body.breakpoints.map((b) => b.line);
+    assert.ok(lines.includes(line(COUNTING, 'inner')), lines.join(' '));
+    for (const no of [1, 2, 3, 7]) assert.ok(!lines.includes(no), `line ${no} has no code: ${lines.join(' ')}`);
+    // A file not loaded: every line asked about (nothing known to say otherwise).
+    const other = await dc.send('breakpointLocations', { source: { path: fixture('raises.rb') }, line: 3, endLine: 4 });
+    assert.deepEqual(other.body.breakpoints, [{ line: 3 }, { line: 4 }]);
+  });
+
   it('a function breakpoint for a method that does not exist stays unverified', async () => {
     await launch(dc, COUNTING, { stopOnEntry: true });
     const r = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'Nope#never' }, { name: '' }] });

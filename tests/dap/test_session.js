@@ -22,18 +22,17 @@ describe('a launched program', () => {
     for (const yes of ['supportsConfigurationDoneRequest', 'supportsConditionalBreakpoints',
       'supportsHitConditionalBreakpoints', 'supportsLogPoints', 'supportsFunctionBreakpoints',
       'supportsSetVariable', 'supportsEvaluateForHovers', 'supportsExceptionInfoRequest',
-      'supportsTerminateRequest', 'supportsSingleThreadExecutionRequests']) {
+      'supportsTerminateRequest', 'supportsSingleThreadExecutionRequests', 'supportsBreakpointLocationsRequest']) {
       assert.equal(c[yes], true, yes);
     }
     for (const no of ['supportsStepBack', 'supportsRestartRequest', 'supportsLoadedSourcesRequest',
-      'supportsBreakpointLocationsRequest', 'supportsCompletionsRequest', 'supportsDataBreakpoints']) {
+      'supportsCompletionsRequest', 'supportsDataBreakpoints']) {
       assert.equal(c[no], false, no);
     }
     assert.deepEqual(c.exceptionBreakpointFilters.map((f) => f.filter), ['raise', 'standard', 'classes']);
     // What it says it does not do, it refuses.
     await assert.rejects(dc.send('loadedSources', {}), /does not support the request 'loadedSources'/);
-    await assert.rejects(dc.send('breakpointLocations', { source: { path: fixture(WORKERS) }, line: 1 }),
-      /does not support/);
+    await assert.rejects(dc.send('completions', { text: 'x', column: 1 }), /does not support/);
   });
 
   it('stops on entry at the first line of the script', async () => {
@@ -145,7 +144,9 @@ describe('a launched program', () => {
   });
 
   it('fiberlock on (a launch argument): only the stepped fiber ever runs', async () => {
-    await assert.rejects(launch(dc, WORKERS, { fiberlock: 'sometimes' }), /fiberlock is step, on or off/);
+    await dc.initializeRequest();
+    await assert.rejects(dc.launchRequest({ program: fixture(WORKERS), fiberlock: 'sometimes' }),
+      /fiberlock is step, on or off/);
     await finish(dc);
     dc = await client();
     await launch(dc, WORKERS, { stopOnEntry: true, fiberlock: 'on' });

@@ -133,6 +133,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.source.file = str("/app/src.rb", seed);
         m->u.source.first = (int32_t)(10 + seed);
         m->u.source.last = (int32_t)(20 + seed);
+        m->u.source.code_only = true;
         break;
     case PT_REQ_BREAK:
         m->u.brk.file = str("/app/b.rb", seed);
