@@ -41,9 +41,9 @@ static void wait_for_side(struct rt_thread *t, int src, int dest)
 {
     struct pollfd p = { .fd = src, .events = POLLIN };
     if (poll(&p, 1, 0) == 0)
-        t->ops->wait_io(t->be, src, RT_IO_READ);
+        rt_ops(t)->wait_io(t->be, src, RT_IO_READ);
     else
-        t->ops->wait_io(t->be, dest, RT_IO_WRITE);
+        rt_ops(t)->wait_io(t->be, dest, RT_IO_WRITE);
 }
 
 /* One splice/tee of up to len bytes: the count, 0 at EOF. Raises on error. */

@@ -212,6 +212,11 @@ static VALUE sc_run_now(VALUE self, VALUE fiber)
         return fiber;
     if (f->scheduled && rt_runqueue_take(&t->runqueue, fiber, &e))
         f->scheduled = 0;
+    if (RB_UNLIKELY(t->nested)) {
+        /* Inside a fiber's wait: it starts when that wait gives way. */
+        rt_sched_schedule_state(f, Qnil, 1);
+        return fiber;
+    }
     rt_sched_schedule(rb_fiber_current(), Qnil, 1);
     rt_sched_schedule_state(f, Qnil, 1);
     v = rt_sched_switch(t);

@@ -80,8 +80,8 @@ static long read_some(struct rt_thread *t, VALUE io, char *dst, long n)
         return k;
     int fd = fptr->fd;
     if (io_mode(io, fd) == RT_IO_MODE_WAIT_FIRST)
-        t->ops->wait_io(t->be, fd, RT_IO_READ);
-    ssize_t r = t->ops->read(t->be, fd, dst, (size_t)n);
+        rt_ops(t)->wait_io(t->be, fd, RT_IO_READ);
+    ssize_t r = rt_ops(t)->read(t->be, fd, dst, (size_t)n);
     if (r < 0)
         rb_syserr_fail_str((int)-r, rb_inspect(io));
     return (long)r;
@@ -265,7 +265,7 @@ static long write_str(struct rt_thread *t, VALUE io, VALUE str)
     if (len == 0)
         return 0;
     io_mode(wio, fptr->fd);
-    ssize_t r = t->ops->write(t->be, fptr->fd, RSTRING_PTR(str), (size_t)len);
+    ssize_t r = rt_ops(t)->write(t->be, fptr->fd, RSTRING_PTR(str), (size_t)len);
     RB_GC_GUARD(str);
     if (r < 0)
         rb_syserr_fail_str((int)-r, rb_inspect(io));
@@ -328,7 +328,7 @@ struct wait_args {
 static VALUE do_wait(VALUE arg)
 {
     struct wait_args *a = (struct wait_args *)arg;
-    a->ready = a->t->ops->wait_io(a->t->be, a->fd, a->events);
+    a->ready = rt_ops(a->t)->wait_io(a->t->be, a->fd, a->events);
     return Qtrue;
 }
 
@@ -337,6 +337,8 @@ int rt_io_wait_fd(struct rt_thread *t, int fd, int events, VALUE timeout)
     struct wait_args a = { t, fd, events, 0 };
     int timed_out = 0;
 
+    if (RB_UNLIKELY(t->nested))
+        return rt_blocking_wait_fd(fd, events, timeout == Qnil ? -1.0 : NUM2DBL(timeout));
     if (timeout == Qnil) {
         do_wait((VALUE)&a);
         return a.ready;
@@ -491,7 +493,7 @@ static VALUE be_write(int argc, VALUE *argv, VALUE self)
 static VALUE be_wait_io(VALUE self, VALUE io, VALUE write)
 {
     struct rt_thread *t = be_t(self);
-    int ready = t->ops->wait_io(t->be, fd_of(io), RTEST(write) ? RT_IO_WRITE : RT_IO_READ);
+    int ready = rt_ops(t)->wait_io(t->be, fd_of(io), RTEST(write) ? RT_IO_WRITE : RT_IO_READ);
     return INT2NUM(ready);
 }
 
@@ -508,7 +510,7 @@ static VALUE be_recv(int argc, VALUE *argv, VALUE self)
     rb_io_t *fptr = readable_fptr(io);
     long n = take_buffered(fptr, RSTRING_PTR(data), len);
     if (n == 0) {
-        ssize_t r = t->ops->recv(t->be, fd, RSTRING_PTR(data), (size_t)len, 0);
+        ssize_t r = rt_ops(t)->recv(t->be, fd, RSTRING_PTR(data), (size_t)len, 0);
         if (r < 0)
             rb_syserr_fail_str((int)-r, rb_inspect(io));
         n = (long)r;
@@ -524,7 +526,7 @@ static VALUE be_send(VALUE self, VALUE io, VALUE msg, VALUE vflags)
     struct rt_thread *t = be_t(self);
     int fd = fd_of(io);
     VALUE str = rb_str_new_frozen(StringValue(msg));
-    ssize_t r = t->ops->send(t->be, fd, RSTRING_PTR(str), (size_t)RSTRING_LEN(str),
+    ssize_t r = rt_ops(t)->send(t->be, fd, RSTRING_PTR(str), (size_t)RSTRING_LEN(str),
                              vflags == Qnil ? 0 : NUM2INT(vflags));
     RB_GC_GUARD(str);
     if (r < 0)
@@ -540,7 +542,7 @@ static VALUE be_accept(VALUE self, VALUE server, VALUE klass)
     struct sockaddr_storage addr;
     socklen_t len = sizeof(addr);
     io_mode(server, fd);
-    int conn = t->ops->accept(t->be, fd, (struct sockaddr *)&addr, &len);
+    int conn = rt_ops(t)->accept(t->be, fd, (struct sockaddr *)&addr, &len);
     if (conn < 0)
         rb_syserr_fail_str(-conn, rb_inspect(server));
     VALUE sock = rb_funcall(klass, id_for_fd, 1, INT2NUM(conn));
@@ -584,7 +586,7 @@ static VALUE be_connect(VALUE self, VALUE sock, VALUE host, VALUE port)
     int rc = -ECONNREFUSED;
     io_mode(sock, fd);
     for (ai = res; ai; ai = ai->ai_next) {
-        rc = t->ops->connect(t->be, fd, ai->ai_addr, ai->ai_addrlen);
+        rc = rt_ops(t)->connect(t->be, fd, ai->ai_addr, ai->ai_addrlen);
         if (rc == 0)
             break;
     }
@@ -610,7 +612,7 @@ static VALUE tcp_connect_body(VALUE arg)
             rc = -errno;
             continue;
         }
-        rc = c->t->ops->connect(c->t->be, c->fd, ai->ai_addr, ai->ai_addrlen);
+        rc = rt_ops(c->t)->connect(c->t->be, c->fd, ai->ai_addr, ai->ai_addrlen);
         if (rc == 0)
             return INT2NUM(c->fd);
         close(c->fd);

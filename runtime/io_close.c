@@ -40,13 +40,13 @@ static VALUE ring_close(VALUE io)
     t = rt_thread_of(rb_thread_current(), 0);
 
     /* A thread that never used the runtime gets no backend for a close. */
-    if (!t || !t->be || !t->ops->close || !fptr || fptr->fd <= 2 || fptr->pid ||
+    if (!t || !t->be || !rt_ops(t)->close || !fptr || fptr->fd <= 2 || fptr->pid ||
         fptr->tied_io_for_writing || !RTEST(rb_funcall(io, id_autoclose_p, 0)))
         return rb_call_super(0, NULL);
     fd = fptr->fd;
     rb_funcall(io, id_autoclose_set, 1, Qfalse);
     rb_call_super(0, NULL);
-    rc = t->ops->close(t->be, fd);
+    rc = rt_ops(t)->close(t->be, fd);
     if (rc < 0)
         rb_syserr_fail(-rc, "close");
     return Qnil;

@@ -17,7 +17,7 @@
 static pid_t wait_child(struct rt_thread *t, pid_t pid, int flags, int *status)
 {
     if (pid > 0 && !(flags & WNOHANG)) {
-        pid_t r = t->ops->waitpid(t->be, pid, status);
+        pid_t r = rt_ops(t)->waitpid(t->be, pid, status);
         if (r < 0)
             rb_syserr_fail(-r, "waitpid");
         return r;

@@ -66,7 +66,33 @@ struct rt_thread {
                                     (loop_suspend.c: only by the thread itself) */
     VALUE scheduler;             /* its Polyphony::Scheduler (fiber_scheduler.c) */
     int blocking_ok;             /* a worker thread: its blocking calls may block it */
+    /*
+     * Ruby code runs inside a fiber's wait on this thread (a trap handler
+     * run by the poll or the interrupt check, the idle proc, a GC's
+     * finalizers): its ops block the thread (backend_blocking.c, through
+     * rt_ops), its sleeps sleep the thread, other waits are refused.
+     */
+    int nested;
 };
+
+/*
+ * The ops a fiber of t calls now: the backend's, or the blocking table while
+ * t->nested (a second wait of the fiber through the scheduler would take the
+ * wake-up its first wait is owed).
+ */
+extern const struct rt_backend_ops rt_backend_blocking_ops;
+static inline const struct rt_backend_ops *rt_ops(const struct rt_thread *t)
+{
+    return RB_UNLIKELY(t->nested) ? &rt_backend_blocking_ops : t->ops;
+}
+/*
+ * backend_blocking.c: waits for fd without the scheduler (poll(2) without
+ * the GVL) at most `timeout` seconds (< 0: no limit); the ready RT_IO_* mask,
+ * 0 when the time is up. rt_blocking_sleep sleeps the thread. Both raise
+ * what Ruby's interrupt check raises.
+ */
+int rt_blocking_wait_fd(int fd, int events, double timeout);
+void rt_blocking_sleep(double seconds);
 
 /* The state of the calling thread, created on first use. */
 struct rt_thread *rt_thread_current(void);

@@ -151,13 +151,15 @@ static VALUE poll_body(VALUE arg)
 static VALUE poll_protected(struct rt_thread *t, double timeout)
 {
     struct poll_args a = { t, timeout };
-    int state = 0;
+    int state = 0, nested = t->nested;
     VALUE err = Qundef;
 
     t->poll_count++;
     t->switches_since_poll = 0;
     t->polling = 1;     /* a debugger tells an idle loop from a thread blocked elsewhere */
+    t->nested = 1;      /* trap handlers run in there, inside this fiber's wait */
     rb_protect(poll_body, (VALUE)&a, &state);
+    t->nested = nested;
     t->polling = 0;
     t->parked = 0;
     if (state) {
@@ -210,12 +212,16 @@ static VALUE check_ints(VALUE unused)
  * Pending interrupts (a signal's exception, Thread#raise) are taken here, at
  * a point where every completion has been recorded, and handed to the
  * current fiber as its resume value so that whatever op it waits in cleans
- * up before raising. Returns Qundef when there is none.
+ * up before raising. Returns Qundef when there is none. Trap handlers run
+ * here too, inside the current fiber's wait.
  */
-static VALUE take_interrupt(void)
+static VALUE take_interrupt(struct rt_thread *t)
 {
-    int state = 0;
+    int state = 0, nested = t->nested;
+
+    t->nested = 1;
     rb_protect(check_ints, Qnil, &state);
+    t->nested = nested;
     if (!state)
         return Qundef;
     VALUE err = rb_errinfo();
@@ -245,8 +251,10 @@ static VALUE call_idle_proc(VALUE proc)
  * Polyphony's idle tasks: before the scheduler blocks in poll, at most once
  * per switch, a GC when idle_gc_period has passed and the idle proc.
  */
-static void run_idle_tasks(struct rt_thread *t)
+static VALUE idle_tasks_body(VALUE arg)
 {
+    struct rt_thread *t = (struct rt_thread *)arg;
+
     if (t->idle_gc_period > 0) {
         double now = rt_timers_now(&t->timers);
         if (now - t->last_idle_gc >= t->idle_gc_period) {
@@ -254,12 +262,21 @@ static void run_idle_tasks(struct rt_thread *t)
             rb_gc();
         }
     }
-    if (t->idle_proc != Qnil) {
-        int state = 0;
-        rb_protect(call_idle_proc, t->idle_proc, &state);
-        if (state)
-            rb_set_errinfo(Qnil);
-    }
+    if (t->idle_proc != Qnil)
+        call_idle_proc(t->idle_proc);
+    return Qnil;
+}
+
+/* They run inside the current fiber's wait (t->nested); an exception is dropped. */
+static void run_idle_tasks(struct rt_thread *t)
+{
+    int state = 0, nested = t->nested;
+
+    t->nested = 1;
+    rb_protect(idle_tasks_body, (VALUE)t, &state);
+    t->nested = nested;
+    if (state)
+        rb_set_errinfo(Qnil);
 }
 
 /*
@@ -342,7 +359,7 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
         if (err == Qundef)
             err = poll_protected(t, rt_timers_next_timeout(&t->timers));
         if (err == Qundef)
-            err = take_interrupt();
+            err = take_interrupt(t);
         if (err != Qundef) {
             struct rt_fiber *f = current_state(t, current);
             struct rt_runqueue_entry stale;
@@ -486,6 +503,10 @@ static VALUE await_impl(struct rt_thread *t, const char *op, int fd, int flags,
 
     if (RB_UNLIKELY(f->interjecting))
         rb_raise(rb_eRuntimeError, "a Fiber#interject block cannot wait (%s)", op);
+    if (RB_UNLIKELY(t->nested))
+        rb_raise(rb_eThreadError,
+                 "can't wait (%s) in code run inside a fiber's wait (a trap handler, the idle proc)",
+                 op);
 
     f->wait_op = op;
     f->wait_fd = fd;
@@ -552,7 +573,7 @@ VALUE rt_sched_snooze(struct rt_thread *t)
     VALUE fiber = rb_fiber_current();
     t->ops_without_wait = 0;
     struct rt_fiber *f = current_state(t, fiber);
-    if (RB_UNLIKELY(f->interjecting))
+    if (RB_UNLIKELY(f->interjecting || t->nested))
         return Qnil; /* its own wait is still pending: no switch */
     /*
      * Every caller passes the calling thread's state, so when the current
@@ -591,6 +612,8 @@ VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd)
     struct snooze_fd a = { t, current_state(t, fiber) };
     VALUE v;
 
+    if (RB_UNLIKELY(t->nested))
+        return Qnil; /* its own wait is still pending: no switch */
     t->ops_without_wait = 0;
     schedule_state(a.f, fiber, Qnil, 0, a.f->t == t);
     rt_fdwait_link(a.f, fd);

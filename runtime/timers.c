@@ -235,7 +235,14 @@ VALUE rt_timer_await(struct rt_thread *t, const char *op, double seconds, VALUE 
 
 VALUE rt_timer_sleep(struct rt_thread *t, double seconds)
 {
-    VALUE value = rt_timer_await(t, "sleep", seconds, Qnil);
+    VALUE value;
+
+    if (RB_UNLIKELY(t->nested)) {
+        /* Inside a fiber's wait (a trap handler): the thread sleeps. */
+        rt_blocking_sleep(seconds);
+        return Qnil;
+    }
+    value = rt_timer_await(t, "sleep", seconds, Qnil);
 
     if (rt_backend_is_interrupt(value))
         rt_backend_raise(value);
