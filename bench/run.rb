@@ -145,7 +145,8 @@ module Bench
   # Runs a workload under a debugger client (PtClient, RdbgClient,
   # ByebugClient): stop at entry, set breakpoints, maybe turn the op trace on,
   # continue, wait for the end, return the workload's figures.
-  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, nonstop: false, timeout: 300)
+  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, watch: nil, nonstop: false,
+                   timeout: 300)
     out = Tempfile.new('bench-out')
     err = Tempfile.new('bench-err')
     client = nil
@@ -158,6 +159,7 @@ module Bench
       client.wait_stopped if klass == PtClient && !nonstop
       breakpoints.each { |file, line| client.break_at(file, line) }
       client.trace_ops(true) if trace_ops
+      client.watch(watch) if watch
       nonstop ? client.drain : client.continue_and_drain
       status = client.finish(timeout)
     rescue ClientFailure, SystemCallError, IOError => e
@@ -347,7 +349,9 @@ module Bench
       Contender.new(label: 'byebug: + 20 breakpoints elsewhere',
                     run: peer.call(ByebugClient, byebug_problem, breakpoints: bps)),
       Contender.new(label: 'polytrace: + op-event trace on', run: pt.call(trace_ops: true)),
-      Contender.new(label: 'polytrace: + 20 breakpoints + op trace', run: pt.call(breakpoints: bps, trace_ops: true))
+      Contender.new(label: 'polytrace: + 20 breakpoints + op trace', run: pt.call(breakpoints: bps, trace_ops: true)),
+      Contender.new(label: 'polytrace: + a watch set (watch $pt_bench_watch)',
+                    run: pt.call(watch: '$pt_bench_watch'))
     ]
     overhead = lambda do |label, limit, rivals|
       lambda do |m|
@@ -378,6 +382,8 @@ module Bench
                    check: ->(m) { info_overhead(m, 'polytrace: + op-event trace on') }),
         Target.new(contender: 'polytrace: + 20 breakpoints + op trace',
                    check: ->(m) { info_overhead(m, 'polytrace: + 20 breakpoints + op trace') }),
+        Target.new(contender: 'polytrace: + a watch set (watch $pt_bench_watch)',
+                   check: ->(m) { info_overhead(m, 'polytrace: + a watch set (watch $pt_bench_watch)') }),
         Target.new(contender: 'polytrace --nonstop (never stopped)',
                    check: overhead.call('polytrace --nonstop (never stopped)', 3,
                                         ['rdbg: attached, continued', 'byebug: attached, continued']))
@@ -385,7 +391,8 @@ module Bench
       notes: 'figure: process CPU seconds of the timed section (start-up and attach excluded); ' \
              '"attached, continued": stopped at the first line, client attached, continued; ' \
              '--nonstop: attached, never stopped (breakpoints need a stop to be set); ' \
-             'rdbg and byebug have no op-event trace, so those rows are polytrace only'
+             'rdbg and byebug have no op-event trace, so those rows are polytrace only; ' \
+             'a watch is checked at every line of every fiber (a Proc call per line) while it is set'
     )
   end
 

@@ -192,6 +192,13 @@ int pt_args_expr(const char *args, struct pt_cmd_args *out, char *err, size_t er
     return 0;
 }
 
+int pt_args_opt_expr(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    if (!*skip_space(args))
+        return 0;
+    return pt_args_expr(args, out, err, errlen);
+}
+
 /* FILE:LINE, LINE (the current file), Class#meth or Class.meth. */
 static int parse_location(const char *word, struct pt_cmd_args *out, char *err, size_t errlen)
 {

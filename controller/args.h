@@ -25,6 +25,7 @@ int pt_args_fibers(const char *args, struct pt_cmd_args *out, char *err, size_t 
 int pt_args_duration(const char *s, long *us);
 int pt_args_catch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_switch(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
+int pt_args_opt_expr(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_path(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 int pt_args_topic(const char *args, struct pt_cmd_args *out, char *err, size_t errlen);
 

@@ -142,6 +142,31 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "Lists the breakpoints with their number, location, condition, fiber\n"
       "and how many times each was hit.\n",
       pt_args_none, pt_hdl_breakpoints, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_WATCH, "watch", { NULL }, "[EXPR]",
+      "stop where EXPR's value changes; list watches",
+      "Watches the Ruby expression EXPR, made in the selected frame (its\n"
+      "locals stay in reach after the frame returns): at every line of every\n"
+      "fiber it is evaluated and compared with its last value (== and\n"
+      "#hash, so a mutated Array counts), and when it changed the program\n"
+      "stops in the fiber that changed it, at the line after the change,\n"
+      "showing the value before and now. Without EXPR, lists the watches\n"
+      "with their values and how often each changed. A watch slows every\n"
+      "line of the program down while it is set (see 'make bench').\n",
+      pt_args_opt_expr, pt_hdl_watch, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_UNWATCH, "unwatch", { NULL }, "N",
+      "delete watch N",
+      "Deletes watch number N (as 'watch' lists them).\n",
+      pt_args_number, pt_hdl_unwatch, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_DISPLAY, "display", { NULL }, "[EXPR]",
+      "show EXPR's value at every stop; list displays",
+      "Shows the Ruby expression EXPR's value now and at every stop after\n"
+      "this one, evaluated in the frame the stop selects ('1: total = 45').\n"
+      "Without EXPR, shows every display's value.\n",
+      pt_args_opt_expr, pt_hdl_display, PT_COMPLETE_NONE, false, false },
+    { PT_CMD_UNDISPLAY, "undisplay", { NULL }, "N",
+      "delete display N",
+      "Deletes display number N.\n",
+      pt_args_number, pt_hdl_undisplay, PT_COMPLETE_NONE, false, false },
     { PT_CMD_CATCH, "catch", { NULL }, "[CLASS | off [CLASS]]",
       "stop when an exception of CLASS is raised",
       "'catch CLASS' stops the program where an exception that is_a?(CLASS)\n"

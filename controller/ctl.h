@@ -53,6 +53,9 @@ void pt_ctl_report(struct pt_ctl *ctl);
  * and hand the terminal over (events.c). */
 void pt_ctl_init(struct pt_ctl *ctl, enum pt_dbg_mode mode);
 
+/* Shows the displays' values (only: one of them; 0: all) (events.c). */
+void pt_ctl_show_displays(struct pt_ctl *ctl, size_t only);
+
 /* Shows source around file:line, marking line (ctl.c). */
 void pt_ctl_show_source(struct pt_ctl *ctl, const char *file, int line, int first, int last);
 

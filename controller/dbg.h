@@ -115,8 +115,20 @@ struct pt_dbg_ui {
 /* The default of `set print limit`: bytes of a printed value shown. */
 #define PT_DBG_PRINT_LIMIT 4096
 
+#define PT_DBG_DISPLAY_MAX 32
+#define PT_DBG_EXPR_MAX 1024
+
+/* An expression shown at every stop (`display`). */
+struct pt_dbg_display {
+    uint32_t id;
+    char expr[PT_DBG_EXPR_MAX];
+};
+
 struct pt_dbg {
     struct pt_inf *inf;        /* the current program */
+    struct pt_dbg_display displays[PT_DBG_DISPLAY_MAX];
+    size_t ndisplays;
+    uint32_t next_display;
     uint32_t print_limit;      /* evaluation results are cut to this (0: none) */
     struct pt_inf one;         /* its storage (one program per session today) */
     int exit_code;             /* polytrace's exit code once DONE */
@@ -318,6 +330,25 @@ int pt_dbg_catch(struct pt_dbg *d, const char *name, bool on);
 
 /* Op tracing on/off, for fiber (0: all). */
 int pt_dbg_trace_ops(struct pt_dbg *d, bool on, uint64_t fiber);
+
+/* ---- displays and watchpoints (dbg_watch.c) ------------------------------ */
+
+/* Adds an expression shown at every stop; 0 with *id, or -ENOSPC. */
+int pt_dbg_display_add(struct pt_dbg *d, const char *expr, uint32_t *id);
+
+/* Forgets display id; 0 or -ENOENT (reason set). */
+int pt_dbg_display_del(struct pt_dbg *d, uint32_t id);
+
+/* Watches expr, evaluated in the selected frame of the stopped fiber (the
+ * frame the stop showed when another fiber is selected): the program stops
+ * in the fiber that changes its value. *rep is a WATCHES reply holding it. */
+int pt_dbg_watch(struct pt_dbg *d, const char *expr, struct pt_msg *rep);
+
+/* Stops watching id (0: every watch). */
+int pt_dbg_unwatch(struct pt_dbg *d, uint32_t id);
+
+/* *rep is a WATCHES reply: every watch, its value now and times changed. */
+int pt_dbg_watches(struct pt_dbg *d, struct pt_msg *rep);
 
 /* A tracer setting (fiberlock on|off|step). */
 int pt_dbg_set(struct pt_dbg *d, const char *name, const char *value);

@@ -12,6 +12,27 @@
 #include "sourcefile.h"
 #include "strcopy.h"
 
+/* "1: total = 45" for each display, after the stop (evaluated in the
+ * frame the stop selected). */
+void pt_ctl_show_displays(struct pt_ctl *ctl, size_t only)
+{
+    struct pt_dbg *d = &ctl->dbg;
+    for (size_t i = 0; i < d->ndisplays && pt_dbg_stopped(d); i++) {
+        const struct pt_dbg_display *x = &d->displays[i];
+        struct pt_msg rep;
+        if (only && x->id != only)
+            continue;
+        if (pt_dbg_eval(d, 0, -1, x->expr, &rep)) {
+            fprintf(ctl->out, "%u: %s: error: %s\n", (unsigned)x->id, x->expr, pt_dbg_error(d));
+            continue;
+        }
+        fprintf(ctl->out, "%u: %s = %.*s%s\n", (unsigned)x->id, x->expr, (int)rep.u.value.text_len,
+                rep.u.value.text ? rep.u.value.text : "",
+                rep.u.value.full_len > rep.u.value.text_len ? " ..." : "");
+        pt_msg_free(&rep);
+    }
+}
+
 static void on_stopped(void *ctx, const struct pt_proto_ev_stopped *st)
 {
     struct pt_ctl *ctl = ctx;
@@ -26,6 +47,7 @@ static void on_stopped(void *ctx, const struct pt_proto_ev_stopped *st)
         pt_src_window(st->line, 2, 2, &first, &last);
         pt_ctl_show_source(ctl, st->file, st->line, first, last);
     }
+    pt_ctl_show_displays(ctl, 0);
     fflush(ctl->out);
 }
 

@@ -63,11 +63,15 @@ void pt_fmt_stop(FILE *out, const struct pt_proto_ev_stopped *st)
     bool block = st->note && strchr(st->note, '\n');
     if (st->bp)
         fprintf(out, " (breakpoint %u)", (unsigned)st->bp);
+    else if (st->watch)
+        fprintf(out, " (watch %u: %s => %s%s%s)", (unsigned)st->watch,
+                st->old_value ? st->old_value : "?", st->value ? st->value : "?",
+                st->note && *st->note && !block ? "; " : "", st->note && !block ? st->note : "");
     else if (st->note && *st->note && !block)
         fprintf(out, " (%s)", st->note);
     else if (*reason && strcmp(reason, "step") != 0)
         fprintf(out, " (%s)", reason);
-    if (st->value)
+    if (st->value && !st->watch)
         fprintf(out, " => %s", st->value);
     fputc('\n', out);
     if (block)

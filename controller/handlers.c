@@ -317,6 +317,65 @@ int pt_hdl_print(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return 0;
 }
 
+int pt_hdl_watch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    struct pt_msg rep;
+    if (a->text[0] ? pt_dbg_watch(&ctl->dbg, a->text, &rep) : pt_dbg_watches(&ctl->dbg, &rep))
+        return failed(ctl);
+    const struct pt_proto_rep_watches *w = &rep.u.watches;
+    if (!a->text[0] && !w->nwatches)
+        fputs("No watches.\n", ctl->out);
+    for (size_t i = 0; i < w->nwatches; i++) {
+        if (a->text[0])
+            fprintf(ctl->out, "Watch %u: %s = %s\n", (unsigned)w->watches[i].id, w->watches[i].expr,
+                    w->watches[i].value ? w->watches[i].value : "?");
+        else
+            fprintf(ctl->out, "#%u  %s = %s (changed %llu time%s)\n", (unsigned)w->watches[i].id,
+                    w->watches[i].expr, w->watches[i].value ? w->watches[i].value : "?",
+                    (unsigned long long)w->watches[i].hits, w->watches[i].hits == 1 ? "" : "s");
+    }
+    pt_msg_free(&rep);
+    return 0;
+}
+
+int pt_hdl_unwatch(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    if (pt_dbg_unwatch(&ctl->dbg, (uint32_t)a->number))
+        return failed(ctl);
+    fprintf(ctl->out, "Deleted watch %ld\n", a->number);
+    return 0;
+}
+
+int pt_hdl_display(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    uint32_t id = 0;
+    if (!a->text[0]) {
+        if (!ctl->dbg.ndisplays)
+            fputs("No displays.\n", ctl->out);
+        else if (!pt_dbg_stopped(&ctl->dbg))
+            for (size_t i = 0; i < ctl->dbg.ndisplays; i++)
+                fprintf(ctl->out, "%u: %s\n", (unsigned)ctl->dbg.displays[i].id, ctl->dbg.displays[i].expr);
+        else
+            pt_ctl_show_displays(ctl, 0);
+        return 0;
+    }
+    if (pt_dbg_display_add(&ctl->dbg, a->text, &id))
+        return failed(ctl);
+    if (pt_dbg_stopped(&ctl->dbg))
+        pt_ctl_show_displays(ctl, id);
+    else
+        fprintf(ctl->out, "%u: %s (shown at every stop)\n", (unsigned)id, a->text);
+    return 0;
+}
+
+int pt_hdl_undisplay(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    if (pt_dbg_display_del(&ctl->dbg, (uint32_t)a->number))
+        return failed(ctl);
+    fprintf(ctl->out, "Deleted display %ld\n", a->number);
+    return 0;
+}
+
 int pt_hdl_break(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     struct pt_dbg_bp_spec spec = {

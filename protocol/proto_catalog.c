@@ -86,6 +86,26 @@ static const struct pt_proto_field thread_fields[] = {
 };
 REC(thread_rec, struct pt_proto_thread, thread_fields);
 
+static const struct pt_proto_field watch_fields[] = {
+    FLD("id",    PT_FK_U32,  struct pt_proto_watch, id),
+    FLD("expr",  PT_FK_STR,  struct pt_proto_watch, expr),
+    FLD("value", PT_FK_NSTR, struct pt_proto_watch, value),
+    FLD("hits",  PT_FK_U64,  struct pt_proto_watch, hits),
+};
+REC(watch_rec, struct pt_proto_watch, watch_fields);
+
+static const struct pt_proto_field req_watch_fields[] = {
+    FLD("expr",  PT_FK_NSTR, struct pt_proto_req_watch, expr),
+    OPT("frame", PT_FK_U32,  struct pt_proto_req_watch, frame),
+    OPT("watch", PT_FK_U32,  struct pt_proto_req_watch, watch),
+};
+REC(req_watch_rec, struct pt_proto_req_watch, req_watch_fields);
+
+static const struct pt_proto_field rep_watches_fields[] = {
+    SUBV("watches", struct pt_proto_rep_watches, watches, nwatches, watch_rec),
+};
+REC(rep_watches_rec, struct pt_proto_rep_watches, rep_watches_fields);
+
 static const struct pt_proto_field dump_fiber_fields[] = {
     SUB("info", struct pt_proto_dump_fiber, info, fiber_rec),
     SUBV("frames", struct pt_proto_dump_fiber, frames, nframes, frame_rec),
@@ -234,6 +254,8 @@ static const struct pt_proto_field ev_stopped_fields[] = {
     OPT("frame",     PT_FK_U32,  struct pt_proto_ev_stopped, frame),
     FLD("value",     PT_FK_NSTR, struct pt_proto_ev_stopped, value),
     FLD("note",      PT_FK_NSTR, struct pt_proto_ev_stopped, note),
+    OPT("watch",     PT_FK_U32,  struct pt_proto_ev_stopped, watch),
+    FLD("old_value", PT_FK_NSTR, struct pt_proto_ev_stopped, old_value),
 };
 REC(ev_stopped_rec, struct pt_proto_ev_stopped, ev_stopped_fields);
 
@@ -353,6 +375,9 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_REQ_VARS,         "vars",              PT_KIND_REQUEST, &req_vars_rec },
     { PT_REQ_SETVAR,       "setvar",            PT_KIND_REQUEST, &req_setvar_rec },
     { PT_REQ_RUNQUEUE,     "runqueue",          PT_KIND_REQUEST, &req_fiber_rec },
+    { PT_REQ_WATCH,        "watch",             PT_KIND_REQUEST, &req_watch_rec },
+    { PT_REQ_UNWATCH,      "unwatch",           PT_KIND_REQUEST, &req_watch_rec },
+    { PT_REQ_WATCHES,      "watches",           PT_KIND_REQUEST, NULL },
     { PT_REP_OK,           "ok",                PT_KIND_REPLY,   NULL },
     { PT_REP_ERROR,        "error",             PT_KIND_REPLY,   &rep_error_rec },
     { PT_REP_FIBER_INFO,   "fiber_info",        PT_KIND_REPLY,   &rep_fiber_info_rec },
@@ -366,6 +391,7 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_REP_VARS,         "vars-reply",        PT_KIND_REPLY,   &rep_vars_rec },
     { PT_REQ_STATS,        "stats",             PT_KIND_REQUEST, &req_stats_rec },
     { PT_REP_STATS,        "stats-reply",       PT_KIND_REPLY,   &rep_stats_rec },
+    { PT_REP_WATCHES,      "watches-reply",     PT_KIND_REPLY,   &rep_watches_rec },
     { PT_EV_STOPPED,       "stopped",           PT_KIND_EVENT,   &ev_stopped_rec },
     { PT_EV_RUNNING,       "running",           PT_KIND_EVENT,   NULL },
     { PT_EV_FIBER,         "fiber_event",       PT_KIND_EVENT,   &ev_fiber_rec },

@@ -121,6 +121,14 @@ struct pt_proto_var *pt_proto_vars_push(struct pt_proto_var **v, size_t *n)
     return e;
 }
 
+struct pt_proto_watch *pt_proto_watches_push(struct pt_proto_watch **v, size_t *n)
+{
+    void *arr = *v;
+    struct pt_proto_watch *w = array_push(&arr, n, sizeof **v);
+    *v = arr;
+    return w;
+}
+
 struct pt_proto_thread *pt_proto_threads_push(struct pt_proto_thread **v, size_t *n)
 {
     void *arr = *v;

@@ -133,6 +133,9 @@ enum pt_msg_type {
     PT_REQ_SETVAR      = 35,  /* u.setvar       -> PT_REP_VARS, one var (appended) */
     PT_REQ_RUNQUEUE    = 36,  /* u.fiber        -> PT_REP_FIBERS, queue order (appended) */
     PT_REQ_STATS       = 37,  /* u.stats_req    -> PT_REP_STATS; also while running (appended) */
+    PT_REQ_WATCH       = 38,  /* u.watch        -> PT_REP_WATCHES, the new one (appended) */
+    PT_REQ_UNWATCH     = 39,  /* u.watch (id)   -> PT_REP_OK (appended) */
+    PT_REQ_WATCHES     = 40,  /* no payload     -> PT_REP_WATCHES (appended) */
 
     /* replies, tracer -> controller, id of the request (ERROR may carry 0
      * when it answers no particular request, e.g. a version mismatch) */
@@ -148,6 +151,7 @@ enum pt_msg_type {
     PT_REP_DUMP        = 73,  /* u.dump */
     PT_REP_VARS        = 74,  /* u.vars_rep (appended) */
     PT_REP_STATS       = 75,  /* u.stats (appended) */
+    PT_REP_WATCHES     = 76,  /* u.watches (appended) */
 
     /* events, tracer -> controller, no id */
     PT_EV_STOPPED      = 96,  /* u.stopped */
@@ -447,6 +451,8 @@ struct pt_proto_ev_stopped {
     char    *note;          /* nullable: why the stop is where it is, when
                                that is not plain ("fiber 3 ended: back in
                                its parent") */
+    uint32_t watch;         /* reason "watch": the watchpoint (optional) */
+    char    *old_value;     /* nullable: reason "watch": its value before */
 };
 
 /* PT_EV_FIBER. */
@@ -521,6 +527,30 @@ struct pt_proto_rep_vars {
     struct pt_proto_var *vars;
     size_t               nvars;
 };
+
+/* A watchpoint (appended). Wire: a map. */
+struct pt_proto_watch {
+    uint32_t id;
+    char    *expr;
+    char    *value;         /* its value's inspect now, cut at 512 bytes */
+    uint64_t hits;          /* times it changed */
+};
+
+/* PT_REQ_WATCH: expr, evaluated from now on in frame `frame` of the
+ * stopped fiber; PT_REQ_UNWATCH: watch, the id (0: every one). (appended) */
+struct pt_proto_req_watch {
+    char    *expr;          /* WATCH: required; UNWATCH: nullable */
+    uint32_t frame;
+    uint32_t watch;         /* UNWATCH: the id (0: every one) */
+};
+
+/* PT_REP_WATCHES (appended). */
+struct pt_proto_rep_watches {
+    struct pt_proto_watch *watches;
+    size_t                 nwatches;
+};
+
+struct pt_proto_watch *pt_proto_watches_push(struct pt_proto_watch **v, size_t *n);
 
 /* Append a zeroed var (NULL: out of memory, array unchanged). */
 struct pt_proto_var *pt_proto_vars_push(struct pt_proto_var **v, size_t *n);
@@ -601,6 +631,8 @@ struct pt_msg {
         struct pt_proto_rep_vars       vars_rep;    /* appended */
         struct pt_proto_req_stats      stats_req;   /* appended */
         struct pt_proto_rep_stats      stats;       /* appended */
+        struct pt_proto_req_watch      watch;       /* appended */
+        struct pt_proto_rep_watches    watches;     /* appended */
     } u;
 };
 

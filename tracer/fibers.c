@@ -590,7 +590,7 @@ static int async_frame(struct pt_proto_frame *f, const VALUE *frames, const int 
  * another parent since its spin ends the chain (its parent is not the one
  * whose frames were recorded).
  */
-static int async_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n)
+int pt_fib_async_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n)
 {
     const struct rt_api *rt = pt_tr.rt;
     uint32_t index = (uint32_t)*n;
@@ -637,7 +637,7 @@ int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t
 
     if (fiber == rb_fiber_current()) {
         pt_stop_frames_of_current(v, n, limit);
-        return async_frames(fiber, limit, v, n);
+        return pt_fib_async_frames(fiber, limit, v, n);
     }
     locs = pt_tr_protect_call(all_locations, fiber, &err);
     if (!RB_TYPE_P(locs, T_ARRAY))
@@ -652,5 +652,5 @@ int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t
         if ((r = pt_fib_location(RARRAY_AREF(locs, i), &f->file, &f->line, &f->label)) < 0)
             return r;
     }
-    return async_frames(fiber, limit, v, n);
+    return pt_fib_async_frames(fiber, limit, v, n);
 }

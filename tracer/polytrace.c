@@ -38,6 +38,7 @@ static void state_mark(void *p)
     pt_catch_mark();
     pt_stop_mark();
     pt_threads_mark();
+    pt_wp_mark();
     pt_vars_mark();
     pt_diag_mark();
 }
@@ -367,6 +368,7 @@ void Init_polytrace_ext(void)
     rb_define_singleton_method(pt_tr.mod, "connected?", tr_connected_p, 0);
     rb_define_singleton_method(pt_tr.mod, "__global_line_enables", pt_step_global_enables, 0);
     pt_attach_init(pt_tr.mod);
+    pt_api_init(pt_tr.mod);
     pt_injected_init(pt_tr.mod);
     pthread_atfork(NULL, NULL, forget_inherited);
 }

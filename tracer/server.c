@@ -222,6 +222,7 @@ void pt_tr_disconnect(void)
     pt_tr.dec = NULL;
     pt_bp_clear_all();
     pt_catch_clear_all();
+    pt_wp_clear_all();
     pt_step_cancel();
     pt_tr.trace_ops = 0;
     pt_tr.lockmode = PT_TR_LOCK_STEP;

@@ -53,6 +53,8 @@ static VALUE frame_buf[PT_STEP_MAX_FRAMES];
 static int after_end;
 static uint64_t ended_id;               /* the fiber that ended */
 
+static int watching;                    /* watchpoints set: the line hook stays on */
+
 #define PT_STEP_VALUE_MAX 512           /* how much of a value's inspect is shown */
 
 /* The event the line hook last stopped at: the targeted breakpoint hooks of
@@ -107,7 +109,7 @@ static int is_script(VALUE path)
             (!NIL_P(pt_tr.script_real) && rb_str_equal(path, pt_tr.script_real) == Qtrue));
 }
 
-static void consume(rb_trace_arg_t *ta, VALUE fiber)
+void pt_step_consume(rb_trace_arg_t *ta, VALUE fiber)
 {
     consumed_ta = ta;
     consumed_fiber = fiber;
@@ -171,13 +173,18 @@ static void on_line(VALUE tpval, void *data)
 
     (void)data;
     note[0] = '\0';
-    if (pt_tr.serving || pt_tr.fd < 0 || mode == PT_STEP_NONE)
+    if (pt_tr.serving || pt_tr.fd < 0 || (mode == PT_STEP_NONE && !watching))
         return;
     path = rb_tracearg_path(ta);
     if (pt_tr_is_hidden_path(path))
         return;
     fiber = rb_fiber_current();
+    /* Watchpoints first: a change stops here whatever a step waits for. */
+    if (watching && pt_wp_line(ta, fiber))
+        return;
     switch (mode) {
+    case PT_STEP_NONE:
+        return;
     case PT_STEP_ENTRY:
         if (!is_script(path))
             return;
@@ -206,7 +213,7 @@ static void on_line(VALUE tpval, void *data)
             return;
         break;
     }
-    consume(ta, fiber);
+    pt_step_consume(ta, fiber);
     pt_stop_ex(reason, 0, NULL, NULL, note[0] ? note : NULL);
 }
 
@@ -320,7 +327,7 @@ static void on_entry_line(VALUE tpval, void *data)
     rb_tracepoint_disable(tpval);
     if (pt_tr.fd < 0)
         return;
-    consume(rb_tracearg_from_tracepoint(tpval), rb_fiber_current());
+    pt_step_consume(rb_tracearg_from_tracepoint(tpval), rb_fiber_current());
     pt_stop("entry", 0);
 }
 
@@ -395,13 +402,33 @@ VALUE pt_step_global_enables(VALUE self)
     return ULONG2NUM(global_enables);
 }
 
+/* Watchpoints need every line looked at (watchpoint.c). */
+void pt_step_watching(int on)
+{
+    watching = on;
+    if (NIL_P(line_tp))
+        return;
+    if (on && !RTEST(rb_tracepoint_enabled_p(line_tp))) {
+        global_enables++;
+        rb_tracepoint_enable(line_tp);
+    } else if (!on && mode == PT_STEP_NONE) {
+        set_enabled(line_tp, 0);
+    }
+}
+
+enum pt_step_mode pt_step_mode_now(VALUE *fiber)
+{
+    *fiber = step_fiber;
+    return mode;
+}
+
 void pt_step_cancel(void)
 {
     mode = PT_STEP_NONE;
     step_fiber = Qnil;
     after_end = 0;
     pt_steplock_stop();
-    if (!NIL_P(line_tp))
+    if (!NIL_P(line_tp) && !watching)
         set_enabled(line_tp, 0);
     if (!NIL_P(return_tp))
         set_enabled(return_tp, 0);

@@ -34,6 +34,8 @@ static int stop_loop_running;       /* the loop is resumed for a trap handler */
 static const char *stop_exception;  /* "Class: message" of a catch stop */
 static const char *stop_value;      /* a return stop: the value returned */
 static const char *stop_note;       /* why the stop is here, when not plain */
+static uint32_t stop_watch_id;      /* a watch stop: the watchpoint ... */
+static const char *stop_old_value;  /* ... and its value before */
 static int stop_returning;          /* frame 0 is returning (reason "return") */
 
 void pt_stop_mark(void)
@@ -485,6 +487,46 @@ static VALUE switch_expr(const struct pt_msg *req)
     return v;
 }
 
+/* WATCH: from now on every line checks EXPR, made in the frame's binding
+ * (the loop runs meanwhile, as for EVAL). */
+static void reply_watch(const struct pt_msg *req)
+{
+    const struct rt_api *rt = stop_rt;
+    const char *why = NULL;
+    char *error = NULL;
+    struct pt_msg m;
+    VALUE b = pt_stop_binding(req->u.watch.frame, &why);
+    int r;
+
+    if (!req->u.watch.expr || !*req->u.watch.expr) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "watch needs an expression");
+        return;
+    }
+    if (NIL_P(b)) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_EVAL, "frame %u: %s", req->u.watch.frame, why);
+        return;
+    }
+    pt_msg_init(&m, PT_REP_WATCHES, req->id);
+    struct pt_proto_watch *w = pt_proto_watches_push(&m.u.watches.watches, &m.u.watches.nwatches);
+    if (!w) {
+        pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "watch: out of memory");
+        return;
+    }
+    if (rt)
+        rt->loop_resume(rb_thread_current());
+    r = pt_wp_add(b, req->u.watch.expr, w, &error);
+    if (rt)
+        rt->loop_suspend(rb_thread_current());
+    if (r < 0) {
+        pt_msg_free(&m);
+        pt_tr_send_error(req->id, r == -ENOSPC ? PT_PROTO_ERR_BAD_REQUEST : PT_PROTO_ERR_EVAL, "%s",
+                         error ? error : "watch: out of memory");
+        free(error);
+        return;
+    }
+    pt_tr_send(&m);
+}
+
 /* RUNQUEUE: the run queue of the named fiber's thread, in order. */
 static void reply_runqueue(const struct pt_msg *req)
 {
@@ -669,6 +711,24 @@ static enum outcome dispatch(const struct pt_msg *req)
         return SERVE_ON;
     case PT_REQ_RUNQUEUE:
         reply_runqueue(req);
+        return SERVE_ON;
+    case PT_REQ_WATCH:
+        reply_watch(req);
+        return SERVE_ON;
+    case PT_REQ_UNWATCH:
+        if (pt_wp_delete(req->u.watch.watch) < 0)
+            pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST, "no watch %u", req->u.watch.watch);
+        else
+            send_ok(req->id);
+        return SERVE_ON;
+    case PT_REQ_WATCHES:
+        pt_msg_init(&m, PT_REP_WATCHES, req->id);
+        if (pt_wp_list(&m) < 0) {
+            pt_msg_free(&m);
+            pt_tr_send_error(req->id, PT_PROTO_ERR_INTERNAL, "watches: out of memory");
+        } else {
+            pt_tr_send(&m);
+        }
         return SERVE_ON;
     case PT_REQ_FIBERS:
         pt_msg_init(&m, PT_REP_FIBERS, req->id);
@@ -869,6 +929,25 @@ void pt_stop_exception(const char *reason, const char *exception)
     pt_stop_ex(reason, 0, exception, NULL, NULL);
 }
 
+void pt_stop_watch(uint32_t id, const char *old_value, const char *new_value, const char *note)
+{
+    stop_watch_id = id;
+    stop_old_value = old_value;
+    pt_stop_ex("watch", 0, NULL, new_value, note);
+    stop_watch_id = 0;
+    stop_old_value = NULL;
+}
+
+VALUE pt_stop_fiber(void)
+{
+    return pt_tr.serving ? stop_fiber : Qnil;
+}
+
+VALUE pt_stop_selected(void)
+{
+    return !pt_tr.serving ? Qnil : !NIL_P(selected) ? selected : stop_fiber;
+}
+
 void pt_stop_ex(const char *reason, uint32_t bp, const char *exception, const char *value,
                 const char *note)
 {
@@ -877,7 +956,8 @@ void pt_stop_ex(const char *reason, uint32_t bp, const char *exception, const ch
     stop_note = note;
     stop_returning = strcmp(reason, "return") == 0;
     pt_stop(reason, bp);
-    stop_exception = stop_value = stop_note = NULL;
+    stop_exception = stop_value = stop_note = stop_old_value = NULL;
+    stop_watch_id = 0;
     stop_returning = 0;
 }
 
@@ -905,6 +985,10 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
         pt_proto_set_str(&m.u.stopped.value, stop_value);
     if (stop_note)
         pt_proto_set_str(&m.u.stopped.note, stop_note);
+    if (stop_watch_id) {
+        m.u.stopped.watch = stop_watch_id;
+        pt_proto_set_str(&m.u.stopped.old_value, stop_old_value);
+    }
     m.u.stopped.frame = (uint32_t)stop_shown;
     pt_stop_location(&m.u.stopped.file, &m.u.stopped.line, &m.u.stopped.method);
     return pt_tr_send(&m);
@@ -967,7 +1051,8 @@ static VALUE stop_finish(VALUE arg)
     stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
     stop_shown = 0;
     /* pt_stop_ex's too: an exception leaving the stop skips its reset. */
-    stop_exception = stop_value = stop_note = NULL;
+    stop_exception = stop_value = stop_note = stop_old_value = NULL;
+    stop_watch_id = 0;
     stop_returning = 0;
     pt_vars_reset();
     if (rt) {

@@ -165,6 +165,8 @@ int pt_fib_list(uint32_t limit, struct pt_msg *reply);
 int pt_fib_dump(struct pt_msg *reply);
 int pt_fib_runqueue(VALUE thread, struct pt_msg *reply); /* RUNQUEUE: -ENOTSUP without it */
 int pt_fib_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n);
+/* The async backtrace alone, appended after *n frames (api.c's live stack). */
+int pt_fib_async_frames(VALUE fiber, uint32_t limit, struct pt_proto_frame **v, size_t *n);
 void pt_fib_init(void);
 void pt_fib_runtime_hook(int on);           /* add / remove our runtime hook */
 void pt_fib_forget_all(void);               /* every fiber but the main one */
@@ -193,9 +195,26 @@ void pt_threads_mark(void);
 int pt_stats_reply(const struct pt_proto_req_stats *req, struct pt_msg *reply, char *err,
                    size_t errlen);
 
+/* watchpoint.c — watch EXPR */
+int pt_wp_active(void);
+int pt_wp_add(VALUE binding, const char *expr, struct pt_proto_watch *out, char **error);
+int pt_wp_delete(uint32_t id);              /* 0: all; -ENOENT */
+void pt_wp_clear_all(void);
+int pt_wp_list(struct pt_msg *reply);
+VALUE pt_wp_list_ruby(void);                /* for PolyTrace.state */
+int pt_wp_line(rb_trace_arg_t *ta, VALUE fiber); /* from the line hook; 1: stopped */
+void pt_wp_mark(void);
+
+/* api.c — PolyTrace.state, current_fiber, call_stack, fiber_lock= */
+void pt_api_init(VALUE mod);
+
 /* stop.c */
 void pt_stop(const char *reason, uint32_t bp);
 void pt_stop_exception(const char *reason, const char *exception);
+/* A watchpoint's stop: its id, the value before and now, why here. */
+void pt_stop_watch(uint32_t id, const char *old_value, const char *new_value, const char *note);
+VALUE pt_stop_fiber(void);                  /* the stopped fiber, or Qnil */
+VALUE pt_stop_selected(void);               /* the selected (else stopped) fiber, or Qnil */
 /* A stop whose STOPPED carries exception, value (a return value) and note
  * (why the stop is here), each NULL when none. */
 void pt_stop_ex(const char *reason, uint32_t bp, const char *exception, const char *value,
@@ -223,6 +242,9 @@ void pt_step_script_compiled(VALUE iseq, VALUE path); /* from the compile hook *
 int pt_step_active(void);
 int pt_step_depth(int *hidden);             /* frames of the current fiber */
 int pt_step_consumed(rb_trace_arg_t *ta);   /* this event already stopped us */
+void pt_step_consume(rb_trace_arg_t *ta, VALUE fiber); /* about to stop at this event */
+void pt_step_watching(int on);              /* watchpoints set: keep the line hook on */
+enum pt_step_mode pt_step_mode_now(VALUE *fiber); /* the step going on, its fiber */
 void pt_step_mark(void);
 
 /* steplock.c — "fiberlock step": the stepped fiber's priority lock */

@@ -21,7 +21,7 @@ module Bench
     # Wire values of enum pt_msg_type (protocol/pt_proto.h).
     HELLO = 1
     REQ = { continue: 16, step: 17, skip: 18, up: 19, pause: 20, fibers: 22,
-            break: 26, trace_ops: 29, set: 30, detach: 31, kill: 32 }.freeze
+            break: 26, trace_ops: 29, set: 30, detach: 31, kill: 32, watch: 38 }.freeze
     REP_OK = 64
     REP_ERROR = 65
     EV_STOPPED = 96
@@ -106,6 +106,11 @@ module Bench
 
     def trace_ops(on)
       request(:trace_ops, 'on' => on, 'fiber' => 0)
+    end
+
+    # A watchpoint on expr, made in the stopped frame.
+    def watch(expr)
+      request(:watch, 'expr' => expr, 'frame' => 0)
     end
 
     # One step of the stopped fiber: seconds from sending STEP to STOPPED.

@@ -62,6 +62,17 @@ START_TEST(test_stop)
     t = capture(stop_fn, &st);
     ck_assert_str_eq(t, "Stopped in fiber 3 at /elsewhere/x.rb:12 (fiber 4 ended: back in its parent)\n");
     free(t);
+
+    st.reason = "watch";
+    st.note = NULL;
+    st.watch = 2;
+    st.old_value = "[1]";
+    st.value = "[1, 2]";
+    t = capture(stop_fn, &st);
+    ck_assert_str_eq(t, "Stopped in fiber 3 at /elsewhere/x.rb:12 (watch 2: [1] => [1, 2])\n");
+    free(t);
+    st.watch = 0;
+    st.old_value = st.value = NULL;
     pt_fmt_set_base(NULL);
 }
 END_TEST

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check_protocol.h"
+#include "proto_catalog.h"
 
 START_TEST(test_names_and_kinds)
 {
@@ -25,6 +26,15 @@ START_TEST(test_names_and_kinds)
         for (size_t j = i + 1; j < n_all_types; j++)
             ck_assert_str_ne(pt_msg_type_name(all_types[i]),
                              pt_msg_type_name(all_types[j]));
+    /* a payload field never takes the message's own keys */
+    for (size_t i = 0; i < n_all_types; i++) {
+        const struct pt_proto_msgdesc *d = pt_proto_msgdesc(all_types[i]);
+        for (size_t k = 0; d->payload && k < d->payload->nfields; k++) {
+            const char *key = d->payload->fields[k].key;
+            ck_assert_msg(strcmp(key, "id") != 0 && strcmp(key, "type") != 0,
+                          "%s has a field named %s", d->name, key);
+        }
+    }
 }
 END_TEST
 

@@ -13,10 +13,10 @@ const enum pt_msg_type all_types[] = {
     PT_REQ_BREAK, PT_REQ_DELETE, PT_REQ_BREAKPOINTS, PT_REQ_TRACE_OPS,
     PT_REQ_SET, PT_REQ_DETACH, PT_REQ_KILL, PT_REQ_DUMP, PT_REQ_VARS, PT_REQ_SETVAR,
     PT_REQ_RUNQUEUE,
-    PT_REQ_STATS,
+    PT_REQ_STATS, PT_REQ_WATCH, PT_REQ_UNWATCH, PT_REQ_WATCHES,
     PT_REP_OK, PT_REP_ERROR, PT_REP_FIBER_INFO, PT_REP_FIBERS, PT_REP_FRAMES,
     PT_REP_VALUE, PT_REP_LINES, PT_REP_BREAKPOINT, PT_REP_BREAKPOINTS,
-    PT_REP_DUMP, PT_REP_VARS, PT_REP_STATS,
+    PT_REP_DUMP, PT_REP_VARS, PT_REP_STATS, PT_REP_WATCHES,
     PT_EV_STOPPED, PT_EV_RUNNING, PT_EV_FIBER, PT_EV_OP, PT_EV_OUTPUT,
     PT_EV_EXITED,
 };
@@ -236,6 +236,21 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
             fill_fiber(f, seed + i);
         }
         break;
+    case PT_REQ_WATCH: case PT_REQ_UNWATCH:
+        m->u.watch.expr = type == PT_REQ_WATCH ? str("$x.size", seed) : NULL;
+        m->u.watch.frame = 1 + seed;
+        m->u.watch.watch = type == PT_REQ_UNWATCH ? 2 + seed : 0;
+        break;
+    case PT_REP_WATCHES:
+        for (unsigned i = 0; i < 2; i++) {
+            struct pt_proto_watch *w = pt_proto_watches_push(&m->u.watches.watches, &m->u.watches.nwatches);
+            ck_assert_ptr_nonnull(w);
+            w->id = 1 + i + seed;
+            w->expr = str("@total", seed + i);
+            w->value = i ? NULL : str("[1, 2]", seed);
+            w->hits = 7 + seed;
+        }
+        break;
     case PT_REP_FRAMES:
         m->u.frames.fiber = 12 + seed;
         fill_frames(&m->u.frames.frames, &m->u.frames.nframes, seed);
@@ -288,6 +303,8 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.stopped.frame = 2 + seed;
         m->u.stopped.value = str("[1, 2]", seed);
         m->u.stopped.note = str("fiber 3 ended: back in its parent", seed);
+        m->u.stopped.watch = 4 + seed;
+        m->u.stopped.old_value = str("41", seed);
         break;
     case PT_EV_FIBER:
         m->u.fiber_event.what = str("spin", seed);
