@@ -88,23 +88,33 @@ static void close_socket(void)
     unlink(lpath);
 }
 
+/* The socket gets its name only once it listens: it is bound under a
+ * staging name and renamed, so a client that sees PID.sock can connect to
+ * it (between bind and listen it would be refused). */
 static int open_socket(const char *dir)
 {
-    struct sockaddr_un sa;
+    struct sockaddr_un sa, staged;
+    char stage[PATH_MAX];
     int r;
 
     if ((r = pt_proto_sockdir_make(dir)) < 0 ||
         (r = pt_proto_attach_sock_path(dir, getpid(), lpath, sizeof lpath)) < 0 ||
         (r = pt_proto_sockaddr(lpath, &sa)) < 0)
         return r;
+    /* A name too long to stage is bound as it is. */
+    int n = snprintf(stage, sizeof stage, "%s.new", lpath);
+    bool staging = n > 0 && (size_t)n < sizeof stage && pt_proto_sockaddr(stage, &staged) == 0;
     lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (lfd < 0)
         return -errno;
-    unlink(lpath);
-    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 64) < 0) {
+    unlink(staging ? stage : lpath);
+    if (bind(lfd, (struct sockaddr *)(staging ? &staged : &sa), sizeof sa) < 0 || listen(lfd, 64) < 0 ||
+        (staging && rename(stage, lpath) < 0)) {
         r = -errno;
         close(lfd);
         lfd = -1;
+        if (staging)
+            unlink(stage);
         return r;
     }
     return 0;
