@@ -2,14 +2,17 @@
 // DebugClient: attach to a running program and disconnect (it runs on), the
 // adapter killed mid-session (the program carries on), malformed, unknown
 // and out-of-place requests (an answer each, the session goes on), launches
-// that fail, and disconnect or terminate of a launched program.
+// that fail, and disconnect or terminate of a launched program; attach to a
+// tracer's socket.
 'use strict';
 
 const { describe, it, afterEach } = require('node:test');
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 const {
   assert, client, finish, launch, attach, stopAfter, topFrame, fixture, line, env, reports, answerTo,
-  message, writeRaw, frame,
+  message, writeRaw, frame, TMP, TIMEOUT,
 } = require('./lib');
 
 describe('robustness', () => {
@@ -34,6 +37,17 @@ describe('robustness', () => {
     return { rep, prog, exited };
   }
 
+  // Resolves once file exists in dir (watched, not polled).
+  function appears(dir, name) {
+    return new Promise((resolve, reject) => {
+      const file = path.join(dir, name);
+      const w = fs.watch(dir, () => { if (fs.existsSync(file)) done(resolve); });
+      const t = setTimeout(() => done(() => reject(new Error(`no ${file}`))), TIMEOUT);
+      function done(fn) { clearTimeout(t); w.close(); fn(); }
+      if (fs.existsSync(file)) done(resolve);
+    });
+  }
+
   it('attaches to a running program by pid and disconnects; the program runs on', async () => {
     const { rep, prog, exited } = await service();
     dc = await client();
@@ -56,6 +70,33 @@ describe('robustness', () => {
     await assert.rejects(dc.attachRequest({ pid: 999999 }), /cannot attach: no process with id 999999/);
     await assert.rejects(dc.attachRequest({ pid: process.pid }), /process \d+ is not a Ruby process/);
     await assert.rejects(dc.attachRequest({}), /attach needs "pid"/);
+  });
+
+  it('attaches to a tracer listening on its socket; disconnect leaves it running', async () => {
+    // The tracers' socket directory (XDG_RUNTIME_DIR is TMP): ours, 0700.
+    const dir = path.join(TMP, 'polytrace');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { rep, prog, exited } = await service();
+    const sock = `${prog.pid}.sock`;
+    const listening = appears(dir, sock);
+    process.kill(prog.pid, 'SIGURG');     // what opens a tracer's socket
+    await listening;                      // named only once it listens
+    dc = await client();
+    const stopped = await attach(dc, { socket: path.join(dir, sock), stopOnEntry: true });
+    assert.equal(stopped.body.reason, 'entry');
+    const names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
+    assert.ok(names.some((n) => / ticker /.test(n)), names.join(', '));
+    await dc.disconnectRequest({});
+    rep.send('finish');
+    assert.match(await rep.next(), /^done \d+$/);
+    assert.deepEqual(await exited, { code: 0, sig: null });
+  });
+
+  it('an attach to a socket nobody listens on says why', async () => {
+    dc = await client();
+    await dc.initializeRequest();
+    await assert.rejects(dc.attachRequest({ socket: path.join(TMP, 'nobody.sock') }),
+      /cannot attach: cannot connect to .*nobody\.sock: No such file/);
   });
 
   it('the adapter killed mid-session: the program carries on', async () => {
@@ -142,7 +183,18 @@ describe('robustness', () => {
       /No such file/);
   });
 
-  it('disconnect kills a launched program; terminate ends it gracefully', async () => {
+  it('disconnect kills a launched program', async () => {
+    dc = await client();
+    await launch(dc, 'forever.rb', { stopOnEntry: true });
+    const pid = Number((await dc.evaluateRequest({ expression: 'Process.pid', context: 'repl' })).body.result);
+    assert.ok(pid > 0);
+    process.kill(pid, 0);                 // there
+    await dc.disconnectRequest({});
+    await dc.exited;
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the program is gone (and reaped)');
+  });
+
+  it('terminate ends a launched program gracefully', async () => {
     dc = await client();
     const looping = dc.waitForEvent('output');
     await launch(dc, 'forever.rb');

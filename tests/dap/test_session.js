@@ -1,12 +1,15 @@
 // tests/dap/test_session.js — a launched program through `polytrace dap`
 // with the VS Code team's DebugClient: the capabilities, stop on entry, a
 // breakpoint in one of three fibers (threads named by tag, its frames and
-// locals, next staying in that fiber), the program's output, and the end.
+// locals, next staying in that fiber), the program's output, and the end;
+// what a launch passes on (args, cwd, env).
 'use strict';
 
 const { describe, it, beforeEach, afterEach } = require('node:test');
+const fs = require('node:fs');
+const path = require('node:path');
 const {
-  assert, client, finish, launch, stopAfter, topFrame, locals, fixture, line,
+  assert, client, finish, launch, stopAfter, topFrame, locals, fixture, line, TMP,
 } = require('./lib');
 
 const WORKERS = 'workers.rb';
@@ -172,6 +175,31 @@ describe('a launched program', () => {
     assert.match(text, /workers started\n/);
     assert.match(text, /ann:49\n/);
     assert.match(text, /workers done 2\n$/);
+  });
+
+  it('passes args, cwd and env to the program (null removes a variable)', async () => {
+    const cwd = fs.mkdtempSync(path.join(TMP, 'cwd-'));
+    // The adapter inherits PT_DAP_UNSET; the launch's null takes it away.
+    await finish(dc);
+    process.env.PT_DAP_UNSET = 'inherited';
+    try {
+      dc = await client();
+    } finally {
+      delete process.env.PT_DAP_UNSET;
+    }
+    const out = [];
+    dc.on('output', (e) => { if (e.body.category === 'stdout') out.push(e.body.output); });
+    const ended = Promise.all([dc.waitForEvent('exited'), dc.waitForEvent('terminated')]);
+    await launch(dc, 'environment.rb', {
+      args: ['one', 'two words', ''], cwd, env: { PT_DAP_GREETING: 'héllo wörld', PT_DAP_UNSET: null },
+    });
+    const [exited] = await ended;
+    assert.equal(exited.body.exitCode, 0);
+    const text = out.join('');
+    assert.match(text, /^args \["one", "two words", ""\]$/m);
+    assert.equal(/^cwd (.*)$/m.exec(text)[1], fs.realpathSync(cwd));
+    assert.match(text, /^greeting héllo wörld$/m);
+    assert.match(text, /^unset absent$/m);
   });
 
   it('steps in and out of a method, in the stopped fiber', async () => {
