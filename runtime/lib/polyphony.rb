@@ -51,6 +51,8 @@ require 'polyphony/unhooked'
 require 'polyphony/adapters/process'
 require 'polyphony/adapters/open3'
 require 'polyphony/adapters/io_console'
+# ... and the IRB one when IRB is loaded first.
+require 'polyphony/adapters/irb' if Object.const_defined?(:IRB)
 require 'polyphony/io_zlib'
 require 'polyphony/fiber_supervise'
 require 'polyphony/fiber_await'

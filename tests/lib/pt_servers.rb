@@ -137,12 +137,20 @@ module PtServers
 
     # Ruby turns SIGINT, SIGTERM and SIGHUP into exceptions that end the
     # process through its at_exit handlers, so this one covers them too.
+    # Under minitest/autorun the tests themselves run in an at_exit
+    # handler, registered first and so run last: the servers stop after
+    # them (Minitest.after_run).
     def install_stop_hooks
       return if @hooks_installed
 
       @hooks_installed = true
       owner = Process.pid
-      at_exit { stop if Process.pid == owner }
+      stopper = -> { stop if Process.pid == owner }
+      if defined?(Minitest) && Minitest.respond_to?(:after_run)
+        Minitest.after_run(&stopper)
+      else
+        at_exit(&stopper)
+      end
     end
 
     # A port nobody listens on now. Another process may take it before the

@@ -41,6 +41,16 @@ module Polyphony
       self
     end
 
+    # Takes every resource not lent right now out of the pool (yielding
+    # each, if given a block) and returns them; the pool may make new ones.
+    def drain
+      taken = []
+      taken << @stock.shift until @stock.empty?
+      @size -= taken.size
+      taken.each { |r| yield r } if block_given?
+      taken
+    end
+
     # Makes resources until the pool holds `limit`.
     def fill!
       @stock << allocate while @size < @limit

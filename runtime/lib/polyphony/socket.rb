@@ -17,11 +17,22 @@ end
 class TCPSocket
   class << self
     # Connects through the backend; a local address falls back to Ruby's
-    # own (blocking) connect.
+    # own (blocking) connect. A host name is resolved by Addrinfo (in the
+    # calling fiber: see polyphony/unhooked.rb and the scheduler's
+    # address_resolve), then each address is tried in turn.
     def new(*args, **opts)
       return super if self != TCPSocket || args.size != 2 || !opts.empty?
 
-      for_fd(Thread.current.backend.tcp_connect(*args))
+      host, port = args
+      backend = Thread.current.backend
+      return for_fd(backend.tcp_connect(host, port)) unless Polyphony::Unhooked.resolver_needed?(host)
+
+      addrs = Addrinfo.getaddrinfo(host, port, nil, :STREAM).map(&:ip_address).uniq
+      addrs.each_with_index do |addr, i|
+        return for_fd(backend.tcp_connect(addr, port))
+      rescue SystemCallError
+        raise if i == addrs.size - 1
+      end
     end
 
     def open(*args, **opts)
