@@ -16,7 +16,7 @@
 #   BENCH_QUICK=1 two rounds, small sizes: checks that everything runs
 #   BENCH_ROUNDS  rounds (default 5, quick 2)
 #   BENCH_ONLY    only groups whose id contains this (idle, step, step-dap, switch,
-#                 spin, pingpong, echo, memory)
+#                 spin, pingpong, echo, db, memory)
 #   BENCH_SKIP    skip contenders whose label contains this (e.g. byebug)
 #   BENCH_OUT     also write the table (Markdown) to this file (default
 #                 $BUILD/bench/table.md)
@@ -30,6 +30,7 @@ require 'time'
 require_relative 'lib/pt_client'
 require_relative 'lib/dap_clients'
 require_relative 'lib/peer_clients'
+require_relative '../tests/lib/pt_servers'
 
 module Bench
   ROOT    = File.expand_path('..', __dir__)
@@ -57,6 +58,8 @@ module Bench
     trips: QUICK ? 10_000 : 100_000,
     echo_seconds: QUICK ? 1 : 3,
     echo_conns: 100,
+    db_fibers: 100,
+    db_seconds: QUICK ? 1 : 3,
     idle_fibers: 10_000
   }.freeze
 
@@ -484,10 +487,10 @@ module Bench
                   })
   end
 
-  def ratio_target(label, other, factor)
+  def ratio_target(label, other, factor, key = 'rate')
     lambda do |m|
-      mine = m.dig(label, 'rate')
-      theirs = m.dig(other, 'rate')
+      mine = m.dig(label, key)
+      theirs = m.dig(other, key)
       return [nil, 'n/a'] unless mine && theirs
 
       r = mine / theirs
@@ -562,6 +565,54 @@ module Bench
     )
   end
 
+  # The PostgreSQL and Redis servers (tests/lib/pt_servers.rb), started
+  # once, when a group first needs them, and stopped when the run ends:
+  # their addresses in the environment, as the tests get them.
+  def db_env
+    @db_env ||= PtServers.start(:postgres, :redis)
+  rescue PtServers::Error, SystemCallError => e
+    @db_problem = "servers: #{one_line(e.message)[0, 100]}"
+    raise NotAvailable, @db_problem
+  end
+
+  def db_run(mode, env)
+    raise NotAvailable, @db_problem if @db_problem
+
+    guard(gem_problem('ruby-pg', 'pg') || gem_problem('ruby-redis', 'redis'))
+    run_plain([RUBY, File.join(WORK, 'db_clients.rb'), mode, SIZE[:db_fibers].to_s, SIZE[:db_seconds].to_s],
+              env: env.merge(db_env), timeout: 3 * SIZE[:db_seconds] + 120)
+  end
+
+  def db_group
+    rates = [Figure.new(key: 'select1', label: 'SELECT 1 queries/s', better: :higher, digits: 0),
+             Figure.new(key: 'sleep', label: 'pg_sleep(0.01) queries/s', better: :higher, digits: 0),
+             Figure.new(key: 'redis', label: 'Redis round trips/s', better: :higher, digits: 0)]
+    cpus = [%w[select1 query], %w[sleep query], %w[redis trip]].map do |key, per|
+      Figure.new(key: "#{key}_cpu", label: "#{key}: client CPU us/#{per}", better: :lower, digits: 1)
+    end
+    pcs = BACKENDS.map do |backend|
+      Contender.new(label: "polyphony (#{backend})",
+                    run: -> { guard(polyphony_problem(backend)); db_run('polyphony', ruby_env(backend)) })
+    end
+    async = 'ruby-async (task per connection)'
+    Group.new(
+      id: 'db',
+      title: "3e. PostgreSQL and Redis clients, #{SIZE[:db_fibers]} fibers with a connection each, " \
+             "#{SIZE[:db_seconds]} s per figure",
+      figures: rates + cpus,
+      contenders: [Contender.new(label: async, baseline: true,
+                                 run: -> { guard(gem_problem(*ASYNC)); db_run('async', ruby_env) }),
+                   *pcs],
+      targets: pcs.flat_map do |c|
+        rates.map { |f| Target.new(contender: c.label, figure: f.key, check: ratio_target(c.label, async, 1.0, f.key)) }
+      end,
+      notes: 'bench/workloads/db_clients.rb: ruby-pg 1.4 (polyphony/adapters/postgres) and ruby-redis 4.8 ' \
+             '(polyphony/adapters/redis), the same code under both runtimes; a Redis round trip is one SET or GET; ' \
+             'PostgreSQL 15 and Redis 7 on loopback (tests/lib/pt_servers.rb) share the machine with the client; ' \
+             'client CPU: the benchmark process\'s CPU time (all threads) per query or round trip'
+    )
+  end
+
   def memory_group
     n = SIZE[:idle_fibers].to_s
     figs = [Figure.new(key: 'delta_mb', label: 'RSS added MB', better: :lower, digits: 1),
@@ -588,7 +639,8 @@ module Bench
   end
 
   def groups
-    all = [idle_group, step_group, dap_step_group, switch_group, spin_group, pingpong_group, echo_group, memory_group]
+    all = [idle_group, step_group, dap_step_group, switch_group, spin_group, pingpong_group, echo_group, db_group,
+           memory_group]
     ONLY.empty? ? all : all.select { |g| g.id.include?(ONLY) }
   end
 
