@@ -56,9 +56,10 @@ struct rt_thread {
     pid_t tid;                   /* its kernel thread id, for the watchdog's signal */
     int hog_report;              /* the client wants the flagged run's end */
     /* The watchdog's own (watchdog.c, its thread only): the run it is
-     * timing, when it first saw it, and the thread's CPU time then. */
-    uint64_t wd_seq, wd_seen;
-    int64_t wd_cpu;
+     * timing, the CPU time that run had used at most when first seen, the
+     * thread's CPU time then, and the thread's CPU time at the last look. */
+    uint64_t wd_seq, wd_used;
+    int64_t wd_cpu, wd_look_cpu;
     int parked;                  /* its loop waits with nothing of its own
                                     that could wake a fiber (deadlock.c) */
     int polling;                 /* in its backend's poll (scheduler.c) */

@@ -161,26 +161,34 @@ static int64_t thread_cpu_ns(pid_t tid)
 }
 
 /*
- * Whether the current run of t has used the CPU for the threshold, not
- * only the wall clock: a thread the system did not schedule (a loaded
- * machine) holds up its loop without being a hog. From when the watchdog
- * first saw the run it counts the thread's CPU time; before that (less than
- * one period) it counts wall time.
+ * Whether the current run of t, begun at start, has used the CPU for the
+ * threshold, not only the wall clock: a thread the system did not schedule
+ * (a loaded machine) holds up its loop without being a hog. The thread's
+ * CPU clock is read at every look; from the look that first sees the run,
+ * its CPU time is counted exactly. Before that the run can have used at
+ * most the wall time since it began, and at most the thread's CPU time
+ * since the previous look (the run began after it, or that look would have
+ * seen it): the smaller of the two. So a run first seen late, when the
+ * watchdog itself was kept off the CPU, is not blamed for the wait.
  */
-static int ran_on_cpu(struct rt_thread *t, struct look *l, uint64_t seq, uint64_t start)
+static int ran_on_cpu(struct rt_thread *t, const struct look *l, uint64_t seq, uint64_t start)
 {
     int64_t cpu = thread_cpu_ns(t->tid);
-    uint64_t before;
+    int64_t last = t->wd_look_cpu;
 
     if (cpu < 0)
         return 1;
+    t->wd_look_cpu = cpu;
     if (t->wd_seq != seq) {
+        uint64_t used = rt_clock_delta_ns(start, l->now, l->ns_per_tick);
+
+        if (cpu >= last && (uint64_t)(cpu - last) < used)
+            used = (uint64_t)(cpu - last);
         t->wd_seq = seq;
-        t->wd_seen = l->now;
+        t->wd_used = used;
         t->wd_cpu = cpu;
     }
-    before = rt_clock_delta_ns(start, t->wd_seen, l->ns_per_tick);
-    return before + (uint64_t)(cpu - t->wd_cpu) >= l->threshold;
+    return t->wd_used + (uint64_t)(cpu - t->wd_cpu) >= l->threshold;
 }
 
 /* Under the registry's lock: t cannot be freed meanwhile. */
@@ -192,15 +200,8 @@ static void look_at(struct rt_thread *t, void *arg)
 
     if (!start || t->ended || !t->tid)
         return;
-    if (t->wd_seq != seq && rt_clock_delta_ns(start, l->now, l->ns_per_tick) < l->threshold / 2) {
-        /* Seen early in its run: its CPU time is counted from here. */
-        t->wd_seq = seq;
-        t->wd_seen = l->now;
-        t->wd_cpu = thread_cpu_ns(t->tid);
-        return;
-    }
-    if (rt_clock_delta_ns(start, l->now, l->ns_per_tick) < l->threshold ||
-        !ran_on_cpu(t, l, seq, start))
+    if (!ran_on_cpu(t, l, seq, start) ||
+        rt_clock_delta_ns(start, l->now, l->ns_per_tick) < l->threshold)
         return;
     /* Flagged already and the job took it: nothing more to do for this run. */
     if (rt_stats_load(&t->stats.hog_seq) == seq && rt_stats_load(&t->stats.hog_acked) == seq)

@@ -3,8 +3,9 @@
 # tests/tracer/test_diagnostics.rb — the diagnostics with the tracer loaded
 # and no controller: POLYTRACE_HOG=50ms reports each fiber that computes
 # 200 ms without yielding on stderr, where it was, and the program carries
-# on; a bad POLYTRACE_HOG is refused with a warning; a deadlock's
-# Polyphony::Deadlock names fibers as the debugger does.
+# on; a process stopped mid-run is no hog; a bad POLYTRACE_HOG is refused
+# with a warning; a deadlock's Polyphony::Deadlock names fibers as the
+# debugger does.
 require 'minitest/autorun'
 require 'open3'
 require 'rbconfig'
@@ -32,6 +33,27 @@ class TestDiagnostics < Minitest::Test
       assert_equal [HOGS, BUSY], [File.expand_path(m[3]), m[4].to_i]
     end
     assert_equal 1, lines.map { |l| l[/fiber \d+/] }.uniq.size, 'the same fiber both times'
+  end
+
+  # A run that the system kept off the CPU is no hog, even when the
+  # watchdog was kept off the CPU with it and first sees the run late: here
+  # the whole process is stopped (SIGSTOP, a helper sends SIGCONT 1.5 s
+  # later) a few milliseconds into the main fiber's run, while a timer
+  # waits. The watchdog looks every 250 ms, so it usually first sees that
+  # run after the stop, 1.5 s of wall time old but with a few ms of CPU.
+  def test_a_stopped_process_is_no_hog
+    out, err, st = run_traced('-e', <<~RUBY, env: { 'POLYTRACE_HOG' => '1s' })
+      require 'polyphony'
+      spin { sleep 5 }
+      snooze
+      helper = Process.spawn('sh', '-c', "sleep 1.5; kill -CONT \#{Process.pid}")
+      Process.kill(:STOP, Process.pid)
+      Process.wait(helper)
+      puts 'done'
+    RUBY
+    assert st.success?, err
+    assert_equal "done\n", out
+    refute_match(/hog:/, err)
   end
 
   def test_bad_polytrace_hog
