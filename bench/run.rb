@@ -148,7 +148,7 @@ module Bench
   # Runs a workload under a debugger client (PtClient, RdbgClient,
   # ByebugClient): stop at entry, set breakpoints, maybe turn the op trace on,
   # continue, wait for the end, return the workload's figures.
-  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, watch: nil, nonstop: false,
+  def run_debugged(klass, argv, env:, breakpoints: [], trace_ops: false, watch: nil, nonstop: false, hog: nil,
                    timeout: 300)
     out = Tempfile.new('bench-out')
     err = Tempfile.new('bench-err')
@@ -163,6 +163,7 @@ module Bench
       breakpoints.each { |file, line| client.break_at(file, line) }
       client.trace_ops(true) if trace_ops
       client.watch(watch) if watch
+      client.set('hog', hog) if hog
       nonstop ? client.drain : client.continue_and_drain
       status = client.finish(timeout)
     rescue ClientFailure, SystemCallError, IOError => e
@@ -177,6 +178,69 @@ module Bench
   ensure
     out&.close!
     err&.close!
+  end
+
+  # Runs the idle workload with the tracer loaded and no debugger, with
+  # `polytrace top -b -d delay` attached before its timed section begins
+  # (FC_GO_FILE), or without top when delay is nil. Returns the figures;
+  # says on stderr how many refreshes top made during the timed section.
+  def run_with_top(argv, env:, delay:, timeout: 300)
+    dir = Dir.mktmpdir('pt-bench-top-')
+    go = File.join(dir, 'go')
+    top_out = File.join(dir, 'top.out')
+    err = Tempfile.new('bench-err')
+    reader, writer = IO.pipe
+    full = env.merge('FC_GO_FILE' => go,
+                     'RUBYOPT' => ['-rpolytrace', ENV['RUBYOPT']].compact.join(' '))
+    pid = Process.spawn(full, *argv, out: writer, err: err.path, in: File::NULL, pgroup: true)
+    writer.close
+    output = +''
+    deadline = clock + 60
+    until output.include?("READY\n")
+      raise NotAvailable, "no READY within 60 s: #{last_words(err.path)}" if clock > deadline
+      next unless IO.select([reader], nil, nil, 0.5)
+
+      chunk = reader.read_nonblock(4096, exception: false)
+      raise NotAvailable, "ended before READY: #{last_words(err.path)}" if chunk.nil?
+
+      output << chunk if chunk.is_a?(String)
+    end
+    if delay
+      top = Process.spawn(File.join(BUILD, 'bin', 'polytrace'), 'top', '-b', '-d', delay.to_s, pid.to_s,
+                          out: top_out, err: File::NULL, in: File::NULL, pgroup: true)
+      # Attached once its first screen is out.
+      deadline = clock + 30
+      sleep 0.01 until (File.exist?(top_out) && File.read(top_out).include?('polytrace top - ')) ||
+                       clock > deadline
+      before = File.read(top_out).scan('polytrace top - ').size
+    end
+    File.write(go, '')
+    # The workload writes a few lines only: the pipe holds them until it ends.
+    status = wait_for(pid, timeout)
+    output << reader.read.to_s
+    figures = parse_bench(output)
+    raise NotAvailable, "#{status}: #{last_words(err.path)}" unless figures && status&.success?
+
+    if top
+      wait_for(top, 30)
+      top_done = true
+      screens = File.read(top_out).scan('polytrace top - ').size - before
+      warn format('    (top refreshed %<n>d times in %<wall>.2f s of timed work)', n: screens,
+                                                                            wall: figures['wall'])
+    end
+    figures
+  ensure
+    if pid && !status
+      Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
+      Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+    end
+    if top && !top_done
+      Process.kill('KILL', -top) rescue nil # rubocop:disable Style/RescueModifier
+      Process.wait(top) rescue nil # rubocop:disable Style/RescueModifier
+    end
+    reader&.close
+    err&.close!
+    FileUtils.rm_rf(dir) if dir
   end
 
   # Starts the stepping target under a debugger and times `count` steps.
@@ -324,6 +388,7 @@ module Bench
     argv = [RUBY, File.join(WORK, 'fiber_calls.rb')]
     env = ruby_env.merge(SIZE[:fiber_calls])
     bps = breakpoint_lines
+    long = env.merge('FC_ROUNDS' => (Integer(env['FC_ROUNDS']) * 10).to_s)
     cpu = Figure.new(key: 'cpu', label: 'CPU s', better: :lower, digits: 3)
     pt = lambda do |**kw|
       lambda do
@@ -354,8 +419,28 @@ module Bench
       Contender.new(label: 'polytrace: + op-event trace on', run: pt.call(trace_ops: true)),
       Contender.new(label: 'polytrace: + 20 breakpoints + op trace', run: pt.call(breakpoints: bps, trace_ops: true)),
       Contender.new(label: 'polytrace: + a watch set (watch $pt_bench_watch)',
-                    run: pt.call(watch: '$pt_bench_watch'))
+                    run: pt.call(watch: '$pt_bench_watch')),
+      Contender.new(label: 'polytrace: attached, continued, hog 50ms armed', run: pt.call(hog: 'report 50ms')),
+      Contender.new(label: 'plain ruby, runtime counters off',
+                    run: lambda {
+                      guard(polyphony_problem)
+                      run_plain(argv, env: env.merge('POLYPHONY_COUNTERS' => '0'))
+                    }),
+      Contender.new(label: 'ruby -rpolytrace, no debugger (10x rounds)',
+                    run: -> { guard(tracer_problem); run_with_top(argv, env: long, delay: nil) }),
+      Contender.new(label: 'ruby -rpolytrace + polytrace top (10x rounds)',
+                    run: -> { guard(tracer_problem); run_with_top(argv, env: long, delay: 1) })
     ]
+    relative = lambda do |label, base_label, limit|
+      lambda do |m|
+        base = m.dig(base_label, 'cpu')
+        mine = m.dig(label, 'cpu')
+        return [nil, 'n/a'] unless base && mine
+
+        pct = (mine / base - 1) * 100
+        [pct <= limit, format('%+.1f%% vs %s (<= %d%%)', pct, base_label, limit)]
+      end
+    end
     overhead = lambda do |label, limit, rivals|
       lambda do |m|
         base = m.dig('plain ruby (no debugger)', 'cpu')
@@ -389,13 +474,35 @@ module Bench
                    check: ->(m) { info_overhead(m, 'polytrace: + a watch set (watch $pt_bench_watch)') }),
         Target.new(contender: 'polytrace --nonstop (never stopped)',
                    check: overhead.call('polytrace --nonstop (never stopped)', 3,
-                                        ['rdbg: attached, continued', 'byebug: attached, continued']))
+                                        ['rdbg: attached, continued', 'byebug: attached, continued'])),
+        Target.new(contender: 'polytrace: attached, continued, hog 50ms armed',
+                   check: relative.call('polytrace: attached, continued, hog 50ms armed',
+                                        'polytrace: attached, continued', 1)),
+        # The counters are always on, so the baseline has them: what they
+        # cost is the baseline against the row without them.
+        Target.new(contender: 'plain ruby, runtime counters off',
+                   check: lambda { |m|
+                     on = m.dig('plain ruby (no debugger)', 'cpu')
+                     off = m.dig('plain ruby, runtime counters off', 'cpu')
+                     next [nil, 'n/a'] unless on && off
+
+                     pct = (on / off - 1) * 100
+                     [pct <= 1, format('the counters cost %+.1f%% (plain ruby vs this row; <= 1%%)', pct)]
+                   }),
+        Target.new(contender: 'ruby -rpolytrace + polytrace top (10x rounds)',
+                   check: relative.call('ruby -rpolytrace + polytrace top (10x rounds)',
+                                        'ruby -rpolytrace, no debugger (10x rounds)', 1))
       ],
       notes: 'figure: process CPU seconds of the timed section (start-up and attach excluded); ' \
              '"attached, continued": stopped at the first line, client attached, continued; ' \
              '--nonstop: attached, never stopped (breakpoints need a stop to be set); ' \
              'rdbg and byebug have no op-event trace, so those rows are polytrace only; ' \
-             'a watch is checked at every line of every fiber (a Proc call per line) while it is set'
+             'a watch is checked at every line of every fiber (a Proc call per line) while it is set; ' \
+             'hog 50ms: the loop watchdog armed (SET hog report 50ms) before continuing; counters off: ' \
+             'POLYPHONY_COUNTERS=0 (the counters are always on otherwise, the baseline included); ' \
+             'top: `polytrace top -b` (a refresh a second, its default) attached before the timed ' \
+             'section of a run 10 times as long (FC_ROUNDS x10, so that it sees refreshes), compared ' \
+             'with the same run with the tracer loaded'
     )
   end
 
@@ -504,15 +611,36 @@ module Bench
     n = SIZE[:switches].to_s
     rate = Figure.new(key: 'rate', label: 'switches/s', better: :higher)
     pc = polyphony_contenders('switch.rb', n)
+    # The same with the runtime's counters off: what timing every run costs.
+    off = BACKENDS.map do |backend|
+      Contender.new(label: "polyphony (#{backend}), counters off",
+                    run: lambda {
+                      guard(polyphony_problem(backend))
+                      run_plain([RUBY, File.join(WORK, 'switch.rb'), 'polyphony', n],
+                                env: ruby_env(backend).merge('POLYPHONY_COUNTERS' => '0'))
+                    })
+    end
     Group.new(
       id: 'switch', title: "3a. Fiber switches (two fibers, #{n} switches)", figures: [rate],
       contenders: [peer('Fiber#transfer (raw floor)', 'switch.rb', 'transfer', n, baseline: true),
-                   *pc, peer('ruby-async (Task#yield)', 'switch.rb', 'async', n, needs: ASYNC),
+                   *pc, *off, peer('ruby-async (Task#yield)', 'switch.rb', 'async', n, needs: ASYNC),
                    peer('threads (Thread.pass)', 'switch.rb', 'threads', n)],
       targets: pc.flat_map do |c|
         [Target.new(contender: c.label, check: ratio_target(c.label, 'Fiber#transfer (raw floor)', 0.7)),
          Target.new(contender: c.label, check: ratio_target(c.label, 'ruby-async (Task#yield)', 2.0))]
-      end
+      end + off.map do |c|
+        on = c.label.sub(', counters off', '')
+        Target.new(contender: c.label,
+                   check: lambda { |m|
+                     a = m.dig(on, 'rate')
+                     b = m.dig(c.label, 'rate')
+                     next [nil, 'n/a'] unless a && b
+
+                     [nil, format('counters cost %.1f%% of the switch rate (no target)', (1 - a / b) * 100)]
+                   })
+      end,
+      notes: 'counters off: POLYPHONY_COUNTERS=0; the counters read the CPU\'s time-stamp counter ' \
+             'once per switch'
     )
   end
 

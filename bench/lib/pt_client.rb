@@ -113,6 +113,11 @@ module Bench
       request(:watch, 'expr' => expr, 'frame' => 0)
     end
 
+    # A tracer setting, e.g. set('hog', '50ms').
+    def set(name, value)
+      request(:set, 'name' => name, 'value' => value)
+    end
+
     # One step of the stopped fiber: seconds from sending STEP to STOPPED.
     def timed_step(timeout = 20)
       started = now
