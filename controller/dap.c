@@ -147,6 +147,8 @@ void pt_dap_forget_stop(struct pt_dap *a)
 
 /* ---- the session's callbacks --------------------------------------------- */
 
+static void on_error(void *ctx, const char *msg);
+
 static const char *dap_reason(const char *reason)
 {
     static const struct { const char *ours, *theirs; } map[] = {
@@ -235,6 +237,18 @@ static void report_stop(struct pt_dap *a, const struct pt_proto_ev_stopped *st)
 static void on_stopped(void *ctx, const struct pt_proto_ev_stopped *st)
 {
     struct pt_dap *a = ctx;
+    if (a->no_debug) {
+        /* A run without debugging stops for nothing (Kernel#breakpoint, a
+         * deadlock): the editor could not continue it. On it goes. */
+        char line[160];
+        int n = snprintf(line, sizeof line, "polytrace: not stopping (%s): launched without debugging\n",
+                         st->reason ? st->reason : "stop");
+        pt_dap_drain_pipes(a);
+        pt_dap_output(a, "console", line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        if (pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0) != 0 && !pt_dbg_done(&a->dbg))
+            on_error(a, pt_dbg_error(&a->dbg));
+        return;
+    }
     if (a->internal_pause) {
         a->internal_pause = false;
         if (st->reason && strcmp(st->reason, "pause") == 0) {
@@ -342,6 +356,8 @@ int pt_dap_need_stopped(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "no program yet (launch or attach first)"), -1;
     if (pt_dbg_done(&a->dbg))
         return pt_dap_fail(a, req, "the program is gone"), -1;
+    if (a->no_debug)
+        return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG), -1;
     if (!pt_dbg_stopped(&a->dbg))
         return pt_dap_fail(a, req, "the program is running (pause it first)"), -1;
     return 0;
@@ -354,6 +370,8 @@ int pt_dap_hold(struct pt_dap *a, json_t *req, bool *was_running)
         return pt_dap_fail(a, req, a->session ? "the program is gone" : "no program yet (launch or attach first)"), -1;
     if (pt_dbg_stopped(&a->dbg))
         return 0;
+    if (a->no_debug)
+        return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG), -1;
     a->internal_pause = true;
     a->held = false;
     int rc = pt_dbg_pause(&a->dbg);

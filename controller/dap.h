@@ -22,6 +22,9 @@
  * learns of fibers from the threads request it makes at every stop. */
 #define PT_DAP_THREAD_EVENTS_MAX 100
 
+/* The answer to what needs a stop in a launch without debugging. */
+#define PT_DAP_NO_DEBUG "launched without debugging (noDebug): the program is never stopped"
+
 /* A DAP frame id: one frame of one fiber, for one stop. */
 struct pt_dap_frame {
     uint64_t fiber;
@@ -56,6 +59,7 @@ struct pt_dap {
     bool configured;           /* configurationDone arrived */
     bool launched;             /* we started the program (else attached) */
     bool stop_on_entry;
+    bool no_debug;             /* launched with noDebug: it runs, we never stop it */
     bool first_stop_pending;   /* the entry/attach stop awaits configurationDone */
     bool terminated_sent;
     bool internal_pause;       /* we paused it to change breakpoints */

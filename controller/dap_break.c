@@ -72,6 +72,16 @@ static json_t *set_one(struct pt_dap *a, const struct pt_dbg_bp_spec *spec, uint
     return b;
 }
 
+/* Without debugging nothing is set: each breakpoint asked for is
+ * unverified, and says why. */
+static int not_debugging(struct pt_dap *a, json_t *req, size_t n)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, json_pack("{s:b, s:s}", "verified", 0, "message", PT_DAP_NO_DEBUG));
+    return pt_dap_ok(a, req, json_pack("{s:o}", "breakpoints", out));
+}
+
 static struct pt_dap_src_bps *source_bps(struct pt_dap *a, const char *path)
 {
     for (size_t i = 0; i < a->nsrcs; i++)
@@ -98,6 +108,8 @@ int pt_dap_set_breakpoints(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "setBreakpoints needs source.path");
     if (list && !json_is_array(list))
         return pt_dap_fail(a, req, "breakpoints must be an array");
+    if (a->no_debug)
+        return not_debugging(a, req, json_array_size(list));
     bool was_running;
     if (pt_dap_hold(a, req, &was_running))
         return 0;
@@ -136,6 +148,8 @@ int pt_dap_set_function_breakpoints(struct pt_dap *a, json_t *req)
     json_t *list = json_object_get(args, "breakpoints");
     if (list && !json_is_array(list))
         return pt_dap_fail(a, req, "breakpoints must be an array");
+    if (a->no_debug)
+        return not_debugging(a, req, json_array_size(list));
     bool was_running;
     if (pt_dap_hold(a, req, &was_running))
         return 0;
@@ -196,6 +210,8 @@ int pt_dap_set_exception_breakpoints(struct pt_dap *a, json_t *req)
     json_t *options = json_object_get(args, "filterOptions");
     if (!a->session)
         return pt_dap_fail(a, req, "no program yet (launch or attach first)");
+    if (a->no_debug)
+        return not_debugging(a, req, json_array_size(filters) + json_array_size(options));
     bool was_running;
     if (pt_dap_hold(a, req, &was_running))
         return 0;

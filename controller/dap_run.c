@@ -2,7 +2,7 @@
  * dap_run.c — the DAP requests of a session's life and of running the
  * program: initialize (the capabilities, stated as they are), launch
  * (program or command, args, cwd, env, stopOnEntry: the REPL's launch path,
- * with the program's stdio on pipes), attach (pid, or a listening tracer's
+ * with the program's stdio on pipes; noDebug: never stopped), attach (pid, or a listening tracer's
  * socket), configurationDone, disconnect, terminate; continue, next,
  * stepIn, stepOut for one fiber (singleThread: only that fiber runs), and
  * pause.
@@ -233,9 +233,11 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
     spec.stdio[2] = err[1];
     /* Always stop at the first line, so that breakpoints are in place
      * before the program runs; configurationDone then continues it unless
-     * stopOnEntry. */
-    spec.nonstop = false;
-    a->stop_on_entry = json_is_true(json_object_get(args, "stopOnEntry"));
+     * stopOnEntry. Without debugging (noDebug, an editor's "run"), no stop:
+     * the program runs from the start and only its output comes. */
+    a->no_debug = json_is_true(json_object_get(args, "noDebug"));
+    spec.nonstop = a->no_debug;
+    a->stop_on_entry = !a->no_debug && json_is_true(json_object_get(args, "stopOnEntry"));
     a->dbg.inf->mode = PT_DBG_LAUNCHED;
     int rc = pt_dbg_launch(&a->dbg, &spec);
     close(out[1]);
@@ -254,6 +256,11 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
     }
     a->session = true;
     a->launched = true;
+    if (a->no_debug) {
+        pt_dap_ok(a, req, NULL);
+        pt_dap_event(a, "initialized", NULL);
+        goto out;
+    }
     if (pt_dbg_wait_stop(&a->dbg, PT_SESS_REPLY_MS * 2) != 0) {
         char reason[PT_DBG_ERR_MAX];
         snprintf(reason, sizeof reason, "%s", pt_dbg_error(&a->dbg));
@@ -450,6 +457,8 @@ int pt_dap_pause(struct pt_dap *a, json_t *req)
 {
     if (!a->session || pt_dbg_done(&a->dbg))
         return pt_dap_fail(a, req, "no program is running");
+    if (a->no_debug)
+        return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG);
     int rc = pt_dbg_pause(&a->dbg);
     if (rc && rc != -EALREADY)
         return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));

@@ -202,6 +202,46 @@ describe('a launched program', () => {
     assert.match(text, /^unset absent$/m);
   });
 
+  it('noDebug (an editor\'s "run"): the program runs, never stopped, its output comes', async () => {
+    const out = [];
+    let stops = 0;
+    dc.on('output', (e) => { if (e.body.category === 'stdout') out.push(e.body.output); });
+    dc.on('stopped', () => { stops++; });
+    const ended = Promise.all([dc.waitForEvent('exited'), dc.waitForEvent('terminated')]);
+    await dc.initializeRequest();
+    dc._supportsConfigurationDoneRequest = true;
+    // Breakpoints and a stop on entry are not honoured, and each says why.
+    const configured = dc.configurationSequence();
+    await dc.launchRequest({ program: fixture('counting.rb'), noDebug: true, stopOnEntry: true });
+    const set = await dc.setBreakpointsRequest({ source: { path: fixture('counting.rb') },
+      breakpoints: [{ line: line('counting.rb', 'add') }] });
+    assert.equal(set.body.breakpoints[0].verified, false);
+    assert.match(set.body.breakpoints[0].message, /without debugging \(noDebug\)/);
+    await configured;
+    await assert.rejects(dc.pauseRequest({ threadId: 1 }), /without debugging|no program is running/);
+    const [exited] = await ended;
+    assert.equal(exited.body.exitCode, 0);
+    assert.equal(stops, 0, 'never stopped');
+    assert.match(out.join(''), /total 10 15\n/);
+  });
+
+  it('noDebug: a Kernel#breakpoint in the program does not stop it', async () => {
+    const out = [];
+    const notes = [];
+    let stops = 0;
+    dc.on('output', (e) => (e.body.category === 'stdout' ? out : notes).push(e.body.output));
+    dc.on('stopped', () => { stops++; });
+    const ended = dc.waitForEvent('exited');
+    await dc.initializeRequest();
+    dc._supportsConfigurationDoneRequest = true;
+    await Promise.all([dc.configurationSequence(),
+      dc.launchRequest({ program: fixture('calls_breakpoint.rb'), noDebug: true })]);
+    assert.equal((await ended).body.exitCode, 0);
+    assert.equal(stops, 0, 'never stopped');
+    assert.equal(out.join(''), 'after 1\n');
+    assert.match(notes.join(''), /not stopping \(call\): launched without debugging/);
+  });
+
   it('steps in and out of a method, in the stopped fiber', async () => {
     await launch(dc, 'counting.rb', { stopOnEntry: true });
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'Object#outer' }] });
