@@ -14,7 +14,9 @@
 #   sleep    SELECT pg_sleep(0.01) on the same connections
 #   redis    SET then GET of a key of the fiber's own on a Redis client per
 #            fiber (ruby-redis); each command is one round trip
-# Connections are made before the clock starts. Prints
+# Connections are made before the clock starts, and a full GC runs before
+# each phase (untimed), so no phase pays for the garbage of the one before
+# (a faster phase leaves more). Prints
 #   BENCH select1=<queries/s> sleep=<queries/s> redis=<round trips/s>
 #         select1_cpu=<us> sleep_cpu=<us> redis_cpu=<us>
 # where *_cpu is the CPU time this process (every thread) spent per query or
@@ -68,6 +70,7 @@ def bench(pg_conns, redis_conns, &run_fibers)
   phases = ONLY ? PHASES.slice(*ONLY) : PHASES
   figures = phases.flat_map do |name, (kind, op)|
     conns = kind == :pg ? pg_conns : redis_conns
+    GC.start
     t0 = clock
     cpu0 = cpu_clock
     deadline = t0 + SECONDS
