@@ -347,15 +347,33 @@ static int args_print_limit(const char *args, struct pt_cmd_args *out, char *err
     return 0;
 }
 
+static int args_follow_fork(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
+{
+    static const char usage[] = "usage: set follow-fork all|parent|child";
+    char word[PT_CMD_TEXT_MAX];
+    if (!next_word(&args, word, sizeof word) ||
+        (strcmp(word, "all") != 0 && strcmp(word, "parent") != 0 && strcmp(word, "child") != 0))
+        return fail(err, errlen, "%s", usage);
+    pt_str_copy(out->value, sizeof out->value, word);
+    if (next_word(&args, word, sizeof word))
+        return fail(err, errlen, "unexpected '%s' (%s)", word, usage);
+    pt_str_copy(out->text, sizeof out->text, "follow-fork");
+    return 0;
+}
+
 int pt_args_set(const char *args, struct pt_cmd_args *out, char *err, size_t errlen)
 {
     char word[PT_CMD_TEXT_MAX];
     if (!next_word(&args, word, sizeof word))
-        return fail(err, errlen, "usage: set fiberlock on|off|step, or set print limit N");
+        return fail(err, errlen, "usage: set fiberlock on|off|step, set print limit N, "
+                    "or set follow-fork all|parent|child");
     if (strcmp(word, "print") == 0)
         return args_print_limit(args, out, err, errlen);
+    if (strcmp(word, "follow-fork") == 0)
+        return args_follow_fork(args, out, err, errlen);
     if (strcmp(word, "fiberlock") != 0)
-        return fail(err, errlen, "unknown setting '%s' (known: fiberlock, print limit)", word);
+        return fail(err, errlen, "unknown setting '%s' (known: fiberlock, print limit, follow-fork)",
+                    word);
     pt_str_copy(out->text, sizeof out->text, word);
     if (!next_word(&args, word, sizeof word) || parse_mode(word, true, &out->mode))
         return fail(err, errlen, "usage: set fiberlock on|off|step");

@@ -78,6 +78,22 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "in the order the fibers will run, each with the value it will be\n"
       "resumed with.\n",
       pt_args_opt_fiber, pt_hdl_runqueue, PT_COMPLETE_FIBER, false, false },
+    { PT_CMD_PROCESSES, "processes", { NULL }, "",
+      "the processes being debugged: number, pid, state",
+      "Lists the processes polytrace debugs: the program and every forked\n"
+      "child it follows (see 'set follow-fork'), each with its number, pid,\n"
+      "state and, when stopped, where and why. '*' marks the selected one:\n"
+      "fibers, backtrace, print, stepping and continue act on it. Breakpoints,\n"
+      "catch, hog, trace and set apply to all of them.\n",
+      pt_args_none, pt_hdl_processes, PT_COMPLETE_NONE, true, false },
+    { PT_CMD_PROCESS, "process", { NULL }, "[N]",
+      "select process N (as 'processes' numbers them)",
+      "Selects process N for the commands that follow and shows where it\n"
+      "stopped. A process that stops while you work in another one waits,\n"
+      "announced ('process 2 (pid 4242) stopped at ...'); one that stops\n"
+      "while the selected one runs is selected at once. Without N, says\n"
+      "which process is selected.\n",
+      pt_args_opt_number, pt_hdl_process, PT_COMPLETE_PROCESS, true, false },
     { PT_CMD_BACKTRACE, "backtrace", { "bt", NULL }, "[all] [F]",
       "frames of the selected fiber, or of fiber F",
       "Prints the call stack of the selected fiber, or of fiber F, innermost\n"
@@ -185,8 +201,8 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "completes (read, write, accept, sleep ...) while the program runs,\n"
       "for all fibers or only fiber F. 'trace ops off' stops it.\n",
       pt_args_trace, pt_hdl_trace, PT_COMPLETE_TRACE, false, false },
-    { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step | print limit N",
-      "which fibers run while stepping; how much print shows",
+    { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step | print limit N | follow-fork all|parent|child",
+      "which fibers run while stepping; print; forks",
       "'set fiberlock step' (the default): during step, skip and up the\n"
       "selected fiber runs whenever it can; other fibers run only while it\n"
       "waits (I/O, sleep, receive, await ...), so a step over a wait on another\n"
@@ -199,7 +215,11 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "Events for fibers that are kept waiting are delivered later, never lost.\n"
       "'set print limit N': print shows at most N bytes of a value's inspect\n"
       "(default 4096), then how long it is in all; 0 prints values whole.\n"
-      "This one can be set while the program runs.\n",
+      "'set follow-fork all' (the default): a child the program forks comes\n"
+      "under polytrace as a new process (see 'processes') with the parent's\n"
+      "breakpoints and settings, and both run on; 'parent': children run\n"
+      "free; 'child': the child comes under polytrace and the parent runs on\n"
+      "without it. print limit and follow-fork can be set while it runs.\n",
       pt_args_set, pt_hdl_set, PT_COMPLETE_SET, true, false },
     { PT_CMD_HOG, "hog", { NULL }, "[DURATION | report DURATION | off]",
       "catch a fiber that runs too long without yielding",

@@ -18,7 +18,8 @@ struct pt_ctl;
 
 enum pt_cmd_id {
     PT_CMD_STEP, PT_CMD_SKIP, PT_CMD_UP, PT_CMD_CONTINUE, PT_CMD_SWITCH,
-    PT_CMD_FIBERS, PT_CMD_RUNQUEUE, PT_CMD_BACKTRACE, PT_CMD_FRAME, PT_CMD_UPFRAME,
+    PT_CMD_FIBERS, PT_CMD_RUNQUEUE, PT_CMD_PROCESSES, PT_CMD_PROCESS, PT_CMD_BACKTRACE,
+    PT_CMD_FRAME, PT_CMD_UPFRAME,
     PT_CMD_DOWNFRAME, PT_CMD_LIST, PT_CMD_PRINT, PT_CMD_BREAK, PT_CMD_DELETE,
     PT_CMD_BREAKPOINTS, PT_CMD_WATCH, PT_CMD_UNWATCH, PT_CMD_DISPLAY, PT_CMD_UNDISPLAY,
     PT_CMD_CATCH, PT_CMD_TRACE, PT_CMD_SET, PT_CMD_HOG, PT_CMD_PAUSE,
@@ -34,7 +35,8 @@ enum pt_cmd_complete {
     PT_COMPLETE_FILE,     /* file names (break FILE:LINE) */
     PT_COMPLETE_COMMAND,  /* command names (help) */
     PT_COMPLETE_TRACE,    /* "ops", then on/off, then "fiber" */
-    PT_COMPLETE_SET,      /* "fiberlock", then on/off/step */
+    PT_COMPLETE_SET,      /* "fiberlock", then on/off/step; "follow-fork" ... */
+    PT_COMPLETE_PROCESS,  /* process numbers */
     PT_COMPLETE_HOG,      /* "report", "off" */
     PT_COMPLETE_CATCH     /* "off" and common exception classes */
 };
@@ -60,6 +62,7 @@ struct pt_cmd_args {
                                          catch CLASS, source FILE */
     enum pt_cmd_mode mode;            /* trace ops on|off, set fiberlock on|off|step,
                                          catch off [CLASS] (OFF; NONE: list or set) */
+    char value[32];                   /* set follow-fork all|parent|child */
     bool all;                         /* backtrace all, fibers -a */
     bool stats;                       /* fibers -s */
     int group;                        /* fibers -g: enum pt_fv_group (0: none) */

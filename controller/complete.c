@@ -2,7 +2,7 @@
  * complete.c — readline completion driven by the command table: the first
  * word completes to command names and aliases; later words to what the
  * command's completion kind names. Fiber ids and tags are fetched from the
- * tracer when the program is stopped.
+ * tracer when the program is stopped; process numbers are the session's.
  */
 #include "complete.h"
 
@@ -70,6 +70,18 @@ static void add_words(struct list *l, const char *const *words, const char *text
         add(l, *words, text);
 }
 
+/* The numbers of the processes under the session. */
+static void add_process_numbers(struct list *l, const char *text)
+{
+    if (!the_ctl)
+        return;
+    for (int i = 0; i < the_ctl->dbg.nprocs; i++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", the_ctl->dbg.procs[i]->num);
+        add(l, num, text);
+    }
+}
+
 /* Splits line[0..start) into words; returns how many (at most max). */
 static int words_before(const char *line, int start, char words[][64], int max)
 {
@@ -110,7 +122,8 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
     static const char *const ops[] = { "ops", NULL };
     static const char *const fiberkw[] = { "fiber", NULL };
     static const char *const iffiber[] = { "if", "fiber", NULL };
-    static const char *const settings[] = { "fiberlock", "print", NULL };
+    static const char *const settings[] = { "fiberlock", "print", "follow-fork", NULL };
+    static const char *const follows[] = { "all", "parent", "child", NULL };
     static const char *const limit[] = { "limit", NULL };
     static const char *const hogwords[] = { "report", "off", "50ms", NULL };
     static const char *const catches[] = { "off", "Exception", "StandardError", "RuntimeError",
@@ -155,8 +168,14 @@ char **pt_complete_candidates(const char *line, int start, const char *text,
             add_words(&l, settings, text);
         else if (n == 2 && strcmp(prev, "print") == 0)
             add_words(&l, limit, text);
+        else if (n == 2 && strcmp(prev, "follow-fork") == 0)
+            add_words(&l, follows, text);
         else if (n == 2)
             add_words(&l, onoffstep, text);
+        break;
+    case PT_COMPLETE_PROCESS:
+        if (n == 1)
+            add_process_numbers(&l, text);
         break;
     case PT_COMPLETE_HOG:
         if (n == 1)

@@ -37,6 +37,15 @@ void pt_ctl_report(struct pt_ctl *ctl)
         pt_ctl_error(ctl, "%s", why);
 }
 
+void pt_ctl_where_stopped(struct pt_ctl *ctl, const struct pt_inf *inf)
+{
+    fprintf(ctl->out, "%s:%d", pt_fmt_path(inf->frame_file, NULL), inf->frame_line);
+    if (inf->stop_method[0])
+        fprintf(ctl->out, " in %s", inf->stop_method);
+    if (inf->stop_reason[0])
+        fprintf(ctl->out, " (%s)", inf->stop_reason);
+}
+
 void pt_ctl_show_source(struct pt_ctl *ctl, const char *file, int line, int first, int last)
 {
     struct pt_src_lines src;

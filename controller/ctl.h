@@ -55,6 +55,8 @@ void pt_ctl_init(struct pt_ctl *ctl, enum pt_dbg_mode mode);
 
 /* Shows the displays' values (only: one of them; 0: all) (events.c). */
 void pt_ctl_show_displays(struct pt_ctl *ctl, size_t only);
+/* "prefork.rb:14 in handle (breakpoint 1)": where process inf stopped (ctl.c). */
+void pt_ctl_where_stopped(struct pt_ctl *ctl, const struct pt_inf *inf);
 
 /* Shows source around file:line, marking line (ctl.c). */
 void pt_ctl_show_source(struct pt_ctl *ctl, const char *file, int line, int first, int last);

@@ -11,8 +11,12 @@
  * line ("" when the failure was already told through the ui, e.g. the
  * connection was lost and `ended` reported it).
  *
- * One program per session today; `inf` points at it so that a session can
- * later hold several (fork-following) with one of them current.
+ * A session may hold several processes: a program that forks has each
+ * child it follows (set follow-fork) come under the same session as a new
+ * struct pt_inf, numbered from 1 in the order they came. `inf` is the
+ * selected one: every command acts on it, except breakpoints, catches and
+ * settings, which go to all of them (docs/ARCHITECTURE.md, "Several
+ * processes, one controller").
  */
 #ifndef PT_DBG_H
 #define PT_DBG_H
@@ -53,6 +57,9 @@ enum pt_dbg_hog {
 
 /* One program under the debugger. */
 struct pt_inf {
+    int num;                   /* process N (1: the first; never reused) */
+    pid_t parent;              /* the process it was forked from (0: none) */
+    bool leaving;              /* its FORKED said follow "child": its end is a detach */
     enum pt_dbg_mode mode;
     enum pt_dbg_state state;
     struct pt_sess sess;
@@ -67,6 +74,8 @@ struct pt_inf {
     char frame_file[PT_DBG_PATH_MAX];
     int frame_line;
     char stop_exception[PT_DBG_ERR_MAX];  /* "Class: message" of an exception stop */
+    char stop_reason[64];      /* "breakpoint 2", "pause" ...: why it stopped */
+    char stop_method[256];     /* the method of the stop's frame ("" none) */
 
     bool exited_seen;          /* an EXITED event arrived */
     int exited_status, exited_signal;
@@ -81,9 +90,25 @@ struct pt_inf {
     long hog_us;               /* its threshold */
 };
 
+/* What happened to one of several processes (pt_dbg_ui.process). */
+enum pt_dbg_proc_event {
+    PT_DBG_PROC_NEW,           /* a forked child came under the session */
+    PT_DBG_PROC_STOPPED,       /* a process other than the selected one
+                                  stopped; it waits (how: nothing) */
+    PT_DBG_PROC_SELECTED,      /* the session selected it: the selected one
+                                  runs while this one stopped (how: NULL; the
+                                  stop follows through ui->stopped), or it
+                                  ended (how: why) */
+    PT_DBG_PROC_ENDED,         /* it ended, others go on (how: in words) */
+    PT_DBG_PROC_FORKED,        /* it forked a child that is not followed
+                                  (how: "pid N") */
+};
+
 /*
  * What a front end is told. Every member may be NULL. Events arrive from
- * pt_dbg_handle_event and from the functions that end a session.
+ * pt_dbg_handle_event and from the functions that end a session. While a
+ * callback runs, pt_dbg's event_inf is the process it is about (events of
+ * a process other than the selected one arrive too: output, op traces).
  */
 struct pt_dbg_ui {
     /* The program stopped; the session's stop and selection are updated. */
@@ -110,7 +135,22 @@ struct pt_dbg_ui {
      * the front end must meanwhile (reading the program's output). NULL:
      * a plain waitpid with the terminal given to the program. 0 or <0. */
     int (*wait_program)(void *ctx, pid_t pid, int *status);
+    /* Something happened to one of several processes (see the enum). */
+    void (*process)(void *ctx, const struct pt_inf *inf, enum pt_dbg_proc_event ev,
+                    const char *how);
 };
+
+/* Which forked children a session takes on (set follow-fork). */
+enum pt_dbg_follow {
+    PT_DBG_FOLLOW_NONE,        /* none: the front end cannot show several */
+    PT_DBG_FOLLOW_ALL,         /* parent and child (the REPL's default) */
+    PT_DBG_FOLLOW_PARENT,      /* the parent only; children run free */
+    PT_DBG_FOLLOW_CHILD        /* the child; the parent runs on, detached */
+};
+
+/* At most this many processes under one session; children forked beyond it
+ * run free. */
+#define PT_DBG_PROCS_MAX 256
 
 /* The default of `set print limit`: bytes of a printed value shown. */
 #define PT_DBG_PRINT_LIMIT 4096
@@ -125,12 +165,21 @@ struct pt_dbg_display {
 };
 
 struct pt_dbg {
-    struct pt_inf *inf;        /* the current program */
+    struct pt_inf *inf;        /* the selected program */
     struct pt_dbg_display displays[PT_DBG_DISPLAY_MAX];
     size_t ndisplays;
     uint32_t next_display;
     uint32_t print_limit;      /* evaluation results are cut to this (0: none) */
-    struct pt_inf one;         /* its storage (one program per session today) */
+    struct pt_inf one;         /* process 1's storage; others are malloc'd */
+    struct pt_inf *procs[PT_DBG_PROCS_MAX]; /* the processes, by number */
+    int nprocs;
+    int next_num;              /* the next process's number */
+    enum pt_dbg_follow follow; /* which forked children come under the session */
+    const struct pt_inf *event_inf; /* the process a ui callback is about */
+    pid_t detached_child;      /* our child we detached from (follow-fork
+                                  child): reaped when it ends, not reported */
+    bool code_set;             /* exit_code is process 1's */
+    bool remote;               /* the processes run on another host (connect) */
     int exit_code;             /* polytrace's exit code once DONE */
     const struct pt_dbg_ui *ui;
     void *ui_ctx;
@@ -173,6 +222,12 @@ int pt_dbg_need_stopped(struct pt_dbg *d);
  */
 int pt_dbg_request(struct pt_dbg *d, struct pt_msg *req, struct pt_msg *reply);
 
+/* The same request to every process but the selected one (the session
+ * sets breakpoints and settings in all); a failure is told through
+ * ui->error naming the process, except an ERROR reply when quiet_errors.
+ * The number of failures. */
+int pt_dbg_request_others(struct pt_dbg *d, struct pt_msg *req, bool quiet_errors);
+
 /* Acts on a message that is not a reply (an event, a stray ERROR). */
 void pt_dbg_handle_event(struct pt_dbg *d, struct pt_msg *m);
 
@@ -187,8 +242,50 @@ int pt_dbg_wait_stop(struct pt_dbg *d, int timeout_ms);
 /* The connection is gone (EOF: err 0, or an error): end the session. */
 void pt_dbg_connection_lost(struct pt_dbg *d, int err);
 
-/* Our child ended with waitpid status: handle its last events, close, end. */
+/* The same for process inf: its part of the session ends (the session
+ * with it when it was the last). */
+void pt_dbg_process_lost(struct pt_dbg *d, struct pt_inf *inf, int err);
+
+/* Our child (process 1) ended with waitpid status: handle its last
+ * events, close, end. */
 void pt_dbg_child_exited(struct pt_dbg *d, int status);
+
+/* ---- several processes (dbg.c) ------------------------------------------ */
+
+/* The process numbered num, or NULL. */
+struct pt_inf *pt_dbg_process(struct pt_dbg *d, int num);
+
+/* Selects process num for the commands that follow. 0, or -ENOENT. */
+int pt_dbg_select(struct pt_dbg *d, int num);
+
+/* The selected process runs: a stopped one that waited (the first) is
+ * selected instead, and told through ui->process. */
+void pt_dbg_select_waiting(struct pt_dbg *d);
+
+/* The pid of our child to reap on SIGCHLD (process 1 while it is ours, or
+ * one we detached from), or 0. */
+pid_t pt_dbg_child_pid(const struct pt_dbg *d);
+
+/* waitpid said our child pid ended (or stopped: not for us) with status. */
+void pt_dbg_reaped(struct pt_dbg *d, pid_t pid, int status);
+
+/* Handles what the connection of process inf has for us: what is queued,
+ * and (readable: it polled readable) what can be read without blocking. */
+void pt_dbg_drain_process(struct pt_dbg *d, struct pt_inf *inf, bool readable);
+
+/* Acts on a message from process inf that is not a reply. */
+void pt_dbg_handle_event_from(struct pt_dbg *d, struct pt_inf *inf, struct pt_msg *m);
+
+/* Which forked children come under the session from now on (all
+ * processes are told). 0 or <0 with the reason. */
+int pt_dbg_set_follow(struct pt_dbg *d, enum pt_dbg_follow follow);
+
+/* "all", "parent", "child" ("none" for PT_DBG_FOLLOW_NONE). */
+const char *pt_dbg_follow_name(enum pt_dbg_follow f);
+
+/* "process 2 (pid 4242)" into buf, or "program" while only one process
+ * ever was under the session. */
+const char *pt_dbg_proc_name(const struct pt_dbg *d, const struct pt_inf *inf, char *buf, size_t len);
 
 /* Tells the front end how our child ended (waitpid status), setting the
  * exit code from it; the session is over. */
@@ -217,6 +314,9 @@ int pt_dbg_attach_socket(struct pt_dbg *d, const char *path);
 /* Reaches a running program to watch it only (polytrace top): attached
  * without stopping it; it answers pt_dbg_stats while it runs. 0 or <0. */
 int pt_dbg_observe(struct pt_dbg *d, pid_t pid);
+/* Reaches a forked child c (pid set) that waits for us on its attach
+ * socket, and says hello. 0 or <0 with the reason. */
+int pt_dbg_reach_forked(struct pt_dbg *d, struct pt_inf *c);
 
 /* After pt_dbg_attach: waits for the program's first stop (events before
  * it go to the ui). 0, or <0 (the session is over, exit code 1). */
@@ -231,23 +331,25 @@ enum pt_dbg_resume {
     PT_DBG_CONTINUE
 };
 
-/* Resumes the stopped program; a step follows fiber (0: the selected one). */
+/* Resumes the stopped program; a step follows fiber (0: the selected one).
+ * With several processes: the selected one; then a process that stopped
+ * meanwhile and waits is selected (pt_dbg_select_waiting). */
 int pt_dbg_resume(struct pt_dbg *d, enum pt_dbg_resume how, uint64_t fiber);
 
 /* Asks the running program to stop; the stop comes as an event.
  * -EALREADY when it is stopped; 0 if a pause is already on its way. */
 int pt_dbg_pause(struct pt_dbg *d);
 
-/* Lets the program run on without us; the session is over (exit code 0).
- * 0 or <0. */
+/* Lets the program (every process) run on without us; the session is over
+ * (exit code 0). 0 or <0. */
 int pt_dbg_detach(struct pt_dbg *d);
 
 /* After a detach: waits for a program we launched to end, reporting how
  * through ui->ended (the exit code stays 0). Nothing for other programs. */
 void pt_dbg_wait_program(struct pt_dbg *d);
 
-/* Kills the program (through the tracer, SIGKILL for our child) and ends
- * the session with exit code 0. */
+/* Kills the program, every process of it (through the tracer, and
+ * SIGKILL), and ends the session with exit code 0. */
 void pt_dbg_kill(struct pt_dbg *d);
 
 /* ---- looking at the program (dbg_inspect.c) ------------------------------ */

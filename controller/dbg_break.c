@@ -2,7 +2,10 @@
  * dbg_break.c — what the program stops for and how it runs: breakpoints
  * (file:line resolved as the program sees the file, or Class#meth; a
  * condition; a fiber), exception catches (the list is kept here, as the
- * tracer accepted it), op tracing and the tracer's settings.
+ * tracer accepted it), op tracing and the tracer's settings. With several
+ * processes each goes to all of them: the selected one decides (its error
+ * is the command's) and the others follow, a breakpoint with the number
+ * the selected one gave it, so that "breakpoint 2" means the same in each.
  */
 #include "dbg.h"
 
@@ -63,6 +66,12 @@ int pt_dbg_break(struct pt_dbg *d, const struct pt_dbg_bp_spec *spec, struct pt_
     req.u.brk.hit_cond = spec->hit_cond && spec->hit_cond[0] ? (char *)spec->hit_cond : NULL;
     req.u.brk.log = spec->log && spec->log[0] ? (char *)spec->log : NULL;
     rc = pt_dbg_request(d, &req, rep);
+    if (rc == 0 && rep->type == PT_REP_BREAKPOINT) {
+        /* A fiber is the selected process's own: the others stop in any. */
+        req.u.brk.fiber = 0;
+        req.u.brk.bp = rep->u.bp.bp.id;
+        pt_dbg_request_others(d, &req, false);
+    }
     memset(&req.u.brk, 0, sizeof req.u.brk);
     return rc;
 }
@@ -111,6 +120,7 @@ int pt_dbg_delete(struct pt_dbg *d, uint32_t id)
     if ((rc = pt_dbg_request(d, &req, &rep)))
         return rc;
     pt_msg_free(&rep);
+    pt_dbg_request_others(d, &req, true);
     return 0;
 }
 
@@ -153,17 +163,20 @@ int pt_dbg_catch(struct pt_dbg *d, const char *name, bool on)
     snprintf(value, sizeof value, "%s%s%s", on ? "" : "off", !on && name[0] ? " " : "", name);
     if ((rc = pt_dbg_set(d, "catch", value)))
         return rc;
-    int i = catch_index(inf, name);
-    if (!on && !name[0]) {
-        inf->ncatches = 0;
-    } else if (!on) {
-        if (i >= 0) {
-            memmove(inf->catches[i], inf->catches[i + 1],
-                    (size_t)(inf->ncatches - i - 1) * sizeof inf->catches[0]);
-            inf->ncatches--;
+    for (int p = 0; p < d->nprocs; p++) {
+        inf = d->procs[p];
+        int i = catch_index(inf, name);
+        if (!on && !name[0]) {
+            inf->ncatches = 0;
+        } else if (!on) {
+            if (i >= 0) {
+                memmove(inf->catches[i], inf->catches[i + 1],
+                        (size_t)(inf->ncatches - i - 1) * sizeof inf->catches[0]);
+                inf->ncatches--;
+            }
+        } else if (i < 0 && inf->ncatches < PT_DBG_CATCH_MAX) {
+            pt_str_copy(inf->catches[inf->ncatches++], sizeof inf->catches[0], name);
         }
-    } else if (i < 0) {
-        pt_str_copy(inf->catches[inf->ncatches++], sizeof inf->catches[0], name);
     }
     return 0;
 }
@@ -180,6 +193,9 @@ int pt_dbg_trace_ops(struct pt_dbg *d, bool on, uint64_t fiber)
     if ((rc = pt_dbg_request(d, &req, &rep)))
         return rc;
     pt_msg_free(&rep);
+    /* A fiber is the selected process's own. */
+    if (!fiber || !on)
+        pt_dbg_request_others(d, &req, false);
     return 0;
 }
 
@@ -194,8 +210,10 @@ int pt_dbg_hog(struct pt_dbg *d, enum pt_dbg_hog how, long us)
         snprintf(value, sizeof value, "%s%ldus", how == PT_DBG_HOG_REPORT ? "report " : "", us);
     if ((rc = pt_dbg_set(d, "hog", value)))
         return rc;
-    d->inf->hog = how;
-    d->inf->hog_us = how == PT_DBG_HOG_OFF ? 0 : us;
+    for (int i = 0; i < d->nprocs; i++) {
+        d->procs[i]->hog = how;
+        d->procs[i]->hog_us = how == PT_DBG_HOG_OFF ? 0 : us;
+    }
     return 0;
 }
 
@@ -209,9 +227,10 @@ int pt_dbg_set(struct pt_dbg *d, const char *name, const char *value)
     req.u.set.name = (char *)name;
     req.u.set.value = (char *)value;
     rc = pt_dbg_request(d, &req, &rep);
+    if (rc == 0) {
+        pt_msg_free(&rep);
+        pt_dbg_request_others(d, &req, false);
+    }
     memset(&req.u.set, 0, sizeof req.u.set);
-    if (rc)
-        return rc;
-    pt_msg_free(&rep);
-    return 0;
+    return rc;
 }

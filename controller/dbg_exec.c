@@ -41,6 +41,7 @@ int pt_dbg_resume(struct pt_dbg *d, enum pt_dbg_resume how, uint64_t fiber)
         if (d->ui && d->ui->running)
             d->ui->running(d->ui_ctx);
     }
+    pt_dbg_select_waiting(d);
     return 0;
 }
 
@@ -69,47 +70,77 @@ int pt_dbg_pause(struct pt_dbg *d)
  * ended through ui->ended (polytrace's exit code stays 0). */
 static void wait_child(struct pt_dbg *d, bool report)
 {
-    struct pt_inf *inf = d->inf;
-    if (!inf->child)
+    struct pt_inf *inf = &d->one;
+    pid_t pid = inf->child ? inf->pid : d->detached_child;
+    if (!pid)
         return;
     int status;
     pid_t w;
     do
-        w = waitpid(inf->pid, &status, 0);
+        w = waitpid(pid, &status, 0);
     while (w < 0 && errno == EINTR);
-    inf->child = false;
-    if (w == inf->pid && report)
+    if (w == pid && report && inf->child)
         pt_dbg_report_child(d, status);
+    inf->child = false;
+    d->detached_child = 0;
     d->exit_code = 0;
+}
+
+/* Detaches from one process; false when its connection was lost instead. */
+static bool detach_one(struct pt_inf *inf)
+{
+    struct pt_msg req, rep;
+    pt_msg_init(&req, PT_REQ_DETACH, 0);
+    bool ok = true;
+    if (inf->sess.fd < 0)
+        ok = false;
+    else if (inf->state == PT_DBG_RUNNING)
+        ok = pt_sess_send(&inf->sess, &req) == 0;  /* the reply arrives among
+                                                      events; the close is what counts */
+    else if (pt_sess_request(&inf->sess, &req, &rep, PT_SESS_REPLY_MS) == 0)
+        pt_msg_free(&rep);
+    else
+        ok = false;
+    pt_sess_close(&inf->sess);
+    inf->state = PT_DBG_DONE;
+    return ok;
 }
 
 int pt_dbg_detach(struct pt_dbg *d)
 {
-    struct pt_inf *inf = d->inf;
-    struct pt_msg req, rep;
-    pt_msg_init(&req, PT_REQ_DETACH, 0);
+    struct pt_inf *sel = d->inf;
     d->err[0] = '\0';
-    if (inf->state == PT_DBG_RUNNING) {
-        /* The reply arrives among events; the close is what counts. */
-        if (pt_sess_send(&inf->sess, &req) != 0) {
+    /* The selected process answers first: its failure is the command's. */
+    if (sel->state == PT_DBG_RUNNING) {
+        struct pt_msg req;
+        pt_msg_init(&req, PT_REQ_DETACH, 0);
+        if (pt_sess_send(&sel->sess, &req) != 0) {
             pt_dbg_connection_lost(d, 0);
             return -ECONNRESET;
         }
     } else {
+        struct pt_msg req, rep;
+        pt_msg_init(&req, PT_REQ_DETACH, 0);
         int rc = pt_dbg_request(d, &req, &rep);
         if (rc)
             return rc;
         pt_msg_free(&rep);
     }
-    pt_sess_close(&inf->sess);
+    for (int i = 0; i < d->nprocs; i++)
+        if (d->procs[i] != sel && d->procs[i]->state != PT_DBG_DONE)
+            detach_one(d->procs[i]);
+    pt_sess_close(&sel->sess);
     d->exit_code = 0;
-    inf->state = PT_DBG_DONE;
+    sel->state = PT_DBG_DONE;
+    /* A program we launched is process 1, wherever the selection is. */
+    if (sel != &d->one)
+        d->one.state = PT_DBG_DONE;
     return 0;
 }
 
 void pt_dbg_wait_program(struct pt_dbg *d)
 {
-    if (!d->inf->child)
+    if (!d->one.child && !d->detached_child)
         return;
     /* It keeps the terminal while it runs on. */
     if (d->ui && d->ui->terminal)
@@ -119,9 +150,8 @@ void pt_dbg_wait_program(struct pt_dbg *d)
         d->ui->terminal(d->ui_ctx, false);
 }
 
-void pt_dbg_kill(struct pt_dbg *d)
+static void kill_one(struct pt_inf *inf, bool remote)
 {
-    struct pt_inf *inf = d->inf;
     if (inf->sess.fd >= 0) {
         struct pt_msg req, rep;
         pt_msg_init(&req, PT_REQ_KILL, 0);
@@ -132,10 +162,21 @@ void pt_dbg_kill(struct pt_dbg *d)
             pt_sess_send(&inf->sess, &req);
         pt_sess_close(&inf->sess);
     }
-    if (inf->child) {
+    /* A running process may be deaf to the request (busy in C): ours to
+     * kill as well, when it runs here. */
+    if (!remote && inf->pid > 0 && inf->state != PT_DBG_DONE)
         kill(inf->pid, SIGKILL);
+    inf->state = PT_DBG_DONE;
+}
+
+void pt_dbg_kill(struct pt_dbg *d)
+{
+    for (int i = 0; i < d->nprocs; i++)
+        kill_one(d->procs[i], d->remote);
+    if (d->one.child) {
+        kill(d->one.pid, SIGKILL);
         wait_child(d, false);
     }
     d->exit_code = 0;
-    inf->state = PT_DBG_DONE;
+    d->inf->state = PT_DBG_DONE;
 }

@@ -182,6 +182,29 @@ int pt_dbg_observe(struct pt_dbg *d, pid_t pid)
     return pt_dbg_attach(d, pid);
 }
 
+int pt_dbg_reach_forked(struct pt_dbg *d, struct pt_inf *c)
+{
+    int fd;
+    int rc = pt_attach_connect(c->pid, ATTACH_CONNECT_MS, &fd);
+    if (rc == -ESRCH)
+        return pt_dbg_fail(d, rc, "it is gone");
+    if (rc == -ETIMEDOUT)
+        return pt_dbg_fail(d, rc, "it did not open its debugger socket within %d s",
+                           ATTACH_CONNECT_MS / 1000);
+    if (rc)
+        return pt_dbg_fail(d, rc, "cannot connect to it: %s", strerror(-rc));
+    if (pt_sess_open(&c->sess, fd)) {
+        close(fd);
+        c->sess.fd = -1;
+        return pt_dbg_fail(d, -ENOMEM, "out of memory");
+    }
+    c->sess.follow = d->follow != PT_DBG_FOLLOW_NONE ? pt_dbg_follow_name(d->follow) : NULL;
+    rc = pt_sess_handshake(&c->sess, true, d->err, sizeof d->err);
+    if (rc)
+        pt_sess_close(&c->sess);
+    return rc;
+}
+
 int pt_dbg_first_stop(struct pt_dbg *d)
 {
     /* An attached program stops (reason "attach", or "call" from

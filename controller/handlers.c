@@ -218,6 +218,53 @@ int pt_hdl_runqueue(struct pt_ctl *ctl, const struct pt_cmd_args *a)
     return 0;
 }
 
+int pt_hdl_processes(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    (void)a;
+    const struct pt_dbg *d = &ctl->dbg;
+    fputs("  Num  PID      State    Where\n", ctl->out);
+    for (int i = 0; i < d->nprocs; i++) {
+        const struct pt_inf *inf = d->procs[i];
+        const char *state = inf->state == PT_DBG_STOPPED ? "stopped"
+                          : inf->state == PT_DBG_RUNNING ? "running" : "gone";
+        fprintf(ctl->out, "%c %-4d %-8ld %-8s ", inf == d->inf ? '*' : ' ', inf->num,
+                (long)inf->pid, state);
+        if (inf->state == PT_DBG_STOPPED)
+            pt_ctl_where_stopped(ctl, inf);
+        else if (inf->parent)
+            fprintf(ctl->out, "(forked by pid %ld)", (long)inf->parent);
+        fputc('\n', ctl->out);
+    }
+    return 0;
+}
+
+int pt_hdl_process(struct pt_ctl *ctl, const struct pt_cmd_args *a)
+{
+    struct pt_dbg *d = &ctl->dbg;
+    if (a->has_number && pt_dbg_select(d, (int)a->number))
+        return failed(ctl);
+    const struct pt_inf *inf = d->inf;
+    fprintf(ctl->out, "%s process %d (pid %ld), ", a->has_number ? "Selected" : "In",
+            inf->num, (long)inf->pid);
+    if (inf->state != PT_DBG_STOPPED) {
+        fputs("running\n", ctl->out);
+        return 0;
+    }
+    fputs("stopped at ", ctl->out);
+    pt_ctl_where_stopped(ctl, inf);
+    fputc('\n', ctl->out);
+    if (a->has_number) {
+        pt_str_copy(ctl->list_file, sizeof ctl->list_file, inf->frame_file);
+        ctl->list_next = 0;
+        if (inf->frame_file[0] && inf->frame_line > 0) {
+            int first, last;
+            pt_src_window(inf->frame_line, 2, 2, &first, &last);
+            pt_ctl_show_source(ctl, inf->frame_file, inf->frame_line, first, last);
+        }
+    }
+    return 0;
+}
+
 int pt_hdl_backtrace(struct pt_ctl *ctl, const struct pt_cmd_args *a)
 {
     if (!need_stopped(ctl))
@@ -444,6 +491,15 @@ int pt_hdl_set(struct pt_ctl *ctl, const struct pt_cmd_args *a)
             fprintf(ctl->out, "print limit is now %ld bytes\n", a->number);
         else
             fprintf(ctl->out, "print limit is now none: values print whole\n");
+        return 0;
+    }
+    if (strcmp(a->text, "follow-fork") == 0) {
+        enum pt_dbg_follow f = strcmp(a->value, "parent") == 0 ? PT_DBG_FOLLOW_PARENT
+                             : strcmp(a->value, "child") == 0 ? PT_DBG_FOLLOW_CHILD
+                             : PT_DBG_FOLLOW_ALL;
+        if (pt_dbg_set_follow(&ctl->dbg, f))
+            return failed(ctl);
+        fprintf(ctl->out, "follow-fork is now %s\n", pt_dbg_follow_name(f));
         return 0;
     }
     if (pt_dbg_set(&ctl->dbg, a->text, mode_word(a->mode)))

@@ -16,6 +16,8 @@ int pt_hdl_continue(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_switch(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_runqueue(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_fibers(struct pt_ctl *ctl, const struct pt_cmd_args *a);
+int pt_hdl_processes(struct pt_ctl *ctl, const struct pt_cmd_args *a);
+int pt_hdl_process(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_backtrace(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_frame(struct pt_ctl *ctl, const struct pt_cmd_args *a);
 int pt_hdl_upframe(struct pt_ctl *ctl, const struct pt_cmd_args *a);

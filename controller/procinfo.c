@@ -184,3 +184,37 @@ void pt_proc_comm(pid_t pid, char *buf, size_t len)
     pt_str_copy(buf, len, text);
     free(text);
 }
+
+int pt_proc_parse_stat(const char *text, char *state, int *exit_status)
+{
+    const char *p = strrchr(text, ')');
+    if (!p || p[1] != ' ' || !p[2])
+        return -EINVAL;
+    *state = p[2];
+    /* Fields 3.. follow ") "; the exit code is field 52. */
+    p += 2;
+    for (int field = 3; field < 52; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -EINVAL;
+        p++;
+    }
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p)
+        return -EINVAL;
+    *exit_status = (int)v;
+    return 0;
+}
+
+int pt_proc_exit_status(pid_t pid, char *state, int *exit_status)
+{
+    char path[64], *text = NULL;
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    int rc = pt_proc_read_file(path, &text);
+    if (rc < 0)
+        return rc;
+    rc = pt_proc_parse_stat(text, state, exit_status);
+    free(text);
+    return rc;
+}

@@ -53,6 +53,17 @@ struct pt_proc_status {
 int pt_proc_parse_status(const char *text, struct pt_proc_status *s);
 int pt_proc_status(pid_t pid, struct pt_proc_status *s);
 
+/*
+ * From a /proc/PID/stat text: the state (field 3) and the exit status as
+ * waitpid reports it (field 52, "exit_code": set once the process has
+ * exited, while it is a zombie). The command name (field 2) may hold
+ * spaces and parentheses: fields are counted from its last ')'. 0 or
+ * -EINVAL.
+ */
+int pt_proc_parse_stat(const char *text, char *state, int *exit_status);
+/* The same for a live (or zombie) process; -ENOENT once it is reaped. */
+int pt_proc_exit_status(pid_t pid, char *state, int *exit_status);
+
 /* /proc/PID/comm without the newline, or "?" */
 void pt_proc_comm(pid_t pid, char *buf, size_t len);
 

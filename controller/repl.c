@@ -83,13 +83,13 @@ static void async_end(void)
     }
 }
 
-/* Handles messages: those already received, and when the socket polled
- * readable, what can be read now without blocking. */
-static void handle_messages(struct pt_ctl *ctl, bool readable)
+/* Handles the messages of process inf: those already received, and when
+ * its socket polled readable, what can be read now without blocking. */
+static void handle_messages(struct pt_ctl *ctl, struct pt_inf *inf, bool readable)
 {
     for (;;) {
-        struct pt_sess *sess = &ctl->dbg.inf->sess;
-        if (pt_dbg_done(&ctl->dbg) || sess->fd < 0)
+        struct pt_sess *sess = &inf->sess;
+        if (pt_dbg_done(&ctl->dbg) || inf->state == PT_DBG_DONE || sess->fd < 0)
             return;
         if (!readable && !pt_sess_pending(sess))
             return;
@@ -100,19 +100,33 @@ static void handle_messages(struct pt_ctl *ctl, bool readable)
             return;
         if (rc <= 0) {
             async_begin();
-            handler_remove();
-            pt_dbg_connection_lost(&ctl->dbg, rc);
+            pt_dbg_process_lost(&ctl->dbg, inf, rc);
+            if (pt_dbg_done(&ctl->dbg))
+                handler_remove();
+            else
+                async_end();
             return;
         }
         /* Only what prints disturbs the prompt line. */
-        bool prints = m.type == PT_EV_STOPPED || m.type == PT_EV_OP ||
+        bool prints = m.type == PT_EV_STOPPED || m.type == PT_EV_OP || m.type == PT_EV_FORKED ||
                       m.type == PT_EV_OUTPUT || m.type == PT_REP_ERROR;
         if (prints)
             async_begin();
-        pt_dbg_handle_event(&ctl->dbg, &m);
+        pt_dbg_handle_event_from(&ctl->dbg, inf, &m);
         pt_msg_free(&m);
         if (prints)
             async_end();
+    }
+}
+
+/* The same for every process (one may end meanwhile: by number). */
+static void handle_all_messages(struct pt_ctl *ctl)
+{
+    int last = ctl->dbg.next_num;
+    for (int num = 1; num < last; num++) {
+        struct pt_inf *inf = pt_dbg_process(&ctl->dbg, num);
+        if (inf)
+            handle_messages(ctl, inf, false);
     }
 }
 
@@ -131,27 +145,31 @@ static void job_stopped(struct pt_ctl *ctl, int sig)
     pt_term_restore(&ctl->term);
     pt_sig_stop_self();
     pt_term_resume(&ctl->term);
-    const struct pt_inf *inf = ctl->dbg.inf;
-    if (inf->state == PT_DBG_RUNNING && inf->child)
-        pt_term_give(&ctl->term, inf->pid);
-    kill(-inf->pid, SIGCONT);
+    const struct pt_inf *one = &ctl->dbg.one;
+    if (ctl->dbg.inf->state == PT_DBG_RUNNING && one->child)
+        pt_term_give(&ctl->term, one->pid);
+    kill(-one->pid, SIGCONT);
 }
 
 static void reap_child(struct pt_ctl *ctl)
 {
-    const struct pt_inf *inf = ctl->dbg.inf;
-    if (!inf->child)
+    pid_t pid = pt_dbg_child_pid(&ctl->dbg);
+    if (!pid)
         return;
     int status;
-    pid_t w = waitpid(inf->pid, &status, WNOHANG | WUNTRACED);
-    if (w != inf->pid)
+    pid_t w = waitpid(pid, &status, WNOHANG | WUNTRACED);
+    if (w != pid)
         return;
     if (WIFSTOPPED(status)) {
         job_stopped(ctl, WSTOPSIG(status));
         return;
     }
-    handler_remove();
-    pt_dbg_child_exited(&ctl->dbg, status);
+    async_begin();
+    pt_dbg_reaped(&ctl->dbg, pid, status);
+    if (pt_dbg_done(&ctl->dbg))
+        handler_remove();
+    else
+        async_end();
 }
 
 /*
@@ -228,7 +246,8 @@ static void handle_signal(struct pt_ctl *ctl, int sig)
     }
 }
 
-/* Who owns the terminal follows the state (launch mode). */
+/* Who owns the terminal follows the selected process's state (launch
+ * mode: the program's processes share its process group, process 1's). */
 static void sync_terminal(struct pt_ctl *ctl)
 {
     const struct pt_inf *inf = ctl->dbg.inf;
@@ -239,8 +258,7 @@ static void sync_terminal(struct pt_ctl *ctl)
     } else if (inf->state == PT_DBG_RUNNING) {
         if (inf->mode == PT_DBG_LAUNCHED) {
             handler_remove();
-            if (inf->child)
-                pt_term_give(&ctl->term, inf->pid);
+            pt_term_give(&ctl->term, ctl->dbg.one.pid);
         } else if (!stdin_eof) {
             handler_install();
         }
@@ -261,7 +279,7 @@ int pt_repl_run(struct pt_ctl *ctl)
     d->intr_fd = pt_sig_fd();
 
     while (!pt_dbg_done(d)) {
-        handle_messages(ctl, false);
+        handle_all_messages(ctl);
         if (pt_dbg_done(d))
             break;
         pt_ctl_requeue_signals();
@@ -276,19 +294,24 @@ int pt_repl_run(struct pt_ctl *ctl)
         fflush(ctl->out);
 
         bool want_stdin = handler_on && !stdin_eof;
-        struct pollfd p[3];
-        int n = 0;
+        struct pollfd p[2 + PT_DBG_PROCS_MAX];
+        int nums[PT_DBG_PROCS_MAX];
+        int n = 0, nsess = 0;
         p[n++] = (struct pollfd){ .fd = pt_sig_fd(), .events = POLLIN };
-        int sess_i = -1, in_i = -1;
-        if (pt_dbg_fd(d) >= 0) {
-            sess_i = n;
-            p[n++] = (struct pollfd){ .fd = pt_dbg_fd(d), .events = POLLIN };
-        }
+        int in_i = -1;
         if (want_stdin) {
             in_i = n;
             p[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
         }
-        if (sess_i < 0 && !d->inf->child) {
+        int sess_i = n;
+        for (int i = 0; i < d->nprocs; i++) {
+            const struct pt_inf *inf = d->procs[i];
+            if (inf->state == PT_DBG_DONE || inf->sess.fd < 0)
+                continue;
+            nums[nsess++] = inf->num;
+            p[n++] = (struct pollfd){ .fd = inf->sess.fd, .events = POLLIN };
+        }
+        if (nsess == 0 && !pt_dbg_child_pid(d)) {
             /* Nothing left to wait for. */
             pt_dbg_connection_lost(d, 0);
             break;
@@ -306,8 +329,11 @@ int pt_repl_run(struct pt_ctl *ctl)
             while ((sig = pt_sig_next()) != 0 && !pt_dbg_done(d))
                 handle_signal(ctl, sig);
         }
-        if (!pt_dbg_done(d) && sess_i >= 0 && pt_dbg_fd(d) >= 0 && p[sess_i].revents)
-            handle_messages(ctl, true);
+        for (int i = 0; i < nsess && !pt_dbg_done(d); i++) {
+            struct pt_inf *inf = p[sess_i + i].revents ? pt_dbg_process(d, nums[i]) : NULL;
+            if (inf)
+                handle_messages(ctl, inf, true);
+        }
         if (!pt_dbg_done(d) && in_i >= 0 && handler_on && p[in_i].revents) {
             if (p[in_i].revents & (POLLHUP | POLLERR | POLLNVAL) && !(p[in_i].revents & POLLIN)) {
                 stdin_eof = true;

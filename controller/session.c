@@ -96,6 +96,8 @@ int pt_sess_handshake(struct pt_sess *s, bool attached, char *err, size_t errlen
     struct pt_msg hello;
     rc = pt_proto_make_hello(&hello, (int64_t)getpid(), "", "", "", NULL, 0, attached);
     hello.u.hello.observe = s->observe;
+    if (rc == 0 && s->follow)
+        rc = pt_proto_set_str(&hello.u.hello.follow_fork, s->follow);
     if (rc == 0) {
         rc = pt_proto_send(s->fd, &hello, PT_SESS_HELLO_MS);
         pt_msg_free(&hello);

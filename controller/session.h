@@ -24,6 +24,7 @@ struct pt_sess {
     struct pt_msg *queue;          /* events received while awaiting a reply */
     size_t nqueue, capqueue;
     bool observe;                  /* our HELLO asks only to watch (top) */
+    const char *follow;            /* our HELLO's follow_fork (NULL: none) */
 };
 
 /* Takes ownership of fd. 0 or -ENOMEM. */

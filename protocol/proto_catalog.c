@@ -123,6 +123,7 @@ static const struct pt_proto_field hello_fields[] = {
     FLD("program",      PT_FK_STR,  struct pt_proto_hello, program),
     FLD("attached",     PT_FK_BOOL, struct pt_proto_hello, attached),
     OPT("observe",      PT_FK_BOOL, struct pt_proto_hello, observe),
+    FLD("follow_fork",  PT_FK_NSTR, struct pt_proto_hello, follow_fork),
 };
 REC(hello_rec, struct pt_proto_hello, hello_fields);
 
@@ -168,6 +169,7 @@ static const struct pt_proto_field req_break_fields[] = {
     FLD("fiber",  PT_FK_U64,  struct pt_proto_req_break, fiber),
     FLD("hit_cond", PT_FK_NSTR, struct pt_proto_req_break, hit_cond),
     FLD("log",    PT_FK_NSTR, struct pt_proto_req_break, log),
+    OPT("bp",     PT_FK_U32,  struct pt_proto_req_break, bp),
 };
 REC(req_break_rec, struct pt_proto_req_break, req_break_fields);
 
@@ -281,6 +283,12 @@ static const struct pt_proto_field ev_exited_fields[] = {
     FLD("signal", PT_FK_I32, struct pt_proto_ev_exited, signal),
 };
 REC(ev_exited_rec, struct pt_proto_ev_exited, ev_exited_fields);
+
+static const struct pt_proto_field ev_forked_fields[] = {
+    FLD("pid",    PT_FK_I64, struct pt_proto_ev_forked, pid),
+    FLD("follow", PT_FK_STR, struct pt_proto_ev_forked, follow),
+};
+REC(ev_forked_rec, struct pt_proto_ev_forked, ev_forked_fields);
 
 static const struct pt_proto_field req_vars_fields[] = {
     FLD("fiber", PT_FK_U64,  struct pt_proto_req_vars, fiber),
@@ -398,6 +406,7 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_EV_OP,            "op",                PT_KIND_EVENT,   &ev_op_rec },
     { PT_EV_OUTPUT,        "output",            PT_KIND_EVENT,   &text_rec },
     { PT_EV_EXITED,        "exited",            PT_KIND_EVENT,   &ev_exited_rec },
+    { PT_EV_FORKED,        "forked",            PT_KIND_EVENT,   &ev_forked_rec },
 };
 
 const struct pt_proto_msgdesc *pt_proto_msgdesc(enum pt_msg_type type)

@@ -160,6 +160,7 @@ enum pt_msg_type {
     PT_EV_OP           = 99,  /* u.op */
     PT_EV_OUTPUT       = 100, /* u.output */
     PT_EV_EXITED       = 101, /* u.exited */
+    PT_EV_FORKED       = 102, /* u.forked (appended) */
 };
 
 enum pt_msg_kind {
@@ -282,6 +283,11 @@ struct pt_proto_hello {
     /* appended (optional): the controller only watches (polytrace top): an
      * attached program is not stopped; it is asked for STATS while it runs */
     bool     observe;
+    /* appended (nullable, so optional on the wire): */
+    char    *follow_fork;   /* the controller's: "all", "parent" or "child"
+                               when it follows forked children (the tracer's
+                               follow-fork setting starts so); NULL: it does
+                               not, and forked children run free */
 };
 
 /* PT_REQ_STEP, _SKIP, _UP, _SWITCH. */
@@ -343,6 +349,11 @@ struct pt_proto_req_break {
     char    *log;           /* a logpoint: no stop; the text, each {expr} in
                                it replaced by the value's to_s, comes as an
                                OUTPUT event */
+    /* appended: */
+    uint32_t bp;            /* the number the breakpoint gets (0: the
+                               tracer's next); a controller keeps one
+                               number for the same breakpoint in every
+                               process it debugs (optional) */
 };
 
 /* PT_REQ_DELETE. Wire key "bp". */
@@ -476,6 +487,17 @@ struct pt_proto_ev_op {
 struct pt_proto_ev_exited {
     int32_t status;         /* exit status, or -1 when killed */
     int32_t signal;         /* 0: not killed by a signal */
+};
+
+/* PT_EV_FORKED (appended): the program forked; pid is the child's. With
+ * follow "all" or "child" the child waits (a while: see polytrace(1),
+ * "FORKED CHILDREN") for the controller on its attach socket, with the
+ * parent's breakpoints and settings, and runs on once it is attached; with
+ * "child" the parent lets go of the controller after this event (its
+ * connection closes). With "parent" the child runs free. */
+struct pt_proto_ev_forked {
+    int64_t  pid;
+    char    *follow;        /* "all", "parent", "child" */
 };
 
 /* PT_REQ_VARS (appended): the values the stopped program holds, for a
@@ -633,6 +655,7 @@ struct pt_msg {
         struct pt_proto_rep_stats      stats;       /* appended */
         struct pt_proto_req_watch      watch;       /* appended */
         struct pt_proto_rep_watches    watches;     /* appended */
+        struct pt_proto_ev_forked      forked;      /* appended */
     } u;
 };
 

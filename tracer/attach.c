@@ -83,23 +83,23 @@ static int spawn_controller(int *alive)
     return 0;
 }
 
-/* Kernel#breakpoint waits for the controller it started: the connection
- * the listener hands over is its to take, not the SIGURG trap's. */
-static int spawn_waiting;
-
-/* The connection the listener has ready, adopted; 0 or -EAGAIN (none). */
-static int adopt_ready(void)
+/* The connection the listener has ready, adopted; 0 or -EAGAIN (none).
+ * While Kernel#breakpoint waits for the controller it started, or a forked
+ * child for its parent's (pt_tr.adopt_waiting), the connection is theirs
+ * to take, not the SIGURG trap's. */
+int pt_attach_adopt_ready(void)
 {
     struct pt_proto_decoder *dec;
-    pid_t pid;
-    int fd, observe = 0;
+    struct pt_peer peer;
+    int fd;
 
-    if (!pt_listen_take(&fd, &dec, &pid, &observe))
+    if (!pt_listen_take(&fd, &dec, &peer))
         return -EAGAIN;
-    pt_tr_adopt(fd, dec, pid);
-    pt_tr.observing = observe;
+    pt_tr_adopt(fd, dec, &peer);
+    pt_tr.observing = peer.observe;
     return 0;
 }
+
 
 /*
  * PolyTrace.__interrupt(kind): from polytrace.rb's trap handlers. For :int,
@@ -123,12 +123,12 @@ static VALUE tr_interrupt(VALUE self, VALUE kind)
         pt_stop("pause", 0);
         return Qtrue;
     }
-    if (spawn_waiting)
+    if (pt_tr.adopt_waiting)
         return Qnil;
     if (pt_tr.fd < 0) {
         if (pt_listen_start() < 0)
             return Qnil;
-        if (adopt_ready() == 0 && pt_tr.observing)
+        if (pt_attach_adopt_ready() == 0 && pt_tr.observing)
             pt_stop_serve_running();    /* a watcher (top): the program runs on;
                                            what it sent with its HELLO is served */
         else if (pt_tr.fd >= 0)
@@ -163,12 +163,12 @@ static VALUE spawn_wait(VALUE arg)
     for (;;) {
         struct pollfd p = { .fd = sw->alive, .events = POLLIN };
 
-        if (adopt_ready() == 0) {
+        if (pt_attach_adopt_ready() == 0) {
             sw->r = 0;
             return Qnil;
         }
         if (poll(&p, 1, 0) > 0) {
-            sw->r = adopt_ready() == 0 ? 0 : -ECHILD; /* the controller we started is gone */
+            sw->r = pt_attach_adopt_ready() == 0 ? 0 : -ECHILD; /* the controller we started is gone */
             return Qnil;
         }
         if (pt_proto_now_ms() >= deadline)
@@ -182,7 +182,7 @@ static VALUE spawn_cleanup(VALUE arg)
 {
     struct spawn_wait *sw = (struct spawn_wait *)arg;
 
-    spawn_waiting = 0;
+    pt_tr.adopt_waiting = 0;
     close(sw->alive);
     if (sw->r != 0)
         pt_listen_window(0);
@@ -201,7 +201,7 @@ static int start_controller_and_wait(void)
         pt_listen_window(0);
         return r;
     }
-    spawn_waiting = 1;
+    pt_tr.adopt_waiting = 1;
     rb_ensure(spawn_wait, (VALUE)&sw, spawn_cleanup, (VALUE)&sw);
     return sw.r;
 }

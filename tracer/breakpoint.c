@@ -12,8 +12,9 @@
  * only while such breakpoints exist), at each compiled file and, for top
  * level methods, when Object.method_added says so (polytrace.rb).
  *
- * A breakpoint deleted while the program is stopped is not disabled there
- * and then: the stop is inside a hook (the step's line hook, up's return
+ * A breakpoint deleted while the program is stopped (or by a request
+ * answered while it runs, from a trap that may run inside a hook too) is
+ * not disabled there and then: the stop is inside a hook (the step's line hook, up's return
  * hook) for an event of an instruction sequence, and Ruby 3.1 reads that
  * sequence's list of targeted hooks before calling the global ones and
  * again after; disabling the last targeted TracePoint frees that list under
@@ -617,7 +618,7 @@ static void free_bp(struct pt_bp *b)
     free(b->info.log);
     memset(&b->info, 0, sizeof b->info);
     b->key = Qnil;
-    if (!NIL_P(b->tp) && pt_tr.serving) {
+    if (!NIL_P(b->tp) && (pt_tr.serving || pt_tr.answering)) {
         /* Stopped inside a hook: see the top of this file. */
         b->retired = 1;
         b->next = retired;
@@ -627,6 +628,16 @@ static void free_bp(struct pt_bp *b)
     if (!NIL_P(b->tp))
         rb_tracepoint_disable(b->tp);
     free(b);
+}
+
+static struct pt_bp *find_bp(uint32_t id)
+{
+    struct pt_bp *b;
+
+    for (b = bps; b; b = b->next)
+        if (b->info.id == id)
+            return b;
+    return NULL;
 }
 
 int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32_t id)
@@ -674,6 +685,11 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
             error = NULL;
         }
     }
+    if (!error && req->bp && find_bp(req->bp)) {
+        if (asprintf(&error, "breakpoint %u exists already", req->bp) < 0)
+            error = strdup("the breakpoint's number is taken");
+        code = PT_PROTO_ERR_BAD_REQUEST;
+    }
     if (error) {
         pt_tr_send_error(id, code, "%s", error);
         free(error);
@@ -681,7 +697,10 @@ int pt_bp_add(const struct pt_proto_req_break *req, struct pt_msg *reply, uint32
         free_bp(b);
         return -EINVAL;
     }
-    b->info.id = next_id++;
+    /* The controller's number, the same in every process it debugs. */
+    b->info.id = req->bp ? req->bp : next_id;
+    if (b->info.id >= next_id)
+        next_id = b->info.id + 1;
     update_end_hook();
     if (copy_info(&reply->u.bp.bp, &b->info) < 0) {
         pt_tr_send_error(id, PT_PROTO_ERR_INTERNAL, "breakpoint %u set, but out of memory to say so",

@@ -276,6 +276,16 @@ void pt_diag_disconnected(void)
         arm(env_mode, env_threshold_ns);
 }
 
+/* A forked child has the setting but not the runtime's watchdog thread
+ * (the runtime forgets its threshold at fork): arm it again. */
+void pt_diag_after_fork(void)
+{
+    const struct rt_api *rt = pt_tr.rt;
+
+    if (mode != HOG_OFF && runtime_has_watchdog(rt) && rt->watchdog_arm(threshold_ns) < 0)
+        mode = HOG_OFF;
+}
+
 /* The runtime is there: our hooks, and the setting asked for so far. */
 void pt_diag_runtime_loaded(void)
 {

@@ -70,6 +70,15 @@ int pt_hs_check(int got, const struct pt_msg *peer, struct pt_msg *reply)
     }
 }
 
+void pt_hs_peer_hello(const struct pt_msg *hello, struct pt_peer *peer)
+{
+    const char *f = hello->type == PT_MSG_HELLO ? hello->u.hello.follow_fork : NULL;
+
+    if (!f || pt_fork_parse(f, &peer->follow) < 0)
+        peer->follow = PT_TR_FOLLOW_NONE;
+    peer->observe = hello->type == PT_MSG_HELLO && hello->u.hello.observe;
+}
+
 int pt_hs_busy(struct pt_msg *reply, pid_t attached)
 {
     pt_msg_init(reply, PT_MSG_NONE, 0);

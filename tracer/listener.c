@@ -37,7 +37,7 @@
 
 struct conn {
     int fd;
-    pid_t pid;
+    struct pt_peer peer;
     struct pt_proto_decoder *dec;
     int64_t deadline;
     size_t got;             /* bytes read so far */
@@ -45,7 +45,6 @@ struct conn {
     size_t outlen, outoff;
     int closing;            /* close once out is sent */
     int valid;              /* its HELLO passed: hand over once out is sent */
-    int observe;            /* ... asking only to watch (polytrace top) */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -63,7 +62,7 @@ static int64_t window_until;        /* listen until then (0: no window) */
 static char *hello;                 /* our HELLO, encoded */
 static size_t hello_len;
 static char sockdir[PATH_MAX];
-static struct { int fd; pid_t pid; struct pt_proto_decoder *dec; int observe; } ready = { -1, 0, NULL, 0 };
+static struct { int fd; struct pt_peer peer; struct pt_proto_decoder *dec; } ready = { -1, { 0 }, NULL };
 
 /* The thread's own. */
 static struct conn conns[PT_LISTEN_SLOTS];
@@ -188,7 +187,7 @@ static void accept_all(int64_t now)
         c = &conns[nconns];
         memset(c, 0, sizeof *c);
         c->fd = fd;
-        c->pid = pid;
+        c->peer.pid = pid;
         c->deadline = now + PT_HS_TIMEOUT_MS;
         pthread_mutex_lock(&mu);
         c->out = hello ? malloc(hello_len) : NULL;
@@ -215,10 +214,9 @@ static void hand_over(struct conn *c)
     by = attached;
     if (!by && ready.fd < 0) {
         ready.fd = c->fd;
-        ready.pid = c->pid;
+        ready.peer = c->peer;
         ready.dec = c->dec;
-        ready.observe = c->observe;
-        attached = c->pid;
+        attached = c->peer.pid;
         taken = 1;
     }
     pthread_mutex_unlock(&mu);
@@ -264,7 +262,7 @@ static void conn_read(struct conn *c)
             if (got == 0)
                 continue;
             if (pt_hs_check(got, &peer, &reply) == 0) {
-                c->observe = peer.u.hello.observe;
+                pt_hs_peer_hello(&peer, &c->peer);
                 pt_msg_free(&peer);
                 pt_msg_free(&reply);
                 c->valid = 1;
@@ -545,7 +543,7 @@ int pt_listen_ready_fd(void)
     return ready_pipe[0];
 }
 
-int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid, int *observe)
+int pt_listen_take(int *fd, struct pt_proto_decoder **dec, struct pt_peer *peer)
 {
     int got = 0;
 
@@ -553,8 +551,7 @@ int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid, int *obse
     if (ready.fd >= 0) {
         *fd = ready.fd;
         *dec = ready.dec;
-        *pid = ready.pid;
-        *observe = ready.observe;
+        *peer = ready.peer;
         ready.fd = -1;
         ready.dec = NULL;
         got = 1;

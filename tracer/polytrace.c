@@ -320,10 +320,13 @@ static VALUE tr_connected_p(VALUE self)
 /*
  * A forked child inherits the connection but is not the debugged process:
  * it forgets the controller (its copy of the socket is closed; the parent's
- * conversation goes on untouched) and can be attached on its own later.
+ * conversation goes on untouched) before any Ruby runs in it. What comes
+ * next (the controller reaches it, or it runs free) is fork.c's, from the
+ * Process._fork hook.
  */
 static void forget_inherited(void)
 {
+    pt_fork_child();
     if (pt_tr.fd >= 0)
         close(pt_tr.fd);
     pt_tr.fd = -1;
@@ -370,5 +373,6 @@ void Init_polytrace_ext(void)
     pt_attach_init(pt_tr.mod);
     pt_api_init(pt_tr.mod);
     pt_injected_init(pt_tr.mod);
+    pt_fork_init(pt_tr.mod);
     pthread_atfork(NULL, NULL, forget_inherited);
 }

@@ -25,6 +25,7 @@
 struct launch {
     int fd;
     struct pt_proto_decoder *dec;
+    struct pt_peer peer;
     int r;
 };
 
@@ -47,6 +48,8 @@ static VALUE launch_handshake(VALUE arg)
     memset(&peer, 0, sizeof peer);
     r = pt_proto_recv_w(l->fd, l->dec, &peer, PT_TR_HELLO_TIMEOUT, &waiter);
     r = pt_hs_check(r, &peer, &reply);
+    if (r == 0)
+        pt_hs_peer_hello(&peer, &l->peer);
     if (r == PT_PROTO_E_VERSION)
         fprintf(stderr, "polytrace: the debugger speaks protocol version %u, this tracer %d; running without it\n",
                 (unsigned)peer.u.hello.version, PT_PROTO_VERSION);
@@ -82,6 +85,8 @@ int pt_tr_connect(const char *path)
     pid_t peer = 0;
     int r;
 
+    memset(&l.peer, 0, sizeof l.peer);
+
     if ((r = pt_proto_sockaddr(path, &sa)) < 0)
         goto fail;
     l.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -99,7 +104,8 @@ int pt_tr_connect(const char *path)
     rb_ensure(launch_handshake, (VALUE)&l, launch_cleanup, (VALUE)&l);
     if ((r = l.r) < 0)
         goto fail;
-    pt_tr_adopt(l.fd, l.dec, peer);
+    l.peer.pid = peer;
+    pt_tr_adopt(l.fd, l.dec, &l.peer);
     return 0;
 fail:
     fprintf(stderr, "polytrace: cannot use the debugger at %s (%s); running without it\n",
@@ -107,16 +113,17 @@ fail:
     return r;
 }
 
-void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, pid_t peer)
+void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, const struct pt_peer *peer)
 {
     pt_proto_decoder_free(pt_tr.dec);
     pt_tr.dec = dec;
     pt_tr.fd = fd;
     pt_tr.fd_pid = getpid();
-    pt_tr.peer_pid = peer;
+    pt_tr.peer_pid = peer->pid;
+    pt_tr.follow = peer->follow;
     /* From now on the attach socket refuses other controllers. */
     if (pt_listen_start() == 0)
-        pt_listen_attached(peer);
+        pt_listen_attached(peer->pid);
     pt_idle_leave();
     pt_watch_start(fd);
 }
@@ -226,6 +233,7 @@ void pt_tr_disconnect(void)
     pt_step_cancel();
     pt_tr.trace_ops = 0;
     pt_tr.lockmode = PT_TR_LOCK_STEP;
+    pt_tr.follow = PT_TR_FOLLOW_NONE;
     pt_diag_disconnected();
     if (pt_tr.stdio_pipe && pt_tr.fd_pid == getpid()) {
         /* Nobody reads those pipes any more: writing must not fail. */

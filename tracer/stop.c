@@ -593,6 +593,12 @@ static int reply_set(const struct pt_msg *req)
             return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "%s", why);
         return send_ok(req->id);
     }
+    if (strcmp(name, "follow-fork") == 0) {
+        if (pt_fork_parse(value, &pt_tr.follow) < 0)
+            return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING,
+                                    "follow-fork is all, parent or child, not %s", value);
+        return send_ok(req->id);
+    }
     if (strcmp(name, "fiberlock") != 0)
         return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING, "unknown setting %s", name);
     if (strcmp(value, "on") == 0)
@@ -870,10 +876,17 @@ static enum outcome serve_one(void)
     return NIL_P(pt_tr.ending) || o == GONE ? o : ENDING;
 }
 
+/* Requests answered while the program runs, as while it is stopped. */
+static int answers_running(enum pt_msg_type type)
+{
+    return type == PT_REQ_BREAK || type == PT_REQ_DELETE || type == PT_REQ_BREAKPOINTS ||
+           type == PT_REQ_TRACE_OPS || type == PT_REQ_SET;
+}
+
 /*
  * While the program runs, one request that the watcher noticed. PAUSE
- * stops right here; DETACH and a lost controller disconnect; anything else
- * needs a stopped program.
+ * stops right here; DETACH and a lost controller disconnect; breakpoints
+ * and settings are answered; anything else needs a stopped program.
  */
 void pt_stop_serve_running(void)
 {
@@ -910,6 +923,12 @@ void pt_stop_serve_running(void)
         kill(getpid(), SIGKILL);
     } else if (req.type == PT_REQ_STATS) {
         reply_stats(&req);
+    } else if (answers_running(req.type)) {
+        /* Breakpoints and settings, for a controller that debugs several
+         * processes and sets them in all, stopped or not. */
+        pt_tr.answering = 1;
+        dispatch(&req);
+        pt_tr.answering = 0;
     } else {
         pt_tr_send_error(req.id, PT_PROTO_ERR_NOT_STOPPED, "the program is running; pause it first");
     }

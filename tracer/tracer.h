@@ -29,6 +29,21 @@ enum pt_tr_lockmode {
     PT_TR_LOCK_OFF      /* every fiber runs */
 };
 
+/* What happens at a fork while a controller is connected (fork.c). */
+enum pt_tr_follow {
+    PT_TR_FOLLOW_NONE,  /* the controller follows no children: they run free */
+    PT_TR_FOLLOW_ALL,   /* parent and child both stay under the controller */
+    PT_TR_FOLLOW_PARENT,/* the parent stays; the child runs free */
+    PT_TR_FOLLOW_CHILD  /* the child comes under the controller; the parent goes */
+};
+
+/* Who is on the other end of a connection, as its handshake said. */
+struct pt_peer {
+    pid_t pid;                      /* its process (SO_PEERCRED) */
+    enum pt_tr_follow follow;       /* its HELLO's follow_fork */
+    int observe;                    /* its HELLO asks only to watch (polytrace top) */
+};
+
 struct pt_tr {
     const struct rt_api *rt;        /* NULL when the runtime is not loaded */
     VALUE mod;                      /* module PolyTrace */
@@ -54,6 +69,11 @@ struct pt_tr {
     VALUE ending;                   /* a signal's exception, an exit (or Qtrue:
                                        Thread#kill) met in Ruby code the tracer
                                        ran; raised again at a safe point */
+    enum pt_tr_follow follow;       /* the controller's follow-fork setting */
+    int adopt_waiting;              /* a wait takes the listener's connection
+                                       itself (Kernel#breakpoint, a forked
+                                       child): the SIGURG trap leaves it */
+    int answering;                  /* a request served while the program runs */
 };
 
 extern struct pt_tr pt_tr;
@@ -90,7 +110,7 @@ int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)
 void pt_tr_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pt_tr_disconnect(void);                /* close, clean up, run on */
 /* fd (with the decoder that read its HELLO) is now the controller */
-void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, pid_t peer);
+void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, const struct pt_peer *peer);
 
 /* handshake.c — who may talk to us; our HELLO */
 int pt_hs_peer(int fd, pid_t *pid);         /* our uid? 0 (and its pid) or -EACCES */
@@ -100,6 +120,8 @@ int pt_hs_peer(int fd, pid_t *pid);         /* our uid? 0 (and its pid) or -EACC
 int pt_hs_check(int got, const struct pt_msg *peer, struct pt_msg *reply);
 int pt_hs_busy(struct pt_msg *reply, pid_t attached); /* "already attached by pid N" */
 int pt_hs_make_hello(struct pt_msg *m, int attached); /* Ruby thread */
+/* What a valid HELLO says of its sender (pid: the socket's, kept). */
+void pt_hs_peer_hello(const struct pt_msg *hello, struct pt_peer *peer);
 
 /* listener.c — the attach socket on the tracer's own thread */
 int pt_listen_init(void);                   /* the pipe SIGURG writes to */
@@ -109,7 +131,7 @@ void pt_listen_poke_signal(void);           /* async-signal-safe: a SIGURG came 
 void pt_listen_window(int ms);              /* listen for ms from now (0: stop) */
 void pt_listen_attached(pid_t pid);         /* refuse others while set (0: none) */
 int pt_listen_ready_fd(void);               /* readable: a controller is ready */
-int pt_listen_take(int *fd, struct pt_proto_decoder **dec, pid_t *pid, int *observe);
+int pt_listen_take(int *fd, struct pt_proto_decoder **dec, struct pt_peer *peer);
 void pt_listen_stop(void);
 void pt_listen_forget(void);                /* in a forked child */
 
@@ -142,6 +164,14 @@ struct pt_proto_waiter pt_wait_waiter(struct pt_wait *w);
 
 /* attach.c — SIGURG attach, Kernel#breakpoint without a controller */
 void pt_attach_init(VALUE mod);
+int pt_attach_adopt_ready(void);            /* the listener's connection: 0 or -EAGAIN */
+
+/* fork.c — following forked children */
+#define PT_FORK_WAIT_MS 10000       /* a followed child waits for the controller */
+void pt_fork_init(VALUE mod);
+void pt_fork_child(void);                   /* pthread_atfork, in the child */
+int pt_fork_parse(const char *word, enum pt_tr_follow *out); /* 0 or -EINVAL */
+const char *pt_fork_name(enum pt_tr_follow f);
 
 /* watcher.c — notices traffic while the program runs (native thread) */
 int pt_watch_start(int fd);
@@ -179,6 +209,7 @@ void pt_diag_runtime_loaded(void);          /* set the runtime's diagnostics hoo
 int pt_diag_set_hog(const char *value, char *err, size_t errlen);
 int pt_diag_parse_duration(const char *s, uint64_t *ns);
 void pt_diag_disconnected(void);            /* back to POLYTRACE_HOG's setting */
+void pt_diag_after_fork(void);              /* a child: the watchdog's thread again */
 void pt_diag_fiber_name(VALUE fiber, char *buf, size_t len); /* "fiber 4 (worker)" */
 void pt_diag_mark(void);
 

@@ -228,7 +228,12 @@ START_TEST(test_set)
     ck_assert_int_eq(parse("set fiberlock"), -EINVAL);
     ck_assert_int_eq(parse("set fiberlock sometimes"), -EINVAL);
     ck_assert_int_eq(parse("set width 80"), -EINVAL);
-    ck_assert_str_eq(err, "set: unknown setting 'width' (known: fiberlock, print limit)");
+    ck_assert_str_eq(err, "set: unknown setting 'width' (known: fiberlock, print limit, follow-fork)");
+    ck_assert_int_eq(parse("set follow-fork child"), 0);
+    ck_assert_str_eq(call.args.text, "follow-fork");
+    ck_assert_str_eq(call.args.value, "child");
+    ck_assert_int_eq(parse("set follow-fork sometimes"), -EINVAL);
+    ck_assert_int_eq(parse("set follow-fork all parent"), -EINVAL);
     ck_assert_int_eq(parse("set fiberlock on off"), -EINVAL);
     ck_assert_int_eq(parse("set print limit 100"), 0);
     ck_assert_str_eq(call.args.text, "print limit");

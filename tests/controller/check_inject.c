@@ -80,6 +80,36 @@ START_TEST(test_status)
 }
 END_TEST
 
+/* A zombie's stat: a command name with spaces and ')' in it, and field 52,
+ * the status its parent will collect. */
+START_TEST(test_stat_exit_status)
+{
+    char text[1024], state = 0;
+    int status = -1;
+    int n = snprintf(text, sizeof text, "4242 (a (b) c) Z 1");
+    for (int field = 5; field <= 51; field++)
+        n += snprintf(text + n, sizeof text - (size_t)n, " %d", field);
+    snprintf(text + n, sizeof text - (size_t)n, " 768\n");
+    ck_assert_int_eq(pt_proc_parse_stat(text, &state, &status), 0);
+    ck_assert_int_eq(state, 'Z');
+    ck_assert_int_eq(status, 768);     /* exit 3, as waitpid says */
+    ck_assert_int_eq(pt_proc_parse_stat("4242 (ruby) S 1 2 3\n", &state, &status), -EINVAL);
+    ck_assert_int_eq(pt_proc_parse_stat("no parenthesis", &state, &status), -EINVAL);
+
+    /* A child of ours that exited 3, not reaped yet. */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(3);
+    siginfo_t info;
+    ck_assert_int_eq(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);  /* a zombie now */
+    ck_assert_int_eq(pt_proc_exit_status(pid, &state, &status), 0);
+    ck_assert_int_eq(state, 'Z');
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+    ck_assert_int_eq(pt_proc_exit_status(pid, &state, &status), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_elf)
 {
     struct pt_elf_info info;
@@ -246,6 +276,7 @@ Suite *inject_suite(void)
     tcase_add_test(tc, test_maps_line);
     tcase_add_test(tc, test_maps_ruby);
     tcase_add_test(tc, test_status);
+    tcase_add_test(tc, test_stat_exit_status);
     tcase_add_test(tc, test_elf);
     tcase_add_test(tc, test_elf_dynsyms);
     tcase_add_test(tc, test_eperm_words);

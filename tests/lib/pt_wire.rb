@@ -26,7 +26,8 @@ module PtWire
     ok: 64, error: 65, fiber_info: 66, fibers_reply: 67, frames: 68, value: 69,
     lines: 70, breakpoint: 71, breakpoints_reply: 72, dump_reply: 73, vars_reply: 74,
     stats_reply: 75,
-    stopped: 96, running: 97, fiber_event: 98, op: 99, output: 100, exited: 101
+    stopped: 96, running: 97, fiber_event: 98, op: 99, output: 100, exited: 101,
+    forked: 102
   }.freeze
   NAMES = TYPES.invert.freeze
   ERR = { version: 1, bad_request: 2, unknown_type: 3, no_fiber: 4, not_stopped: 5,
@@ -49,6 +50,7 @@ module PtWire
   # One connection to a tracer.
   class Conn
     attr_reader :sock, :events
+    attr_accessor :hello
 
     def initialize(sock)
       @sock = sock
@@ -101,7 +103,7 @@ module PtWire
     def reply_to(id, timeout = 10)
       loop do
         msg = read(timeout) or raise EOFError, "connection closed awaiting reply #{id}"
-        return msg if msg['id'] == id && !%i[stopped running output op fiber_event exited].include?(msg['type'])
+        return msg if msg['id'] == id && !%i[stopped running output op fiber_event exited forked].include?(msg['type'])
 
         @events << msg
       end
@@ -144,7 +146,11 @@ module PtWire
     # Starts script (a path) with args; with connect: false no socket is
     # given (plain RUBYOPT=-rpolytrace). handshake: false leaves the HELLO
     # exchange to the test.
-    def initialize(script, *args, env: {}, connect: true, handshake: true, nonstop: false)
+    # follow_fork: the HELLO's follow_fork ("all", "parent", "child"; nil:
+    # none, as a controller that follows no children).
+    def initialize(script, *args, env: {}, connect: true, handshake: true, nonstop: false,
+                   follow_fork: nil)
+      @follow_fork = follow_fork
       @dir = Dir.mktmpdir('pt-test')
       File.chmod(0o700, @dir)
       env = self.class.ruby_env(env)
@@ -207,8 +213,14 @@ module PtWire
     # <dir>/polytrace/<pid>.sock once the tracer listens there, and shake
     # hands. Returns the Conn (its #hello holds the tracer's HELLO).
     def attach(timeout = 10)
-      Process.kill('URG', @pid)
-      path = File.join(@dir, 'polytrace', "#{@pid}.sock")
+      @conn = attach_to(@pid, timeout)
+    end
+
+    # The same for another process of the same user (a forked child), which
+    # shares our socket directory. Returns a Conn; its #hello is set.
+    def attach_to(pid, timeout = 10)
+      Process.kill('URG', pid)
+      path = File.join(@dir, 'polytrace', "#{pid}.sock")
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
       begin
         sock = UNIXSocket.new(path)
@@ -218,11 +230,12 @@ module PtWire
         IO.select(nil, nil, nil, 0.01) # a socket file appearing has no event to wait on
         retry
       end
-      @conn = Conn.new(sock)
-      @hello = @conn.read
-      @conn.send_msg(:hello, version: VERSION, pid: Process.pid, ruby_version: '', backend: '',
-                             argv: [], program: '', attached: true)
-      @conn
+      conn = Conn.new(sock)
+      conn.hello = conn.read
+      @hello = conn.hello if pid == @pid
+      conn.send_msg(:hello, version: VERSION, pid: Process.pid, ruby_version: '', backend: '',
+                            argv: [], program: '', attached: true, follow_fork: @follow_fork)
+      conn
     end
 
     def accept(timeout = 20)
@@ -234,7 +247,7 @@ module PtWire
     def handshake_now(version: VERSION)
       @hello = @conn.read
       @conn.send_msg(:hello, version: version, pid: Process.pid, ruby_version: '', backend: '',
-                             argv: [], program: '', attached: false)
+                             argv: [], program: '', attached: false, follow_fork: @follow_fork)
       @hello
     end
 

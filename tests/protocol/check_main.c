@@ -18,7 +18,7 @@ const enum pt_msg_type all_types[] = {
     PT_REP_VALUE, PT_REP_LINES, PT_REP_BREAKPOINT, PT_REP_BREAKPOINTS,
     PT_REP_DUMP, PT_REP_VARS, PT_REP_STATS, PT_REP_WATCHES,
     PT_EV_STOPPED, PT_EV_RUNNING, PT_EV_FIBER, PT_EV_OP, PT_EV_OUTPUT,
-    PT_EV_EXITED,
+    PT_EV_EXITED, PT_EV_FORKED,
 };
 const size_t n_all_types = sizeof all_types / sizeof all_types[0];
 
@@ -108,6 +108,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         ck_assert_int_eq(pt_proto_make_hello(m, 4242 + seed, "3.1.2", "io_uring",
                                              "/app/app.rb", argv, 4, true), 0);
         m->u.hello.observe = true;
+        m->u.hello.follow_fork = str("child", seed);
         break;
     }
     case PT_REQ_STEP: case PT_REQ_SKIP: case PT_REQ_UP: case PT_REQ_SWITCH: case PT_REQ_RUNQUEUE:
@@ -143,6 +144,7 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
         m->u.brk.fiber = 4 + seed;
         m->u.brk.hit_cond = str("% 2", seed);
         m->u.brk.log = str("at {i}", seed);
+        m->u.brk.bp = 9 + seed;
         break;
     case PT_REQ_VARS:
         m->u.vars.fiber = 5 + seed;
@@ -325,6 +327,10 @@ void fill_msg(struct pt_msg *m, enum pt_msg_type type, unsigned seed)
     case PT_EV_EXITED:
         m->u.exited.status = -1;
         m->u.exited.signal = 9 + (int32_t)seed;
+        break;
+    case PT_EV_FORKED:
+        m->u.forked.pid = 4243 + seed;
+        m->u.forked.follow = str("all", seed);
         break;
     default:
         break;  /* no payload */

@@ -25,6 +25,17 @@ module PolyTrace
   end
   Object.singleton_class.prepend(TopLevelDefs)
 
+  # Ruby 3.1 calls Process._fork for every fork made from Ruby; the tracer
+  # decides there whether the child stays under the controller (fork.c).
+  module ForkHook
+    def _fork
+      pid = super
+      PolyTrace.__forked(pid)
+      pid
+    end
+  end
+  Process.singleton_class.prepend(ForkHook)
+
   # The lines of a file that have code (a :line event), from its top
   # instruction sequences and every one inside them, in order: where a line
   # breakpoint can go.
