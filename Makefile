@@ -34,6 +34,8 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 # polytrace top draws with curses (wide-character ncurses).
 CURSES_LIBS  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+# TLS and the HMAC of the TCP preamble (protocol/proto_remote*.c).
+SSL_LIBS     := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 PROTO_SRCS = $(wildcard protocol/*.c)
@@ -73,7 +75,7 @@ $(PROTO_LIB): $(PROTO_OBJS)
 # --- controller -------------------------------------------------------------
 $(POLYTRACE): $(CTL_OBJS) $(PROTO_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS) $(CURSES_LIBS)
+	$(CC) $(PT_LDFLAGS) -o $@ $(CTL_OBJS) $(PROTO_LIB) -lmsgpackc $(SSL_LIBS) -lreadline -lelf $(JANSSON_LIBS) $(CURSES_LIBS)
 
 # attach finds polytrace/injected.rb in the build tree, else where
 # `make install` puts Ruby files.
@@ -119,7 +121,7 @@ $(BUILD)/tests/check_%: $$(wildcard tests/$$*/*.c) $(PROTO_LIB) $(CTL_LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PT_CFLAGS) $(CHECK_CFLAGS) $(PT_LDFLAGS) -o $@ \
 		$(wildcard tests/$*/*.c) $(if $(filter controller,$*),$(CTL_LIBOBJS)) \
-		$(PROTO_LIB) -lmsgpackc -lreadline -lelf $(JANSSON_LIBS) $(CURSES_LIBS) $(CHECK_LIBS)
+		$(PROTO_LIB) -lmsgpackc $(SSL_LIBS) -lreadline -lelf $(JANSSON_LIBS) $(CURSES_LIBS) $(CHECK_LIBS)
 
 c-tests: $(CHECK_BINS)
 
@@ -150,7 +152,7 @@ RUBY_LINK     := $(shell $(RUBY) -e 'c = RbConfig::CONFIG; print "-L#{c["libdir"
 $(FUZZ_BIN): tests/fuzz/fuzz_decode.c $(PROTO_SRCS) $(wildcard protocol/*.h)
 	@sh mk/deps.sh clang libclang-rt-14-dev
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -Iprotocol -o $@ tests/fuzz/fuzz_decode.c $(PROTO_SRCS) -lmsgpackc
+	$(FUZZ_CC) -Iprotocol -o $@ tests/fuzz/fuzz_decode.c $(PROTO_SRCS) -lmsgpackc $(SSL_LIBS)
 
 # Ruby unwinds exceptions with __builtin_longjmp, which ASan cannot see: the
 # stack redzones of the frames it skips would stay poisoned, and libruby's
@@ -162,7 +164,7 @@ $(FUZZ_DISPATCH): tests/fuzz/fuzz_dispatch.c $(wildcard tracer/*.c tracer/*.h) $
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -mllvm -asan-stack=0 -Iprotocol -Itracer -Iruntime $(RUBY_HDRS) \
 		-DPT_FUZZ_TRACER_LIB='"$(CURDIR)/tracer/lib"' -o $@ tests/fuzz/fuzz_dispatch.c \
-		$(wildcard tracer/*.c) $(PROTO_SRCS) -lmsgpackc $(RUBY_LINK) -lpthread
+		$(wildcard tracer/*.c) $(PROTO_SRCS) -lmsgpackc $(SSL_LIBS) $(RUBY_LINK) -lpthread
 
 fuzz: $(if $(filter decode,$(FUZZ)),$(FUZZ_BIN)) $(if $(filter dispatch,$(FUZZ)),$(FUZZ_DISPATCH))
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_dispatch

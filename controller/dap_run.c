@@ -2,8 +2,9 @@
  * dap_run.c — the DAP requests of a session's life and of running the
  * program: initialize (the capabilities, stated as they are), launch
  * (program or command, args, cwd, env, stopOnEntry: the REPL's launch path,
- * with the program's stdio on pipes; noDebug: never stopped), attach (pid, or a listening tracer's
- * socket), configurationDone, disconnect, terminate; continue, next,
+ * with the program's stdio on pipes; noDebug: never stopped), attach (pid,
+ * a listening tracer's socket, or one listening on TCP: "connect"),
+ * configurationDone, disconnect, terminate; continue, next,
  * stepIn, stepOut for one fiber (singleThread: only that fiber runs), and
  * pause.
  */
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "pt_remote.h"
 
 json_t *pt_dap_capabilities(void)
 {
@@ -299,11 +301,41 @@ out:
 
 /* ---- attach -------------------------------------------------------------- */
 
+/* attach with "connect": a tracer listening on TCP (polytrace --listen).
+ * The token is "token", or the first line of "tokenFile". 0 connected;
+ * 1 the request is answered (a bad token argument); <0 the session's
+ * error. */
+static int attach_remote(struct pt_dap *a, json_t *req, json_t *args, const char *addr)
+{
+    const char *token = json_string_value(json_object_get(args, "token"));
+    const char *file = json_string_value(json_object_get(args, "tokenFile"));
+    char buf[PT_REMOTE_TOKEN_MAX + 1], err[PT_DBG_ERR_MAX];
+    struct pt_dbg_remote r = { .addr = addr, .tls = json_is_true(json_object_get(args, "tls")),
+                               .tls_ca = json_string_value(json_object_get(args, "tlsCa")) };
+    if (file && *file) {
+        if (pt_remote_token_read(file, buf, sizeof buf, err, sizeof err)) {
+            pt_dap_fail(a, req, "cannot attach: %s", err);
+            return 1;
+        }
+    } else if (token && pt_remote_token_valid(token) && strlen(token) < sizeof buf) {
+        snprintf(buf, sizeof buf, "%s", token);
+    } else {
+        pt_dap_fail(a, req, "attach with \"connect\" needs \"token\" (%d to %d printable "
+                    "characters) or \"tokenFile\"", PT_REMOTE_TOKEN_MIN, PT_REMOTE_TOKEN_MAX);
+        return 1;
+    }
+    r.token = buf;
+    int rc = pt_dbg_connect(&a->dbg, &r);
+    explicit_bzero(buf, sizeof buf);
+    return rc;
+}
+
 int pt_dap_attach(struct pt_dap *a, json_t *req)
 {
     json_t *args = pt_dap_args(req);
     json_t *jpid = json_object_get(args, "pid");
     const char *sock = json_string_value(json_object_get(args, "socket"));
+    const char *addr = json_string_value(json_object_get(args, "connect"));
     long long pid = 0;
 
     if (a->session)
@@ -312,15 +344,25 @@ int pt_dap_attach(struct pt_dap *a, json_t *req)
         pid = json_integer_value(jpid);
     else if (json_is_string(jpid))
         pid = strtoll(json_string_value(jpid), NULL, 10);
-    if (pid <= 0 && !(sock && *sock))
-        return pt_dap_fail(a, req, "attach needs \"pid\" (a Ruby process of yours) or \"socket\" (a listening tracer)");
+    if (pid <= 0 && !(sock && *sock) && !(addr && *addr))
+        return pt_dap_fail(a, req, "attach needs \"pid\" (a Ruby process of yours), \"socket\" (a listening tracer) "
+                           "or \"connect\" (HOST:PORT of a tracer listening on TCP)");
     a->dbg.inf->mode = PT_DBG_ATTACHED;
     a->stop_on_entry = json_is_true(json_object_get(args, "stopOnEntry"));
+    if (addr && *addr && pid <= 0 && !(sock && *sock)) {
+        int r = attach_remote(a, req, args, addr);
+        if (r > 0)
+            return 0;
+        if (r < 0 || pt_dbg_first_stop(&a->dbg))
+            return pt_dap_fail(a, req, "cannot attach: %s", pt_dbg_error(&a->dbg));
+        goto attached;
+    }
     int rc = pid > 0 ? pt_dbg_attach(&a->dbg, (pid_t)pid) : pt_dbg_attach_socket(&a->dbg, sock);
     if (rc == 0)
         rc = pt_dbg_first_stop(&a->dbg);
     if (rc)
         return pt_dap_fail(a, req, "cannot attach: %s", pt_dbg_error(&a->dbg));
+attached:
     if (apply_fiberlock(a, req, args)) {
         pt_dbg_detach(&a->dbg);
         return 0;

@@ -525,6 +525,9 @@ int pt_dbg_wait_stop(struct pt_dbg *d, int timeout_ms)
 
 int pt_dbg_set_follow(struct pt_dbg *d, enum pt_dbg_follow follow)
 {
+    if (d->remote)
+        return pt_dbg_fail(d, -ENOTSUP, "forked children are not followed over TCP (connect): "
+                           "they run free");
     d->follow = follow;
     struct pt_msg req;
     pt_msg_init(&req, PT_REQ_SET, 0);

@@ -311,6 +311,20 @@ int pt_dbg_attach(struct pt_dbg *d, pid_t pid);
 /* Reaches a tracer already listening on the Unix socket path (one of our
  * uid). 0 or <0 with the reason. */
 int pt_dbg_attach_socket(struct pt_dbg *d, const char *path);
+/* A tracer listening on TCP (polytrace --listen, POLYTRACE_LISTEN). */
+struct pt_dbg_remote {
+    const char *addr;          /* HOST:PORT */
+    const char *token;         /* answers its challenge (pt_remote.h) */
+    bool tls;                  /* TLS, the server's certificate checked */
+    const char *tls_ca;        /* against this PEM file; NULL: the system's */
+};
+
+/* Reaches it: TCP (TLS), authentication, hello; the program then stops
+ * (reason "entry" when it waited for us, else "attach"): see
+ * pt_dbg_first_stop. Forked children are not followed over TCP. 0 or <0
+ * with the reason. */
+int pt_dbg_connect(struct pt_dbg *d, const struct pt_dbg_remote *r);
+
 /* Reaches a running program to watch it only (polytrace top): attached
  * without stopping it; it answers pt_dbg_stats while it runs. 0 or <0. */
 int pt_dbg_observe(struct pt_dbg *d, pid_t pid);

@@ -18,10 +18,15 @@
 #include "strcopy.h"
 
 /* An absolute path for a breakpoint file when it can be found (relative
- * paths as the program sees them); else as given. */
+ * paths as the program sees them); else as given. A program on another
+ * host (connect) sees other files: as given, for the tracer to match. */
 static void resolve_file(struct pt_dbg *d, const char *file, char *out, size_t len)
 {
     char real[PATH_MAX];
+    if (d->remote) {
+        pt_str_copy(out, len, file);
+        return;
+    }
     if (file[0] != '/' && d->inf->pid > 0) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "/proc/%ld/cwd/%s", (long)d->inf->pid, file);

@@ -211,7 +211,8 @@ int pt_dbg_source(struct pt_dbg *d, const char *file, int first, int last, struc
 {
     struct pt_inf *inf = d->inf;
     memset(out, 0, sizeof *out);
-    int rc = pt_src_read(file, inf->pid, first, last, out);
+    /* A program on another host (connect): only it has its files. */
+    int rc = d->remote ? -ENOENT : pt_src_read(file, inf->pid, first, last, out);
     if (rc == 0)
         return 0;
     if (rc == -ERANGE)

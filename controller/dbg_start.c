@@ -1,8 +1,9 @@
 /*
  * dbg_start.c — how a session reaches its program: launch (listen, fork/exec
- * with the tracer preloaded, accept, handshake) and attach (checks, the
+ * with the tracer preloaded, accept, handshake), attach (checks, the
  * tracer brought in if the program never loaded it, SIGURG, connect,
- * handshake, the first stop). Every front end starts programs this
+ * handshake, the first stop) and connect (a tracer listening on TCP:
+ * TLS, its challenge answered, handshake). Every front end starts programs this
  * one way; failures come back as text and the exit code of
  * docs/ARCHITECTURE.md.
  */
@@ -22,12 +23,15 @@
 #include "format.h"
 #include "launch.h"
 #include "load.h"
+#include "pt_remote.h"
 #include "pt_rendezvous.h"
 
 /* How long the tracer may take to connect after exec (Ruby start-up). */
 #define LAUNCH_CONNECT_MS 30000
 /* How long an attached tracer may take to open its socket. */
 #define ATTACH_CONNECT_MS 5000
+/* How long a tracer on TCP may take to answer (connect, TLS, challenge). */
+#define REMOTE_CONNECT_MS 10000
 /* How long Ruby may take to reach a safe point and load the tracer. */
 #define INJECT_TIMEOUT_MS 5000
 
@@ -170,6 +174,48 @@ int pt_dbg_attach_socket(struct pt_dbg *d, const char *path)
     inf->state = PT_DBG_RUNNING;
     if ((rc = pt_dbg_open(d, fd, true))) {
         inf->state = PT_DBG_DONE;
+        return rc;
+    }
+    inf->pid = (pid_t)inf->sess.peer_hello.u.hello.pid;
+    return 0;
+}
+
+int pt_dbg_connect(struct pt_dbg *d, const struct pt_dbg_remote *r)
+{
+    struct pt_inf *inf = d->inf;
+    char host[PT_REMOTE_ADDR_MAX], port[8];
+    int fd, rc;
+    d->exit_code = 1;
+    inf->state = PT_DBG_DONE;
+    if ((rc = pt_remote_connect(r->addr, REMOTE_CONNECT_MS, &fd, d->err, sizeof d->err)))
+        return rc;
+    if (r->tls) {
+        struct pt_remote_tls *t;
+        int plain;
+        if (pt_remote_split(r->addr, host, sizeof host, port, sizeof port))
+            host[0] = '\0';
+        if ((rc = pt_remote_tls_client(r->tls_ca, &t, d->err, sizeof d->err))) {
+            close(fd);
+            return rc;
+        }
+        rc = pt_remote_tls_start(t, fd, host, REMOTE_CONNECT_MS, &plain, d->err, sizeof d->err);
+        pt_remote_tls_free(t);      /* the connection keeps what it needs */
+        if (rc)
+            return rc;
+        fd = plain;
+    }
+    if ((rc = pt_remote_authenticate(fd, r->token, REMOTE_CONNECT_MS, d->err, sizeof d->err))) {
+        close(fd);
+        return rc;
+    }
+    /* A forked child waits on a Unix socket of its host: out of reach. */
+    d->remote = true;
+    d->follow = PT_DBG_FOLLOW_NONE;
+    inf->state = PT_DBG_RUNNING;
+    if ((rc = pt_dbg_open(d, fd, true))) {
+        inf->state = PT_DBG_DONE;
+        if (strstr(d->err, "authentication failed"))
+            snprintf(d->err, sizeof d->err, "%s refused the token (authentication failed)", r->addr);
         return rc;
     }
     inf->pid = (pid_t)inf->sess.peer_hello.u.hello.pid;

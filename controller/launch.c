@@ -242,6 +242,29 @@ int pt_launch_start(struct pt_launch *l, const struct pt_launch_spec *spec)
     return 0;
 }
 
+int pt_launch_exec(const struct pt_launch_spec *spec)
+{
+    char libdir[PATH_MAX];
+    if (pt_launch_libdir(libdir, sizeof libdir))
+        libdir[0] = '\0';
+    pt_sig_reset_child();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    apply_env(spec->env);
+    if (libdir[0])
+        prepend_env("RUBYLIB", libdir, ":");
+    prepend_env("RUBYOPT", "-rpolytrace", " ");
+    unsetenv("POLYTRACE_SOCKET");
+    if (spec->nonstop)
+        setenv("POLYTRACE_NONSTOP", "1", 1);
+    else
+        unsetenv("POLYTRACE_NONSTOP");
+    fflush(NULL);
+    exec_program(spec->argv);
+    return -errno;
+}
+
 static long now_ms(void)
 {
     struct timespec ts;

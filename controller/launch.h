@@ -51,6 +51,13 @@ void pt_launch_spec_init(struct pt_launch_spec *spec, char **argv);
 int pt_launch_start(struct pt_launch *l, const struct pt_launch_spec *spec);
 
 /*
+ * Replaces polytrace with spec->argv (same pid, terminal and stdio), the
+ * tracer preloaded and spec->env applied, for a program that waits for its
+ * controller itself (--listen). Returns only on failure: -errno.
+ */
+int pt_launch_exec(const struct pt_launch_spec *spec);
+
+/*
  * Waits until the tracer connects (and its uid is ours) or the deadline.
  * 1: connected, *fd set; 0: the program ended first, *status as from
  * waitpid; -ETIMEDOUT; -EINTR when SIGTERM/SIGHUP/SIGINT arrived; -errno.

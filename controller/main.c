@@ -25,6 +25,10 @@ int main(int argc, char **argv)
         return pt_start_attach(&o);
     case PT_OPT_DUMP:
         return pt_start_dump(&o);
+    case PT_OPT_CONNECT:
+        return pt_start_connect(&o);
+    case PT_OPT_LISTEN:
+        return pt_start_listen(&o);
     case PT_OPT_DAP:
         return pt_start_dap(&o);
     case PT_OPT_TOP:

@@ -1,8 +1,8 @@
 /*
  * options.c — parsing polytrace's argv. Options come first; the first
- * non-option word is either a mode keyword (attach, dump) or the start of
- * the program to launch; "--" ends the options (so `polytrace -- attach`
- * launches a program named attach).
+ * non-option word is either a mode keyword (attach, dump, connect, top,
+ * dap) or the start of the program to launch; "--" ends the options (so
+ * `polytrace -- attach` launches a program named attach).
  */
 #include "options.h"
 
@@ -66,6 +66,41 @@ static int parse_dap(int argc, char **argv, int i, struct pt_opt *out, char *err
                                argv[i]);
         }
     }
+    return 0;
+}
+
+/* connect [--tls] [--tls-ca FILE] [--token-file FILE] HOST:PORT, options
+ * on either side. */
+static int parse_connect(int argc, char **argv, int i, struct pt_opt *out, char *err, size_t errlen)
+{
+    out->mode = PT_OPT_CONNECT;
+    if (out->nonstop || out->detach || out->listen || out->listen_any || out->tls_cert ||
+        out->tls_key || out->token_file)
+        return usage_error(err, errlen, "%s", "connect takes its options after it: "
+                           "connect [--tls [--tls-ca FILE]] [--token-file FILE] HOST:PORT");
+    for (i++; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--tls") == 0) {
+            out->tls = true;
+        } else if (strcmp(a, "--tls-ca") == 0 || strcmp(a, "--token-file") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1])
+                return usage_error(err, errlen, "'%s' needs a file name", a);
+            if (a[2] == 't' && a[3] == 'l')
+                out->tls_ca = argv[++i];
+            else
+                out->token_file = argv[++i];
+        } else if (a[0] == '-') {
+            return usage_error(err, errlen, "connect: unknown option '%s' (see polytrace --help)", a);
+        } else if (out->addr) {
+            return usage_error(err, errlen, "unexpected argument '%s'", a);
+        } else {
+            out->addr = a;
+        }
+    }
+    if (!out->addr)
+        return usage_error(err, errlen, "%s", "'connect' needs HOST:PORT");
+    if (out->tls_ca && !out->tls)
+        return usage_error(err, errlen, "%s", "--tls-ca goes with --tls");
     return 0;
 }
 
@@ -152,6 +187,22 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
             out->detach = true;
         } else if (strcmp(a, "-n") == 0) {
             out->no_init = true;
+        } else if (strcmp(a, "--listen-any") == 0) {
+            out->listen_any = true;
+        } else if (strcmp(a, "--listen") == 0 || strcmp(a, "--token-file") == 0 ||
+                   strcmp(a, "--tls-cert") == 0 || strcmp(a, "--tls-key") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1])
+                return usage_error(err, errlen, strcmp(a, "--listen") == 0
+                                   ? "'%s' needs HOST:PORT" : "'%s' needs a file name", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--listen") == 0)
+                out->listen = v;
+            else if (strcmp(a, "--token-file") == 0)
+                out->token_file = v;
+            else if (strcmp(a, "--tls-cert") == 0)
+                out->tls_cert = v;
+            else
+                out->tls_key = v;
         } else if (strcmp(a, "-x") == 0 || strcmp(a, "-ex") == 0) {
             if (i + 1 >= argc)
                 return usage_error(err, errlen, a[1] == 'x' ? "'%s' needs a file name"
@@ -166,6 +217,12 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
     }
     if (i >= argc)
         return usage_error(err, errlen, "%s", "no program given (see polytrace --help)");
+    bool remote_opts = out->listen || out->listen_any || out->token_file || out->tls_cert ||
+                       out->tls_key;
+    if (!dashdash && remote_opts && (strcmp(argv[i], "top") == 0 || strcmp(argv[i], "attach") == 0 ||
+                                     strcmp(argv[i], "dump") == 0))
+        return usage_error(err, errlen, "--listen and its options are for launching a program, "
+                           "not for %s", argv[i]);
     if (!dashdash && strcmp(argv[i], "top") == 0) {
         out->mode = PT_OPT_TOP;
         if (out->nonstop || out->detach || out->nscripts || out->no_init)
@@ -181,8 +238,27 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
             return usage_error(err, errlen, "-x, -ex and -n need a session: launch or attach, not dump%s", "");
         return parse_pid_mode(argc, argv, i, out, err, errlen);
     }
-    if (!dashdash && strcmp(argv[i], "dap") == 0)
+    if (!dashdash && strcmp(argv[i], "connect") == 0)
+        return parse_connect(argc, argv, i, out, err, errlen);
+    if (!dashdash && strcmp(argv[i], "dap") == 0) {
+        if (out->listen || out->listen_any || out->token_file || out->tls_cert || out->tls_key)
+            return usage_error(err, errlen, "%s", "dap takes only --listen, after it");
         return parse_dap(argc, argv, i, out, err, errlen);
+    }
+    if (out->listen) {
+        out->mode = PT_OPT_LISTEN;
+        if (out->detach)
+            return usage_error(err, errlen, "%s", "--listen and --detach do not go together: "
+                               "with --listen the program waits for 'polytrace connect'");
+        if (out->nscripts || out->no_init)
+            return usage_error(err, errlen, "%s", "-x, -ex and -n belong to the session: give "
+                               "them to 'polytrace connect'");
+        if (!out->tls_cert != !out->tls_key)
+            return usage_error(err, errlen, "%s", "TLS needs both --tls-cert and --tls-key");
+    } else if (out->listen_any || out->token_file || out->tls_cert || out->tls_key) {
+        return usage_error(err, errlen, "%s", "--listen-any, --token-file, --tls-cert and "
+                           "--tls-key go with --listen HOST:PORT");
+    }
     if (out->detach && !out->nonstop)
         return usage_error(err, errlen, "%s", "--detach needs --nonstop");
     if (out->detach && out->nscripts)

@@ -14,6 +14,10 @@
 enum pt_opt_mode {
     PT_OPT_LAUNCH,   /* polytrace [-n] [-x FILE] [-ex CMD] [--nonstop [--detach]] [--] PROGRAM ARGS */
     PT_OPT_ATTACH,   /* polytrace [-n] [-x FILE] [-ex CMD] attach PID */
+    PT_OPT_CONNECT,  /* polytrace [-n] [-x FILE] [-ex CMD] connect [--tls [--tls-ca FILE]]
+                        [--token-file FILE] HOST:PORT */
+    PT_OPT_LISTEN,   /* polytrace --listen HOST:PORT [--listen-any] [--token-file FILE]
+                        [--tls-cert FILE --tls-key FILE] [--nonstop] [--] PROGRAM ARGS */
     PT_OPT_DUMP,     /* polytrace dump PID */
     PT_OPT_DAP,      /* polytrace dap [--listen ADDR] */
     PT_OPT_TOP,      /* polytrace top [-d SECS] [-s KEY] [-f TEXT] [-b [-n N]] PID */
@@ -37,7 +41,14 @@ struct pt_opt {
     struct pt_opt_script scripts[PT_OPT_SCRIPTS_MAX];
     int nscripts;
     pid_t pid;            /* attach, dump, top */
-    const char *listen;   /* dap --listen ADDR; NULL: stdin/stdout */
+    const char *listen;   /* dap --listen ADDR (NULL: stdin/stdout); --listen HOST:PORT */
+    bool listen_any;      /* --listen-any: a non-loopback address is meant */
+    const char *token_file; /* --token-file FILE (listen, connect) */
+    const char *tls_cert; /* --tls-cert FILE, --tls-key FILE (listen) */
+    const char *tls_key;
+    bool tls;             /* connect --tls */
+    const char *tls_ca;   /* connect --tls-ca FILE */
+    const char *addr;     /* connect HOST:PORT */
     struct pt_top_opt top;  /* top */
     int prog_argc;        /* launch: the program's argv (points into argv) */
     char **prog_argv;

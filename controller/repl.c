@@ -148,7 +148,8 @@ static void job_stopped(struct pt_ctl *ctl, int sig)
     const struct pt_inf *one = &ctl->dbg.one;
     if (ctl->dbg.inf->state == PT_DBG_RUNNING && one->child)
         pt_term_give(&ctl->term, one->pid);
-    kill(-one->pid, SIGCONT);
+    if (!ctl->dbg.remote)   /* a pid on another host names nothing here */
+        kill(-one->pid, SIGCONT);
 }
 
 static void reap_child(struct pt_ctl *ctl)

@@ -16,13 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "dap.h"
 #include "format.h"
 #include "launch.h"
+#include "pt_remote.h"
 #include "signals.h"
+#include "strcopy.h"
 
 static void perr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -175,6 +178,145 @@ int pt_start_attach(const struct pt_opt *o)
     int code = load_scripts(&ctl, o) ? 2 : attach(&ctl, o);
     pt_script_free(&ctl.script);
     return code;
+}
+
+/* Reads a token from the terminal, not echoed. 0 or -1. */
+static int prompt_token(const char *addr, char *buf, size_t len)
+{
+    struct termios old, quiet;
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    bool echo_off = tcgetattr(fd, &old) == 0;
+    if (echo_off) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        quiet.c_lflag |= ECHONL;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    dprintf(fd, "Token for %s: ", addr);
+    size_t n = 0;
+    char c;
+    ssize_t r;
+    while ((r = read(fd, &c, 1)) == 1 && c != '\n')
+        if (n + 1 < len)
+            buf[n++] = c;
+    buf[n] = '\0';
+    if (echo_off)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    close(fd);
+    return r == 1 || n ? 0 : -1;
+}
+
+/* The token for connect: --token-file, POLYTRACE_TOKEN, or asked for on
+ * the terminal. 0, or prints why not and returns -1. */
+static int connect_token(const struct pt_opt *o, char *buf, size_t len)
+{
+    char err[PT_DBG_ERR_MAX];
+    const char *env = getenv("POLYTRACE_TOKEN");
+    if (o->token_file) {
+        if (pt_remote_token_read(o->token_file, buf, len, err, sizeof err) == 0)
+            return 0;
+        perr("%s", err);
+        return -1;
+    }
+    if (env && *env) {
+        if (!pt_remote_token_valid(env) || strlen(env) >= len) {
+            perr("POLYTRACE_TOKEN must be %d to %d printable characters", PT_REMOTE_TOKEN_MIN,
+                 PT_REMOTE_TOKEN_MAX);
+            return -1;
+        }
+        pt_str_copy(buf, len, env);
+        return 0;
+    }
+    if (isatty(STDIN_FILENO) && prompt_token(o->addr, buf, len) == 0) {
+        if (pt_remote_token_valid(buf))
+            return 0;
+        perr("a token is %d to %d printable characters", PT_REMOTE_TOKEN_MIN, PT_REMOTE_TOKEN_MAX);
+        return -1;
+    }
+    perr("connecting to %s needs its token: --token-file FILE, or POLYTRACE_TOKEN (the "
+         "listening program printed it, or read it from its --token-file)", o->addr);
+    return -1;
+}
+
+static int connect_session(struct pt_ctl *ctl, const struct pt_opt *o, const char *token)
+{
+    struct pt_dbg_remote r = { .addr = o->addr, .token = token, .tls = o->tls, .tls_ca = o->tls_ca };
+    if (init_signals())
+        return 1;
+    if (pt_dbg_connect(&ctl->dbg, &r))
+        return failed(ctl);
+    set_base_from_cwd(0);
+    printf("Connected to process %ld on %s%s.\n", (long)ctl->dbg.inf->pid, o->addr,
+           o->tls ? " (TLS)" : "");
+    if (pt_dbg_first_stop(&ctl->dbg))
+        return failed(ctl);
+    return pt_repl_run(ctl);
+}
+
+int pt_start_connect(const struct pt_opt *o)
+{
+    char token[PT_REMOTE_TOKEN_MAX + 1];
+    if (connect_token(o, token, sizeof token))
+        return 1;
+    struct pt_ctl ctl;
+    pt_ctl_init(&ctl, PT_DBG_ATTACHED);
+    int code = load_scripts(&ctl, o) ? 2 : connect_session(&ctl, o, token);
+    explicit_bzero(token, sizeof token);
+    pt_script_free(&ctl.script);
+    return code;
+}
+
+/*
+ * --listen: checks what the tracer will need (the address, the token
+ * file, the certificate and key), so that a mistake is told here rather
+ * than by a program that then runs without the debugger, and becomes the
+ * program; the tracer in it listens (tracer/remote.c).
+ */
+int pt_start_listen(const struct pt_opt *o)
+{
+    char err[PT_DBG_ERR_MAX], bound[PT_REMOTE_ADDR_MAX], token[PT_REMOTE_TOKEN_MAX + 1];
+    int fd;
+    if (pt_remote_listen(o->listen, o->listen_any, &fd, bound, sizeof bound, err, sizeof err)) {
+        perr("%s", err);
+        return 1;
+    }
+    close(fd);
+    if (o->token_file) {
+        if (pt_remote_token_read(o->token_file, token, sizeof token, err, sizeof err)) {
+            perr("%s", err);
+            return 1;
+        }
+        explicit_bzero(token, sizeof token);
+    }
+    if (o->tls_cert) {
+        struct pt_remote_tls *t;
+        if (pt_remote_tls_server(o->tls_cert, o->tls_key, &t, err, sizeof err)) {
+            perr("%s", err);
+            return 1;
+        }
+        pt_remote_tls_free(t);
+    }
+    char listen[PT_REMOTE_ADDR_MAX + 32], tokfile[PATH_MAX + 32], cert[PATH_MAX + 32],
+        key[PATH_MAX + 32];
+    snprintf(listen, sizeof listen, "POLYTRACE_LISTEN=%s", o->listen);
+    snprintf(tokfile, sizeof tokfile, o->token_file ? "POLYTRACE_TOKEN_FILE=%s" : "%s",
+             o->token_file ? o->token_file : "POLYTRACE_TOKEN_FILE");
+    snprintf(cert, sizeof cert, o->tls_cert ? "POLYTRACE_TLS_CERT=%s" : "%s",
+             o->tls_cert ? o->tls_cert : "POLYTRACE_TLS_CERT");
+    snprintf(key, sizeof key, o->tls_key ? "POLYTRACE_TLS_KEY=%s" : "%s",
+             o->tls_key ? o->tls_key : "POLYTRACE_TLS_KEY");
+    char *env[] = { listen, tokfile, cert, key,
+                    (char *)(o->listen_any ? "POLYTRACE_LISTEN_ANY=1" : "POLYTRACE_LISTEN_ANY"),
+                    NULL };
+    struct pt_launch_spec spec;
+    pt_launch_spec_init(&spec, o->prog_argv);
+    spec.nonstop = o->nonstop;
+    spec.env = env;
+    int rc = pt_launch_exec(&spec);
+    perr("cannot run '%s': %s", o->prog_argv[0], strerror(-rc));
+    return 1;
 }
 
 int pt_start_dump(const struct pt_opt *o)

@@ -11,7 +11,7 @@ set -eu
 # tests.
 WEB_PKGS="ruby-http-parser.rb ruby-rack ruby-sinatra dnsmasq-base"
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
-libreadline-dev libncurses-dev libmsgpack-dev libelf-dev libjansson-dev tmux check libsubunit-dev ruby-minitest ruby-msgpack \
+libreadline-dev libncurses-dev libmsgpack-dev libssl-dev openssl libelf-dev libjansson-dev tmux check libsubunit-dev ruby-minitest ruby-msgpack \
 postgresql redis-server ruby-pg ruby-redis ruby-sequel \
 $WEB_PKGS $*"
 

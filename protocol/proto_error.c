@@ -38,6 +38,7 @@ const char *pt_proto_errcode_name(int code)
         [PT_PROTO_ERR_BAD_SETTING]   = "BAD_SETTING",
         [PT_PROTO_ERR_INTERNAL]      = "INTERNAL",
         [PT_PROTO_ERR_BUSY]          = "BUSY",
+        [PT_PROTO_ERR_AUTH]          = "AUTH",
     };
     if (code > 0 && (size_t)code < sizeof names / sizeof names[0] && names[code])
         return names[code];

@@ -96,6 +96,8 @@ enum pt_proto_errcode {
     PT_PROTO_ERR_BUSY          = 11, /* another controller is attached, or
                                         the tracer has too many connections
                                         in their handshake (appended) */
+    PT_PROTO_ERR_AUTH          = 12, /* a TCP peer failed authentication
+                                        (appended; pt_remote.h) */
 };
 
 /* "VERSION", "BAD_REQUEST", ...; "UNKNOWN" for other values. */

@@ -74,7 +74,9 @@ void pt_hs_peer_hello(const struct pt_msg *hello, struct pt_peer *peer)
 {
     const char *f = hello->type == PT_MSG_HELLO ? hello->u.hello.follow_fork : NULL;
 
-    if (!f || pt_fork_parse(f, &peer->follow) < 0)
+    /* Over TCP a forked child could not be reached the way fork.c makes
+     * it wait (its Unix socket, on this host): children run free. */
+    if (!f || peer->remote || pt_fork_parse(f, &peer->follow) < 0)
         peer->follow = PT_TR_FOLLOW_NONE;
     peer->observe = hello->type == PT_MSG_HELLO && hello->u.hello.observe;
 }

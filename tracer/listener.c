@@ -19,6 +19,13 @@
  * beyond those is answered ERROR BUSY and closed. While a controller is
  * attached every new connection is answered "already attached by pid N".
  * A burst of SIGURGs is one byte each in a pipe: one open socket.
+ *
+ * A TCP socket (POLYTRACE_LISTEN, remote.c) is served here too, open as
+ * long as the program runs. Its connections get the authentication
+ * challenge first (pt_remote.h) and nothing else, not even our HELLO,
+ * until they answer it; PT_REMOTE_MAX_FAILS wrong answers close the socket
+ * for good. With TLS, a relay thread (proto_remote_tls.c) holds each TCP
+ * connection and the connection here is its plain end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +37,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "tracer.h"
+#include "pt_remote.h"
 
 struct conn {
     int fd;
@@ -45,6 +55,12 @@ struct conn {
     size_t outlen, outoff;
     int closing;            /* close once out is sent */
     int valid;              /* its HELLO passed: hand over once out is sent */
+    int remote;             /* came over TCP */
+    int authed;             /* remote: answered the challenge */
+    unsigned char challenge[PT_REMOTE_CHALLENGE_LEN];
+    unsigned char mac[PT_REMOTE_MAC_LEN];
+    size_t macgot;
+    char from[64];          /* remote: the peer's address */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -63,6 +79,14 @@ static char *hello;                 /* our HELLO, encoded */
 static size_t hello_len;
 static char sockdir[PATH_MAX];
 static struct { int fd; struct pt_peer peer; struct pt_proto_decoder *dec; } ready = { -1, { 0 }, NULL };
+
+/* The TCP socket: remote.c hands it over (under mu), the thread serves
+ * it and may close it (under mu). */
+static int tcp_fd = -1;
+static char tcp_token[PT_REMOTE_TOKEN_MAX + 1];
+static struct pt_remote_tls *tcp_tls;
+static char tcp_addr[PT_REMOTE_ADDR_MAX];
+static int tcp_fails;
 
 /* The thread's own. */
 static struct conn conns[PT_LISTEN_SLOTS];
@@ -164,6 +188,22 @@ static void refuse(int fd, pid_t by)
     close(fd);
 }
 
+/* Our HELLO queued on c, and a decoder for theirs; 0 or -ENOMEM. */
+static int conn_start_hello(struct conn *c)
+{
+    pthread_mutex_lock(&mu);
+    c->out = hello ? malloc(hello_len) : NULL;
+    if (c->out) {
+        memcpy(c->out, hello, hello_len);
+        c->outlen = hello_len;
+        c->outoff = 0;
+    }
+    pthread_mutex_unlock(&mu);
+    if (!c->out || pt_proto_decoder_new(&c->dec, 0, 0) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
 static void accept_all(int64_t now)
 {
     for (;;) {
@@ -189,18 +229,118 @@ static void accept_all(int64_t now)
         c->fd = fd;
         c->peer.pid = pid;
         c->deadline = now + PT_HS_TIMEOUT_MS;
-        pthread_mutex_lock(&mu);
-        c->out = hello ? malloc(hello_len) : NULL;
-        if (c->out) {
-            memcpy(c->out, hello, hello_len);
-            c->outlen = hello_len;
-        }
-        pthread_mutex_unlock(&mu);
-        if (!c->out || pt_proto_decoder_new(&c->dec, 0, 0) < 0) {
+        if (conn_start_hello(c) < 0) {
             conn_drop(c, 1);
             continue;
         }
         nconns++;
+    }
+}
+
+/* TCP: nobody learns anything before answering the challenge; so a
+ * connection beyond the slots is closed without a word, and one that
+ * comes while a controller is attached is told only once it is
+ * authenticated (hand_over). */
+static void accept_tcp(int64_t now)
+{
+    for (;;) {
+        struct conn *c;
+        char from[64];
+        int one = 1, fd = accept4(tcp_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+        if (fd < 0)
+            return;
+        if (nconns == PT_LISTEN_SLOTS) {
+            close(fd);
+            continue;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        pt_remote_peer_name(fd, from, sizeof from);
+        if (tcp_tls) {
+            int plain;
+            if (pt_remote_tls_start(tcp_tls, fd, NULL, 0, &plain, NULL, 0) < 0)
+                continue;   /* fd is closed */
+            fd = plain;
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        }
+        c = &conns[nconns];
+        memset(c, 0, sizeof *c);
+        c->fd = fd;
+        c->remote = 1;
+        c->peer.remote = 1;
+        memcpy(c->from, from, sizeof c->from);
+        c->deadline = now + PT_HS_TIMEOUT_MS;
+        c->out = malloc(sizeof c->challenge);
+        if (!c->out || pt_remote_challenge(c->challenge) < 0) {
+            conn_drop(c, 1);
+            continue;
+        }
+        memcpy(c->out, c->challenge, sizeof c->challenge);
+        c->outlen = sizeof c->challenge;
+        nconns++;
+    }
+}
+
+static void close_tcp(void)
+{
+    pthread_mutex_lock(&mu);
+    if (tcp_fd >= 0)
+        close(tcp_fd);
+    tcp_fd = -1;
+    pthread_mutex_unlock(&mu);
+}
+
+/* A wrong answer, or none in time: counted; the socket closes at the limit. */
+static void auth_failed(struct conn *c, const char *why)
+{
+    char line[256];
+    struct pt_msg m;
+
+    tcp_fails++;
+    snprintf(line, sizeof line, "polytrace: refused a debugger connection from %s: %s "
+             "(%d of %d failed)\n", c->from, why, tcp_fails, PT_REMOTE_MAX_FAILS);
+    say(line);
+    if (tcp_fails >= PT_REMOTE_MAX_FAILS && tcp_fd >= 0) {
+        snprintf(line, sizeof line, "polytrace: %d failed authentications: no longer listening on "
+                 "%s\n", tcp_fails, tcp_addr);
+        say(line);
+        close_tcp();
+    }
+    pt_msg_init(&m, PT_MSG_NONE, 0);
+    pt_proto_make_error(&m, 0, PT_PROTO_ERR_AUTH, "authentication failed");
+    conn_say(c, &m, 1);
+}
+
+/* Reads the answer to the challenge; on a good one, our HELLO follows. */
+static void conn_read_auth(struct conn *c, int64_t now)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, c->mac + c->macgot, sizeof c->mac - c->macgot, MSG_DONTWAIT);
+
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n <= 0) {
+            if (c->macgot)
+                tcp_fails++, c->macgot = 0;     /* a partial answer, then gone */
+            conn_drop(c, 1);
+            return;
+        }
+        c->macgot += (size_t)n;
+        if (c->macgot < sizeof c->mac)
+            continue;
+        if (pt_remote_verify(tcp_token, c->challenge, c->mac) < 0) {
+            auth_failed(c, "wrong answer to the challenge (a wrong or missing token, a replay, "
+                        "or not a polytrace controller)");
+            return;
+        }
+        c->authed = 1;
+        c->deadline = now + PT_HS_TIMEOUT_MS;
+        free(c->out);
+        c->out = NULL;
+        c->outlen = c->outoff = 0;
+        if (conn_start_hello(c) < 0)
+            conn_drop(c, 1);
+        return;
     }
 }
 
@@ -263,6 +403,9 @@ static void conn_read(struct conn *c)
                 continue;
             if (pt_hs_check(got, &peer, &reply) == 0) {
                 pt_hs_peer_hello(&peer, &c->peer);
+                if (c->remote)  /* no SO_PEERCRED: the pid its HELLO gives */
+                    c->peer.pid = peer.u.hello.pid > 0 && peer.u.hello.pid <= INT_MAX
+                                  ? (pid_t)peer.u.hello.pid : 1;
                 pt_msg_free(&peer);
                 pt_msg_free(&reply);
                 c->valid = 1;
@@ -305,8 +448,12 @@ static void conn_serve(struct conn *c, short revents, int64_t now)
     }
     if (c->outoff < c->outlen)
         conn_write(c);
-    if (c->fd >= 0 && !c->closing && !c->valid && (revents & (POLLIN | POLLHUP | POLLERR)))
-        conn_read(c);
+    if (c->fd >= 0 && !c->closing && !c->valid && (revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (c->remote && !c->authed)
+            conn_read_auth(c, now);
+        else
+            conn_read(c);
+    }
     if (c->fd < 0)
         return;
     if (c->outoff == c->outlen && c->closing) {
@@ -316,6 +463,17 @@ static void conn_serve(struct conn *c, short revents, int64_t now)
     } else if (now >= c->deadline) {
         if (c->closing || c->valid) {
             conn_drop(c, 1);    /* it does not even read */
+        } else if (c->remote && !c->authed) {
+            if (c->macgot)
+                auth_failed(c, "no whole answer to the challenge in time");
+            else
+                conn_drop(c, 1);    /* said nothing: not counted */
+            if (c->fd >= 0) {
+                c->deadline = now + PT_HS_TIMEOUT_MS;
+                conn_write(c);
+                if (c->fd >= 0 && c->outoff == c->outlen)
+                    conn_drop(c, 1);
+            }
         } else {
             struct pt_msg reply, none;
             memset(&none, 0, sizeof none);
@@ -367,7 +525,7 @@ static void drain_wake(int64_t now)
 
 static void *run(void *arg)
 {
-    struct pollfd p[2 + PT_LISTEN_SLOTS];
+    struct pollfd p[3 + PT_LISTEN_SLOTS];
     int reported = 0;
 
     (void)arg;
@@ -382,6 +540,7 @@ static void *run(void *arg)
             break;
         }
         want = attached || now < window_until;
+        int tfd = tcp_fd;
         until = attached ? -1 : window_until;
         memcpy(dir, sockdir, sizeof dir);
         pthread_mutex_unlock(&mu);
@@ -406,9 +565,17 @@ static void *run(void *arg)
         if (lfd >= 0)
             reported = 0;
 
+        int at_l = -1, at_t = -1, at_c;
         p[n++] = (struct pollfd){ .fd = wake_r, .events = POLLIN };
-        if (lfd >= 0)
+        if (lfd >= 0) {
+            at_l = n;
             p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+        }
+        if (tfd >= 0) {
+            at_t = n;
+            p[n++] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+        }
+        at_c = n;
         for (i = 0; i < nconns; i++) {
             struct conn *c = &conns[i];
             short ev = c->outoff < c->outlen ? POLLOUT : 0;
@@ -427,15 +594,18 @@ static void *run(void *arg)
         if (p[0].revents)
             drain_wake(now);
         for (i = 0; i < nconns; i++)
-            conn_serve(&conns[i], p[(lfd >= 0 ? 2 : 1) + i].revents, now);
+            conn_serve(&conns[i], p[at_c + i].revents, now);
         compact();
-        if (lfd >= 0 && p[1].revents)
+        if (at_l >= 0 && lfd >= 0 && p[at_l].revents)
             accept_all(now);
+        if (at_t >= 0 && tcp_fd >= 0 && p[at_t].revents)
+            accept_tcp(now);
     }
     for (int i = 0; i < nconns; i++)
         conn_drop(&conns[i], 1);
     nconns = 0;
     close_socket();
+    close_tcp();
     return NULL;
 }
 
@@ -515,6 +685,23 @@ int pt_listen_start(void)
         return -r;
     owner = getpid();
     atomic_store(&running, 1);
+    return 0;
+}
+
+int pt_listen_tcp(int fd, const char *token, struct pt_remote_tls *tls, const char *addr)
+{
+    pthread_mutex_lock(&mu);
+    if (tcp_fd >= 0 || strlen(token) >= sizeof tcp_token) {
+        pthread_mutex_unlock(&mu);
+        return -EBUSY;
+    }
+    memcpy(tcp_token, token, strlen(token) + 1);
+    tcp_tls = tls;
+    snprintf(tcp_addr, sizeof tcp_addr, "%s", addr);
+    tcp_fails = 0;
+    tcp_fd = fd;
+    pthread_mutex_unlock(&mu);
+    poke('S');
     return 0;
 }
 
@@ -608,6 +795,10 @@ void pt_listen_forget(void)
     if (lfd >= 0)
         close(lfd);
     lfd = -1;
+    /* The TCP socket is the parent's: a child does not listen there. */
+    close_tcp();
+    memset(tcp_token, 0, sizeof tcp_token);
+    tcp_tls = NULL;     /* the parent's: left, not freed */
     if (ready.fd >= 0)
         close(ready.fd);
     ready.fd = -1;

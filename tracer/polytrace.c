@@ -3,7 +3,8 @@
  *
  * Defines module PolyTrace and the few methods tracer/lib/polytrace.rb calls
  * to boot the tracer: it fetches the runtime's C table when the runtime is
- * loaded, connects to a launching controller (POLYTRACE_SOCKET), arranges
+ * loaded, connects to a launching controller (POLYTRACE_SOCKET) or waits
+ * for one over TCP (POLYTRACE_LISTEN, remote.c), arranges
  * the entry stop and the EXITED event, and keeps every Ruby object the
  * tracer holds alive through one TypedData object. Small helpers shared by
  * the other files live here too.
@@ -289,8 +290,12 @@ static VALUE tr_boot(VALUE self, VALUE libdir)
     rb_set_end_proc(at_exit_hook, Qnil);
     pt_idle_boot();
 
-    if (!sock || !*sock)
+    if (!sock || !*sock) {
+        /* POLYTRACE_LISTEN: a controller over TCP (remote.c); not a
+         * launch (the program's terminal is its own: no SIGINT trap). */
+        pt_remote_boot();
         return Qfalse;
+    }
     sock = strdup(sock);
     /* Child Ruby processes must not connect to our controller too. */
     unsetenv("POLYTRACE_SOCKET");

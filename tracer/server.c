@@ -121,6 +121,7 @@ void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, const struct pt_peer *pee
     pt_tr.fd_pid = getpid();
     pt_tr.peer_pid = peer->pid;
     pt_tr.follow = peer->follow;
+    pt_tr.peer_remote = peer->remote;
     /* From now on the attach socket refuses other controllers. */
     if (pt_listen_start() == 0)
         pt_listen_attached(peer->pid);

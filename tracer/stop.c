@@ -594,6 +594,9 @@ static int reply_set(const struct pt_msg *req)
         return send_ok(req->id);
     }
     if (strcmp(name, "follow-fork") == 0) {
+        if (pt_tr.peer_remote)
+            return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING,
+                                    "forked children are not followed over TCP");
         if (pt_fork_parse(value, &pt_tr.follow) < 0)
             return pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_SETTING,
                                     "follow-fork is all, parent or child, not %s", value);

@@ -42,6 +42,7 @@ struct pt_peer {
     pid_t pid;                      /* its process (SO_PEERCRED) */
     enum pt_tr_follow follow;       /* its HELLO's follow_fork */
     int observe;                    /* its HELLO asks only to watch (polytrace top) */
+    int remote;                     /* came over TCP (pid: its HELLO's) */
 };
 
 struct pt_tr {
@@ -51,6 +52,7 @@ struct pt_tr {
     int fd;                         /* controller connection, -1: none */
     pid_t fd_pid;                   /* process that opened fd (fork guard) */
     pid_t peer_pid;                 /* the controller's pid */
+    int peer_remote;                /* the controller came over TCP */
     struct pt_proto_decoder *dec;
     int launched;                   /* reached through POLYTRACE_SOCKET */
     int observing;                  /* the controller only watches (top):
@@ -134,6 +136,13 @@ int pt_listen_ready_fd(void);               /* readable: a controller is ready *
 int pt_listen_take(int *fd, struct pt_proto_decoder **dec, struct pt_peer *peer);
 void pt_listen_stop(void);
 void pt_listen_forget(void);                /* in a forked child */
+struct pt_remote_tls;
+/* Serve fd, a listening TCP socket, too: connections authenticate with
+ * token first, over TLS when tls is set (both kept). 0 or -EBUSY. */
+int pt_listen_tcp(int fd, const char *token, struct pt_remote_tls *tls, const char *addr);
+
+/* remote.c — POLYTRACE_LISTEN: waiting for a controller over TCP */
+int pt_remote_boot(void);                   /* 1: listening, entry stop armed */
 
 /* urg.c — SIGURG */
 VALUE pt_urg_gate(VALUE self);              /* PolyTrace.__urg_gate */

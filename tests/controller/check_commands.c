@@ -154,6 +154,9 @@ START_TEST(test_help_lists_every_command)
     ck_assert(strstr(text, "--nonstop") && strstr(text, "--detach") && strstr(text, "--version"));
     ck_assert(strstr(text, "-x FILE") && strstr(text, "-ex CMD") && strstr(text, ".polytracerc"));
     ck_assert(strstr(text, "attach PID") && strstr(text, "dump PID"));
+    ck_assert(strstr(text, "--listen HOST:PORT") && strstr(text, "connect [--tls") &&
+              strstr(text, "--token-file FILE") && strstr(text, "--tls-cert FILE") &&
+              strstr(text, "--listen-any") && strstr(text, "POLYTRACE_TOKEN"));
     ck_assert(strstr(text, "POLYTRACE_HISTORY"));
     /* Fits an 80-column terminal. */
     for (const char *line = text; *line;) {

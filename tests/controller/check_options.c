@@ -183,6 +183,45 @@ START_TEST(test_top)
 }
 END_TEST
 
+START_TEST(test_remote)
+{
+    ck_assert_int_eq(PARSE("--listen", "127.0.0.1:4711", "--token-file", "t", "--tls-cert", "c",
+                           "--tls-key", "k", "--nonstop", "ruby", "app.rb"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_LISTEN);
+    ck_assert_str_eq(o.listen, "127.0.0.1:4711");
+    ck_assert_str_eq(o.token_file, "t");
+    ck_assert_str_eq(o.tls_cert, "c");
+    ck_assert_str_eq(o.tls_key, "k");
+    ck_assert(o.nonstop && !o.listen_any);
+    ck_assert_str_eq(o.prog_argv[0], "ruby");
+    ck_assert_int_eq(PARSE("--listen", "0.0.0.0:1", "--listen-any", "app.rb"), 0);
+    ck_assert(o.listen_any);
+
+    ck_assert_int_eq(PARSE("-ex", "bt", "connect", "--tls", "--tls-ca", "ca.pem", "h:1",
+                           "--token-file", "t"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_CONNECT);
+    ck_assert_str_eq(o.addr, "h:1");
+    ck_assert(o.tls);
+    ck_assert_str_eq(o.tls_ca, "ca.pem");
+    ck_assert_str_eq(o.token_file, "t");
+    ck_assert_int_eq(o.nscripts, 1);
+
+    ck_assert_int_eq(PARSE("connect"), -EINVAL);
+    ck_assert_int_eq(PARSE("connect", "a:1", "b:2"), -EINVAL);
+    ck_assert_int_eq(PARSE("connect", "--tls-ca", "x", "a:1"), -EINVAL);
+    ck_assert_int_eq(PARSE("connect", "--frob", "a:1"), -EINVAL);
+    ck_assert_int_eq(PARSE("--nonstop", "connect", "a:1"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen", "a:1", "connect", "a:1"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen", "a:1", "attach", "12"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen", "a:1", "dap"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen", "a:1", "--nonstop", "--detach", "ruby"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen", "a:1", "-ex", "bt", "ruby"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen", "a:1", "--tls-key", "k", "ruby"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen-any", "ruby"), -EINVAL);
+    ck_assert_int_eq(PARSE("--listen"), -EINVAL);
+}
+END_TEST
+
 Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -194,6 +233,7 @@ Suite *options_suite(void)
     tcase_add_test(tc, test_pid);
     tcase_add_test(tc, test_dap);
     tcase_add_test(tc, test_top);
+    tcase_add_test(tc, test_remote);
     suite_add_tcase(s, tc);
     return s;
 }

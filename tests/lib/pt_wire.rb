@@ -32,7 +32,7 @@ module PtWire
   NAMES = TYPES.invert.freeze
   ERR = { version: 1, bad_request: 2, unknown_type: 3, no_fiber: 4, not_stopped: 5,
           eval: 6, no_breakpoint: 7, bad_location: 8, bad_setting: 9, internal: 10,
-          busy: 11 }.freeze
+          busy: 11, auth: 12 }.freeze
 
   # Every field a request carries (the decoder wants them all).
   DEFAULTS = {

@@ -13,6 +13,7 @@ TCase *tc_stream(void);
 TCase *tc_io(void);
 TCase *tc_api(void);
 TCase *tc_rendezvous(void);
+TCase *tc_remote(void);
 
 /* Every type value the catalog knows, in order; its count. */
 extern const enum pt_msg_type all_types[];
