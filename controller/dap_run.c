@@ -309,19 +309,20 @@ static int attach_remote(struct pt_dap *a, json_t *req, json_t *args, const char
 {
     const char *token = json_string_value(json_object_get(args, "token"));
     const char *file = json_string_value(json_object_get(args, "tokenFile"));
-    char buf[PT_REMOTE_TOKEN_MAX + 1], err[PT_DBG_ERR_MAX];
+    char buf[PT_PROTO_REMOTE_TOKEN_MAX + 1], err[PT_DBG_ERR_MAX];
     struct pt_dbg_remote r = { .addr = addr, .tls = json_is_true(json_object_get(args, "tls")),
                                .tls_ca = json_string_value(json_object_get(args, "tlsCa")) };
     if (file && *file) {
-        if (pt_remote_token_read(file, buf, sizeof buf, err, sizeof err)) {
+        if (pt_proto_remote_token_read(file, buf, sizeof buf, err, sizeof err)) {
             pt_dap_fail(a, req, "cannot attach: %s", err);
             return 1;
         }
-    } else if (token && pt_remote_token_valid(token) && strlen(token) < sizeof buf) {
+    } else if (token && pt_proto_remote_token_valid(token) && strlen(token) < sizeof buf) {
         snprintf(buf, sizeof buf, "%s", token);
     } else {
         pt_dap_fail(a, req, "attach with \"connect\" needs \"token\" (%d to %d printable "
-                    "characters) or \"tokenFile\"", PT_REMOTE_TOKEN_MIN, PT_REMOTE_TOKEN_MAX);
+                    "characters) or \"tokenFile\"", PT_PROTO_REMOTE_TOKEN_MIN,
+                    PT_PROTO_REMOTE_TOKEN_MAX);
         return 1;
     }
     r.token = buf;

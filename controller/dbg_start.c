@@ -183,28 +183,30 @@ int pt_dbg_attach_socket(struct pt_dbg *d, const char *path)
 int pt_dbg_connect(struct pt_dbg *d, const struct pt_dbg_remote *r)
 {
     struct pt_inf *inf = d->inf;
-    char host[PT_REMOTE_ADDR_MAX], port[8];
+    char host[PT_PROTO_REMOTE_ADDR_MAX], port[8];
     int fd, rc;
     d->exit_code = 1;
     inf->state = PT_DBG_DONE;
-    if ((rc = pt_remote_connect(r->addr, REMOTE_CONNECT_MS, &fd, d->err, sizeof d->err)))
+    if ((rc = pt_proto_remote_connect(r->addr, REMOTE_CONNECT_MS, &fd, d->err, sizeof d->err)))
         return rc;
     if (r->tls) {
-        struct pt_remote_tls *t;
+        struct pt_proto_remote_tls *t;
         int plain;
-        if (pt_remote_split(r->addr, host, sizeof host, port, sizeof port))
+        if (pt_proto_remote_split(r->addr, host, sizeof host, port, sizeof port))
             host[0] = '\0';
-        if ((rc = pt_remote_tls_client(r->tls_ca, &t, d->err, sizeof d->err))) {
+        if ((rc = pt_proto_remote_tls_client(r->tls_ca, &t, d->err, sizeof d->err))) {
             close(fd);
             return rc;
         }
-        rc = pt_remote_tls_start(t, fd, host, REMOTE_CONNECT_MS, &plain, d->err, sizeof d->err);
-        pt_remote_tls_free(t);      /* the connection keeps what it needs */
+        rc = pt_proto_remote_tls_start(t, fd, host, REMOTE_CONNECT_MS, &plain, d->err,
+                                       sizeof d->err);
+        pt_proto_remote_tls_free(t);      /* the connection keeps what it needs */
         if (rc)
             return rc;
         fd = plain;
     }
-    if ((rc = pt_remote_authenticate(fd, r->token, REMOTE_CONNECT_MS, d->err, sizeof d->err))) {
+    if ((rc = pt_proto_remote_authenticate(fd, r->token, REMOTE_CONNECT_MS, d->err,
+                                           sizeof d->err))) {
         close(fd);
         return rc;
     }

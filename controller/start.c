@@ -215,24 +215,25 @@ static int connect_token(const struct pt_opt *o, char *buf, size_t len)
     char err[PT_DBG_ERR_MAX];
     const char *env = getenv("POLYTRACE_TOKEN");
     if (o->token_file) {
-        if (pt_remote_token_read(o->token_file, buf, len, err, sizeof err) == 0)
+        if (pt_proto_remote_token_read(o->token_file, buf, len, err, sizeof err) == 0)
             return 0;
         perr("%s", err);
         return -1;
     }
     if (env && *env) {
-        if (!pt_remote_token_valid(env) || strlen(env) >= len) {
-            perr("POLYTRACE_TOKEN must be %d to %d printable characters", PT_REMOTE_TOKEN_MIN,
-                 PT_REMOTE_TOKEN_MAX);
+        if (!pt_proto_remote_token_valid(env) || strlen(env) >= len) {
+            perr("POLYTRACE_TOKEN must be %d to %d printable characters", PT_PROTO_REMOTE_TOKEN_MIN,
+                 PT_PROTO_REMOTE_TOKEN_MAX);
             return -1;
         }
         pt_str_copy(buf, len, env);
         return 0;
     }
     if (isatty(STDIN_FILENO) && prompt_token(o->addr, buf, len) == 0) {
-        if (pt_remote_token_valid(buf))
+        if (pt_proto_remote_token_valid(buf))
             return 0;
-        perr("a token is %d to %d printable characters", PT_REMOTE_TOKEN_MIN, PT_REMOTE_TOKEN_MAX);
+        perr("a token is %d to %d printable characters", PT_PROTO_REMOTE_TOKEN_MIN,
+             PT_PROTO_REMOTE_TOKEN_MAX);
         return -1;
     }
     perr("connecting to %s needs its token: --token-file FILE, or POLYTRACE_TOKEN (the "
@@ -242,7 +243,8 @@ static int connect_token(const struct pt_opt *o, char *buf, size_t len)
 
 static int connect_session(struct pt_ctl *ctl, const struct pt_opt *o, const char *token)
 {
-    struct pt_dbg_remote r = { .addr = o->addr, .token = token, .tls = o->tls, .tls_ca = o->tls_ca };
+    struct pt_dbg_remote r = { .addr = o->addr, .token = token, .tls = o->tls,
+                               .tls_ca = o->tls_ca };
     if (init_signals())
         return 1;
     if (pt_dbg_connect(&ctl->dbg, &r))
@@ -257,7 +259,7 @@ static int connect_session(struct pt_ctl *ctl, const struct pt_opt *o, const cha
 
 int pt_start_connect(const struct pt_opt *o)
 {
-    char token[PT_REMOTE_TOKEN_MAX + 1];
+    char token[PT_PROTO_REMOTE_TOKEN_MAX + 1];
     if (connect_token(o, token, sizeof token))
         return 1;
     struct pt_ctl ctl;
@@ -276,29 +278,30 @@ int pt_start_connect(const struct pt_opt *o)
  */
 int pt_start_listen(const struct pt_opt *o)
 {
-    char err[PT_DBG_ERR_MAX], bound[PT_REMOTE_ADDR_MAX], token[PT_REMOTE_TOKEN_MAX + 1];
+    char err[PT_DBG_ERR_MAX], bound[PT_PROTO_REMOTE_ADDR_MAX], token[PT_PROTO_REMOTE_TOKEN_MAX + 1];
     int fd;
-    if (pt_remote_listen(o->listen, o->listen_any, &fd, bound, sizeof bound, err, sizeof err)) {
+    if (pt_proto_remote_listen(o->listen, o->listen_any, &fd, bound, sizeof bound, err,
+                               sizeof err)) {
         perr("%s", err);
         return 1;
     }
     close(fd);
     if (o->token_file) {
-        if (pt_remote_token_read(o->token_file, token, sizeof token, err, sizeof err)) {
+        if (pt_proto_remote_token_read(o->token_file, token, sizeof token, err, sizeof err)) {
             perr("%s", err);
             return 1;
         }
         explicit_bzero(token, sizeof token);
     }
     if (o->tls_cert) {
-        struct pt_remote_tls *t;
-        if (pt_remote_tls_server(o->tls_cert, o->tls_key, &t, err, sizeof err)) {
+        struct pt_proto_remote_tls *t;
+        if (pt_proto_remote_tls_server(o->tls_cert, o->tls_key, &t, err, sizeof err)) {
             perr("%s", err);
             return 1;
         }
-        pt_remote_tls_free(t);
+        pt_proto_remote_tls_free(t);
     }
-    char listen[PT_REMOTE_ADDR_MAX + 32], tokfile[PATH_MAX + 32], cert[PATH_MAX + 32],
+    char listen[PT_PROTO_REMOTE_ADDR_MAX + 32], tokfile[PATH_MAX + 32], cert[PATH_MAX + 32],
         key[PATH_MAX + 32];
     snprintf(listen, sizeof listen, "POLYTRACE_LISTEN=%s", o->listen);
     snprintf(tokfile, sizeof tokfile, o->token_file ? "POLYTRACE_TOKEN_FILE=%s" : "%s",

@@ -59,7 +59,7 @@ static int random_bytes(unsigned char *buf, size_t len)
 
 /* ---- tokens ---------------------------------------------------------------- */
 
-int pt_remote_token_new(char *buf, size_t len)
+int pt_proto_remote_token_new(char *buf, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[32];
@@ -78,11 +78,11 @@ int pt_remote_token_new(char *buf, size_t len)
     return 0;
 }
 
-bool pt_remote_token_valid(const char *text)
+bool pt_proto_remote_token_valid(const char *text)
 {
     size_t n = strlen(text);
 
-    if (n < PT_REMOTE_TOKEN_MIN || n > PT_REMOTE_TOKEN_MAX)
+    if (n < PT_PROTO_REMOTE_TOKEN_MIN || n > PT_PROTO_REMOTE_TOKEN_MAX)
         return false;
     for (const char *c = text; *c; c++)
         if (!isgraph((unsigned char)*c))
@@ -90,9 +90,9 @@ bool pt_remote_token_valid(const char *text)
     return true;
 }
 
-int pt_remote_token_read(const char *path, char *buf, size_t len, char *err, size_t errlen)
+int pt_proto_remote_token_read(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {
-    char text[PT_REMOTE_TOKEN_MAX + 2];
+    char text[PT_PROTO_REMOTE_TOKEN_MAX + 2];
     struct stat st;
     ssize_t n;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -114,10 +114,10 @@ int pt_remote_token_read(const char *path, char *buf, size_t len, char *err, siz
         return fail(err, errlen, -errno, "cannot read the token file %s: %s", path, strerror(errno));
     text[n] = '\0';
     text[strcspn(text, "\r\n")] = '\0';
-    if (!pt_remote_token_valid(text)) {
+    if (!pt_proto_remote_token_valid(text)) {
         OPENSSL_cleanse(text, sizeof text);
         return fail(err, errlen, -EINVAL, "the token in %s must be one line of %d to %d printable "
-                    "characters", path, PT_REMOTE_TOKEN_MIN, PT_REMOTE_TOKEN_MAX);
+                    "characters", path, PT_PROTO_REMOTE_TOKEN_MIN, PT_PROTO_REMOTE_TOKEN_MAX);
     }
     if (strlen(text) >= len) {
         OPENSSL_cleanse(text, sizeof text);
@@ -130,33 +130,36 @@ int pt_remote_token_read(const char *path, char *buf, size_t len, char *err, siz
 
 /* ---- the preamble ---------------------------------------------------------- */
 
-int pt_remote_challenge(unsigned char out[PT_REMOTE_CHALLENGE_LEN])
+int pt_proto_remote_challenge(unsigned char out[PT_PROTO_REMOTE_CHALLENGE_LEN])
 {
-    memcpy(out, PT_REMOTE_MAGIC, PT_REMOTE_MAGIC_LEN);
-    return random_bytes(out + PT_REMOTE_MAGIC_LEN, PT_REMOTE_NONCE_LEN);
+    memcpy(out, PT_PROTO_REMOTE_MAGIC, PT_PROTO_REMOTE_MAGIC_LEN);
+    return random_bytes(out + PT_PROTO_REMOTE_MAGIC_LEN, PT_PROTO_REMOTE_NONCE_LEN);
 }
 
-int pt_remote_answer(const char *token, const unsigned char challenge[PT_REMOTE_CHALLENGE_LEN],
-                     unsigned char mac[PT_REMOTE_MAC_LEN])
+int pt_proto_remote_answer(const char *token,
+                           const unsigned char challenge[PT_PROTO_REMOTE_CHALLENGE_LEN],
+                           unsigned char mac[PT_PROTO_REMOTE_MAC_LEN])
 {
-    unsigned char data[sizeof mac_label - 1 + PT_REMOTE_NONCE_LEN];
+    unsigned char data[sizeof mac_label - 1 + PT_PROTO_REMOTE_NONCE_LEN];
     unsigned int maclen = 0;
 
-    if (memcmp(challenge, PT_REMOTE_MAGIC, PT_REMOTE_MAGIC_LEN) != 0)
+    if (memcmp(challenge, PT_PROTO_REMOTE_MAGIC, PT_PROTO_REMOTE_MAGIC_LEN) != 0)
         return -EPROTO;
     memcpy(data, mac_label, sizeof mac_label - 1);
-    memcpy(data + sizeof mac_label - 1, challenge + PT_REMOTE_MAGIC_LEN, PT_REMOTE_NONCE_LEN);
+    memcpy(data + sizeof mac_label - 1, challenge + PT_PROTO_REMOTE_MAGIC_LEN,
+           PT_PROTO_REMOTE_NONCE_LEN);
     if (!HMAC(EVP_sha256(), token, (int)strlen(token), data, sizeof data, mac, &maclen) ||
-        maclen != PT_REMOTE_MAC_LEN)
+        maclen != PT_PROTO_REMOTE_MAC_LEN)
         return -EIO;
     return 0;
 }
 
-int pt_remote_verify(const char *token, const unsigned char challenge[PT_REMOTE_CHALLENGE_LEN],
-                     const unsigned char mac[PT_REMOTE_MAC_LEN])
+int pt_proto_remote_verify(const char *token,
+                           const unsigned char challenge[PT_PROTO_REMOTE_CHALLENGE_LEN],
+                           const unsigned char mac[PT_PROTO_REMOTE_MAC_LEN])
 {
-    unsigned char want[PT_REMOTE_MAC_LEN];
-    int r = pt_remote_answer(token, challenge, want);
+    unsigned char want[PT_PROTO_REMOTE_MAC_LEN];
+    int r = pt_proto_remote_answer(token, challenge, want);
 
     if (r == 0 && CRYPTO_memcmp(want, mac, sizeof want) != 0)
         r = -EACCES;
@@ -166,7 +169,7 @@ int pt_remote_verify(const char *token, const unsigned char challenge[PT_REMOTE_
 
 /* ---- addresses ------------------------------------------------------------- */
 
-int pt_remote_split(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
+int pt_proto_remote_split(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
 {
     const char *colon, *h = text;
     size_t hl;
@@ -230,7 +233,7 @@ static int resolve(const char *text, bool passive, struct addrinfo **res, char *
     struct addrinfo hints;
     int g;
 
-    if (pt_remote_split(text, host, hostlen, port, sizeof port) < 0)
+    if (pt_proto_remote_split(text, host, hostlen, port, sizeof port) < 0)
         return fail(err, errlen, -EINVAL, "'%s' is not HOST:PORT", text);
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -244,10 +247,10 @@ static int resolve(const char *text, bool passive, struct addrinfo **res, char *
     return 0;
 }
 
-int pt_remote_listen(const char *text, bool any_host, int *fd, char *bound, size_t boundlen,
-                     char *err, size_t errlen)
+int pt_proto_remote_listen(const char *text, bool any_host, int *fd, char *bound, size_t boundlen,
+                           char *err, size_t errlen)
 {
-    char host[PT_REMOTE_ADDR_MAX];
+    char host[PT_PROTO_REMOTE_ADDR_MAX];
     struct addrinfo *res = NULL, *ai;
     int r, s = -1, one = 1;
 
@@ -255,7 +258,7 @@ int pt_remote_listen(const char *text, bool any_host, int *fd, char *bound, size
         return r;
     for (ai = res; ai && !any_host; ai = ai->ai_next) {
         if (!is_loopback(ai->ai_addr)) {
-            char name[PT_REMOTE_ADDR_MAX];
+            char name[PT_PROTO_REMOTE_ADDR_MAX];
             name_of(ai->ai_addr, ai->ai_addrlen, name, sizeof name);
             freeaddrinfo(res);
             return fail(err, errlen, -EPERM, "%s is not a loopback address: listening there lets "
@@ -307,9 +310,9 @@ static int wait_fd(int fd, short events, int64_t deadline_ms)
     }
 }
 
-int pt_remote_connect(const char *text, int timeout_ms, int *fd, char *err, size_t errlen)
+int pt_proto_remote_connect(const char *text, int timeout_ms, int *fd, char *err, size_t errlen)
 {
-    char host[PT_REMOTE_ADDR_MAX];
+    char host[PT_PROTO_REMOTE_ADDR_MAX];
     struct addrinfo *res = NULL, *ai;
     int64_t deadline = pt_proto_now_ms() + timeout_ms;
     int r, s = -1, one = 1;
@@ -354,7 +357,7 @@ int pt_remote_connect(const char *text, int timeout_ms, int *fd, char *err, size
     return 0;
 }
 
-void pt_remote_peer_name(int fd, char *buf, size_t len)
+void pt_proto_remote_peer_name(int fd, char *buf, size_t len)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -365,7 +368,7 @@ void pt_remote_peer_name(int fd, char *buf, size_t len)
         snprintf(buf, len, "?");
 }
 
-bool pt_remote_is_tcp(int fd)
+bool pt_proto_remote_is_tcp(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -374,7 +377,7 @@ bool pt_remote_is_tcp(int fd)
            (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
 }
 
-int pt_remote_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
+int pt_proto_remote_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
 {
     const char *p = buf;
 
@@ -396,7 +399,7 @@ int pt_remote_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
     return 0;
 }
 
-int pt_remote_recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
+int pt_proto_remote_recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
 {
     char *p = buf;
 
@@ -420,11 +423,12 @@ int pt_remote_recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
     return 0;
 }
 
-int pt_remote_authenticate(int fd, const char *token, int timeout_ms, char *err, size_t errlen)
+int pt_proto_remote_authenticate(int fd, const char *token, int timeout_ms, char *err,
+                                 size_t errlen)
 {
-    unsigned char challenge[PT_REMOTE_CHALLENGE_LEN], mac[PT_REMOTE_MAC_LEN];
+    unsigned char challenge[PT_PROTO_REMOTE_CHALLENGE_LEN], mac[PT_PROTO_REMOTE_MAC_LEN];
     int64_t deadline = pt_proto_now_ms() + timeout_ms;
-    int r = pt_remote_recv_all(fd, challenge, sizeof challenge, deadline);
+    int r = pt_proto_remote_recv_all(fd, challenge, sizeof challenge, deadline);
 
     if (r == -ETIMEDOUT)
         return fail(err, errlen, r, "the peer sent no challenge within %d s (is it a polytrace "
@@ -432,12 +436,12 @@ int pt_remote_authenticate(int fd, const char *token, int timeout_ms, char *err,
     if (r < 0)
         return fail(err, errlen, r, "the connection closed before authentication (%s)",
                     r == -ECONNRESET ? "refused, or TLS on one side only" : strerror(-r));
-    if ((r = pt_remote_answer(token, challenge, mac)) == -EPROTO)
+    if ((r = pt_proto_remote_answer(token, challenge, mac)) == -EPROTO)
         return fail(err, errlen, r, "the peer is not a polytrace tracer listening on TCP "
                     "(with --tls on one side, it takes --tls on both)");
     if (r < 0)
         return fail(err, errlen, r, "cannot compute the answer: %s", strerror(-r));
-    r = pt_remote_send_all(fd, mac, sizeof mac, deadline);
+    r = pt_proto_remote_send_all(fd, mac, sizeof mac, deadline);
     OPENSSL_cleanse(mac, sizeof mac);
     if (r < 0)
         return fail(err, errlen, r, "cannot send the answer: %s", strerror(-r));

@@ -36,7 +36,7 @@
 #define RELAY_HANDSHAKE_MS 10000     /* a server's peer has this long */
 #define RELAY_MAX 64                 /* relays alive at once in a process */
 
-struct pt_remote_tls {
+struct pt_proto_remote_tls {
     SSL_CTX *ctx;
     bool server;
 };
@@ -86,9 +86,9 @@ static const char *ssl_reason(char *buf, size_t len)
 
 /* ---- contexts -------------------------------------------------------------- */
 
-static int new_ctx(bool server, struct pt_remote_tls **out, char *err, size_t errlen)
+static int new_ctx(bool server, struct pt_proto_remote_tls **out, char *err, size_t errlen)
 {
-    struct pt_remote_tls *t = calloc(1, sizeof *t);
+    struct pt_proto_remote_tls *t = calloc(1, sizeof *t);
     char why[256];
 
     if (!t)
@@ -105,10 +105,10 @@ static int new_ctx(bool server, struct pt_remote_tls **out, char *err, size_t er
     return 0;
 }
 
-int pt_remote_tls_server(const char *cert, const char *key, struct pt_remote_tls **out,
-                         char *err, size_t errlen)
+int pt_proto_remote_tls_server(const char *cert, const char *key, struct pt_proto_remote_tls **out,
+                               char *err, size_t errlen)
 {
-    struct pt_remote_tls *t;
+    struct pt_proto_remote_tls *t;
     char why[256];
     int r = new_ctx(true, &t, err, errlen);
 
@@ -124,16 +124,17 @@ int pt_remote_tls_server(const char *cert, const char *key, struct pt_remote_tls
         r = fail(err, errlen, -EINVAL, "the key %s does not belong to the certificate %s", key, cert);
     }
     if (r < 0) {
-        pt_remote_tls_free(t);
+        pt_proto_remote_tls_free(t);
         return r;
     }
     *out = t;
     return 0;
 }
 
-int pt_remote_tls_client(const char *ca, struct pt_remote_tls **out, char *err, size_t errlen)
+int pt_proto_remote_tls_client(const char *ca, struct pt_proto_remote_tls **out, char *err,
+                               size_t errlen)
 {
-    struct pt_remote_tls *t;
+    struct pt_proto_remote_tls *t;
     char why[256];
     int r = new_ctx(false, &t, err, errlen);
 
@@ -144,14 +145,14 @@ int pt_remote_tls_client(const char *ca, struct pt_remote_tls **out, char *err, 
            : SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
         r = fail(err, errlen, -EINVAL, "cannot load the certificate authorities %s: %s",
                  ca ? ca : "of the system", ssl_reason(why, sizeof why));
-        pt_remote_tls_free(t);
+        pt_proto_remote_tls_free(t);
         return r;
     }
     *out = t;
     return 0;
 }
 
-void pt_remote_tls_free(struct pt_remote_tls *t)
+void pt_proto_remote_tls_free(struct pt_proto_remote_tls *t)
 {
     if (!t)
         return;
@@ -344,8 +345,9 @@ static void *relay_run(void *arg)
     return NULL;
 }
 
-int pt_remote_tls_start(struct pt_remote_tls *t, int net, const char *host, int timeout_ms,
-                        int *plain, char *err, size_t errlen)
+int pt_proto_remote_tls_start(struct pt_proto_remote_tls *t, int net, const char *host,
+                              int timeout_ms,
+                              int *plain, char *err, size_t errlen)
 {
     struct relay *r = calloc(1, sizeof *r);
     int pair[2] = { -1, -1 }, rc;

@@ -23,7 +23,7 @@
  * A TCP socket (POLYTRACE_LISTEN, remote.c) is served here too, open as
  * long as the program runs. Its connections get the authentication
  * challenge first (pt_remote.h) and nothing else, not even our HELLO,
- * until they answer it; PT_REMOTE_MAX_FAILS wrong answers close the socket
+ * until they answer it; PT_PROTO_REMOTE_MAX_FAILS wrong answers close the socket
  * for good. With TLS, a relay thread (proto_remote_tls.c) holds each TCP
  * connection and the connection here is its plain end.
  */
@@ -57,8 +57,8 @@ struct conn {
     int valid;              /* its HELLO passed: hand over once out is sent */
     int remote;             /* came over TCP */
     int authed;             /* remote: answered the challenge */
-    unsigned char challenge[PT_REMOTE_CHALLENGE_LEN];
-    unsigned char mac[PT_REMOTE_MAC_LEN];
+    unsigned char challenge[PT_PROTO_REMOTE_CHALLENGE_LEN];
+    unsigned char mac[PT_PROTO_REMOTE_MAC_LEN];
     size_t macgot;
     char from[64];          /* remote: the peer's address */
 };
@@ -83,9 +83,9 @@ static struct { int fd; struct pt_peer peer; struct pt_proto_decoder *dec; } rea
 /* The TCP socket: remote.c hands it over (under mu), the thread serves
  * it and may close it (under mu). */
 static int tcp_fd = -1;
-static char tcp_token[PT_REMOTE_TOKEN_MAX + 1];
-static struct pt_remote_tls *tcp_tls;
-static char tcp_addr[PT_REMOTE_ADDR_MAX];
+static char tcp_token[PT_PROTO_REMOTE_TOKEN_MAX + 1];
+static struct pt_proto_remote_tls *tcp_tls;
+static char tcp_addr[PT_PROTO_REMOTE_ADDR_MAX];
 static int tcp_fails;
 
 /* The thread's own. */
@@ -255,10 +255,10 @@ static void accept_tcp(int64_t now)
             continue;
         }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        pt_remote_peer_name(fd, from, sizeof from);
+        pt_proto_remote_peer_name(fd, from, sizeof from);
         if (tcp_tls) {
             int plain;
-            if (pt_remote_tls_start(tcp_tls, fd, NULL, 0, &plain, NULL, 0) < 0)
+            if (pt_proto_remote_tls_start(tcp_tls, fd, NULL, 0, &plain, NULL, 0) < 0)
                 continue;   /* fd is closed */
             fd = plain;
             fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -271,7 +271,7 @@ static void accept_tcp(int64_t now)
         memcpy(c->from, from, sizeof c->from);
         c->deadline = now + PT_HS_TIMEOUT_MS;
         c->out = malloc(sizeof c->challenge);
-        if (!c->out || pt_remote_challenge(c->challenge) < 0) {
+        if (!c->out || pt_proto_remote_challenge(c->challenge) < 0) {
             conn_drop(c, 1);
             continue;
         }
@@ -298,9 +298,9 @@ static void auth_failed(struct conn *c, const char *why)
 
     tcp_fails++;
     snprintf(line, sizeof line, "polytrace: refused a debugger connection from %s: %s "
-             "(%d of %d failed)\n", c->from, why, tcp_fails, PT_REMOTE_MAX_FAILS);
+             "(%d of %d failed)\n", c->from, why, tcp_fails, PT_PROTO_REMOTE_MAX_FAILS);
     say(line);
-    if (tcp_fails >= PT_REMOTE_MAX_FAILS && tcp_fd >= 0) {
+    if (tcp_fails >= PT_PROTO_REMOTE_MAX_FAILS && tcp_fd >= 0) {
         snprintf(line, sizeof line, "polytrace: %d failed authentications: no longer listening on "
                  "%s\n", tcp_fails, tcp_addr);
         say(line);
@@ -328,7 +328,7 @@ static void conn_read_auth(struct conn *c, int64_t now)
         c->macgot += (size_t)n;
         if (c->macgot < sizeof c->mac)
             continue;
-        if (pt_remote_verify(tcp_token, c->challenge, c->mac) < 0) {
+        if (pt_proto_remote_verify(tcp_token, c->challenge, c->mac) < 0) {
             auth_failed(c, "wrong answer to the challenge (a wrong or missing token, a replay, "
                         "or not a polytrace controller)");
             return;
@@ -688,7 +688,7 @@ int pt_listen_start(void)
     return 0;
 }
 
-int pt_listen_tcp(int fd, const char *token, struct pt_remote_tls *tls, const char *addr)
+int pt_listen_tcp(int fd, const char *token, struct pt_proto_remote_tls *tls, const char *addr)
 {
     pthread_mutex_lock(&mu);
     if (tcp_fd >= 0 || strlen(token) >= sizeof tcp_token) {

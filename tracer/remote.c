@@ -43,23 +43,17 @@ static void free_all(char *a, char *b, char *c, char *d, char *e)
     free(e);
 }
 
-struct remote_wait {
-    int r;
-};
-
+/* Waits, as long as it takes, for the listener to hand over a controller
+ * that passed the challenge and the handshake. */
 static VALUE wait_first(VALUE arg)
 {
-    struct remote_wait *rw = (struct remote_wait *)arg;
     struct pt_wait w;
 
+    (void)arg;
     pt_wait_init(&w, PT_WAIT_FREE);
-    for (;;) {
-        if (pt_attach_adopt_ready() == 0) {
-            rw->r = 0;
-            return Qnil;
-        }
+    while (pt_attach_adopt_ready() != 0)
         pt_wait_fd(&w, pt_listen_ready_fd(), POLLIN, -1);
-    }
+    return Qnil;
 }
 
 static VALUE wait_done(VALUE arg)
@@ -76,28 +70,28 @@ int pt_remote_boot(void)
     char *addr = take_env("POLYTRACE_LISTEN"), *tokfile = take_env("POLYTRACE_TOKEN_FILE");
     char *cert = take_env("POLYTRACE_TLS_CERT"), *key = take_env("POLYTRACE_TLS_KEY");
     char *any = take_env("POLYTRACE_LISTEN_ANY"), *nonstop = getenv("POLYTRACE_NONSTOP");
-    char token[PT_REMOTE_TOKEN_MAX + 1], bound[PT_REMOTE_ADDR_MAX], err[512];
-    struct pt_remote_tls *tls = NULL;
+    char token[PT_PROTO_REMOTE_TOKEN_MAX + 1], bound[PT_PROTO_REMOTE_ADDR_MAX], err[512];
+    struct pt_proto_remote_tls *tls = NULL;
     bool any_host = any && strcmp(any, "1") == 0;
-    struct remote_wait rw = { .r = -EINTR };
     int fd = -1, r = 0;
 
     if (!addr)
         goto out;
     err[0] = '\0';
     if (tokfile)
-        r = pt_remote_token_read(tokfile, token, sizeof token, err, sizeof err);
-    else if ((r = pt_remote_token_new(token, sizeof token)) < 0)
+        r = pt_proto_remote_token_read(tokfile, token, sizeof token, err, sizeof err);
+    else if ((r = pt_proto_remote_token_new(token, sizeof token)) < 0)
         snprintf(err, sizeof err, "cannot make a token: %s", strerror(-r));
     if (r == 0 && (cert || key)) {
-        if (!cert || !key)
-            r = -EINVAL, snprintf(err, sizeof err, "TLS needs both POLYTRACE_TLS_CERT and "
-                                  "POLYTRACE_TLS_KEY");
-        else
-            r = pt_remote_tls_server(cert, key, &tls, err, sizeof err);
+        if (!cert || !key) {
+            r = -EINVAL;
+            snprintf(err, sizeof err, "TLS needs both POLYTRACE_TLS_CERT and POLYTRACE_TLS_KEY");
+        } else {
+            r = pt_proto_remote_tls_server(cert, key, &tls, err, sizeof err);
+        }
     }
     if (r == 0)
-        r = pt_remote_listen(addr, any_host, &fd, bound, sizeof bound, err, sizeof err);
+        r = pt_proto_remote_listen(addr, any_host, &fd, bound, sizeof bound, err, sizeof err);
     if (r == 0 && (r = pt_listen_tcp(fd, token, tls, bound)) < 0)
         snprintf(err, sizeof err, "already listening");
     if (r == 0 && (r = pt_listen_start()) < 0)
@@ -108,7 +102,7 @@ int pt_remote_boot(void)
         explicit_bzero(token, sizeof token);
         if (fd >= 0)
             close(fd);
-        pt_remote_tls_free(tls);
+        pt_proto_remote_tls_free(tls);
         goto out;
     }
     if (any_host)
@@ -131,7 +125,7 @@ int pt_remote_boot(void)
     free_all(addr, tokfile, cert, key, any);
     /* Before the first line: wait for the controller, then stop there. */
     pt_tr.adopt_waiting = 1;
-    rb_ensure(wait_first, (VALUE)&rw, wait_done, (VALUE)&rw);
+    rb_ensure(wait_first, Qnil, wait_done, Qnil);
     pt_step_arm_entry();
     return 1;
 out:

@@ -136,10 +136,10 @@ int pt_listen_ready_fd(void);               /* readable: a controller is ready *
 int pt_listen_take(int *fd, struct pt_proto_decoder **dec, struct pt_peer *peer);
 void pt_listen_stop(void);
 void pt_listen_forget(void);                /* in a forked child */
-struct pt_remote_tls;
+struct pt_proto_remote_tls;
 /* Serve fd, a listening TCP socket, too: connections authenticate with
  * token first, over TLS when tls is set (both kept). 0 or -EBUSY. */
-int pt_listen_tcp(int fd, const char *token, struct pt_remote_tls *tls, const char *addr);
+int pt_listen_tcp(int fd, const char *token, struct pt_proto_remote_tls *tls, const char *addr);
 
 /* remote.c — POLYTRACE_LISTEN: waiting for a controller over TCP */
 int pt_remote_boot(void);                   /* 1: listening, entry stop armed */

@@ -5,8 +5,9 @@
 # connect` with the token it printed, and is debugged end to end over
 # 127.0.0.1; a wrong token, a missing one, a replayed handshake and garbage
 # are refused while the program goes on serving, and the fifth failure
-# closes the port; TLS with a self-signed certificate made here; forked
-# children run free over TCP; a non-loopback address needs --listen-any.
+# closes the port; TLS with a self-signed certificate made here (pause,
+# Ctrl-C and kill through it); forked children run free over TCP; a
+# non-loopback address needs --listen-any.
 
 require 'minitest/autorun'
 require 'open3'
@@ -348,9 +349,20 @@ class TestRemote < Minitest::Test
     s.command('delete 1')
     s.send_line('c')
     assert_equal "echo 2: y\n", answer.value
-    quit_program
-    s.expect('program exited with status 0', timeout: 20)
+    # pause and Ctrl-C reach it while it runs; kill ends it.
+    s.prompt
+    s.send_line('pause')
+    s.expect(/Stopped in fiber \d+.*\(pause\)/, timeout: 20)
+    s.prompt
+    s.send_line('c')
+    s.prompt
+    s.send_raw("\x03")
+    s.expect(/Stopped in fiber \d+.*\(pause\)/, timeout: 20)
+    s.prompt
+    s.send_line('kill')
+    s.expect("Killed process #{@prog.pid}.")
     assert_equal 0, s.wait_exit.exitstatus
+    assert_equal 9, @prog.wait.termsig
   end
 
   def test_forked_children_run_free_over_tcp

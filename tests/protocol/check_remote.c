@@ -25,15 +25,15 @@ START_TEST(test_tokens)
 {
     char a[80], b[80];
 
-    ck_assert_int_eq(pt_remote_token_new(a, sizeof a), 0);
-    ck_assert_int_eq(pt_remote_token_new(b, sizeof b), 0);
+    ck_assert_int_eq(pt_proto_remote_token_new(a, sizeof a), 0);
+    ck_assert_int_eq(pt_proto_remote_token_new(b, sizeof b), 0);
     ck_assert_uint_eq(strlen(a), 64);
     ck_assert_uint_eq(strspn(a, "0123456789abcdef"), 64);
     ck_assert_str_ne(a, b);
-    ck_assert(pt_remote_token_valid(a));
-    ck_assert(!pt_remote_token_valid("short"));
-    ck_assert(!pt_remote_token_valid("has a space in the middle"));
-    ck_assert_int_eq(pt_remote_token_new(a, 64), -ENOSPC);
+    ck_assert(pt_proto_remote_token_valid(a));
+    ck_assert(!pt_proto_remote_token_valid("short"));
+    ck_assert(!pt_proto_remote_token_valid("has a space in the middle"));
+    ck_assert_int_eq(pt_proto_remote_token_new(a, 64), -ENOSPC);
 }
 END_TEST
 
@@ -48,21 +48,21 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 START_TEST(test_token_files)
 {
-    char dir[] = "/tmp/pt_check_tokXXXXXX", path[600], tok[PT_REMOTE_TOKEN_MAX + 1], err[256];
+    char dir[] = "/tmp/pt_check_tokXXXXXX", path[600], tok[PT_PROTO_REMOTE_TOKEN_MAX + 1], err[256];
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/token", dir);
     write_file(path, "0123456789abcdef-secret\nignored\n", 0600);
-    ck_assert_int_eq(pt_remote_token_read(path, tok, sizeof tok, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_token_read(path, tok, sizeof tok, err, sizeof err), 0);
     ck_assert_str_eq(tok, "0123456789abcdef-secret");
     /* Readable by others: refused, saying why. */
     ck_assert_int_eq(chmod(path, 0640), 0);
-    ck_assert_int_eq(pt_remote_token_read(path, tok, sizeof tok, err, sizeof err), -EPERM);
+    ck_assert_int_eq(pt_proto_remote_token_read(path, tok, sizeof tok, err, sizeof err), -EPERM);
     ck_assert_ptr_nonnull(strstr(err, "chmod 600"));
     write_file(path, "too short\n", 0600);
-    ck_assert_int_eq(pt_remote_token_read(path, tok, sizeof tok, err, sizeof err), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_token_read(path, tok, sizeof tok, err, sizeof err), -EINVAL);
     unlink(path);
-    ck_assert_int_eq(pt_remote_token_read(path, tok, sizeof tok, err, sizeof err), -ENOENT);
+    ck_assert_int_eq(pt_proto_remote_token_read(path, tok, sizeof tok, err, sizeof err), -ENOENT);
     rmdir(dir);
 }
 END_TEST
@@ -70,24 +70,24 @@ END_TEST
 START_TEST(test_challenge_answer_and_replay)
 {
     const char *token = "a-token-of-sufficient-length";
-    unsigned char c1[PT_REMOTE_CHALLENGE_LEN], c2[PT_REMOTE_CHALLENGE_LEN];
-    unsigned char m1[PT_REMOTE_MAC_LEN], m2[PT_REMOTE_MAC_LEN];
+    unsigned char c1[PT_PROTO_REMOTE_CHALLENGE_LEN], c2[PT_PROTO_REMOTE_CHALLENGE_LEN];
+    unsigned char m1[PT_PROTO_REMOTE_MAC_LEN], m2[PT_PROTO_REMOTE_MAC_LEN];
 
-    ck_assert_int_eq(pt_remote_challenge(c1), 0);
-    ck_assert_int_eq(pt_remote_challenge(c2), 0);
-    ck_assert_int_eq(memcmp(c1, PT_REMOTE_MAGIC, PT_REMOTE_MAGIC_LEN), 0);
+    ck_assert_int_eq(pt_proto_remote_challenge(c1), 0);
+    ck_assert_int_eq(pt_proto_remote_challenge(c2), 0);
+    ck_assert_int_eq(memcmp(c1, PT_PROTO_REMOTE_MAGIC, PT_PROTO_REMOTE_MAGIC_LEN), 0);
     ck_assert_int_ne(memcmp(c1, c2, sizeof c1), 0);
-    ck_assert_int_eq(pt_remote_answer(token, c1, m1), 0);
-    ck_assert_int_eq(pt_remote_answer(token, c2, m2), 0);
-    ck_assert_int_eq(pt_remote_verify(token, c1, m1), 0);
+    ck_assert_int_eq(pt_proto_remote_answer(token, c1, m1), 0);
+    ck_assert_int_eq(pt_proto_remote_answer(token, c2, m2), 0);
+    ck_assert_int_eq(pt_proto_remote_verify(token, c1, m1), 0);
     /* Another challenge, another token, a flipped bit: refused. */
-    ck_assert_int_eq(pt_remote_verify(token, c2, m1), -EACCES);
-    ck_assert_int_eq(pt_remote_verify("another-token-of-length", c1, m1), -EACCES);
+    ck_assert_int_eq(pt_proto_remote_verify(token, c2, m1), -EACCES);
+    ck_assert_int_eq(pt_proto_remote_verify("another-token-of-length", c1, m1), -EACCES);
     m1[5] ^= 1;
-    ck_assert_int_eq(pt_remote_verify(token, c1, m1), -EACCES);
+    ck_assert_int_eq(pt_proto_remote_verify(token, c1, m1), -EACCES);
     /* Not a challenge. */
     c1[0] = 'X';
-    ck_assert_int_eq(pt_remote_answer(token, c1, m1), -EPROTO);
+    ck_assert_int_eq(pt_proto_remote_answer(token, c1, m1), -EPROTO);
 }
 END_TEST
 
@@ -95,35 +95,38 @@ START_TEST(test_split)
 {
     char h[64], p[8];
 
-    ck_assert_int_eq(pt_remote_split("127.0.0.1:4711", h, sizeof h, p, sizeof p), 0);
+    ck_assert_int_eq(pt_proto_remote_split("127.0.0.1:4711", h, sizeof h, p, sizeof p), 0);
     ck_assert_str_eq(h, "127.0.0.1");
     ck_assert_str_eq(p, "4711");
-    ck_assert_int_eq(pt_remote_split("[::1]:0", h, sizeof h, p, sizeof p), 0);
+    ck_assert_int_eq(pt_proto_remote_split("[::1]:0", h, sizeof h, p, sizeof p), 0);
     ck_assert_str_eq(h, "::1");
     ck_assert_str_eq(p, "0");
-    ck_assert_int_eq(pt_remote_split("localhost:65535", h, sizeof h, p, sizeof p), 0);
-    ck_assert_int_eq(pt_remote_split("localhost:65536", h, sizeof h, p, sizeof p), -EINVAL);
-    ck_assert_int_eq(pt_remote_split("localhost", h, sizeof h, p, sizeof p), -EINVAL);
-    ck_assert_int_eq(pt_remote_split(":80", h, sizeof h, p, sizeof p), -EINVAL);
-    ck_assert_int_eq(pt_remote_split("::1:80", h, sizeof h, p, sizeof p), -EINVAL);
-    ck_assert_int_eq(pt_remote_split("host:8x", h, sizeof h, p, sizeof p), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_split("localhost:65535", h, sizeof h, p, sizeof p), 0);
+    ck_assert_int_eq(pt_proto_remote_split("localhost:65536", h, sizeof h, p, sizeof p), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_split("localhost", h, sizeof h, p, sizeof p), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_split(":80", h, sizeof h, p, sizeof p), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_split("::1:80", h, sizeof h, p, sizeof p), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_split("host:8x", h, sizeof h, p, sizeof p), -EINVAL);
 }
 END_TEST
 
 START_TEST(test_listen_loopback_only)
 {
-    char bound[PT_REMOTE_ADDR_MAX], err[512];
+    char bound[PT_PROTO_REMOTE_ADDR_MAX], err[512];
     int fd = -1;
 
-    ck_assert_int_eq(pt_remote_listen("0.0.0.0:0", false, &fd, bound, sizeof bound, err, sizeof err),
+    ck_assert_int_eq(pt_proto_remote_listen("0.0.0.0:0", false, &fd, bound, sizeof bound, err,
+                                            sizeof err),
                      -EPERM);
     ck_assert_ptr_nonnull(strstr(err, "not a loopback address"));
-    ck_assert_int_eq(pt_remote_listen("127.0.0.1:0", false, &fd, bound, sizeof bound, err, sizeof err),
+    ck_assert_int_eq(pt_proto_remote_listen("127.0.0.1:0", false, &fd, bound, sizeof bound, err,
+                                            sizeof err),
                      0);
     ck_assert_int_eq(strncmp(bound, "127.0.0.1:", 10), 0);
-    ck_assert(pt_remote_is_tcp(fd));
+    ck_assert(pt_proto_remote_is_tcp(fd));
     close(fd);
-    ck_assert_int_eq(pt_remote_listen("0.0.0.0:0", true, &fd, bound, sizeof bound, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_listen("0.0.0.0:0", true, &fd, bound, sizeof bound, err,
+                                            sizeof err), 0);
     close(fd);
 }
 END_TEST
@@ -142,31 +145,32 @@ static int accept_one(int lfd)
 START_TEST(test_authenticate_over_loopback)
 {
     const char *token = "the-shared-token-0123";
-    unsigned char challenge[PT_REMOTE_CHALLENGE_LEN], mac[PT_REMOTE_MAC_LEN];
-    char bound[PT_REMOTE_ADDR_MAX], err[512];
+    unsigned char challenge[PT_PROTO_REMOTE_CHALLENGE_LEN], mac[PT_PROTO_REMOTE_MAC_LEN];
+    char bound[PT_PROTO_REMOTE_ADDR_MAX], err[512];
     int lfd, cfd, sfd;
 
-    ck_assert_int_eq(pt_remote_listen("127.0.0.1:0", false, &lfd, bound, sizeof bound, err, sizeof err),
+    ck_assert_int_eq(pt_proto_remote_listen("127.0.0.1:0", false, &lfd, bound, sizeof bound, err,
+                                            sizeof err),
                      0);
-    ck_assert_int_eq(pt_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
-    ck_assert(pt_remote_is_tcp(cfd));
+    ck_assert_int_eq(pt_proto_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
+    ck_assert(pt_proto_remote_is_tcp(cfd));
     int64_t deadline = pt_proto_now_ms() + 5000;
     sfd = accept_one(lfd);
-    ck_assert_int_eq(pt_remote_challenge(challenge), 0);
-    ck_assert_int_eq(pt_remote_send_all(sfd, challenge, sizeof challenge, deadline), 0);
-    ck_assert_int_eq(pt_remote_authenticate(cfd, token, 5000, err, sizeof err), 0);
-    ck_assert_int_eq(pt_remote_recv_all(sfd, mac, sizeof mac, deadline), 0);
-    ck_assert_int_eq(pt_remote_verify(token, challenge, mac), 0);
+    ck_assert_int_eq(pt_proto_remote_challenge(challenge), 0);
+    ck_assert_int_eq(pt_proto_remote_send_all(sfd, challenge, sizeof challenge, deadline), 0);
+    ck_assert_int_eq(pt_proto_remote_authenticate(cfd, token, 5000, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_recv_all(sfd, mac, sizeof mac, deadline), 0);
+    ck_assert_int_eq(pt_proto_remote_verify(token, challenge, mac), 0);
     /* A peer that is not a tracer. */
     close(sfd);
     close(cfd);
-    ck_assert_int_eq(pt_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
     sfd = accept_one(lfd);
-    char http[PT_REMOTE_CHALLENGE_LEN];
+    char http[PT_PROTO_REMOTE_CHALLENGE_LEN];
     memset(http, '.', sizeof http);
     memcpy(http, "HTTP/1.1 400 Bad Request\r\n", 26);
-    ck_assert_int_eq(pt_remote_send_all(sfd, http, sizeof http, deadline), 0);
-    ck_assert_int_eq(pt_remote_authenticate(cfd, token, 5000, err, sizeof err), -EPROTO);
+    ck_assert_int_eq(pt_proto_remote_send_all(sfd, http, sizeof http, deadline), 0);
+    ck_assert_int_eq(pt_proto_remote_authenticate(cfd, token, 5000, err, sizeof err), -EPROTO);
     ck_assert_ptr_nonnull(strstr(err, "not a polytrace tracer"));
     close(sfd);
     close(cfd);
@@ -251,23 +255,26 @@ static void exchange(int a, int b, size_t n)
 
 START_TEST(test_tls_relay)
 {
-    char dir[] = "/tmp/pt_check_tlsXXXXXX", cert[600], key[600], bound[PT_REMOTE_ADDR_MAX], err[512];
-    struct pt_remote_tls *srv, *cli, *sys;
+    char dir[] = "/tmp/pt_check_tlsXXXXXX", cert[600], key[600], err[512];
+    char bound[PT_PROTO_REMOTE_ADDR_MAX];
+    struct pt_proto_remote_tls *srv, *cli, *sys;
     int lfd, cfd, sfd, cplain, splain;
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     make_cert(dir, cert, key, sizeof cert);
-    ck_assert_int_eq(pt_remote_tls_server(cert, key, &srv, err, sizeof err), 0);
-    ck_assert_int_eq(pt_remote_tls_server(cert, cert, &sys, err, sizeof err), -EINVAL);
-    ck_assert_int_eq(pt_remote_tls_client(cert, &cli, err, sizeof err), 0);
-    ck_assert_int_eq(pt_remote_listen("127.0.0.1:0", false, &lfd, bound, sizeof bound, err, sizeof err),
+    ck_assert_int_eq(pt_proto_remote_tls_server(cert, key, &srv, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_tls_server(cert, cert, &sys, err, sizeof err), -EINVAL);
+    ck_assert_int_eq(pt_proto_remote_tls_client(cert, &cli, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_listen("127.0.0.1:0", false, &lfd, bound, sizeof bound, err,
+                                            sizeof err),
                      0);
 
     /* The right authority: the bytes cross both ways at once, intact. */
-    ck_assert_int_eq(pt_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
     sfd = accept_one(lfd);
-    ck_assert_int_eq(pt_remote_tls_start(srv, sfd, NULL, 0, &splain, err, sizeof err), 0);
-    ck_assert_int_eq(pt_remote_tls_start(cli, cfd, "127.0.0.1", 5000, &cplain, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_tls_start(srv, sfd, NULL, 0, &splain, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_tls_start(cli, cfd, "127.0.0.1", 5000, &cplain, err,
+                                               sizeof err), 0);
     exchange(cplain, splain, 300000);
     /* One side closes: the other sees the end. */
     close(cplain);
@@ -278,11 +285,12 @@ START_TEST(test_tls_relay)
     close(splain);
 
     /* The system's authorities do not know a self-signed certificate. */
-    ck_assert_int_eq(pt_remote_tls_client(NULL, &sys, err, sizeof err), 0);
-    ck_assert_int_eq(pt_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_tls_client(NULL, &sys, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_connect(bound, 5000, &cfd, err, sizeof err), 0);
     sfd = accept_one(lfd);
-    ck_assert_int_eq(pt_remote_tls_start(srv, sfd, NULL, 0, &splain, err, sizeof err), 0);
-    ck_assert_int_eq(pt_remote_tls_start(sys, cfd, "127.0.0.1", 5000, &cplain, err, sizeof err),
+    ck_assert_int_eq(pt_proto_remote_tls_start(srv, sfd, NULL, 0, &splain, err, sizeof err), 0);
+    ck_assert_int_eq(pt_proto_remote_tls_start(sys, cfd, "127.0.0.1", 5000, &cplain, err,
+                                               sizeof err),
                      -EACCES);
     ck_assert_ptr_nonnull(strstr(err, "certificate is refused"));
     p.fd = splain;
@@ -291,9 +299,9 @@ START_TEST(test_tls_relay)
     close(splain);
 
     close(lfd);
-    pt_remote_tls_free(sys);
-    pt_remote_tls_free(cli);
-    pt_remote_tls_free(srv);
+    pt_proto_remote_tls_free(sys);
+    pt_proto_remote_tls_free(cli);
+    pt_proto_remote_tls_free(srv);
     unlink(cert);
     unlink(key);
     rmdir(dir);
