@@ -1,0 +1,104 @@
+# frozen_string_literal: true
+
+# test_sinatra_pg.rb — examples/sinatra_pg debugged as its README says,
+# against a real PostgreSQL started by the test run: `polytrace rackup -s
+# polyphony config.ru`, a breakpoint in a route stops in the fiber serving
+# that request (tagged with the client's address), `fibers` shows one fiber
+# per open connection, `skip` runs the query in that fiber, `continue` lets
+# the response go, and SIGTERM stops the server gracefully.
+
+require 'minitest/autorun'
+require 'pty_session'
+require 'pt_servers'
+require 'pt_http'
+
+PtServers.ensure_running(:postgres)
+
+class TestSinatraPg < Minitest::Test
+  DIR = File.join(PtySession::ROOT, 'examples', 'sinatra_pg')
+  APP = File.join(DIR, 'app.rb')
+  QUERY_LINE = E2E.line_of(APP, 'WHERE id = $1')
+
+  def setup
+    # A database of its own: the example creates its table there.
+    @db = "sinatra_pg_#{Process.pid}"
+    admin { |c| c.exec("CREATE DATABASE #{@db}") }
+    p = PtServers.pg_params
+    @s = PtySession.polytrace('rackup', '-s', 'polyphony', '-p', '0', File.join(DIR, 'config.ru'),
+                              env: { 'DATABASE_URL' => "postgres://#{p[:user]}@#{p[:host]}:#{p[:port]}/#{@db}" })
+    @s.expect(/\(entry\)/, timeout: 30)
+    @s.prompt
+  end
+
+  def teardown
+    @clients&.each { |c| c.socket.close rescue nil } # rubocop:disable Style/RescueModifier
+    @s&.close
+    admin { |c| c.exec("DROP DATABASE IF EXISTS #{@db} WITH (FORCE)") }
+  end
+
+  def admin(&block)
+    require 'pg'
+    conn = PG.connect(**PtServers.pg_params)
+    block.call(conn)
+  ensure
+    conn&.close
+  end
+
+  def client
+    (@clients ||= []) << PtHttp::Client.new(@port)
+    @clients.last
+  end
+
+  def post_item(conn, name)
+    body = "name=#{name}"
+    conn.send_raw(conn.request_head('POST', '/items', 'Content-Type' => 'application/x-www-form-urlencoded',
+                                                      'Content-Length' => body.bytesize), body)
+    conn.response
+  end
+
+  def test_breakpoint_in_a_route_stops_in_the_requests_fiber
+    assert_match(/Breakpoint 1 at .*app\.rb:#{QUERY_LINE}/, @s.command("break #{APP}:#{QUERY_LINE}"))
+    @s.send_line('c')
+    @port = Integer(@s.expect(%r{polyphony: listening on http://127\.0\.0\.1:(\d+) }, timeout: 30)[1])
+
+    # A connection that wrote an item and stays open, one that never sent
+    # anything, and the one whose request reaches the breakpoint.
+    writer = client
+    created = post_item(writer, 'apple')
+    assert_equal 201, created.status, created.body
+    id = created.body[/"id":"(\d+)"/, 1]
+    client
+    reader = client
+    reader.send_raw(reader.request_head('GET', "/items/#{id}"))
+    reader_port = reader.socket.local_address.ip_port
+
+    @s.expect(/Stopped in fiber (\d+) \(http 127\.0\.0\.1:#{reader_port}\) at .*app\.rb:#{QUERY_LINE} .*\(breakpoint 1\)/,
+              timeout: 30)
+    @s.prompt
+    fibers = @s.command('fibers')
+    conns = fibers.scan(/^\*? +\d+ +http 127\.0\.0\.1:(\d+) /).flatten.map(&:to_i)
+    assert_equal 3, conns.size, "one fiber per open connection:\n#{fibers}"
+    [writer, reader].each { |c| assert_includes conns, c.socket.local_address.ip_port }
+    assert_match(/^\* +\d+ +http 127\.0\.0\.1:#{reader_port} +running +\S*app\.rb:#{QUERY_LINE}/, fibers)
+    assert_equal "\"#{id}\"\n", @s.command('p params[:id]')
+    pid = Integer(@s.command('p Process.pid'))
+
+    # The query runs in this fiber; the stop after it is in the same one.
+    assert_match(/Stopped in fiber \d+ \(http 127\.0\.0\.1:#{reader_port}\) at .*app\.rb:#{QUERY_LINE + 1} /,
+                 @s.command('skip', timeout: 30))
+    assert_equal "\"apple\"\n", @s.command("p item['name']")
+
+    @s.command('delete 1')
+    @s.send_line('c')
+    got = reader.response
+    assert_equal 200, got.status
+    assert_match(/"name":"apple"/, got.body)
+    # The other connections are still served.
+    assert_equal 200, writer.get('/').status
+
+    Process.kill('TERM', pid)
+    @s.expect('polyphony: stopped', timeout: 30)
+    @s.expect('program exited with status 0', timeout: 30)
+    assert_equal 0, @s.wait_exit(timeout: 30).exitstatus
+  end
+end
