@@ -16,7 +16,7 @@
 #   BENCH_QUICK=1 two rounds, small sizes: checks that everything runs
 #   BENCH_ROUNDS  rounds (default 5, quick 2)
 #   BENCH_ONLY    only groups whose id contains this (idle, step, step-dap, switch,
-#                 spin, pingpong, echo, db, memory)
+#                 spin, pingpong, echo, db, memory, web-hello, web-pg)
 #   BENCH_SKIP    skip contenders whose label contains this (e.g. byebug)
 #   BENCH_OUT     also write the table (Markdown) to this file (default
 #                 $BUILD/bench/table.md)
@@ -31,6 +31,7 @@ require_relative 'lib/pt_client'
 require_relative 'lib/dap_clients'
 require_relative 'lib/peer_clients'
 require_relative '../tests/lib/pt_servers'
+require_relative 'lib/web_bench'
 
 module Bench
   ROOT    = File.expand_path('..', __dir__)
@@ -768,7 +769,7 @@ module Bench
 
   def groups
     all = [idle_group, step_group, dap_step_group, switch_group, spin_group, pingpong_group, echo_group, db_group,
-           memory_group]
+           memory_group, Web.hello_group, Web.pg_group]
     ONLY.empty? ? all : all.select { |g| g.id.include?(ONLY) }
   end
 

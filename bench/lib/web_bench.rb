@@ -1,0 +1,211 @@
+# frozen_string_literal: true
+
+# bench/lib/web_bench.rb — the web benchmarks of bench/run.rb: a Rack
+# application (bench/workloads/*.ru) served by the runtime's server, Puma and
+# async-http (bench/workloads/rack_server.rb), loaded by wrk with keep-alive
+# connections for a fixed time. Figures per run: requests/s and p99 latency
+# (wrk's), and the CPU the server process spent per request (and, for the
+# database route, PostgreSQL's), from /proc: steadier than the rate on a
+# machine the load generator shares.
+require 'etc'
+require 'tempfile'
+
+module Bench
+  module Web
+
+    WRK = ENV.fetch('BENCH_WRK', 'wrk')
+
+    module_function
+
+    # Serves ru with `mode` and loads `path` for `seconds` with `conns`
+    # connections (after a one-second warm-up); returns the figures.
+    # pg_pids: a block giving the pids whose CPU counts as PostgreSQL's.
+    def measure(mode, ru, path, seconds:, conns:, env: {}, pg_pids: nil)
+      with_server(mode, ru, env) do |port, pid|
+        url = "http://127.0.0.1:#{port}#{path}"
+        wrk(url, 1, conns, warm_up: true)
+        cpu0 = Bench.cpu_seconds(pid)
+        pg0 = pg_pids && cpu_of(pg_pids.call)
+        figures = wrk(url, seconds, conns)
+        requests = figures.delete('requests')
+        figures['cpu_us'] = (Bench.cpu_seconds(pid) - cpu0) / requests * 1e6
+        figures['pg_cpu_us'] = (cpu_of(pg_pids.call) - pg0) / requests * 1e6 if pg_pids
+        figures
+      end
+    end
+
+    def with_server(mode, ru, env)
+      err = Tempfile.new('bench-web-err')
+      reader, writer = IO.pipe
+      pid = Process.spawn(env, Bench::RUBY, File.join(Bench::WORK, 'rack_server.rb'), mode, ru,
+                          out: writer, err: err.path, in: File::NULL, pgroup: true)
+      writer.close
+      line = reader.gets if IO.select([reader], nil, nil, 30)
+      raise Bench::NotAvailable, "#{mode} did not start: #{Bench.last_words(err.path)}" unless line =~ /\AREADY (\d+)/
+
+      yield Integer(Regexp.last_match(1)), pid
+    rescue Bench::NotAvailable => e
+      raise Bench::NotAvailable, "#{e.message}; server: #{Bench.last_words(err.path)}"
+    ensure
+      if pid
+        Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
+        Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+      end
+      reader&.close
+      err&.close!
+    end
+
+    # One wrk run: { 'rate', 'p99_ms', 'requests' }. Errors (sockets,
+    # non-2xx answers) make the run not count.
+    # A warm-up run's figures are not looked at (a server may still be
+    # opening its database connections).
+    def wrk(url, seconds, conns, warm_up: false)
+      out = IO.popen([WRK, '-t1', "-c#{conns}", "-d#{seconds}s", '--latency', url], err: %i[child out], &:read)
+      raise Bench::NotAvailable, "wrk failed: #{out.lines.last.to_s.strip}" unless $?.success? # rubocop:disable Style/SpecialGlobalVars
+      return nil if warm_up
+
+      requests = out[/^\s*(\d+) requests in/, 1]&.to_i
+      rate = out[/^Requests\/sec:\s*([\d.]+)/, 1]&.to_f
+      p99 = out[/^\s*99%\s+([\d.]+)(us|ms|s)\b/, 1]&.to_f
+      unit = Regexp.last_match(2)
+      raise Bench::NotAvailable, "wrk gave no figures: #{out.lines.last(3).join(' ').strip}" unless requests&.positive? && rate && p99
+      if (bad = out[/Non-2xx or 3xx responses: (\d+)/, 1])
+        raise Bench::NotAvailable, "#{bad} answers were not 2xx"
+      end
+      errs = out[/Socket errors: connect (\d+), read (\d+), write (\d+)/] && Regexp.last_match.captures.map(&:to_i)
+      raise Bench::NotAvailable, "socket errors: #{out[/Socket errors: [^\n]+/]}" if errs&.any?(&:positive?)
+
+      { 'rate' => rate, 'p99_ms' => p99 * { 'us' => 1e-3, 'ms' => 1.0, 's' => 1e3 }.fetch(unit), 'requests' => requests }
+    end
+
+    def cpu_of(pids)
+      pids.sum do |pid|
+        Bench.cpu_seconds(pid)
+      rescue Errno::ENOENT, Errno::ESRCH
+        0
+      end
+    end
+
+    CONNS = 100
+    # Connections to PostgreSQL each server's pool holds.
+    PG_POOL = 10
+
+    def seconds
+      Bench::QUICK ? 2 : 5
+    end
+
+    def puma_problem
+      Bench.gem_problem('puma', 'puma')
+    end
+
+    def async_http_problem
+      Bench.gem_problem('ruby-async-http', 'async/http/server')
+    end
+
+    # Contenders for one application and path: Puma (the baseline),
+    # async-http, the runtime's server on each backend.
+    def contenders(ru, path, env: {}, pg_pids: nil, needs: nil)
+      run = lambda do |mode, backend, problem|
+        lambda do
+          Bench.guard(wrk_problem || needs&.call || problem.call)
+          measure(mode, ru, path, seconds: seconds, conns: CONNS, pg_pids: pg_pids,
+                                  env: Bench.ruby_env(backend).merge(env.transform_values { |v| v.respond_to?(:call) ? v.call : v }))
+        end
+      end
+      [Bench::Contender.new(label: 'Puma 5.6 (threads 0..5)', baseline: true, run: run.call('puma', nil, -> { puma_problem })),
+       Bench::Contender.new(label: 'async-http 0.59', run: run.call('async', nil, -> { async_http_problem })),
+       *Bench::BACKENDS.map do |b|
+         Bench::Contender.new(label: "polyphony/http (#{b})", run: run.call('polyphony', b, -> { Bench.polyphony_problem(b) }))
+       end]
+    end
+
+    def figures(pg: false)
+      list = [Bench::Figure.new(key: 'rate', label: 'requests/s', better: :higher),
+              Bench::Figure.new(key: 'p99_ms', label: 'p99 ms', better: :lower, digits: 1),
+              Bench::Figure.new(key: 'cpu_us', label: 'server CPU us/req', better: :lower, digits: 1)]
+      list << Bench::Figure.new(key: 'pg_cpu_us', label: 'PostgreSQL CPU us/req', better: :lower, digits: 1) if pg
+      list
+    end
+
+    # web-hello: the hello-world Rack application.
+    def hello_group
+      contenders = contenders(File.join(Bench::WORK, 'rack_hello.ru'), '/')
+      Bench::Group.new(
+        id: 'web-hello', title: "5a. Rack hello world, #{CONNS} keep-alive connections, #{seconds} s (wrk)",
+        figures: figures, contenders: contenders,
+        targets: contenders.select { |c| c.label.start_with?('polyphony') }.flat_map do |c|
+          [Bench::Target.new(contender: c.label, check: Bench.ratio_target(c.label, 'Puma 5.6 (threads 0..5)', 1.5)),
+           Bench::Target.new(contender: c.label, check: Bench.ratio_target(c.label, 'async-http 0.59', 1.0))]
+        end,
+        notes: 'wrk -t1 on the same machine (2 CPUs: the load generator takes one); server CPU from /proc; '                'async-http serves Rack through bench/workloads/rack_server.rb (Debian has no Falcon)'
+      )
+    end
+
+    # web-pg: one PostgreSQL row per request (bench/workloads/rack_pg.ru)
+    # from a PostgreSQL started for the run (tests/lib/pt_servers.rb).
+    def pg_group
+      contenders = contenders(File.join(Bench::WORK, 'rack_pg.ru'), '/',
+                              env: { 'DATABASE_URL' => -> { postgres_url }, 'BENCH_PG_POOL' => PG_POOL.to_s }, pg_pids: -> { postgres_pids },
+                              needs: -> { postgres_problem })
+      Bench::Group.new(
+        id: 'web-pg', title: "5b. Rack route reading a PostgreSQL row, #{CONNS} keep-alive connections, " \
+                             "#{seconds} s (wrk)",
+        figures: figures(pg: true), contenders: contenders,
+        targets: contenders.select { |c| c.label.start_with?('polyphony') }.flat_map do |c|
+          [Bench::Target.new(contender: c.label, check: Bench.ratio_target(c.label, 'Puma 5.6 (threads 0..5)', 1.0)),
+           Bench::Target.new(contender: c.label, check: Bench.ratio_target(c.label, 'async-http 0.59', 1.0)),
+           Bench::Target.new(contender: c.label, figure: 'pg_cpu_us', check: ->(m) { cpu_split(m, c.label) })]
+        end,
+        notes: "a pool of #{PG_POOL} connections per server (connection_pool; Puma's 5 threads use 5 of them); " \
+               'PostgreSQL 15 on loopback, its CPU from /proc (every backend); the server CPU includes the ' \
+               "database client's (libpq, pg's result conversion, JSON); target: the server is not what " \
+               'limits the route, every peer serves it no faster'
+      )
+    end
+
+    # Where the CPU of a request goes: PostgreSQL's share (information).
+    def cpu_split(medians, label)
+      server = medians.dig(label, 'cpu_us')
+      pg = medians.dig(label, 'pg_cpu_us')
+      return [nil, 'n/a'] unless server && pg
+
+      [nil, format('PostgreSQL %.0f%% of the CPU per request', pg / (pg + server) * 100)]
+    end
+
+    def postgres_problem
+      @postgres_problem ||= begin
+        require_relative '../../tests/lib/pt_servers'
+        PtServers.ensure_running(:postgres)
+        false
+      rescue PtServers::Error, SystemCallError, KeyError => e
+        "PostgreSQL did not start: #{Bench.one_line(e.message)[0, 100]}"
+      end
+      @postgres_problem || gem_problem_pg
+    end
+
+    def gem_problem_pg
+      Bench.gem_problem('ruby-pg', 'pg') || Bench.gem_problem('ruby-connection-pool', 'connection_pool')
+    end
+
+    def postgres_url
+      PtServers.pg_url
+    end
+
+    # The postmaster and its children (one backend per connection).
+    def postgres_pids
+      main = PtServers.servers.fetch(:postgres).pid
+      children = Dir['/proc/[0-9]*/stat'].filter_map do |f|
+        fields = File.read(f).split(') ', 2).last.split
+        Integer(File.basename(File.dirname(f))) if fields[1].to_i == main
+      rescue Errno::ENOENT, Errno::ESRCH
+        nil
+      end
+      [main, *children]
+    end
+
+    # What can run here.
+    def wrk_problem
+      system(WRK, '--version', out: File::NULL, err: File::NULL).nil? ? "#{WRK} not installed" : nil
+    end
+  end
+end
