@@ -1,17 +1,17 @@
 # frozen_string_literal: true
 
-# The example's database: PostgreSQL through Debian's pg (its async API,
-# the default since pg 1.3, waits on the connection's socket through Ruby's
-# Fiber::Scheduler, which the runtime implements: a query waits in its
-# request's fiber, not the whole process) and a fiber connection pool
-# (Polyphony::ResourcePool: a request takes a connection, waiting in its
-# fiber while all are lent, and gives it back when its block ends).
+# The example's database: PostgreSQL through the runtime's pg adapter
+# (`polyphony/adapters/postgres`: a query waits in its request's fiber, not
+# the whole process, the table's creation at start-up in the main fiber
+# too; a query a request leaves early is cancelled, never left half-read)
+# and a fiber connection pool (Polyphony::ResourcePool: a request takes a
+# connection, waiting in its fiber while all are lent, and gives it back
+# when its block ends).
 #
 # Where: DATABASE_URL (postgres://user@host:port/db), else PG* variables
 # (PGHOST, PGPORT, PGUSER, PGDATABASE) as libpq reads them. DB_POOL_SIZE
 # connections at most (default 8).
-require 'polyphony'
-require 'pg'
+require 'polyphony/adapters/postgres'
 
 module SinatraPg
   module DB
