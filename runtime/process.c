@@ -78,15 +78,17 @@ VALUE rt_process_wait_status(rb_pid_t pid, int flags)
     return rb_last_status_get();
 }
 
-/* Backend#waitpid(pid): [pid, exit status], as in Polyphony. */
+/*
+ * Backend#waitpid(pid): [pid, wait status] — the raw status waitpid(2)
+ * gives (exit code << 8, or the signal), as Polyphony's; $? is set too.
+ */
 static VALUE be_waitpid(VALUE self, VALUE vpid)
 {
     int status = 0;
     struct rt_thread *t = rt_thread_from_backend(self);
     pid_t r = wait_child(t, NUM2PIDT(vpid), 0, &status);
     rb_last_status_set(status, r);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : (WIFSIGNALED(status) ? 128 + WTERMSIG(status) : status);
-    return rb_assoc_new(PIDT2NUM(r), INT2NUM(code));
+    return rb_assoc_new(PIDT2NUM(r), INT2NUM(status));
 }
 
 void rt_process_init(VALUE mPolyphony)

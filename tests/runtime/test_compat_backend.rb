@@ -24,7 +24,11 @@ class CompatBackendTest < Minitest::Test
     Polyphony.backend_sleep(0.01)
     assert_operator Polyphony.now - t0, :>=, 0.009
     pid = Process.spawn('exit 3')
-    assert_equal [pid, 3], Polyphony.backend_waitpid(pid)
+    assert_equal [pid, 3 << 8], Polyphony.backend_waitpid(pid) # the raw wait status
+    assert_equal 3, $?.exitstatus
+    pid = Process.spawn('kill -TERM $$')
+    _, status = Polyphony.backend_waitpid(pid)
+    assert_equal Signal.list['TERM'], status & 0x7f
   end
 
   def test_wait_event_returns_scheduled_value
@@ -41,18 +45,49 @@ class CompatBackendTest < Minitest::Test
     assert_equal 'y', Thread.current.backend.wait_event(false).message
   end
 
+  # A parser-like receiver: feed_each yields every complete line so far.
+  class LineParser
+    def initialize
+      @buf = +''
+    end
+
+    def feed_each(data)
+      @buf << data
+      while (i = @buf.index("\n"))
+        yield @buf.slice!(0, i + 1).chomp
+      end
+    end
+  end
+
   def test_feed_loop_feeds_receiver_until_eof
     r, w = IO.pipe
     received = []
-    results = []
-    reader = spin { Polyphony.backend_feed_loop(r, received, :<<) { |res| results << res.size } }
+    reader = spin { Polyphony.backend_feed_loop(r, received, :<<) }
     w << 'abc'
     snooze until received.size == 1
     w << 'def'
     w.close
     reader.await
     assert_equal 'abcdef', received.join
-    assert_equal (1..received.size).to_a, results
+  end
+
+  def test_feed_loop_passes_the_block_to_the_receiver
+    r, w = IO.pipe
+    lines = []
+    reader = spin { r.feed_loop(LineParser.new, :feed_each) { |line| lines << line } }
+    w << "one\ntw"
+    snooze until lines.size == 1
+    w << "o\nthree\n"
+    w.close
+    reader.await
+    assert_equal %w[one two three], lines
+    a, b = UNIXSocket.pair
+    got = []
+    reader = spin { b.feed_loop(LineParser.new, :feed_each) { |line| got << line } }
+    a << "x\ny\n"
+    a.close
+    reader.await
+    assert_equal %w[x y], got
   end
 
   def test_io_feed_loop

@@ -96,4 +96,15 @@ class CompatPipeTest < Minitest::Test
     pipe2.feed_loop(out, :push)
     assert_equal 'def', out.join
   end
+
+  def test_text_read_back_is_utf8
+    text = "fran\u00e7ais \u05e7\u05d5\n"
+    pipe = Polyphony.pipe
+    pipe << text << text
+    pipe.close
+    line = pipe.gets
+    assert_equal Encoding::UTF_8, line.encoding
+    assert_equal text, line
+    assert_equal text, pipe.read
+  end
 end

@@ -2,7 +2,8 @@
 
 # Polyphony 1.6 compatibility: Polyphony::ConditionVariable with
 # Polyphony::Mutex — wait releases the mutex and takes it back, signal
-# wakes one waiter in order, broadcast all, a timeout gives nil.
+# wakes one waiter in order, broadcast all, a timeout gives nil; the
+# mutex's locked? gives the holding fiber.
 require 'minitest/autorun'
 require 'polyphony'
 
@@ -54,5 +55,17 @@ class CompatSyncTest < Minitest::Test
     assert_nil r
     refute_predicate cond, :waiting?
     refute_predicate lock, :locked?
+  end
+
+  def test_locked_gives_the_holder
+    m = Polyphony::Mutex.new
+    assert_nil m.locked?
+    assert_equal false, m.owned?
+    m.lock
+    assert_same Fiber.current, m.locked?
+    other = spin { [m.locked?, m.owned?] }
+    assert_equal [Fiber.current, false], other.await
+    m.unlock
+    assert_nil m.locked?
   end
 end

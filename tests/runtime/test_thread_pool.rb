@@ -68,4 +68,22 @@ class ThreadPoolTest < Minitest::Test
   ensure
     pool&.stop
   end
+
+  # Busy from the moment work is queued (a pool thread may not have it yet).
+  def test_busy_while_work_is_queued_or_running
+    pool = Polyphony::ThreadPool.new(1)
+    refute_predicate pool, :busy?
+    gate = Thread::Queue.new
+    f = spin { pool.process { gate.pop } }
+    snooze
+    assert_predicate pool, :busy?
+    gate << :go
+    f.await
+    refute_predicate pool, :busy?
+    pool.cast { gate.pop }
+    assert_predicate pool, :busy?
+    gate << :go
+  ensure
+    pool&.stop
+  end
 end

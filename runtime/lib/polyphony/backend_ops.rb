@@ -5,12 +5,12 @@
 # close, splice_chunks, double_splice. Each waits in the calling fiber only.
 module Polyphony
   class Backend
-    # Reads chunks until EOF, passing each to receiver.method; the block (if
-    # any) gets each call's result.
-    def feed_loop(io, receiver, method = :call)
+    # Reads chunks until EOF, passing each to receiver.method, with the block
+    # (if any) passed on to that method, as Polyphony does: a parser's
+    # feed_each yields each message it completes.
+    def feed_loop(io, receiver, method = :call, &block)
       while (data = read(io, nil, 8192, false, -1))
-        result = receiver.__send__(method, data)
-        yield result if block_given?
+        receiver.__send__(method, data, &block)
       end
       io
     end
@@ -22,10 +22,9 @@ module Polyphony
       io
     end
 
-    def recv_feed_loop(io, receiver, method = :call)
+    def recv_feed_loop(io, receiver, method = :call, &block)
       while (data = recv(io, nil, 8192))
-        result = receiver.__send__(method, data)
-        yield result if block_given?
+        receiver.__send__(method, data, &block)
       end
       io
     end

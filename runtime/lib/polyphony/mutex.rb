@@ -52,8 +52,9 @@ module Polyphony
       @holding_fiber == Fiber.current
     end
 
+    # The fiber holding the lock, or nil (truthy when locked, as in Polyphony).
     def locked?
-      !@holding_fiber.nil?
+      @holding_fiber
     end
   end
 end

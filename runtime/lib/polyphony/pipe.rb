@@ -39,10 +39,13 @@ module Polyphony
     end
 
     # read(len = nil, buf = nil, buf_pos = 0): until len bytes or EOF. With
-    # buf, the data replaces buf's bytes from buf_pos (-1: appended).
+    # buf, the data replaces buf's bytes from buf_pos (-1: appended). The
+    # ends are binary, but the strings read and gets return are UTF-8, as
+    # Polyphony's (whose pipe reads into a UTF-8 buffer): the bytes are
+    # untouched, the text compares equal to the text written.
     def read(len = nil, buf = nil, buf_pos = 0)
       data = @r.read(len)
-      return data unless buf
+      return data&.force_encoding(Encoding::UTF_8) unless buf
       return nil if data.nil?
 
       buf_pos = buf.bytesize if buf_pos.negative? || buf_pos > buf.bytesize
@@ -57,7 +60,7 @@ module Polyphony
     end
 
     def gets(*args, **opts)
-      @r.gets(*args, **opts)
+      @r.gets(*args, **opts)&.force_encoding(Encoding::UTF_8)
     end
 
     def getc

@@ -4,7 +4,7 @@
 # with Process.spawn, or a block in a fork) and waits for it in the calling
 # fiber. If the wait is interrupted (stop, cancel_after, terminate ...) the
 # child gets TERM, then KILL after 5 s, and is reaped before the exception
-# goes on. Returns [pid, exit code] as Backend#waitpid does.
+# goes on. Returns [pid, wait status] as Backend#waitpid does.
 module Polyphony
   WATCH_PROCESS_KILL_AFTER = 5
 

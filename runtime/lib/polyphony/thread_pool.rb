@@ -42,6 +42,7 @@ module Polyphony
 
       setup unless @threads
       event = Polyphony::Event.new
+      @busy += 1 # from the moment it is queued, as Polyphony counts
       @task_queue << [block, event]
       ok, value = event.await
       raise value unless ok
@@ -54,6 +55,7 @@ module Polyphony
       raise ArgumentError, 'no block given' unless block
 
       setup unless @threads
+      @busy += 1
       @task_queue << [block, nil]
       self
     end
@@ -86,7 +88,6 @@ module Polyphony
     end
 
     def run_task(block, event)
-      @busy += 1
       result = begin
         [true, block.call]
       rescue Exception => e # rubocop:disable Lint/RescueException
