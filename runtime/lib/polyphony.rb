@@ -57,6 +57,7 @@ require 'polyphony/io_zlib'
 require 'polyphony/fiber_supervise'
 require 'polyphony/fiber_await'
 require 'polyphony/fiber_restart'
+require 'polyphony/monitor'
 require 'polyphony/signal_wakers'
 Polyphony.__deadlock_setup(__dir__)
 
