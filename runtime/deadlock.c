@@ -387,6 +387,12 @@ int rt_deadlock_check(struct rt_thread *t, int idle_returns, int *stopped)
         if (h->on_deadlock(StringValueCStr(text), h->data))
             return 1;   /* look again: the stop may have changed things */
     }
+    /*
+     * Looking (Thread.list, the graph, the hook) ran Ruby code, and other
+     * threads may have run meanwhile and woken a fiber here: look again.
+     */
+    if (rt_runqueue_len(&t->runqueue) > 0 || t->timers.len > 0 || t->external_ops > 0)
+        return 1;
     /* The main fiber gets it wherever it waits (it may be the caller). */
     main_fiber = t->main_fiber;
     mf = rt_fiber_get(main_fiber);

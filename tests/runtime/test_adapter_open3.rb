@@ -121,9 +121,9 @@ class AdapterOpen3Test < Minitest::Test
   end
 
   def test_process_watch_and_kill_process
-    pid, code = Polyphony::Process.watch('exit 4')
+    pid, status = Polyphony::Process.watch('exit 4')
     assert_kind_of Integer, pid
-    assert_equal 4, code
+    assert_equal 4 << 8, status # Backend#waitpid's raw wait status, as Polyphony's
     child = Process.spawn('sleep 30')
     Polyphony::Process.kill_process(child)
     assert_raises(Errno::ESRCH) { Process.kill(0, child) }

@@ -71,13 +71,11 @@ class CompatIOTest < Minitest::Test
 
     c, d = UNIXSocket.pair
     fed = []
-    results = []
-    feeder = spin { d.feed_loop(fed, :push) { |r| results << r.size } }
+    feeder = spin { d.feed_loop(fed, :push) }
     c << 'xyz'
     c.close
     feeder.await
     assert_equal 'xyz', fed.join
-    assert_equal (1..fed.size).to_a, results
   end
 
   def test_byte_and_char_reads_wait_in_fiber

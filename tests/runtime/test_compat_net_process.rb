@@ -36,7 +36,7 @@ class CompatNetProcessTest < Minitest::Test
   def test_watch_process_command
     pid, code = Polyphony.watch_process('exit 7')
     assert_kind_of Integer, pid
-    assert_equal 7, code
+    assert_equal 7 << 8, code
   end
 
   def test_watch_process_block

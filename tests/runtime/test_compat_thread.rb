@@ -118,4 +118,16 @@ class CompatThreadTest < Minitest::Test
     assert_equal 0, $?.exitstatus
     assert_equal '', out
   end
+
+  # The deadlock check runs Ruby code (Thread.list ...), during which the
+  # joined thread's helper could end after waking the joiner: that used to
+  # be reported as a deadlock now and then (under load).
+  def test_joining_threads_that_end_at_once_is_no_deadlock
+    500.times do
+      q = Thread::Queue.new
+      pool = Array.new(2) { Thread.new { while q.pop; end } }
+      2.times { q << nil }
+      assert_equal [nil, nil], pool.map(&:join)
+    end
+  end
 end
