@@ -22,7 +22,18 @@
 #define RT_READ_CHUNK 65536
 #define RT_GETS_CHUNK 8192
 
-static ID id_io_mode, id_for_fd;
+static ID id_io_mode, id_for_fd, id_written;
+
+/* What writing obj sends: an Integer may be a raw buffer's handle
+ * (raw_buffer.rb), which stands for the buffer's bytes; anything else is
+ * written as Ruby writes it. */
+static VALUE written(VALUE obj)
+{
+    if (!RB_INTEGER_TYPE_P(obj))
+        return obj;
+    VALUE raw = rb_path2class("Polyphony::RawBuffer");
+    return rb_funcall(raw, id_written, 1, obj);
+}
 
 
 /* How reads on this IO's fd go; decided once per IO and fd. */
@@ -260,7 +271,7 @@ static long write_str(struct rt_thread *t, VALUE io, VALUE str)
     if (fptr->wbuf.len > 0)
         rb_io_flush(wio);
     /* A frozen copy: another fiber may change the string while we wait. */
-    str = rb_str_new_frozen(rb_obj_as_string(str));
+    str = rb_str_new_frozen(rb_obj_as_string(written(str)));
     long len = RSTRING_LEN(str);
     if (len == 0)
         return 0;
@@ -287,7 +298,7 @@ static VALUE io_write(int argc, VALUE *argv, VALUE io)
      * encodings side by side (e.g. binary and UTF-8). */
     VALUE joined = rb_str_buf_new(0);
     for (int i = 0; i < argc; i++) {
-        VALUE s = rb_obj_as_string(argv[i]);
+        VALUE s = rb_obj_as_string(written(argv[i]));
         rb_str_buf_cat(joined, RSTRING_PTR(s), RSTRING_LEN(s));
     }
     return LONG2NUM(write_str(t, io, joined));
@@ -525,6 +536,7 @@ static VALUE be_send(VALUE self, VALUE io, VALUE msg, VALUE vflags)
 {
     struct rt_thread *t = be_t(self);
     int fd = fd_of(io);
+    msg = written(msg);
     VALUE str = rb_str_new_frozen(StringValue(msg));
     ssize_t r = rt_ops(t)->send(t->be, fd, RSTRING_PTR(str), (size_t)RSTRING_LEN(str),
                              vflags == Qnil ? 0 : NUM2INT(vflags));
@@ -656,6 +668,7 @@ void rt_io_init(VALUE mPolyphony)
 
     id_io_mode = rb_intern("__polyphony_io_mode__");
     id_for_fd = rb_intern("for_fd");
+    id_written = rb_intern("written");
 
     rb_define_method(cIO, "read", io_read, -1);
     rb_define_method(cIO, "readpartial", io_readpartial, -1);

@@ -4,10 +4,14 @@
 # buf_pos = 0, raise_on_eof = true) and read(len = nil, buf = nil,
 # buf_pos = 0). buf_pos says where in buf the data goes (the bytes after it
 # are dropped; -1 appends); raise_on_eof false gives nil at EOF instead of
-# EOFError. Calls with Ruby's own arguments go straight to io.c.
+# EOFError. Calls with Ruby's own arguments go straight to io.c. A raw
+# buffer's handle (raw_buffer.rb) as buf is filled from its start, and the
+# byte count returned.
 module Polyphony
   module IOBufferPos
     def readpartial(len = 8192, buf = nil, buf_pos = 0, raise_on_eof = true)
+      return RawBuffer.read_into(buf, len) { |max| readpartial(max, nil, 0, raise_on_eof) } if RawBuffer.raw?(buf)
+
       data = buf && buf_pos.zero? ? super(len, buf) : super(len)
       buf && !buf_pos.zero? ? IOBufferPos.place(buf, buf_pos, data) : data
     rescue EOFError
@@ -17,6 +21,7 @@ module Polyphony
     end
 
     def read(len = nil, buf = nil, buf_pos = 0)
+      return RawBuffer.read_into(buf, len) { |max| super(max) } if RawBuffer.raw?(buf)
       return super(len, buf) if buf.nil? || buf_pos.zero?
 
       data = super(len)

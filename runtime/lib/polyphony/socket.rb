@@ -49,8 +49,11 @@ class TCPSocket
 end
 
 class BasicSocket
+  # A raw buffer's handle (raw_buffer.rb) as outbuf is filled from its
+  # start: the byte count, nil at EOF.
   def recv(maxlen, flags = 0, outbuf = nil)
     return super unless flags.zero?
+    return Polyphony::RawBuffer.read_into(outbuf, maxlen) { |max| Thread.current.backend.recv(self, nil, max) } if Polyphony::RawBuffer.raw?(outbuf)
 
     data = Thread.current.backend.recv(self, nil, maxlen)
     data ||= +''
@@ -58,7 +61,7 @@ class BasicSocket
   end
 
   def send(mesg, flags = 0, *dest)
-    return super unless dest.empty?
+    return super(Polyphony::RawBuffer.written(mesg), flags, *dest) unless dest.empty?
 
     Thread.current.backend.send(self, mesg, flags)
   end
