@@ -158,11 +158,6 @@ module Polyphony
 end
 Process.singleton_class.prepend(Polyphony::ForkHook)
 
-module Polyphony
-  def self.fork(&block)
-    Kernel.fork(&block)
-  end
-end
 
 module Polyphony
   class Backend
