@@ -340,14 +340,26 @@ void rt_deadlock_thread_ended(VALUE thread)
 /* ---- the check ------------------------------------------------------------ */
 
 /*
- * A main fiber in sleep with no argument or Backend#wait_event waits for a
- * signal on purpose (the default SIGINT and SIGTERM end the wait).
+ * A fiber in sleep with no argument or Backend#wait_event waits for a
+ * signal on purpose (the default SIGINT and SIGTERM end the wait), and so
+ * does every fiber waiting on it: the main fiber awaiting a child that
+ * sleeps is a program waiting for Ctrl-C, not a deadlock.
  */
+static void find_signal_wait(VALUE fiber, void *data)
+{
+    struct rt_fiber *f = rt_fiber_get_if_any(fiber);
+
+    if (f && !f->dead && f->wait_op &&
+        (strcmp(f->wait_op, "sleep") == 0 || strcmp(f->wait_op, "wait_event") == 0))
+        *(int *)data = 1;
+}
+
 static int waits_for_signal(struct rt_thread *t)
 {
-    struct rt_fiber *m = rt_fiber_get_if_any(t->main_fiber);
+    int found = 0;
 
-    return m && m->wait_op && (strcmp(m->wait_op, "sleep") == 0 || strcmp(m->wait_op, "wait_event") == 0);
+    rt_fiber_each(t, find_signal_wait, &found);
+    return found;
 }
 
 int rt_deadlock_check(struct rt_thread *t, int idle_returns, int *stopped)

@@ -306,6 +306,30 @@ class DeadlockTest < Minitest::Test
     refute_match(/Deadlock/, err)
   end
 
+  # So does a main fiber awaiting fibers of which one sleeps with no
+  # argument (Polyphony 1.6's test suite waits so in forked children): the
+  # default SIGINT handler ends the wait with Interrupt (raised where the
+  # thread waits, it goes up through the awaiting fibers), the ensure
+  # clauses run.
+  def test_awaiting_a_sleeping_child_waits_for_a_signal
+    out, err, status = run_program(<<~RUBY)
+      spawn("sleep 0.2; kill -INT \#{Process.pid}")
+      begin
+        spin do
+          spin { sleep }.await
+        ensure
+          puts 'child ended'
+        end.await
+      rescue Interrupt
+        puts 'interrupted'
+      end
+      puts 'done'
+    RUBY
+    assert status.success?, "#{out}#{err}"
+    refute_match(/Deadlock/, err)
+    assert_equal "child ended\ninterrupted\ndone\n", out
+  end
+
   # Polyphony's own behaviour stays: a wait that nothing could end, and that
   # is no cycle, returns nil at once.
   def test_lone_suspend_and_await_return_nil
