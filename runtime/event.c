@@ -9,11 +9,17 @@
  * await's check and its wait. A waiter is an entry [fiber, signaled, value];
  * a fiber resumed by anything but a signal goes on waiting, and one that is
  * interrupted clears its fiber so that signal skips the entry.
+ *
+ * Signals coalesce (Polyphony 1.6): a signal while a waiter it would wake
+ * is already woken but has not run yet is part of that wake-up, not
+ * remembered for the next await (the woken fiber sees whatever the later
+ * signal announced when it runs).
  */
 #include "surface.h"
 
 struct rt_event_obj {
     VALUE waiters;   /* Array of fibers in #await */
+    VALUE woken;     /* entries signaled whose await has not returned yet */
     VALUE value;     /* the remembered signal's value */
     int signaled;    /* a signal waits for the next #await */
 };
@@ -23,6 +29,7 @@ static void event_mark(void *p)
     struct rt_event_obj *e = p;
 
     rb_gc_mark_movable(e->waiters);
+    rb_gc_mark_movable(e->woken);
     rb_gc_mark_movable(e->value);
 }
 
@@ -31,6 +38,7 @@ static void event_compact(void *p)
     struct rt_event_obj *e = p;
 
     e->waiters = rb_gc_location(e->waiters);
+    e->woken = rb_gc_location(e->woken);
     e->value = rb_gc_location(e->value);
 }
 
@@ -52,6 +60,7 @@ static VALUE event_alloc(VALUE klass)
     VALUE self = TypedData_Make_Struct(klass, struct rt_event_obj, &event_type, e);
 
     e->waiters = rb_ary_new();
+    e->woken = rb_ary_new();
     e->value = Qnil;
     return self;
 }
@@ -64,7 +73,33 @@ static struct rt_event_obj *event_get(VALUE self)
     return e;
 }
 
-/* signal(value = nil): wakes every waiter with value, or remembers it. */
+/*
+ * Whether a woken waiter has yet to run: entries whose await returned (or
+ * whose fiber was interrupted or died) are dropped.
+ */
+static int wake_pending(struct rt_event_obj *e)
+{
+    VALUE left;
+
+    if (RARRAY_LEN(e->woken) == 0)
+        return 0;
+    left = rb_ary_new();
+
+    for (long i = 0; i < RARRAY_LEN(e->woken); i++) {
+        VALUE entry = RARRAY_AREF(e->woken, i);
+        VALUE fiber = RARRAY_AREF(entry, 0);
+
+        if (!NIL_P(fiber) && RTEST(rb_fiber_alive_p(fiber)))
+            rb_ary_push(left, entry);
+    }
+    e->woken = left;
+    return RARRAY_LEN(left) > 0;
+}
+
+/*
+ * signal(value = nil): wakes every waiter with value, or remembers it
+ * unless a wake-up is still pending.
+ */
 static VALUE event_signal(int argc, VALUE *argv, VALUE self)
 {
     struct rt_event_obj *e = event_get(self);
@@ -73,6 +108,7 @@ static VALUE event_signal(int argc, VALUE *argv, VALUE self)
     long i, woken = 0;
 
     rb_check_arity(argc, 0, 1);
+    int pending = wake_pending(e);
     waiters = e->waiters;
     e->waiters = rb_ary_new();
     for (i = 0; i < RARRAY_LEN(waiters); i++) {
@@ -84,9 +120,10 @@ static VALUE event_signal(int argc, VALUE *argv, VALUE self)
         rb_ary_store(entry, 1, Qtrue);
         rb_ary_store(entry, 2, value);
         rt_sched_schedule(fiber, value, 0);
+        rb_ary_push(e->woken, entry);
         woken++;
     }
-    if (woken == 0) {
+    if (woken == 0 && !pending) {
         e->signaled = 1;
         e->value = value;
     }
@@ -125,6 +162,7 @@ static VALUE event_await(VALUE self)
             rb_jump_tag(state);
         }
     }
+    rb_ary_store(entry, 0, Qnil); /* no longer a pending wake-up */
     return RARRAY_AREF(entry, 2);
 }
 

@@ -65,4 +65,28 @@ class EventTest < Minitest::Test
     Thread.new { e.signal(:from_thread) }.join
     assert_equal :from_thread, waiter.await
   end
+
+  # Signals that come while the fiber they woke has not run yet are part of
+  # that wake-up (Polyphony 1.6): the next await waits.
+  def test_signals_coalesce_into_a_pending_wake_up
+    e = Polyphony::Event.new
+    waiter = spin { [e.await, move_on_after(0.05, with_value: :waited) { e.await }] }
+    snooze
+    Thread.new { 3.times { |i| e.signal(i) } }.join
+    assert_equal [0, :waited], waiter.await
+    # once the woken fiber has run, a signal is remembered again
+    e.signal(:later)
+    assert_equal :later, e.await
+  end
+
+  def test_signal_after_a_woken_waiter_died_is_remembered
+    e = Polyphony::Event.new
+    waiter = spin { e.await }
+    snooze
+    e.signal(:first)
+    waiter.kill
+    waiter.join rescue nil # rubocop:disable Style/RescueModifier
+    e.signal(:second)
+    assert_equal :second, e.await
+  end
 end
