@@ -61,6 +61,7 @@ require 'polyphony/fiber_restart'
 require 'polyphony/monitor'
 require 'polyphony/signal_wakers'
 require 'polyphony/fork'
+require 'polyphony/openssl' if defined?(OpenSSL::SSL)
 Polyphony.__deadlock_setup(__dir__)
 
 # When the main fiber ends, so do its children, as in Polyphony.
