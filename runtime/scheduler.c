@@ -258,8 +258,13 @@ static VALUE idle_tasks_body(VALUE arg)
     if (t->idle_gc_period > 0) {
         double now = rt_timers_now(&t->timers);
         if (now - t->last_idle_gc >= t->idle_gc_period) {
+            /* Also when the program disabled the GC (the reason to ask for
+             * idle GCs, in Polyphony): enabled for this one, as it was after. */
+            VALUE was_disabled = rb_gc_enable();
             t->last_idle_gc = now;
-            rb_gc();
+            rb_gc_start();
+            if (RTEST(was_disabled))
+                rb_gc_disable();
         }
     }
     if (t->idle_proc != Qnil)

@@ -1,8 +1,9 @@
 # frozen_string_literal: true
 
 # Polyphony 1.6 compatibility: Polyphony.emit_signal_exception raises the
-# exception in the main fiber wherever it waits (from a trap handler), and
-# Thread#on_idle sets the backend's idle work.
+# exception in the main fiber wherever it waits (from a trap handler),
+# Thread#on_idle sets the backend's idle work, Thread#idle_gc_period= its
+# idle GCs.
 require 'minitest/autorun'
 require 'polyphony'
 
@@ -44,5 +45,29 @@ class CompatSignalIdleTest < Minitest::Test
     assert_operator count, :>=, 1
   ensure
     Thread.current.on_idle
+  end
+
+  # The idle GC collects also when the program disabled the GC (Polyphony's
+  # reason for it), and leaves the GC as it found it.
+  def test_idle_gc_runs_with_the_gc_disabled
+    GC.disable
+    count = GC.count
+    Thread.current.idle_gc_period = 0.01
+    snooze
+    assert_equal count, GC.count, 'a snooze is no idle time'
+    50.times do
+      sleep 0.005
+      break if GC.count > count
+    end
+    assert_operator GC.count, :>, count
+    assert GC.enable, 'the GC was left enabled'
+    GC.disable
+    Thread.current.idle_gc_period = 0
+    count = GC.count
+    5.times { sleep 0.005 }
+    assert_equal count, GC.count
+  ensure
+    Thread.current.idle_gc_period = 0
+    GC.enable
   end
 end
