@@ -85,6 +85,14 @@ static VALUE sc_io_read(VALUE self, VALUE io, VALUE buffer, VALUE vlength)
     rb_io_buffer_get_bytes_for_writing(buffer, &base, &size);
     if (length > size)
         length = size;
+    if (t->read_no_wait) {
+        /* IO#read_nonblock: one try; EAGAIN is Ruby's :wait_readable. */
+        ssize_t n;
+        do
+            n = read(fd, base, size);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? INT2NUM(-errno) : SSIZET2NUM(n);
+    }
     if (rt_io_read_mode(io, fd) == RT_IO_MODE_WAIT_FIRST)
         rt_io_wait_fd(t, fd, RT_IO_READ, Qnil);
     while (done < size) {
@@ -240,6 +248,26 @@ static VALUE th_blocking_ok(VALUE self)
     return self;
 }
 
+/*
+ * Polyphony.__read_no_wait { }: IO#read_nonblock's read, which Ruby 3.1
+ * hands to the scheduler's io_read like any other (length 0), must not
+ * wait for the fd (sysread's, with the same arguments, does).
+ */
+static VALUE read_no_wait_end(VALUE tv)
+{
+    ((struct rt_thread *)tv)->read_no_wait--;
+    return Qnil;
+}
+
+static VALUE pp_read_no_wait(VALUE self)
+{
+    struct rt_thread *t = rt_thread_current();
+
+    (void)self;
+    t->read_no_wait++;
+    return rb_ensure(rb_yield, Qnil, read_no_wait_end, (VALUE)t);
+}
+
 void rt_fiber_scheduler_init(VALUE mPolyphony)
 {
     cScheduler = rb_define_class_under(mPolyphony, "Scheduler", rb_cObject);
@@ -253,4 +281,5 @@ void rt_fiber_scheduler_init(VALUE mPolyphony)
     rb_define_private_method(cScheduler, "__run_now__", sc_run_now, 1);
     rb_define_singleton_method(cScheduler, "unhooked?", sc_s_unhooked_p, 0);
     rb_define_method(rb_cThread, "__polyphony_blocking_ok__", th_blocking_ok, 0);
+    rb_define_singleton_method(mPolyphony, "__read_no_wait", pp_read_no_wait, 0);
 }

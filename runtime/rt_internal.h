@@ -74,6 +74,7 @@ struct rt_thread {
      * rt_ops), its sleeps sleep the thread, other waits are refused.
      */
     int nested;
+    int read_no_wait;            /* in IO#read_nonblock: the scheduler's io_read must not wait */
 };
 
 /*

@@ -116,6 +116,23 @@ class FiberSchedulerTest < Minitest::Test
     end
   end
 
+  # read_nonblock never waits, in a spun fiber either (Ruby 3.1 reads
+  # through the scheduler's io_read, as for sysread, which waits).
+  def test_read_nonblock_does_not_wait
+    both do |how|
+      r, w = IO.pipe
+      tries = proc do
+        [r.read_nonblock(10, exception: false), r.orig_read_nonblock(10, exception: false),
+         (r.read_nonblock(10) rescue $!.class)] # rubocop:disable Style/RescueModifier
+      end
+      # nothing writes to the pipe: a read that waited would wait for ever
+      got = how == :spun ? spin(&tries).await : tries.call
+      assert_equal [:wait_readable, :wait_readable, IO::EAGAINWaitReadable], got
+      w << 'ping'
+      assert_equal 'ping', how == :spun ? spin { r.read_nonblock(10) }.await : r.read_nonblock(10)
+    end
+  end
+
   def test_io_wait_method
     both do |how|
       r, w = IO.pipe

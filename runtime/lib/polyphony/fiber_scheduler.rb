@@ -42,3 +42,22 @@ module Polyphony
     end
   end
 end
+
+module Polyphony
+  # IO#read_nonblock (and its orig_ alias) never waits: under a scheduler
+  # Ruby 3.1 reads through its io_read as sysread does, which would wait
+  # for the fd.
+  module ReadNonblock
+    def read_nonblock(*args, **kw)
+      Polyphony.__read_no_wait { super }
+    end
+
+    def orig_read_nonblock(*args, **kw)
+      Polyphony.__read_no_wait { super }
+    end
+  end
+end
+
+class ::IO
+  prepend Polyphony::ReadNonblock
+end
