@@ -23,6 +23,12 @@
 require 'rbconfig'
 require_relative 'lib/pt_servers'
 
+# SIGINT as Ruby has it (an Interrupt), also when this run inherited it
+# ignored (a background job of a shell without job control): the test
+# programs inherit the default action from here, and the tests of
+# Interrupt would otherwise see nothing.
+trap('INT', 'DEFAULT')
+
 ROOT     = File.expand_path('..', __dir__)
 BUILD    = File.expand_path(ENV.fetch('BUILD', 'build'), ROOT)
 JOBS     = Integer(ENV.fetch('JOBS', '2'))
