@@ -54,11 +54,11 @@ class CompatForkTest < Minitest::Test
   def test_sigterm_is_system_exit_in_the_main_fiber
     report, status = fork_and_signal('TERM') do |w, ready|
       spin do
+        ready.puts 'ready' # the child is running: the signal finds it in sleep
         sleep
       rescue Polyphony::Terminate
         w.puts 'child terminated'
       end
-      ready.puts 'ready'
       suspend
     rescue SystemExit => e
       w.puts "main: #{e.class}"
