@@ -13,9 +13,12 @@
  * the fiber that ran the previous line, before it switched away: the stop
  * waits for that fiber's next line. Lines of the runtime's and the
  * tracer's own files are not looked at (a change made there is seen at the
- * fiber's next line of the program). An expression that raises counts as
- * unchanged. This costs every line a Proc call per watch: `make bench`
- * measures it (docs/benchmarks.md).
+ * fiber's next line of the program). An expression that raises (or whose
+ * value's #hash raises) counts as unchanged; a value whose #== raises is
+ * compared by its #hash alone. A signal's exception or an exit met
+ * while the watch's code runs goes on from that line into the program, as
+ * it would have without the debugger. This costs every line a Proc call
+ * per watch: `make bench` measures it (docs/benchmarks.md).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -66,20 +69,63 @@ static VALUE call_proc(VALUE proc)
     return rb_proc_call_with_block(proc, 0, NULL, Qnil);
 }
 
-static VALUE hash_of(VALUE v)
+/* A watch's value now and its #hash, by one protected call. */
+struct probe {
+    VALUE proc;
+    VALUE value, hash;
+};
+
+static VALUE do_probe(VALUE arg)
 {
-    return rb_funcall(v, rb_intern("hash"), 0);
+    struct probe *p = (struct probe *)arg;
+
+    p->value = call_proc(p->proc);
+    /* nil, true, false, a Symbol, a small Integer: itself */
+    p->hash = SPECIAL_CONST_P(p->value) ? p->value : rb_funcall(p->value, rb_intern("hash"), 0);
+    return Qnil;
 }
 
-/* Its value now; Qundef when it raises. */
-static VALUE value_now(const struct watch *w, VALUE *hash)
+/* Its value now (and *hash); Qundef when the expression or #hash raises
+ * (*err the exception). */
+static VALUE value_now(const struct watch *w, VALUE *hash, VALUE *err)
 {
-    VALUE err, v = pt_tr_protect_call(call_proc, w->proc, &err);
+    struct probe p = { w->proc, Qundef, Qnil };
 
-    if (!NIL_P(err))
+    pt_tr_protect_call(do_probe, (VALUE)&p, err);
+    if (!NIL_P(*err))
         return Qundef;
-    *hash = pt_tr_protect_call(hash_of, v, &err);
-    return v;
+    *hash = p.hash;
+    return p.value;
+}
+
+static VALUE do_equal(VALUE arg)
+{
+    VALUE *v = (VALUE *)arg;
+
+    return rb_equal(v[0], v[1]);
+}
+
+/* a == b, or -1 when #== raises. */
+static int equal(VALUE a, VALUE b)
+{
+    VALUE args[2] = { a, b }, err, eq = pt_tr_protect_call(do_equal, (VALUE)args, &err);
+
+    return NIL_P(err) ? eq == Qtrue : -1;
+}
+
+/* v (with its hash) is what w saw last: the same #hash and, unless its #==
+ * raises, #== too. */
+static int unchanged(const struct watch *w, VALUE v, VALUE hash)
+{
+    int same_hash;
+
+    if (v == w->last && hash == w->last_hash)
+        return 1;               /* the same object, the same (small) hash */
+    same_hash = equal(hash, w->last_hash);
+
+    if (same_hash < 0)
+        same_hash = hash == w->last_hash;
+    return same_hash && equal(v, w->last) != 0;
 }
 
 static char *inspect_cut(VALUE v)
@@ -125,10 +171,8 @@ int pt_wp_add(VALUE binding, const char *expr, struct pt_proto_watch *out, char 
     }
     w = &watches[nwatches];
     w->proc = proc;
-    if ((v = value_now(w, &hash)) == Qundef) {
-        VALUE e2;
-        pt_tr_protect_call(call_proc, proc, &e2);
-        *error = pt_tr_exc_message(e2);
+    if ((v = value_now(w, &hash, &err)) == Qundef) {
+        *error = pt_tr_exc_message(err);
         w->proc = Qnil;
         return -EINVAL;
     }
@@ -247,10 +291,8 @@ int pt_wp_line(rb_trace_arg_t *ta, VALUE fiber)
     }
     for (int i = 0; i < nwatches; i++) {
         struct watch *w = &watches[i];
-        VALUE hash = Qnil, v = value_now(w, &hash);
-        if (v == Qundef)
-            continue;
-        if (rb_equal(v, w->last) == Qtrue && rb_equal(hash, w->last_hash) == Qtrue)
+        VALUE err, hash = Qnil, v = value_now(w, &hash, &err);
+        if (v == Qundef || unchanged(w, v, hash))
             continue;
         char *o = w->last_text, *n = inspect_cut(v);
         w->last = v;
@@ -275,5 +317,7 @@ int pt_wp_line(rb_trace_arg_t *ta, VALUE fiber)
         stop_for(w->id, o, n, NULL);
         return 1;
     }
+    /* A signal's exception or an exit the watches' code met goes on here. */
+    pt_tr_reraise_ending();
     return 0;
 }
