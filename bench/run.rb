@@ -16,7 +16,7 @@
 #   BENCH_QUICK=1 two rounds, small sizes: checks that everything runs
 #   BENCH_ROUNDS  rounds (default 5, quick 2)
 #   BENCH_ONLY    only groups whose id contains this (idle, step, step-dap, switch,
-#                 spin, pingpong, echo, db, memory, web-hello, web-pg)
+#                 spin, pingpong, echo, db, memory, web-hello, web-pg, fibers)
 #   BENCH_SKIP    skip contenders whose label contains this (e.g. byebug)
 #   BENCH_OUT     also write the table (Markdown) to this file (default
 #                 $BUILD/bench/table.md)
@@ -419,8 +419,8 @@ module Bench
                     run: peer.call(ByebugClient, byebug_problem, breakpoints: bps)),
       Contender.new(label: 'polytrace: + op-event trace on', run: pt.call(trace_ops: true)),
       Contender.new(label: 'polytrace: + 20 breakpoints + op trace', run: pt.call(breakpoints: bps, trace_ops: true)),
-      Contender.new(label: 'polytrace: + a watch set (watch $pt_bench_watch)',
-                    run: pt.call(watch: '$pt_bench_watch')),
+      Contender.new(label: 'polytrace: + a watch set (watch $PROGRAM_NAME)',
+                    run: pt.call(watch: '$PROGRAM_NAME')),
       Contender.new(label: 'polytrace: attached, continued, hog 50ms armed', run: pt.call(hog: 'report 50ms')),
       Contender.new(label: 'plain ruby, runtime counters off',
                     run: lambda {
@@ -471,8 +471,8 @@ module Bench
                    check: ->(m) { info_overhead(m, 'polytrace: + op-event trace on') }),
         Target.new(contender: 'polytrace: + 20 breakpoints + op trace',
                    check: ->(m) { info_overhead(m, 'polytrace: + 20 breakpoints + op trace') }),
-        Target.new(contender: 'polytrace: + a watch set (watch $pt_bench_watch)',
-                   check: ->(m) { info_overhead(m, 'polytrace: + a watch set (watch $pt_bench_watch)') }),
+        Target.new(contender: 'polytrace: + a watch set (watch $PROGRAM_NAME)',
+                   check: ->(m) { info_overhead(m, 'polytrace: + a watch set (watch $PROGRAM_NAME)') }),
         Target.new(contender: 'polytrace --nonstop (never stopped)',
                    check: overhead.call('polytrace --nonstop (never stopped)', 3,
                                         ['rdbg: attached, continued', 'byebug: attached, continued'])),
@@ -767,9 +767,60 @@ module Bench
     )
   end
 
+  # `fibers` at the prompt of a program with 10,000 fibers: the line sent
+  # to the next prompt (the screenful, or the groups, printed in between),
+  # next to `p 1` at the same stop (a round trip that lists no fiber).
+  def fibers_group
+    n = SIZE[:idle_fibers]
+    count = QUICK ? 3 : 10
+    figs = [Figure.new(key: 'median_ms', label: 'median ms', better: :lower, digits: 1),
+            Figure.new(key: 'max_ms', label: 'slowest ms', better: :lower, digits: 1)]
+    env = ruby_env
+    command = ->(line) { -> { guard(tracer_problem); run_command(line, n, count, env: env) } }
+    under_a_second = lambda do |label|
+      Target.new(contender: label, figure: 'max_ms',
+                 check: lambda { |m|
+                   v = m.dig(label, 'max_ms')
+                   v ? [v < 1000, format('slowest %.0f ms (< 1000 ms)', v)] : [nil, 'n/a']
+                 })
+    end
+    labels = ['fibers', 'fibers -g state', 'fibers -g location', 'fibers ^1000[0-9] -']
+    Group.new(
+      id: 'fibers', title: "5. fibers at the prompt, #{n} waiting + 50 runnable fibers " \
+                           "(#{count} times each: line sent -> next prompt)",
+      figures: figs,
+      contenders: [Contender.new(label: 'p 1 (the same stop)', baseline: true, run: command.call('p 1')),
+                   *labels.map { |l| Contender.new(label: l, run: command.call(l)) }],
+      targets: labels.map { |l| under_a_second.call(l) },
+      notes: 'through a pseudo-terminal, as a user sees it; "slowest" is the slowest of the times in a round ' \
+             '(the median over the rounds of that)'
+    )
+  end
+
+  # Stops bench/workloads/many_fibers.rb with n fibers at its @stop line and
+  # times line at the prompt count times (after one untimed run).
+  def run_command(line, fibers, count, env:)
+    script = File.join(WORK, 'many_fibers.rb')
+    stop = File.readlines(script).index { |l| l.include?('# @stop') } + 1
+    client = nil
+    begin
+      client = ReplClient.new([RUBY, script, fibers.to_s], build: BUILD, env: env, timeout: 60)
+      client.timed_command("break #{script}:#{stop}")
+      client.timed_command('continue', 120)
+      client.timed_command(line, 60)
+      times = Array.new(count) { client.timed_command(line, 60) }.sort
+    rescue ClientFailure, SystemCallError, IOError => e
+      raise NotAvailable, e.message[0, 120]
+    ensure
+      client&.kill
+      client&.finish(5) rescue nil # rubocop:disable Style/RescueModifier
+    end
+    { 'median_ms' => percentile(times, 50) * 1e3, 'max_ms' => times.last * 1e3 }
+  end
+
   def groups
     all = [idle_group, step_group, dap_step_group, switch_group, spin_group, pingpong_group, echo_group, db_group,
-           memory_group, Web.hello_group, Web.pg_group]
+           memory_group, Web.hello_group, Web.pg_group, fibers_group]
     ONLY.empty? ? all : all.select { |g| g.id.include?(ONLY) }
   end
 

@@ -11,7 +11,8 @@
 # socket). Both time `stepIn` from the request leaving to the `stopped`
 # event arriving. ReplClient times `step` at the (polytrace) prompt through
 # a pseudo-terminal: the line sent to the next prompt, the stop and its
-# source lines printed in between.
+# source lines printed in between (and any other command the same way, for
+# the `fibers` benchmark).
 
 require 'json'
 require 'pty'
@@ -219,8 +220,13 @@ module Bench
     end
 
     def timed_step(timeout = 20)
+      timed_command('step', timeout)
+    end
+
+    # Any command: the line sent to the next prompt, in seconds.
+    def timed_command(line, timeout = 20)
       started = now
-      @wr.write("step\n")
+      @wr.write("#{line}\n")
       wait_prompt(timeout)
       now - started
     end

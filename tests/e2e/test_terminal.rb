@@ -3,8 +3,9 @@
 # test_terminal.rb — the launched program keeps the terminal: it is the
 # foreground process group while it runs, reads its own stdin, and Ctrl-C
 # while it runs pauses it (polytrace takes the terminal back and prompts).
-# Also: `fibers` with 10,000 fibers answers in under a second and
-# summarises instead of flooding the screen.
+# Also: `fibers` with 10,000 fibers summarises instead of flooding the
+# screen (how fast it answers is make bench's 'fibers' group: under a
+# second is a target there, not a timed assertion here).
 
 require 'minitest/autorun'
 require 'pty_session'
@@ -45,10 +46,7 @@ class TestTerminal < Minitest::Test
     @s.prompt
     @s.command("break #{E2E.line_of(fix, '# @stop')}")
     assert_match(/Stopped in fiber 1/, @s.command('c', timeout: 30))
-    t0 = E2E.now
     out = @s.command('fibers')
-    took = E2E.now - t0
-    assert_operator took, :<, 1.0, "fibers took #{took.round(3)}s"
     assert_match(/^10,051 fibers$/, out)
     # A screenful (LINES=50 in the session): the count, the heads, 44 rows,
     # the summary and how to see more.
