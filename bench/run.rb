@@ -786,7 +786,7 @@ module Bench
     end
     labels = ['fibers', 'fibers -g state', 'fibers -g location', 'fibers ^1000[0-9] -']
     Group.new(
-      id: 'fibers', title: "5. fibers at the prompt, #{n} waiting + 50 runnable fibers " \
+      id: 'fibers', title: "6. fibers at the prompt, #{n} waiting + 50 runnable fibers " \
                            "(#{count} times each: line sent -> next prompt)",
       figures: figs,
       contenders: [Contender.new(label: 'p 1 (the same stop)', baseline: true, run: command.call('p 1')),
