@@ -24,10 +24,12 @@ class TestRuntime < Minitest::Test
     @d&.close
   end
 
-  def launch(*args)
+  # A program of 10,000 fibers may take more than the usual 10 s to reach its
+  # first stop on a loaded machine; the test times the request, not the start.
+  def launch(*args, timeout: 60)
     @d = PtWire::Debuggee.new(SCRIPT, *args, nonstop: true)
     @c = @d.conn
-    stop = @c.wait_event(:stopped)
+    stop = @c.wait_event(:stopped, timeout: timeout)
     assert_equal %w[call main], stop.values_at('reason', 'tag')
     stop
   end
