@@ -160,6 +160,22 @@ static int parse_top(int argc, char **argv, int i, struct pt_opt *out, char *err
     return 0;
 }
 
+/* A mode's own --help (`polytrace dap --help`) prints the usage, which
+ * covers every mode; after "--" the words are a program's. */
+static bool mode_asks_help(int argc, char **argv, int i)
+{
+    static const char *const modes[] = { "attach", "dump", "dap", "top", "connect" };
+    bool is_mode = false;
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+        is_mode |= strcmp(argv[i], modes[m]) == 0;
+    if (!is_mode)
+        return false;
+    for (i++; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    return false;
+}
+
 int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -217,6 +233,10 @@ int pt_opt_parse(int argc, char **argv, struct pt_opt *out, char *err, size_t er
     }
     if (i >= argc)
         return usage_error(err, errlen, "%s", "no program given (see polytrace --help)");
+    if (!dashdash && mode_asks_help(argc, argv, i)) {
+        out->mode = PT_OPT_HELP;
+        return 0;
+    }
     bool remote_opts = out->listen || out->listen_any || out->token_file || out->tls_cert ||
                        out->tls_key;
     if (!dashdash && remote_opts && (strcmp(argv[i], "top") == 0 || strcmp(argv[i], "attach") == 0 ||

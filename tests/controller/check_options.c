@@ -63,6 +63,22 @@ START_TEST(test_modes)
     ck_assert_int_eq(o.mode, PT_OPT_HELP);
     ck_assert_int_eq(PARSE("--version"), 0);
     ck_assert_int_eq(o.mode, PT_OPT_VERSION);
+    /* each mode's own --help prints the usage */
+    ck_assert_int_eq(PARSE("dap", "--help"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    ck_assert_int_eq(PARSE("top", "-b", "-h"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    ck_assert_int_eq(PARSE("attach", "--help"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    ck_assert_int_eq(PARSE("connect", "--help"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    ck_assert_int_eq(PARSE("dump", "-h"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_HELP);
+    /* a program's own --help is the program's */
+    ck_assert_int_eq(PARSE("ruby", "--help"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_LAUNCH);
+    ck_assert_int_eq(PARSE("--", "dap", "--help"), 0);
+    ck_assert_int_eq(o.mode, PT_OPT_LAUNCH);
 }
 END_TEST
 
