@@ -100,7 +100,7 @@ class AdapterPostgresTest < Minitest::Test
     both do |how|
       listener = conn
       notifier = conn
-      channel = "ch_#{how}"
+      channel = "ch_#{how}_#{Process.pid}" # both backends' files share the server
       listener.exec("LISTEN #{channel}")
       spin { snooze; notifier.exec("NOTIFY #{channel}, 'payload'") }
       got = nil
