@@ -34,7 +34,10 @@ class AdapterReadlineIrbTest < Minitest::Test
   end
 
   def start(script)
-    env = { 'RUBYLIB' => LIBDIRS.join(':'), 'PT_TICKS' => @fifo }
+    # HOME is the test's own: IRB keeps its history in ~/.irb_history, and
+    # two sessions at once (both backends' files run in parallel) make IRB
+    # 3.1 fail at exit on a history file changed under it.
+    env = { 'RUBYLIB' => LIBDIRS.join(':'), 'PT_TICKS' => @fifo, 'HOME' => @dir }
     env['POLYPHONY_BACKEND'] = ENV['POLYPHONY_BACKEND'] if ENV['POLYPHONY_BACKEND']
     @session = PtySession.new(RbConfig.ruby, '-rpolyphony', '-e', script, env: env)
   end
@@ -112,6 +115,7 @@ class AdapterReadlineIrbTest < Minitest::Test
     @session.expect(/=> true/)
     @session.expect(/irb\(main\):002:0> /)
     @session.send_line('exit')
-    assert @session.wait_exit.success?
+    status = @session.wait_exit
+    assert status.success?, "#{status.inspect}: #{@session.transcript}"
   end
 end
