@@ -72,6 +72,8 @@ struct rt_backend {
     struct uring_op *inflight;  /* ops whose CQE has not been reaped */
     unsigned long inflight_count;
     int shut_down;          /* the thread ended: reaping resumes nobody */
+    unsigned char *fd_kind; /* per fd: FD_UNKNOWN, FD_SOCKET, FD_OTHER (is_socket) */
+    size_t fd_kind_len;
 };
 
 static void inflight_add(struct rt_backend *be, struct uring_op *op)
@@ -94,6 +96,44 @@ static void inflight_remove(struct rt_backend *be, struct uring_op *op)
         op->next->prev = op->prev;
     op->prev = op->next = NULL;
     be->inflight_count--;
+}
+
+/* Per-fd facts for is_socket (below). */
+#define FD_KIND_MAX (1u << 20)   /* fds above are looked at every time */
+enum { FD_UNKNOWN = 0, FD_SOCKET = 1, FD_OTHER = 2 };
+
+static void fd_kind_set(struct rt_backend *be, int fd, int kind)
+{
+    if (fd < 0 || (unsigned)fd >= FD_KIND_MAX)
+        return;
+    if ((size_t)fd >= be->fd_kind_len) {
+        size_t len = be->fd_kind_len ? be->fd_kind_len : 64;
+        unsigned char *p;
+
+        if (kind == FD_UNKNOWN)
+            return;
+        while (len <= (size_t)fd)
+            len *= 2;
+        p = realloc(be->fd_kind, len);
+        if (!p)
+            return;
+        memset(p + be->fd_kind_len, FD_UNKNOWN, len - be->fd_kind_len);
+        be->fd_kind = p;
+        be->fd_kind_len = len;
+    }
+    be->fd_kind[fd] = (unsigned char)kind;
+}
+
+static int is_socket(struct rt_backend *be, int fd)
+{
+    struct stat st;
+    int kind = fd >= 0 && (size_t)fd < be->fd_kind_len ? be->fd_kind[fd] : FD_UNKNOWN;
+
+    if (kind != FD_UNKNOWN)
+        return kind == FD_SOCKET;
+    kind = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? FD_SOCKET : FD_OTHER;
+    fd_kind_set(be, fd, kind);
+    return kind == FD_SOCKET;
 }
 
 /* Completions found without the GVL are handled here, with it. */
@@ -342,6 +382,7 @@ static void ur_destroy(struct rt_backend *be)
         return;
     io_uring_queue_exit(&be->ring);
     close(be->wake_fd);
+    free(be->fd_kind);
     free(be);
 }
 
@@ -390,6 +431,7 @@ static void ur_fd_closing(struct rt_backend *be, int fd)
 {
     int any = 0;
 
+    fd_kind_set(be, fd, FD_UNKNOWN);
     for (struct uring_op *op = be->inflight; op; op = op->next) {
         if (op->fd == fd && !op->done) {
             uring_cancel(be, op);
@@ -481,13 +523,16 @@ enum uring_rw { UR_READ, UR_WRITE, UR_RECV, UR_SEND };
  * io_uring answers a read or write of a non-blocking fd (Ruby makes pipes
  * and sockets non-blocking) with -EAGAIN; its recv and send wait instead,
  * so sockets are read and written with those.
+ *
+ * Whether an fd is a socket is remembered per fd number (an fstat per op
+ * cost more than the op's own system call time), forgotten when the
+ * runtime closes the fd (ur_close, ur_fd_closing) and learnt at accept. A
+ * close it does not see (a C extension's, a finalizer's) can leave the
+ * fact stale: a socket taken for another file is still read right (plain
+ * read and write work on sockets, with a readiness wait on -EAGAIN), and
+ * another file taken for a socket answers -ENOTSOCK, which sends the op
+ * back to read or write and corrects the fact.
  */
-static int is_socket(int fd)
-{
-    struct stat st;
-
-    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
 
 /*
  * read, write, recv and send: one SQE, and on -EAGAIN (a non-blocking fd)
@@ -503,9 +548,11 @@ static ssize_t uring_rw(struct rt_backend *be, enum uring_rw kind, int fd, char 
     size_t done = 0;
     long res;
 
+    enum uring_rw asked = kind;
+
     rt_op_fair(be->t, fd);
     uring_begin(be, &call, names[kind], fd, (long)len);
-    if ((kind == UR_READ || kind == UR_WRITE) && is_socket(fd)) {
+    if ((kind == UR_READ || kind == UR_WRITE) && is_socket(be, fd)) {
         kind = kind == UR_READ ? UR_RECV : UR_SEND;
         flags = kind == UR_SEND ? MSG_NOSIGNAL : 0;
     }
@@ -533,6 +580,12 @@ static ssize_t uring_rw(struct rt_backend *be, enum uring_rw kind, int fd, char 
         res = uring_run(be, &op, &call);
         if (res == -EINTR)
             continue;
+        if (res == -ENOTSOCK && asked != kind) {
+            /* Taken for a socket by a stale fact (is_socket). */
+            fd_kind_set(be, fd, FD_OTHER);
+            kind = asked;
+            continue;
+        }
         if (res == -EAGAIN) {
             res = uring_poll_fd(be, &call, fd, is_write ? POLLOUT : POLLIN);
             if (res < 0)
@@ -586,6 +639,8 @@ static int ur_accept(struct rt_backend *be, int fd, struct sockaddr *addr, sockl
         res = uring_run(be, &op, &call);
         if (res == -EINTR || res == -ECONNABORTED)
             continue;
+        if (res >= 0)
+            fd_kind_set(be, (int)res, FD_SOCKET);
         if (res != -EAGAIN)
             break;
         res = uring_poll_fd(be, &call, fd, POLLIN);
@@ -628,6 +683,7 @@ static void uring_close_quietly(struct rt_backend *be, int fd)
 {
     struct io_uring_sqe *sqe = uring_sqe(be);
 
+    fd_kind_set(be, fd, FD_UNKNOWN);
     io_uring_prep_close(sqe, fd);
     io_uring_sqe_set_data64(sqe, 0);
     uring_submit(be);
@@ -642,6 +698,7 @@ static int ur_close(struct rt_backend *be, int fd)
     long res;
 
     uring_begin(be, &call, "close", fd, 0);
+    fd_kind_set(be, fd, FD_UNKNOWN);
     sqe = uring_sqe(be);
     io_uring_prep_close(sqe, fd);
     io_uring_sqe_set_data(sqe, &op);

@@ -292,4 +292,28 @@ class IOTest < Minitest::Test
     assert_nil backend.recv(a, buf, 10)
     assert_equal 'abXYZ', buf
   end
+
+  # An fd number changes file behind the runtime's back (IO#reopen is a
+  # dup2, not a close it sees): io_uring's remembered "is a socket" goes
+  # stale both ways, and reads and writes still go right.
+  def test_fd_reopened_as_another_kind_of_file
+    require 'socket'
+    a, b = UNIXSocket.pair
+    b.write('x')
+    assert_equal 'x', a.readpartial(10)
+    r, w = IO.pipe
+    a.reopen(r)
+    w.write('y')
+    assert_equal 'y', a.readpartial(10)
+    r2, w2 = IO.pipe
+    w2.write('z')
+    assert_equal 'z', r2.readpartial(10)
+    c, d = UNIXSocket.pair
+    r2.reopen(c)
+    d.write('s')
+    assert_equal 's', r2.readpartial(10)
+    w2.reopen(d)
+    w2.write('q')
+    assert_equal 'q', c.readpartial(10)
+  end
 end
