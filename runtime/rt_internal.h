@@ -98,6 +98,8 @@ void rt_blocking_sleep(double seconds);
 
 /* The state of the calling thread, created on first use. */
 struct rt_thread *rt_thread_current(void);
+/* The same, given the calling fiber (rb_fiber_current()): often cheaper. */
+struct rt_thread *rt_thread_of_current(VALUE fiber);
 /* The state of `thread`, created if `create`, else NULL when it has none. */
 struct rt_thread *rt_thread_of(VALUE thread, int create);
 struct rt_thread *rt_thread_from_backend(VALUE backend);
@@ -231,6 +233,8 @@ VALUE rt_sched_await_or_idle(struct rt_thread *t, const char *op, int fd);
 /* As rt_sched_switch, returning Qundef instead of blocking when idle. */
 VALUE rt_sched_switch_or_idle(struct rt_thread *t);
 VALUE rt_sched_snooze(struct rt_thread *t);
+/* As rt_sched_snooze, given the calling fiber. */
+VALUE rt_sched_snooze_fiber(struct rt_thread *t, VALUE fiber);
 /* As rt_sched_snooze for an op about to start on fd: a close of fd meanwhile raises. */
 VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd);
 /* Polls once: timeout < 0 blocks, 0 does not; fires due timers. */

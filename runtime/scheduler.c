@@ -329,9 +329,9 @@ static inline int maybe_stuck(struct rt_thread *t)
     return rt_runqueue_len(&t->runqueue) == 0 && t->timers.len == 0 && t->external_ops == 0;
 }
 
-static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
+/* `current` is the calling fiber (its callers have it at hand already). */
+static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns)
 {
-    VALUE current = rb_fiber_current();
     struct rt_runqueue_entry e;
     int idle_tasks_done = 0, looped = 0, deadlock_stopped = 0;
     uint64_t entered = stats_enter(t);
@@ -392,12 +392,12 @@ static VALUE switch_to_next(struct rt_thread *t, int idle_returns)
 
 VALUE rt_sched_switch(struct rt_thread *t)
 {
-    return switch_to_next(t, 0);
+    return switch_to_next(t, rb_fiber_current(), 0);
 }
 
 VALUE rt_sched_switch_or_idle(struct rt_thread *t)
 {
-    return switch_to_next(t, 1);
+    return switch_to_next(t, rb_fiber_current(), 1);
 }
 
 /*
@@ -461,10 +461,10 @@ static void run_interjection(struct rt_fiber *f, VALUE v)
 static VALUE await_body(VALUE arg)
 {
     struct await_frame *a = (struct await_frame *)arg;
-    a->value = switch_to_next(a->t, a->flags & WAIT_IDLE_RETURNS);
+    a->value = switch_to_next(a->t, a->fiber, a->flags & WAIT_IDLE_RETURNS);
     while (RB_UNLIKELY(is_interjection(a->value))) {
         run_interjection(a->f, a->value);
-        a->value = switch_to_next(a->t, a->flags & WAIT_IDLE_RETURNS);
+        a->value = switch_to_next(a->t, a->fiber, a->flags & WAIT_IDLE_RETURNS);
     }
     a->returned = 1;
     return Qnil;
@@ -575,7 +575,11 @@ VALUE rt_sched_suspend_or_idle(struct rt_thread *t, const char *op)
 
 VALUE rt_sched_snooze(struct rt_thread *t)
 {
-    VALUE fiber = rb_fiber_current();
+    return rt_sched_snooze_fiber(t, rb_fiber_current());
+}
+
+VALUE rt_sched_snooze_fiber(struct rt_thread *t, VALUE fiber)
+{
     t->ops_without_wait = 0;
     struct rt_fiber *f = current_state(t, fiber);
     if (RB_UNLIKELY(f->interjecting || t->nested))
@@ -585,7 +589,7 @@ VALUE rt_sched_snooze(struct rt_thread *t)
      * fiber belongs to t there is no other thread's loop to wake.
      */
     schedule_state(f, fiber, Qnil, 0, f->t == t);
-    VALUE v = rt_sched_switch(t);
+    VALUE v = switch_to_next(t, fiber, 0);
     if (RB_UNLIKELY(is_interjection(v))) {
         run_interjection(f, v);
         return Qnil;
@@ -598,11 +602,14 @@ VALUE rt_sched_snooze(struct rt_thread *t)
 struct snooze_fd {
     struct rt_thread *t;
     struct rt_fiber *f;
+    VALUE fiber;
 };
 
 static VALUE snooze_fd_body(VALUE arg)
 {
-    return rt_sched_switch(((struct snooze_fd *)arg)->t);
+    struct snooze_fd *a = (struct snooze_fd *)arg;
+
+    return switch_to_next(a->t, a->fiber, 0);
 }
 
 static VALUE snooze_fd_ensure(VALUE arg)
@@ -614,7 +621,7 @@ static VALUE snooze_fd_ensure(VALUE arg)
 VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd)
 {
     VALUE fiber = rb_fiber_current();
-    struct snooze_fd a = { t, current_state(t, fiber) };
+    struct snooze_fd a = { t, current_state(t, fiber), fiber };
     VALUE v;
 
     if (RB_UNLIKELY(t->nested))
@@ -668,8 +675,10 @@ void rt_backend_raise(VALUE value)
 
 static VALUE k_snooze(VALUE self)
 {
+    VALUE fiber = rb_fiber_current();
+
     (void)self;
-    return rt_sched_snooze(rt_thread_current());
+    return rt_sched_snooze_fiber(rt_thread_of_current(fiber), fiber);
 }
 
 static VALUE k_suspend(VALUE self)

@@ -243,6 +243,30 @@ struct rt_thread *rt_thread_current(void)
     return t;
 }
 
+/*
+ * The state last found by this function, on whichever thread (all callers
+ * hold the GVL). A thread's t->current is always one of its own fibers, and
+ * it is marked, so no other fiber can take its address: when it is the
+ * calling fiber, t is the calling thread's state. This saves the two TLS
+ * look-ups of rt_thread_current on the snooze path.
+ */
+static struct {
+    struct rt_thread *t;
+    unsigned long generation;
+} last_state;
+
+struct rt_thread *rt_thread_of_current(VALUE fiber)
+{
+    struct rt_thread *t = last_state.t;
+
+    if (RB_LIKELY(t && last_state.generation == states_freed && t->current == fiber))
+        return t;
+    t = rt_thread_current();
+    last_state.t = t;
+    last_state.generation = states_freed;
+    return t;
+}
+
 struct rt_thread *rt_thread_from_backend(VALUE backend)
 {
     return rb_check_typeddata(backend, &ts_type);
