@@ -86,6 +86,23 @@ uint64_t pt_fib_thread_id(VALUE thread)
 
 /* ---- runtime events ------------------------------------------------------ */
 
+/*
+ * Queued OP events go out when they are old, and when the fiber giving up
+ * the CPU (blocking or ending) leaves nothing runnable on its thread: the
+ * loop is about to wait, maybe for long (tracer.h).
+ */
+static void ops_tick(int may_wait)
+{
+    struct rt_thread_info info;
+
+    if (!pt_tr_ops_queued() || !pt_tr.trace_ops || pt_tr.fd < 0 || pt_tr.serving)
+        return;
+    if (may_wait)
+        may_wait = !RT_API_HAS(pt_tr.rt, thread_info) ||
+                   pt_tr.rt->thread_info(rb_thread_current(), &info) < 0 || info.runnable == 0;
+    pt_tr_ops_tick(may_wait);
+}
+
 static void on_runtime_event(const struct rt_event *ev, void *data)
 {
     struct pt_msg m;
@@ -98,11 +115,16 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
         return;
     case RT_EV_FIBER_TERMINATE:
         pt_fib_forget(ev->fiber);
+        ops_tick(1);
+        return;
+    case RT_EV_FIBER_BLOCK:
+        ops_tick(1);
         return;
     case RT_EV_OP_SUBMIT:
     case RT_EV_OP_COMPLETE:
         break;
     default:
+        ops_tick(0);
         return;
     }
     /* Never send while stopped: the stop loop owns the conversation. */
@@ -120,7 +142,7 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
     m.u.op.fd = ev->fd;
     m.u.op.len = ev->len;
     m.u.op.result = ev->result;
-    pt_tr_send(&m);
+    pt_tr_send_op(&m);
 }
 
 void pt_fib_runtime_hook(int on)

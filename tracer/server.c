@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "tracer.h"
 
@@ -137,16 +138,96 @@ void pt_tr_adopt(int fd, struct pt_proto_decoder *dec, const struct pt_peer *pee
  * socket is shut down, so every path (the stop loop, the watcher) sees a
  * controller that went away.
  */
+static int send_bytes(const char *data, size_t size)
+{
+    struct pt_wait w;
+    struct pt_proto_waiter waiter;
+    int r;
+
+    pt_wait_init(&w, pt_tr.serving ? PT_WAIT_HELD_GRACE : PT_WAIT_HELD_DEAF);
+    waiter = pt_wait_waiter(&w);
+    r = pt_proto_write_all_w(pt_tr.fd, data, size,
+                             pt_tr.serving ? PT_TR_SEND_TIMEOUT : PT_TR_EVENT_TIMEOUT, &waiter);
+    if (r < 0)
+        shutdown(pt_tr.fd, SHUT_RDWR);
+    return r;
+}
+
+/* The queued OP events (tracer.h), of process ops_pid, the first queued at ops_since. */
+static msgpack_sbuffer ops_buf;
+static pid_t ops_pid;
+static uint64_t ops_since;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int connected(void)
+{
+    return pt_tr.fd >= 0 && pt_tr.fd_pid == getpid();
+}
+
+static int flush_ops(void)
+{
+    int r = 0;
+
+    if (ops_buf.size && ops_pid == getpid() && connected())
+        r = send_bytes(ops_buf.data, ops_buf.size);
+    ops_buf.size = 0;
+    return r;
+}
+
+int pt_tr_send_op(struct pt_msg *m)
+{
+    int r;
+
+    if (!connected()) {
+        pt_msg_free(m);
+        return -ENOTCONN;
+    }
+    if (ops_pid != getpid()) { /* a forked child: the parent's batch is not its own */
+        ops_buf.size = 0;
+        ops_pid = getpid();
+    }
+    if (!ops_buf.size)
+        ops_since = now_ms();
+    r = pt_msg_encode(m, &ops_buf);
+    pt_msg_free(m);
+    if (r < 0)
+        return r;
+    if (ops_buf.size >= PT_TR_OPS_BATCH || now_ms() - ops_since >= PT_TR_OPS_DELAY_MS)
+        return flush_ops();
+    return 0;
+}
+
+int pt_tr_ops_queued(void)
+{
+    return ops_buf.size > 0;
+}
+
+void pt_tr_ops_tick(int about_to_wait)
+{
+    if (ops_buf.size && (about_to_wait || now_ms() - ops_since >= PT_TR_OPS_DELAY_MS))
+        flush_ops();
+}
+
 int pt_tr_send(struct pt_msg *m)
 {
     msgpack_sbuffer sb;
-    struct pt_wait w;
-    struct pt_proto_waiter waiter;
     int r = -ENOTCONN;
 
-    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid()) {
+    if (!connected()) {
         pt_msg_free(m);
         return r;
+    }
+    /* Queued OP events happened first. */
+    if (flush_ops() < 0) {
+        pt_msg_free(m);
+        return -EPIPE;
     }
     msgpack_sbuffer_init(&sb);
     r = pt_msg_encode(m, &sb);
@@ -160,14 +241,8 @@ int pt_tr_send(struct pt_msg *m)
                                 (unsigned)PT_PROTO_MAX_MSG);
     }
     pt_msg_free(m);
-    if (r == 0) {
-        pt_wait_init(&w, pt_tr.serving ? PT_WAIT_HELD_GRACE : PT_WAIT_HELD_DEAF);
-        waiter = pt_wait_waiter(&w);
-        r = pt_proto_write_all_w(pt_tr.fd, sb.data, sb.size,
-                                 pt_tr.serving ? PT_TR_SEND_TIMEOUT : PT_TR_EVENT_TIMEOUT, &waiter);
-        if (r < 0)
-            shutdown(pt_tr.fd, SHUT_RDWR);
-    }
+    if (r == 0)
+        r = send_bytes(sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     return r;
 }
@@ -233,6 +308,7 @@ void pt_tr_disconnect(void)
     pt_wp_clear_all();
     pt_step_cancel();
     pt_tr.trace_ops = 0;
+    ops_buf.size = 0;
     pt_tr.lockmode = PT_TR_LOCK_STEP;
     pt_tr.follow = PT_TR_FOLLOW_NONE;
     pt_diag_disconnected();

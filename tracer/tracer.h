@@ -107,6 +107,19 @@ VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
 /* server.c — the connection */
 int pt_tr_connect(const char *path);        /* launch: connect to the controller */
 int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno */
+/*
+ * OP events are many and small, so they are sent in batches (server.c):
+ * pt_tr_send_op queues one (and frees *m); the batch goes out before any
+ * other message, when it holds PT_TR_OPS_BATCH bytes, when its first event
+ * is PT_TR_OPS_DELAY_MS old at the next runtime event, and when the
+ * program is about to wait (pt_tr_ops_tick(1): fibers.c, a fiber blocks or
+ * ends with nothing else runnable on its thread).
+ */
+#define PT_TR_OPS_BATCH 16384
+#define PT_TR_OPS_DELAY_MS 10
+int pt_tr_send_op(struct pt_msg *m);
+int pt_tr_ops_queued(void);
+void pt_tr_ops_tick(int about_to_wait);
 int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pt_tr_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

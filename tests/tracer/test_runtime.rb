@@ -115,6 +115,24 @@ class TestRuntime < Minitest::Test
     assert_match(/got="line 2\\n"/, @d.stdout.tap { @d.wait })
   end
 
+  OPS_IDLE = File.join(__dir__, 'scripts', 'runtime_ops_idle.rb')
+
+  # Op events are sent in batches; a batch still goes out when the program
+  # then waits in its loop, not when the program ends or stops next.
+  def test_op_events_arrive_while_the_program_waits
+    @d = PtWire::Debuggee.new(OPS_IDLE, nonstop: true)
+    @c = @d.conn
+    assert_equal 'call', @c.wait_event(:stopped)['reason']
+    assert_equal :ok, @c.request(:trace_ops, on: true, fiber: 0)['type']
+    assert_equal :ok, @c.request(:continue)['type']
+    ops = []
+    ops << @c.wait_event(:op) until ops.count { |o| o['phase'] == 'complete' } >= 2
+    assert_equal [%w[submit write 10], %w[complete write 10], %w[submit read 10], %w[complete read 10]],
+                 ops.map { |o| [o['phase'], o['op'], o['len'].to_s] }
+    assert_equal [10, 10], ops.select { |o| o['phase'] == 'complete' }.map { |o| o['result'] }
+    assert_empty @c.seen.select { |m| m['type'] == :exited }, 'the program still waits'
+  end
+
   IDLE = File.join(__dir__, 'scripts', 'runtime_idle.rb')
 
   def test_pause_and_attach_while_idle_in_the_event_loop
