@@ -7,6 +7,16 @@
  * Watchers live in a struct on the waiting fiber's C stack. Their callbacks
  * run inside ev_run without the GVL, so they only record the completion on a
  * list; poll resumes the fibers once the GVL is back.
+ *
+ * A watcher that fired stays started until its fiber runs and stops it:
+ * stopped at once, its fd (still readable until the fiber reads it) would
+ * be reported to a poll made before the fiber's turn with no watcher
+ * wanting it, and libev would take it out of the epoll set, to add it again
+ * at the fiber's next wait (two epoll_ctl calls per wait that way). A
+ * started watcher that fires again before its fiber ran is ignored. Before
+ * a poll that may block, such watchers are stopped after all (op_stop),
+ * else their fds would end the wait at once for as long as their fibers
+ * cannot run (held out by the fiber lock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +34,7 @@ struct rt_backend {
     ev_timer poll_timer;
     struct libev_op *done;     /* completions recorded by callbacks */
     struct libev_op *waiting;  /* every op whose fiber is in wait_fd */
+    long fired_started;        /* ops whose watcher fired and is still started */
 };
 
 struct libev_op {
@@ -34,7 +45,19 @@ struct libev_op {
     struct libev_op *prev, *next;  /* in be->waiting while linked */
     int linked;
     int revents;
+    int fired;                     /* recorded on the done list once */
+    int fired_started;             /* fired, and still started: counted in be */
 };
+
+/* Stops op's watcher (any number of times). */
+static void op_stop(struct rt_backend *be, struct libev_op *op)
+{
+    ev_io_stop(be->loop, &op->io);
+    if (op->fired_started) {
+        op->fired_started = 0;
+        be->fired_started--;
+    }
+}
 
 static void waiting_add(struct rt_backend *be, struct libev_op *op)
 {
@@ -62,7 +85,13 @@ static void waiting_remove(struct rt_backend *be, struct libev_op *op)
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct libev_op *op = (struct libev_op *)w;
-    ev_io_stop(loop, w);
+
+    (void)loop;
+    if (op->fired)
+        return;
+    op->fired = 1;
+    op->fired_started = 1;
+    op->be->fired_started++;
     op->revents = revents;
     op->next_done = op->be->done;
     op->be->done = op;
@@ -132,6 +161,9 @@ static int lv_poll(struct rt_backend *be, double timeout)
     if (timeout == 0) {
         ev_run(be->loop, EVRUN_NOWAIT);
     } else {
+        if (be->fired_started)
+            for (struct libev_op *op = be->waiting; op; op = op->next)
+                op_stop(be, op);
         if (timeout > 0) {
             ev_now_update(be->loop);
             ev_timer_set(&be->poll_timer, timeout, 0.);
@@ -151,7 +183,7 @@ static void lv_shutdown(struct rt_backend *be)
 {
     while (be->waiting) {
         struct libev_op *op = be->waiting;
-        ev_io_stop(be->loop, &op->io);
+        op_stop(be, op);
         waiting_remove(be, op);
     }
     be->done = NULL;
@@ -199,7 +231,7 @@ static void lv_fd_closing(struct rt_backend *be, int fd)
     for (struct libev_op *op = be->waiting; op; op = op->next) {
         if (op->io.fd != fd)
             continue;
-        ev_io_stop(be->loop, &op->io);
+        op_stop(be, op);
         forget_done(be, op);
     }
 }
@@ -207,7 +239,7 @@ static void lv_fd_closing(struct rt_backend *be, int fd)
 static void wait_fd_unwind(void *arg)
 {
     struct libev_op *op = arg;
-    ev_io_stop(op->be->loop, &op->io);
+    op_stop(op->be, op);
     forget_done(op->be, op);
     waiting_remove(op->be, op);
 }
@@ -232,6 +264,8 @@ static VALUE wait_fd_with(struct rt_backend *be, int fd, int events, const char 
     op.fiber = rb_fiber_current();
     op.be = be;
     op.revents = 0;
+    op.fired = 0;
+    op.fired_started = 0;
     op.next_done = NULL;
     ev_io_init(&op.io, io_cb, fd,
                ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0));

@@ -26,6 +26,25 @@ class FiberLockTest < Minitest::Test
                   [:got, 0, 0], [:got, 1, 10], [:got, 2, 20]], log
   end
 
+  # A fiber held out by the lock whose fd became ready: its readiness must
+  # not end every wait of the loop at once (a loop spinning while the
+  # holder sleeps). Counted in polls, not timed.
+  def test_ready_fd_of_a_held_out_fiber_does_not_spin_the_loop
+    r, w = IO.pipe
+    reader = spin { r.read(1) }
+    snooze # the reader waits on r
+    backend = Thread.current.backend
+    polls = nil
+    Thread.current.fiber_lock do
+      w << 'x'
+      before = backend.stats[:poll_count]
+      sleep 0.05
+      polls = backend.stats[:poll_count] - before
+    end
+    assert_equal 'x', reader.await
+    assert_operator polls, :<, 20
+  end
+
   def test_lock_holder_can_wait_on_io_and_timers
     r, w = IO.pipe
     ran = []
