@@ -1,5 +1,5 @@
 /*
- * surface.c — registers the I/O surface and sync primitives of issue 5
+ * surface.c — registers the I/O surface and sync primitives of Polyphony 1.6
  * (Queue, Event, the tight loops, socket extensions) with one call from
  * Init_polyphony_ext, so the runtime's entry point needs a single line.
  */

@@ -1,5 +1,5 @@
 /*
- * surface.h — entry points of the I/O surface and sync primitives (issue 5):
+ * surface.h — entry points of the I/O surface and sync primitives:
  * Polyphony::Queue, Event, ThreadPool's C half, the tight I/O loops and the
  * socket extensions. rt_surface_init, called once from Init_polyphony_ext,
  * initialises them all.

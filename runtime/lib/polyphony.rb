@@ -14,7 +14,7 @@ require 'polyphony/global_api'
 require 'polyphony/timer'
 require 'polyphony/socket'
 require 'polyphony/io_lines'
-# Issue 5: sync primitives, thread pool, the rest of the I/O surface.
+# Sync primitives, the thread pool, the rest of the I/O surface.
 require 'polyphony/mutex'
 require 'polyphony/thread_pool'
 require 'polyphony/io_surface'
