@@ -63,12 +63,16 @@ static int64_t deadline_of(int timeout_ms)
     return timeout_ms < 0 ? -1 : pt_proto_now_ms() + timeout_ms;
 }
 
-int pt_proto_write_all_w(int fd, const void *buf, size_t len, int timeout_ms,
-                         const struct pt_proto_waiter *w)
+int pt_proto_wait_fd(int fd, short events, int64_t deadline_ms)
+{
+    return poll_fd(fd, events, deadline_ms, false);
+}
+
+static int write_until(int fd, const void *buf, size_t len, int64_t deadline,
+                       const struct pt_proto_waiter *w)
 {
     if (!buf && len)
         return -EINVAL;
-    int64_t deadline = deadline_of(timeout_ms);
     const char *p = buf;
     int is_socket = 1;
     while (len > 0) {
@@ -92,6 +96,17 @@ int pt_proto_write_all_w(int fd, const void *buf, size_t len, int timeout_ms,
             return rc;
     }
     return 0;
+}
+
+int pt_proto_write_all_w(int fd, const void *buf, size_t len, int timeout_ms,
+                         const struct pt_proto_waiter *w)
+{
+    return write_until(fd, buf, len, deadline_of(timeout_ms), w);
+}
+
+int pt_proto_write_all_until(int fd, const void *buf, size_t len, int64_t deadline_ms)
+{
+    return write_until(fd, buf, len, deadline_ms, NULL);
 }
 
 int pt_proto_write_all(int fd, const void *buf, size_t len, int timeout_ms)

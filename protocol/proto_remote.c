@@ -293,23 +293,6 @@ int pt_proto_remote_listen(const char *text, bool any_host, int *fd, char *bound
     return 0;
 }
 
-static int wait_fd(int fd, short events, int64_t deadline_ms)
-{
-    for (;;) {
-        struct pollfd p = { .fd = fd, .events = events };
-        int64_t left = deadline_ms < 0 ? -1 : deadline_ms - pt_proto_now_ms();
-        int n;
-
-        if (deadline_ms >= 0 && left <= 0)
-            return -ETIMEDOUT;
-        n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-        if (n < 0 && errno != EINTR)
-            return -errno;
-        if (n > 0)
-            return 0;
-    }
-}
-
 int pt_proto_remote_connect(const char *text, int timeout_ms, int *fd, char *err, size_t errlen)
 {
     char host[PT_PROTO_REMOTE_ADDR_MAX];
@@ -331,7 +314,7 @@ int pt_proto_remote_connect(const char *text, int timeout_ms, int *fd, char *err
         } else if (errno == EINPROGRESS) {
             int soerr = 0;
             socklen_t sl = sizeof soerr;
-            r = wait_fd(s, POLLOUT, deadline);
+            r = pt_proto_wait_fd(s, POLLOUT, deadline);
             if (r == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
                 r = -soerr;
         } else {
@@ -379,24 +362,7 @@ bool pt_proto_remote_is_tcp(int fd)
 
 int pt_proto_remote_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms)
 {
-    const char *p = buf;
-
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int r = wait_fd(fd, POLLOUT, deadline_ms);
-            if (r < 0)
-                return r;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return pt_proto_write_all_until(fd, buf, len, deadline_ms);
 }
 
 int pt_proto_remote_recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
@@ -406,7 +372,7 @@ int pt_proto_remote_recv_all(int fd, void *buf, size_t len, int64_t deadline_ms)
     while (len) {
         ssize_t n = recv(fd, p, len, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int r = wait_fd(fd, POLLIN, deadline_ms);
+            int r = pt_proto_wait_fd(fd, POLLIN, deadline_ms);
             if (r < 0)
                 return r;
             continue;

@@ -768,6 +768,15 @@ size_t pt_proto_decoder_buffered(const struct pt_proto_decoder *dec);
  * stream is then unusable), or a negative errno. */
 int pt_proto_write_all(int fd, const void *buf, size_t len, int timeout_ms);
 
+/* The same with an absolute deadline on pt_proto_now_ms's clock (-1: none),
+ * for a caller that spends one deadline on several calls. */
+int pt_proto_write_all_until(int fd, const void *buf, size_t len, int64_t deadline_ms);
+
+/* Wait until fd is ready for events (or has hung up: the I/O call tells),
+ * at most until deadline_ms (-1: no limit). 0, -ETIMEDOUT, -EBADF, or a
+ * negative errno; EINTR is retried. */
+int pt_proto_wait_fd(int fd, short events, int64_t deadline_ms);
+
 /* Encode *m and write it whole. 0 or as pt_proto_write_all / pt_msg_encode. */
 int pt_proto_send(int fd, const struct pt_msg *m, int timeout_ms);
 
