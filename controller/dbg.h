@@ -215,6 +215,15 @@ static inline int pt_dbg_fd(const struct pt_dbg *d) { return d->inf->sess.fd; }
 /* 0 if the program is stopped, else -EBUSY (a command that needs a stop). */
 int pt_dbg_need_stopped(struct pt_dbg *d);
 
+/* The frame an expression is evaluated in: the selected frame, or, with
+ * another fiber selected, the frame the stop showed (only the stopped
+ * fiber's frames can evaluate). */
+static inline uint32_t pt_dbg_eval_frame(const struct pt_dbg *d)
+{
+    const struct pt_inf *inf = d->inf;
+    return (uint32_t)(inf->sel_fiber == inf->stop_fiber ? inf->frame : inf->stop_frame);
+}
+
 /*
  * Sends a request, waits for its reply (giving up when ui->interrupted
  * says so). 0 with *reply filled; an ERROR reply gives -EPROTO with its

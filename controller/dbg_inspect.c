@@ -35,9 +35,7 @@ int pt_dbg_switch_expr(struct pt_dbg *d, const char *expr, struct pt_msg *rep)
         return rc;
     struct pt_msg req;
     pt_msg_init(&req, PT_REQ_SWITCH, 0);
-    /* In the selected frame, or, with another fiber selected, in the frame
-     * the stop showed: only the stopped fiber's frames can evaluate. */
-    req.u.fiber.frame = (uint32_t)(inf->sel_fiber == inf->stop_fiber ? inf->frame : inf->stop_frame);
+    req.u.fiber.frame = pt_dbg_eval_frame(d);
     req.u.fiber.expr = (char *)expr;
     rc = pt_dbg_request(d, &req, rep);
     req.u.fiber.expr = NULL;

@@ -38,7 +38,6 @@ int pt_dbg_display_del(struct pt_dbg *d, uint32_t id)
 
 int pt_dbg_watch(struct pt_dbg *d, const char *expr, struct pt_msg *rep)
 {
-    struct pt_inf *inf = d->inf;
     memset(rep, 0, sizeof *rep);
     int rc = pt_dbg_need_stopped(d);
     if (rc)
@@ -46,7 +45,7 @@ int pt_dbg_watch(struct pt_dbg *d, const char *expr, struct pt_msg *rep)
     struct pt_msg req;
     pt_msg_init(&req, PT_REQ_WATCH, 0);
     req.u.watch.expr = (char *)expr;
-    req.u.watch.frame = (uint32_t)(inf->sel_fiber == inf->stop_fiber ? inf->frame : inf->stop_frame);
+    req.u.watch.frame = pt_dbg_eval_frame(d);
     rc = pt_dbg_request(d, &req, rep);
     req.u.watch.expr = NULL;
     return rc;
