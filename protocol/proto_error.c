@@ -1,6 +1,8 @@
 /* proto_error.c — text for the library's negative return values and for the
  * error codes an ERROR reply carries. Callers decide what the user sees; this
  * only names things. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "pt_proto.h"
 
@@ -43,4 +45,15 @@ const char *pt_proto_errcode_name(int code)
     if (code > 0 && (size_t)code < sizeof names / sizeof names[0] && names[code])
         return names[code];
     return "UNKNOWN";
+}
+
+int pt_proto_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (err && errlen)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return rc;
 }

@@ -14,7 +14,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,19 +28,6 @@
 
 /* What the MAC covers besides the nonce: names the scheme and its version. */
 static const char mac_label[] = "polytrace auth 1\n";
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 static int random_bytes(unsigned char *buf, size_t len)
 {
@@ -98,30 +84,30 @@ int pt_proto_remote_token_read(const char *path, char *buf, size_t len, char *er
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
     if (fd < 0)
-        return fail(err, errlen, -errno, "cannot open the token file %s: %s", path, strerror(errno));
+        return pt_proto_errf(err, errlen, -errno, "cannot open the token file %s: %s", path, strerror(errno));
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, -EINVAL, "the token file %s is not a regular file", path);
+        return pt_proto_errf(err, errlen, -EINVAL, "the token file %s is not a regular file", path);
     }
     if (st.st_uid != geteuid() || (st.st_mode & 077)) {
         close(fd);
-        return fail(err, errlen, -EPERM, "the token file %s must be yours and readable by you "
-                    "only (chmod 600)", path);
+        return pt_proto_errf(err, errlen, -EPERM, "the token file %s must be yours and readable by you "
+                             "only (chmod 600)", path);
     }
     n = read(fd, text, sizeof text - 1);
     close(fd);
     if (n < 0)
-        return fail(err, errlen, -errno, "cannot read the token file %s: %s", path, strerror(errno));
+        return pt_proto_errf(err, errlen, -errno, "cannot read the token file %s: %s", path, strerror(errno));
     text[n] = '\0';
     text[strcspn(text, "\r\n")] = '\0';
     if (!pt_proto_remote_token_valid(text)) {
         OPENSSL_cleanse(text, sizeof text);
-        return fail(err, errlen, -EINVAL, "the token in %s must be one line of %d to %d printable "
-                    "characters", path, PT_PROTO_REMOTE_TOKEN_MIN, PT_PROTO_REMOTE_TOKEN_MAX);
+        return pt_proto_errf(err, errlen, -EINVAL, "the token in %s must be one line of %d to %d printable "
+                             "characters", path, PT_PROTO_REMOTE_TOKEN_MIN, PT_PROTO_REMOTE_TOKEN_MAX);
     }
     if (strlen(text) >= len) {
         OPENSSL_cleanse(text, sizeof text);
-        return fail(err, errlen, -ENOSPC, "the token in %s is too long", path);
+        return pt_proto_errf(err, errlen, -ENOSPC, "the token in %s is too long", path);
     }
     memcpy(buf, text, strlen(text) + 1);
     OPENSSL_cleanse(text, sizeof text);
@@ -234,16 +220,16 @@ static int resolve(const char *text, bool passive, struct addrinfo **res, char *
     int g;
 
     if (pt_proto_remote_split(text, host, hostlen, port, sizeof port) < 0)
-        return fail(err, errlen, -EINVAL, "'%s' is not HOST:PORT", text);
+        return pt_proto_errf(err, errlen, -EINVAL, "'%s' is not HOST:PORT", text);
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     g = getaddrinfo(host, port, &hints, res);
     if (g == EAI_SYSTEM)
-        return fail(err, errlen, -errno, "cannot resolve %s: %s", host, strerror(errno));
+        return pt_proto_errf(err, errlen, -errno, "cannot resolve %s: %s", host, strerror(errno));
     if (g != 0)
-        return fail(err, errlen, -EHOSTUNREACH, "cannot resolve %s: %s", host, gai_strerror(g));
+        return pt_proto_errf(err, errlen, -EHOSTUNREACH, "cannot resolve %s: %s", host, gai_strerror(g));
     return 0;
 }
 
@@ -261,9 +247,9 @@ int pt_proto_remote_listen(const char *text, bool any_host, int *fd, char *bound
             char name[PT_PROTO_REMOTE_ADDR_MAX];
             name_of(ai->ai_addr, ai->ai_addrlen, name, sizeof name);
             freeaddrinfo(res);
-            return fail(err, errlen, -EPERM, "%s is not a loopback address: listening there lets "
-                        "anyone who can reach it and holds the token run any code as this "
-                        "process; say so with --listen-any (POLYTRACE_LISTEN_ANY=1)", name);
+            return pt_proto_errf(err, errlen, -EPERM, "%s is not a loopback address: listening there lets "
+                                 "anyone who can reach it and holds the token run any code as this "
+                                 "process; say so with --listen-any (POLYTRACE_LISTEN_ANY=1)", name);
         }
     }
     r = -EADDRNOTAVAIL;
@@ -282,7 +268,7 @@ int pt_proto_remote_listen(const char *text, bool any_host, int *fd, char *bound
     }
     freeaddrinfo(res);
     if (s < 0)
-        return fail(err, errlen, r, "cannot listen on %s: %s", text, strerror(-r));
+        return pt_proto_errf(err, errlen, r, "cannot listen on %s: %s", text, strerror(-r));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(s, (struct sockaddr *)&ss, &sl) == 0)
@@ -330,9 +316,9 @@ int pt_proto_remote_connect(const char *text, int timeout_ms, int *fd, char *err
     freeaddrinfo(res);
     if (s < 0) {
         if (r == -ETIMEDOUT)
-            return fail(err, errlen, r, "cannot connect to %s: no answer within %d s", text,
-                        timeout_ms / 1000);
-        return fail(err, errlen, r, "cannot connect to %s: %s", text, strerror(-r));
+            return pt_proto_errf(err, errlen, r, "cannot connect to %s: no answer within %d s", text,
+                                 timeout_ms / 1000);
+        return pt_proto_errf(err, errlen, r, "cannot connect to %s: %s", text, strerror(-r));
     }
     fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -397,19 +383,19 @@ int pt_proto_remote_authenticate(int fd, const char *token, int timeout_ms, char
     int r = pt_proto_remote_recv_all(fd, challenge, sizeof challenge, deadline);
 
     if (r == -ETIMEDOUT)
-        return fail(err, errlen, r, "the peer sent no challenge within %d s (is it a polytrace "
-                    "tracer? with --tls on one side, it takes --tls on both)", timeout_ms / 1000);
+        return pt_proto_errf(err, errlen, r, "the peer sent no challenge within %d s (is it a polytrace "
+                             "tracer? with --tls on one side, it takes --tls on both)", timeout_ms / 1000);
     if (r < 0)
-        return fail(err, errlen, r, "the connection closed before authentication (%s)",
-                    r == -ECONNRESET ? "refused, or TLS on one side only" : strerror(-r));
+        return pt_proto_errf(err, errlen, r, "the connection closed before authentication (%s)",
+                             r == -ECONNRESET ? "refused, or TLS on one side only" : strerror(-r));
     if ((r = pt_proto_remote_answer(token, challenge, mac)) == -EPROTO)
-        return fail(err, errlen, r, "the peer is not a polytrace tracer listening on TCP "
-                    "(with --tls on one side, it takes --tls on both)");
+        return pt_proto_errf(err, errlen, r, "the peer is not a polytrace tracer listening on TCP "
+                             "(with --tls on one side, it takes --tls on both)");
     if (r < 0)
-        return fail(err, errlen, r, "cannot compute the answer: %s", strerror(-r));
+        return pt_proto_errf(err, errlen, r, "cannot compute the answer: %s", strerror(-r));
     r = pt_proto_remote_send_all(fd, mac, sizeof mac, deadline);
     OPENSSL_cleanse(mac, sizeof mac);
     if (r < 0)
-        return fail(err, errlen, r, "cannot send the answer: %s", strerror(-r));
+        return pt_proto_errf(err, errlen, r, "cannot send the answer: %s", strerror(-r));
     return 0;
 }

@@ -21,7 +21,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,19 +55,6 @@ static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct relay *live[RELAY_MAX];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 /* OpenSSL's reason for the last failure, its queue emptied. */
 static const char *ssl_reason(char *buf, size_t len)
 {
@@ -92,12 +78,12 @@ static int new_ctx(bool server, struct pt_proto_remote_tls **out, char *err, siz
     char why[256];
 
     if (!t)
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return pt_proto_errf(err, errlen, -ENOMEM, "out of memory");
     t->server = server;
     t->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     if (!t->ctx) {
         free(t);
-        return fail(err, errlen, -EIO, "cannot set up TLS: %s", ssl_reason(why, sizeof why));
+        return pt_proto_errf(err, errlen, -EIO, "cannot set up TLS: %s", ssl_reason(why, sizeof why));
     }
     SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -115,13 +101,14 @@ int pt_proto_remote_tls_server(const char *cert, const char *key, struct pt_prot
     if (r < 0)
         return r;
     if (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1) {
-        r = fail(err, errlen, -EINVAL, "cannot use the certificate %s: %s", cert,
-                 ssl_reason(why, sizeof why));
+        r = pt_proto_errf(err, errlen, -EINVAL, "cannot use the certificate %s: %s", cert,
+                          ssl_reason(why, sizeof why));
     } else if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1) {
-        r = fail(err, errlen, -EINVAL, "cannot use the private key %s: %s", key,
-                 ssl_reason(why, sizeof why));
+        r = pt_proto_errf(err, errlen, -EINVAL, "cannot use the private key %s: %s", key,
+                          ssl_reason(why, sizeof why));
     } else if (SSL_CTX_check_private_key(t->ctx) != 1) {
-        r = fail(err, errlen, -EINVAL, "the key %s does not belong to the certificate %s", key, cert);
+        r = pt_proto_errf(err, errlen, -EINVAL, "the key %s does not belong to the certificate %s",
+                          key, cert);
     }
     if (r < 0) {
         pt_proto_remote_tls_free(t);
@@ -143,8 +130,8 @@ int pt_proto_remote_tls_client(const char *ca, struct pt_proto_remote_tls **out,
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
     if (ca ? SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1
            : SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
-        r = fail(err, errlen, -EINVAL, "cannot load the certificate authorities %s: %s",
-                 ca ? ca : "of the system", ssl_reason(why, sizeof why));
+        r = pt_proto_errf(err, errlen, -EINVAL, "cannot load the certificate authorities %s: %s",
+                          ca ? ca : "of the system", ssl_reason(why, sizeof why));
         pt_proto_remote_tls_free(t);
         return r;
     }
@@ -358,19 +345,19 @@ int pt_proto_remote_tls_start(struct pt_proto_remote_tls *t, int net, const char
     pthread_once(&once, register_fork_handler);
     if (!r) {
         close(net);
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return pt_proto_errf(err, errlen, -ENOMEM, "out of memory");
     }
     r->net = net;
     r->plain = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-        rc = fail(err, errlen, -errno, "socketpair: %s", strerror(errno));
+        rc = pt_proto_errf(err, errlen, -errno, "socketpair: %s", strerror(errno));
         goto out;
     }
     r->plain = pair[1];
     fcntl(net, F_SETFL, fcntl(net, F_GETFL) | O_NONBLOCK);
     fcntl(r->plain, F_SETFL, fcntl(r->plain, F_GETFL) | O_NONBLOCK);
     if (!(r->ssl = SSL_new(t->ctx)) || SSL_set_fd(r->ssl, net) != 1) {
-        rc = fail(err, errlen, -EIO, "cannot set up TLS: %s", ssl_reason(why, sizeof why));
+        rc = pt_proto_errf(err, errlen, -EIO, "cannot set up TLS: %s", ssl_reason(why, sizeof why));
         goto out;
     }
     if (t->server) {
@@ -381,7 +368,7 @@ int pt_proto_remote_tls_start(struct pt_proto_remote_tls *t, int net, const char
         if (host && *host) {
             SSL_set_tlsext_host_name(r->ssl, host);
             if (SSL_set1_host(r->ssl, host) != 1) {
-                rc = fail(err, errlen, -EINVAL, "cannot check the certificate for %s", host);
+                rc = pt_proto_errf(err, errlen, -EINVAL, "cannot check the certificate for %s", host);
                 goto out;
             }
         }
@@ -390,20 +377,20 @@ int pt_proto_remote_tls_start(struct pt_proto_remote_tls *t, int net, const char
         if (rc < 0) {
             long v = SSL_get_verify_result(r->ssl);
             if (rc == -ETIMEDOUT)
-                fail(err, errlen, rc, "TLS handshake: no answer within %d s", timeout_ms / 1000);
+                pt_proto_errf(err, errlen, rc, "TLS handshake: no answer within %d s", timeout_ms / 1000);
             else if (v != X509_V_OK)
-                fail(err, errlen, -EACCES, "TLS: the server's certificate is refused: %s",
-                     X509_verify_cert_error_string(v));
+                pt_proto_errf(err, errlen, -EACCES, "TLS: the server's certificate is refused: %s",
+                              X509_verify_cert_error_string(v));
             else
-                fail(err, errlen, rc, "TLS handshake failed (is the other side using --tls?): %s",
-                     ssl_reason(why, sizeof why));
+                pt_proto_errf(err, errlen, rc, "TLS handshake failed (is the other side using --tls?): %s",
+                              ssl_reason(why, sizeof why));
             if (v != X509_V_OK && rc != -ETIMEDOUT)
                 rc = -EACCES;
             goto out;
         }
     }
     if ((rc = live_add(r)) < 0) {
-        fail(err, errlen, rc, "too many TLS connections at once");
+        pt_proto_errf(err, errlen, rc, "too many TLS connections at once");
         goto out;
     }
     sigfillset(&all);
@@ -411,7 +398,7 @@ int pt_proto_remote_tls_start(struct pt_proto_remote_tls *t, int net, const char
     rc = pthread_create(&th, NULL, relay_run, r);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        rc = fail(err, errlen, -rc, "cannot start the TLS thread: %s", strerror(rc));
+        rc = pt_proto_errf(err, errlen, -rc, "cannot start the TLS thread: %s", strerror(rc));
         goto out;
     }
     pthread_detach(th);

@@ -80,6 +80,11 @@ enum pt_proto_error {
  * negative errno). Never NULL; static storage. */
 const char *pt_proto_strerror(int err);
 
+/* Formats one line saying why into err (when err and errlen allow) and
+ * returns rc: for the functions that take an err buffer. */
+int pt_proto_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- error codes carried in an ERROR reply ------------------------------ */
 
 enum pt_proto_errcode {
