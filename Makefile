@@ -179,11 +179,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	$(POLYTRACE) -- $(RUBY) examples/demo.rb
 
-# The peers (rdbg ships with Ruby) come from Debian. A part that fails to
+# The peers (rdbg ships with Ruby) come from Debian, and libpq's headers for
+# the database route's floor (bench/pg_floor.c). A part that fails to
 # build shows as "n/a (reason)" in its rows instead of stopping the table.
 # BENCH_QUICK=1: two rounds, small sizes. BENCH_ONLY=idle|step|switch|web-hello|web-pg|...
 bench: deps
-	@sh mk/deps.sh ruby-byebug ruby-async ruby-async-http puma wrk ruby-connection-pool
+	@sh mk/deps.sh ruby-byebug ruby-async ruby-async-http puma wrk ruby-connection-pool libpq-dev
 	@$(MAKE) --no-print-directory all || echo "bench: build failed; what needs it will say n/a" >&2
 	@BUILD=$(BUILD) $(RUBY) bench/run.rb
 

@@ -282,16 +282,28 @@ module Bench
     percentile(values.sort, 50) if values.any?
   end
 
-  # A C program of bench/ (echo_client, echo_floor), built into $BUILD/bench.
-  def c_program(name)
+  # A C program of bench/ (echo_client, echo_floor, pg_floor), built into
+  # $BUILD/bench; pkg: the pkg-config package it links with, if any.
+  def c_program(name, pkg: nil)
     bin = File.join(BUILD, 'bench', name)
     src = File.join(ROOT, 'bench', "#{name}.c")
     if !File.exist?(bin) || File.mtime(bin) < File.mtime(src)
       FileUtils.mkdir_p(File.dirname(bin))
-      ok = system('cc', '-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', bin, src)
+      flags = pkg ? pkg_flags(pkg) : [[], []]
+      ok = system('cc', '-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', *flags[0], '-o', bin, src, *flags[1])
       raise NotAvailable, "cannot compile bench/#{name}.c" unless ok
     end
     bin
+  end
+
+  # [cflags, libs] of a pkg-config package.
+  def pkg_flags(pkg)
+    cflags = IO.popen(['pkg-config', '--cflags', pkg], err: File::NULL, &:read)
+    raise NotAvailable, "#{pkg} development files not installed (pkg-config #{pkg})" unless $?.success? # rubocop:disable Style/SpecialGlobalVars
+
+    [cflags.split, IO.popen(['pkg-config', '--libs', pkg], &:read).split]
+  rescue Errno::ENOENT
+    raise NotAvailable, 'pkg-config not installed'
   end
 
   # The echo benchmark: a server (echo_server.rb in `mode`, or the C floor

@@ -26,12 +26,58 @@ module Bench
         wrk(url, 1, conns, warm_up: true)
         cpu0 = Bench.cpu_seconds(pid)
         pg0 = pg_pids && cpu_of(pg_pids.call)
+        t0 = Bench.clock
         figures = wrk(url, seconds, conns)
         requests = figures.delete('requests')
         figures['cpu_us'] = (Bench.cpu_seconds(pid) - cpu0) / requests * 1e6
-        figures['pg_cpu_us'] = (cpu_of(pg_pids.call) - pg0) / requests * 1e6 if pg_pids
+        pg_figures(figures, cpu_of(pg_pids.call) - pg0, requests, Bench.clock - t0) if pg_pids
         figures
       end
+    end
+
+    # PostgreSQL's CPU per request, and how busy it was: its CPU time over
+    # the run's time, in percent of one CPU.
+    def pg_figures(figures, pg_seconds, requests, elapsed)
+      figures['pg_cpu_us'] = pg_seconds / requests * 1e6
+      figures['pg_busy'] = pg_seconds / elapsed * 100
+      figures
+    end
+
+    # The database route's floor: bench/pg_floor.c sends the route's query
+    # over `conns` connections (one in flight on each) with no HTTP and no
+    # Ruby; it warms up for a second, says START, runs `seconds` and prints
+    # its figures (its cpu_us is the client's CPU per query).
+    def measure_floor(conns, seconds, pg_pids:)
+      bin = Bench.c_program('pg_floor', pkg: 'libpq')
+      err = Tempfile.new('bench-pg-floor-err')
+      reader, writer = IO.pipe
+      hold, release = IO.pipe
+      pid = Process.spawn(bin, postgres_url, conns.to_s, seconds.to_s, '1',
+                          out: writer, err: err.path, in: hold, pgroup: true)
+      writer.close
+      hold.close
+      line = reader.gets if IO.select([reader], nil, nil, 30)
+      raise Bench::NotAvailable, "pg_floor did not start: #{Bench.last_words(err.path)}" unless line == "START\n"
+
+      pg0 = cpu_of(pg_pids.call)
+      t0 = Bench.clock
+      out = IO.select([reader], nil, nil, seconds + 30) ? reader.gets.to_s : ''
+      # Before the floor ends: its connections' backends end with it.
+      pg_seconds = cpu_of(pg_pids.call) - pg0
+      elapsed = Bench.clock - t0
+      figures = Bench.parse_bench(out)
+      raise Bench::NotAvailable, "pg_floor gave no figures: #{Bench.last_words(err.path)}" unless figures
+
+      requests = figures.delete('requests')
+      pg_figures(figures, pg_seconds, requests, elapsed)
+    ensure
+      if pid
+        Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
+        Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+      end
+      reader&.close
+      release&.close
+      err&.close!
     end
 
     def with_server(mode, ru, env)
@@ -123,7 +169,10 @@ module Bench
       list = [Bench::Figure.new(key: 'rate', label: 'requests/s', better: :higher),
               Bench::Figure.new(key: 'p99_ms', label: 'p99 ms', better: :lower, digits: 1),
               Bench::Figure.new(key: 'cpu_us', label: 'server CPU us/req', better: :lower, digits: 1)]
-      list << Bench::Figure.new(key: 'pg_cpu_us', label: 'PostgreSQL CPU us/req', better: :lower, digits: 1) if pg
+      if pg
+        list << Bench::Figure.new(key: 'pg_cpu_us', label: 'PostgreSQL CPU us/req', better: :lower, digits: 1)
+        list << Bench::Figure.new(key: 'pg_busy', label: 'PostgreSQL CPU % (of one CPU)', better: :higher, digits: 0)
+      end
       list
     end
 
@@ -147,6 +196,10 @@ module Bench
       contenders = contenders(File.join(Bench::WORK, 'rack_pg.ru'), '/',
                               env: { 'DATABASE_URL' => -> { postgres_url }, 'BENCH_PG_POOL' => PG_POOL.to_s }, pg_pids: -> { postgres_pids },
                               needs: -> { postgres_problem })
+      contenders << Bench::Contender.new(label: FLOOR, run: lambda {
+        Bench.guard(postgres_problem)
+        measure_floor(PG_POOL, seconds, pg_pids: -> { postgres_pids })
+      })
       Bench::Group.new(
         id: 'web-pg', title: "5b. Rack route reading a PostgreSQL row, #{CONNS} keep-alive connections, " \
                              "#{seconds} s (wrk)",
@@ -154,13 +207,34 @@ module Bench
         targets: contenders.select { |c| c.label.start_with?('polyphony') }.flat_map do |c|
           [Bench::Target.new(contender: c.label, check: Bench.ratio_target(c.label, 'Puma 5.6 (threads 0..5)', 1.0)),
            Bench::Target.new(contender: c.label, check: Bench.ratio_target(c.label, 'async-http 0.59', 1.0)),
+           Bench::Target.new(contender: c.label, check: ->(m) { floor_target(m, c.label) }),
            Bench::Target.new(contender: c.label, figure: 'pg_cpu_us', check: ->(m) { cpu_split(m, c.label) })]
         end,
         notes: "a pool of #{PG_POOL} connections per server (connection_pool; Puma's 5 threads use 5 of them); " \
                'PostgreSQL 15 on loopback, its CPU from /proc (every backend); the server CPU includes the ' \
-               "database client's (libpq, pg's result conversion, JSON); target: the server is not what " \
-               'limits the route, every peer serves it no faster'
+               "database client's (libpq, pg's result conversion, JSON); the floor is bench/pg_floor.c: the " \
+               "same query over the same #{PG_POOL} connections, one in flight on each, from one C thread " \
+               "(libpq's asynchronous API), no HTTP (its \"server CPU\" is that client's); targets: the server " \
+               "is not what limits the route: every peer serves it no faster, and the route reaches " \
+               "#{FLOOR_SHARE}x the floor's rate or keeps PostgreSQL #{FLOOR_SHARE}x as busy as the floor does"
       )
+    end
+
+    FLOOR = "floor: libpq in C, #{PG_POOL} connections, no HTTP".freeze
+    # What "limited by PostgreSQL" asks of the route against the floor.
+    FLOOR_SHARE = 0.8
+
+    # The route against the floor: its rate, or PostgreSQL's CPU use (what
+    # the floor shows PostgreSQL can take on this machine).
+    def floor_target(medians, label)
+      rate, floor_rate = medians.dig(label, 'rate'), medians.dig(FLOOR, 'rate')
+      busy, floor_busy = medians.dig(label, 'pg_busy'), medians.dig(FLOOR, 'pg_busy')
+      return [nil, 'n/a (no floor)'] unless rate && floor_rate && busy && floor_busy
+
+      r = rate / floor_rate
+      b = busy / floor_busy
+      [r >= FLOOR_SHARE || b >= FLOOR_SHARE,
+       format('%.2fx floor, PostgreSQL %.2fx as busy as under the floor (>= %.1fx)', r, b, FLOOR_SHARE)]
     end
 
     # Where the CPU of a request goes: PostgreSQL's share (information).
@@ -193,7 +267,10 @@ module Bench
 
     # The postmaster and its children (one backend per connection).
     def postgres_pids
-      main = PtServers.servers.fetch(:postgres).pid
+      main = PtServers.servers[:postgres]&.pid
+      # One given in the environment (PT_PG_*): whose CPU is unknown.
+      raise Bench::NotAvailable, 'PostgreSQL not started by this run: its CPU cannot be read' unless main
+
       children = Dir['/proc/[0-9]*/stat'].filter_map do |f|
         fields = File.read(f).split(') ', 2).last.split
         Integer(File.basename(File.dirname(f))) if fields[1].to_i == main
