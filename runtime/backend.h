@@ -148,6 +148,17 @@ struct rt_backend_ops {
     void (*fd_closing)(struct rt_backend *be, int fd);
 
     /*
+     * fd is being closed, or made to name another file (IO#reopen), by the
+     * thread owning `be`, or was just handed out by accept: whatever the
+     * backend remembers about the number (libev: a watcher left started
+     * on it; io_uring: whether it is a socket) is forgotten. A backend must
+     * also stay correct when a close it is not told of reuses the number
+     * (an extension's close, a dup2): this only saves it the detour. May
+     * be NULL.
+     */
+    void (*fd_forget)(struct rt_backend *be, int fd);
+
+    /*
      * The thread has ended (its block returned or raised, or it was
      * killed) while fibers may still wait in ops: cancel every op in flight
      * and wait, bounded, for the kernel to be done with it, without resuming

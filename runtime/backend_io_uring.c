@@ -442,6 +442,12 @@ static void ur_fd_closing(struct rt_backend *be, int fd)
         uring_submit(be);
 }
 
+/* fd is being closed or replaced (backend.h): its fact is forgotten. */
+static void ur_fd_forget(struct rt_backend *be, int fd)
+{
+    fd_kind_set(be, fd, FD_UNKNOWN);
+}
+
 /* --- the loop ------------------------------------------------------------- */
 
 struct uring_wait {
@@ -759,6 +765,7 @@ const struct rt_backend_ops rt_backend_io_uring_ops = {
     .waitpid = ur_waitpid,
     .close = ur_close,
     .fd_closing = ur_fd_closing,
+    .fd_forget = ur_fd_forget,
     .shutdown = ur_shutdown,
 };
 

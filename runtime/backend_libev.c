@@ -4,11 +4,34 @@
  * other threads and from Ruby's unblocking function. Ops try the syscall on
  * the non-blocking fd first and wait for readiness only on EAGAIN.
  *
- * Watchers live in a struct on the waiting fiber's C stack. Their callbacks
- * run inside ev_run without the GVL, so they only record the completion on a
- * list; poll resumes the fibers once the GVL is back.
+ * A wait uses the backend's watcher for its fd (fd_watcher) when no other
+ * wait holds it, else a watcher in a struct on the waiting fiber's C stack.
+ * Callbacks run inside ev_run without the GVL, so they only record the
+ * completion on a list; poll resumes the fibers once the GVL is back.
  *
- * A watcher that fired stays started until its fiber runs and stops it:
+ * The per-fd watcher stays started when its wait ends, so the next wait on
+ * the fd (a connection's next read) neither stops nor starts it: no
+ * epoll_ctl at all. (A watcher made afresh for each wait costs one: libev
+ * re-registers the fd of a newly set watcher, as the number may name
+ * another file since, and the kernel answers EEXIST.) If it fires with no
+ * wait holding it, it is stopped then. Only read watchers are kept: a
+ * socket is writable nearly always, so a write watcher left started would
+ * fire at the next poll for nobody.
+ *
+ * A started watcher is only as good as the file behind its number. A close
+ * the runtime sees (IO#close, IO#reopen, a number handed out by accept)
+ * makes the backend forget it (lv_fd_forget). A close it cannot see (an
+ * IO's finalizer, an extension's close, a dup2 over the fd) leaves it
+ * started for a file that is gone, which the kernel took out of the epoll
+ * set: a wait on a new file under the number would never fire. So a wait
+ * that reuses a started watcher is "unchecked" until it fires, and one
+ * that has not fired after UNCHECKED_POLLS polls has its fd registered
+ * again (one epoll_ctl, what every wait used to cost); while unchecked
+ * waits exist a poll blocks at most UNCHECKED_MAX_BLOCK seconds. A wait on
+ * a file put under the number behind the runtime's back is thus woken
+ * late, never lost.
+ *
+ * A watcher that fired stays started at least until its fiber runs:
  * stopped at once, its fd (still readable until the fiber reads it) would
  * be reported to a poll made before the fiber's turn with no watcher
  * wanting it, and libev would take it out of the epoll set, to add it again
@@ -27,6 +50,23 @@
 #include <ev.h>
 #include "rt_internal.h"
 
+/* fds numbered from here on get no per-fd watcher (a watcher per wait). */
+#define FD_WATCHERS_MAX (1 << 20)
+/*
+ * An unchecked wait is registered again once this many polls have begun
+ * since it began without it firing; meanwhile a poll blocks at most
+ * UNCHECKED_MAX_BLOCK seconds (the top comment says why). One poll is too
+ * few: a wait often begins just before the scheduler's next poll, before
+ * the peer could answer.
+ */
+#define UNCHECKED_POLLS 2
+#define UNCHECKED_MAX_BLOCK 0.01
+
+/* The per-fd watcher: io.data is the op holding it, or NULL. */
+struct fd_watcher {
+    ev_io io;
+};
+
 struct rt_backend {
     struct rt_thread *t;       /* first, see rt_backend_thread */
     struct ev_loop *loop;
@@ -35,27 +75,148 @@ struct rt_backend {
     struct libev_op *done;     /* completions recorded by callbacks */
     struct libev_op *waiting;  /* every op whose fiber is in wait_fd */
     long fired_started;        /* ops whose watcher fired and is still started */
+    struct fd_watcher **fds;   /* per fd number, allocated on first use */
+    size_t fds_len;
+    struct libev_op *unchecked;  /* ops reusing a started watcher, not fired yet */
+    unsigned long polls;       /* polls begun */
 };
 
 struct libev_op {
-    ev_io io;
+    ev_io own;                     /* the watcher, unless it uses a per-fd one */
+    ev_io *w;                      /* own, or &fd_watcher.io */
     VALUE fiber;
     struct rt_backend *be;
     struct libev_op *next_done;
     struct libev_op *prev, *next;  /* in be->waiting while linked */
+    struct libev_op *uprev, *unext;  /* in be->unchecked while unchecked */
+    unsigned long poll_mark;       /* be->polls when it became unchecked */
     int linked;
+    int unchecked;
     int revents;
     int fired;                     /* recorded on the done list once */
     int fired_started;             /* fired, and still started: counted in be */
 };
 
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static int op_uses_fd_watcher(const struct libev_op *op)
+{
+    return op->w != &op->own;
+}
+
+static void unchecked_remove(struct rt_backend *be, struct libev_op *op)
+{
+    if (!op->unchecked)
+        return;
+    if (op->uprev)
+        op->uprev->unext = op->unext;
+    else
+        be->unchecked = op->unext;
+    if (op->unext)
+        op->unext->uprev = op->uprev;
+    op->unchecked = 0;
+}
+
+static void unchecked_add(struct rt_backend *be, struct libev_op *op)
+{
+    op->uprev = NULL;
+    op->unext = be->unchecked;
+    if (be->unchecked)
+        be->unchecked->uprev = op;
+    be->unchecked = op;
+    op->unchecked = 1;
+    op->poll_mark = be->polls;
+}
+
 /* Stops op's watcher (any number of times). */
 static void op_stop(struct rt_backend *be, struct libev_op *op)
 {
-    ev_io_stop(be->loop, &op->io);
+    ev_io_stop(be->loop, op->w);
+    unchecked_remove(be, op);
     if (op->fired_started) {
         op->fired_started = 0;
         be->fired_started--;
+    }
+}
+
+/*
+ * The wait is over: its own watcher is stopped; a per-fd watcher is let go
+ * of and stays started (or stopped, if op_stop stopped it) for the next
+ * wait on the fd.
+ */
+static void op_release(struct rt_backend *be, struct libev_op *op)
+{
+    if (!op_uses_fd_watcher(op)) {
+        op_stop(be, op);
+        return;
+    }
+    if (op->w->events & EV_WRITE)
+        ev_io_stop(be->loop, op->w);
+    unchecked_remove(be, op);
+    if (op->fired_started) {
+        op->fired_started = 0;
+        be->fired_started--;
+    }
+    op->w->data = NULL;
+}
+
+/* fd's watcher, made on first use; NULL when fd gets none. */
+static struct fd_watcher *fd_watcher_get(struct rt_backend *be, int fd)
+{
+    if (fd < 0 || fd >= FD_WATCHERS_MAX)
+        return NULL;
+    if ((size_t)fd >= be->fds_len) {
+        size_t len = be->fds_len ? be->fds_len : 64;
+        struct fd_watcher **p;
+
+        while (len <= (size_t)fd)
+            len *= 2;
+        p = realloc(be->fds, len * sizeof(*p));
+        if (!p)
+            return NULL;
+        for (size_t i = be->fds_len; i < len; i++)
+            p[i] = NULL;
+        be->fds = p;
+        be->fds_len = len;
+    }
+    if (!be->fds[fd]) {
+        struct fd_watcher *fw = calloc(1, sizeof(*fw));
+        if (!fw)
+            return NULL;
+        ev_init(&fw->io, io_cb);
+        fw->io.data = NULL;
+        be->fds[fd] = fw;
+    }
+    return be->fds[fd];
+}
+
+/*
+ * Registers op's watcher with the kernel again, as libev does for a newly
+ * set watcher: it now names whatever file the number names.
+ */
+static void op_reregister(struct rt_backend *be, struct libev_op *op)
+{
+    int fd = op->w->fd, events = op->w->events & (EV_READ | EV_WRITE);
+
+    ev_io_stop(be->loop, op->w);
+    ev_io_set(op->w, fd, events);
+    ev_io_start(be->loop, op->w);
+}
+
+/*
+ * Before a poll: the unchecked waits that went through a whole poll
+ * without firing are registered again (the top comment says why).
+ */
+static void check_unchecked(struct rt_backend *be)
+{
+    struct libev_op *op = be->unchecked;
+    while (op) {
+        struct libev_op *next = op->unext;
+        if (be->polls - op->poll_mark >= UNCHECKED_POLLS) {
+            unchecked_remove(be, op);
+            op_reregister(be, op);
+        }
+        op = next;
     }
 }
 
@@ -84,12 +245,17 @@ static void waiting_remove(struct rt_backend *be, struct libev_op *op)
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    struct libev_op *op = (struct libev_op *)w;
+    struct libev_op *op = w->data;
 
-    (void)loop;
+    if (!op) {
+        /* A per-fd watcher no wait holds: its fd is ready for nobody. */
+        ev_io_stop(loop, w);
+        return;
+    }
     if (op->fired)
         return;
     op->fired = 1;
+    unchecked_remove(op->be, op);
     op->fired_started = 1;
     op->be->fired_started++;
     op->revents = revents;
@@ -129,6 +295,13 @@ static void lv_destroy(struct rt_backend *be)
 {
     ev_async_stop(be->loop, &be->async);
     ev_timer_stop(be->loop, &be->poll_timer);
+    for (size_t fd = 0; fd < be->fds_len; fd++) {
+        if (be->fds[fd]) {
+            ev_io_stop(be->loop, &be->fds[fd]->io);
+            free(be->fds[fd]);
+        }
+    }
+    free(be->fds);
     ev_loop_destroy(be->loop);
     free(be);
 }
@@ -158,12 +331,18 @@ static int lv_poll(struct rt_backend *be, double timeout)
     int resumed = deliver(be);
     if (resumed && timeout != 0)
         timeout = 0;
+    if (be->unchecked)
+        check_unchecked(be);
+    be->polls++;
+    if (be->unchecked && (timeout < 0 || timeout > UNCHECKED_MAX_BLOCK))
+        timeout = UNCHECKED_MAX_BLOCK;
     if (timeout == 0) {
         ev_run(be->loop, EVRUN_NOWAIT);
     } else {
         if (be->fired_started)
             for (struct libev_op *op = be->waiting; op; op = op->next)
-                op_stop(be, op);
+                if (op->fired_started)
+                    op_stop(be, op);
         if (timeout > 0) {
             ev_now_update(be->loop);
             ev_timer_set(&be->poll_timer, timeout, 0.);
@@ -184,6 +363,7 @@ static void lv_shutdown(struct rt_backend *be)
     while (be->waiting) {
         struct libev_op *op = be->waiting;
         op_stop(be, op);
+        op->w->data = NULL;
         waiting_remove(be, op);
     }
     be->done = NULL;
@@ -229,17 +409,28 @@ static void forget_done(struct rt_backend *be, struct libev_op *op)
 static void lv_fd_closing(struct rt_backend *be, int fd)
 {
     for (struct libev_op *op = be->waiting; op; op = op->next) {
-        if (op->io.fd != fd)
+        if (op->w->fd != fd)
             continue;
         op_stop(be, op);
         forget_done(be, op);
     }
 }
 
+/*
+ * fd is being closed or replaced by this thread (backend.h): its per-fd
+ * watcher, if no wait holds it, is stopped, so the next wait on the
+ * number registers it afresh.
+ */
+static void lv_fd_forget(struct rt_backend *be, int fd)
+{
+    if (fd >= 0 && (size_t)fd < be->fds_len && be->fds[fd] && !be->fds[fd]->io.data)
+        ev_io_stop(be->loop, &be->fds[fd]->io);
+}
+
 static void wait_fd_unwind(void *arg)
 {
     struct libev_op *op = arg;
-    op_stop(op->be, op);
+    op_release(op->be, op);
     forget_done(op->be, op);
     waiting_remove(op->be, op);
 }
@@ -249,7 +440,7 @@ static void pidfd_wait_unwind(void *arg)
 {
     struct libev_op *op = arg;
     wait_fd_unwind(arg);
-    close(op->io.fd);
+    close(op->own.fd);
 }
 
 /*
@@ -261,15 +452,33 @@ static VALUE wait_fd_with(struct rt_backend *be, int fd, int events, const char 
                           void (*unwind)(void *))
 {
     struct libev_op op;
+    int ev = ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0);
+    /* waitpid's pidfd, closed right after, gets a watcher of its own. */
+    struct fd_watcher *fw = unwind == wait_fd_unwind ? fd_watcher_get(be, fd) : NULL;
+
     op.fiber = rb_fiber_current();
     op.be = be;
     op.revents = 0;
     op.fired = 0;
     op.fired_started = 0;
+    op.unchecked = 0;
     op.next_done = NULL;
-    ev_io_init(&op.io, io_cb, fd,
-               ((events & RT_IO_READ) ? EV_READ : 0) | ((events & RT_IO_WRITE) ? EV_WRITE : 0));
-    ev_io_start(be->loop, &op.io);
+    if (fw && !fw->io.data) {
+        op.w = &fw->io;
+        fw->io.data = &op;
+        if (ev_is_active(&fw->io) && (fw->io.events & (EV_READ | EV_WRITE)) == ev) {
+            unchecked_add(be, &op);
+        } else {
+            ev_io_stop(be->loop, &fw->io);
+            ev_io_set(&fw->io, fd, ev);
+            ev_io_start(be->loop, &fw->io);
+        }
+    } else {
+        op.w = &op.own;
+        ev_io_init(&op.own, io_cb, fd, ev);
+        op.own.data = &op;
+        ev_io_start(be->loop, &op.own);
+    }
     waiting_add(be, &op);
     VALUE v = rt_backend_await_unwind(be->t, op_name, fd, unwind, &op);
     wait_fd_unwind(&op);
@@ -402,7 +611,11 @@ static ssize_t lv_send(struct rt_backend *be, int fd, const void *buf, size_t le
 static int lv_accept(struct rt_backend *be, int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct sys_call c = { SYS_ACCEPT, fd, NULL, 0, 0, addr, addrlen };
-    return (int)retry_syscall(be, "accept", &c);
+    int conn = (int)retry_syscall(be, "accept", &c);
+    /* The number is new to the runtime: a watcher left on it is stale. */
+    if (conn >= 0)
+        lv_fd_forget(be, conn);
+    return conn;
 }
 
 static int lv_connect(struct rt_backend *be, int fd, const struct sockaddr *addr, socklen_t addrlen)
@@ -507,5 +720,6 @@ const struct rt_backend_ops rt_backend_libev_ops = {
     .connect = lv_connect,
     .waitpid = lv_waitpid,
     .fd_closing = lv_fd_closing,
+    .fd_forget = lv_fd_forget,
     .shutdown = lv_shutdown,
 };

@@ -6,13 +6,35 @@
  * the IO closed): the IO is told not to close its fd itself (autoclose =
  * false), then the fd is closed by the backend. Standard streams, popen'd
  * IOs and duplex IOs keep Ruby's own close, and so does everything on a
- * backend without a close op (libev).
+ * backend without a close op (libev). Whatever the close path, the
+ * thread's backend forgets what it remembers about the fd (fd_forget), and
+ * so it does when IO#reopen makes the fd name another file.
  */
 #include <ruby/io.h>
 #include "surface.h"
 
 static ID id_autoclose_set, id_autoclose_p, id_close_io;
 static VALUE mUnhooked;
+
+/* The backend of thread t forgets io's fd (backend.h, fd_forget). */
+static void forget_io(struct rt_thread *t, VALUE io)
+{
+    rb_io_t *fptr = RFILE(io)->fptr;
+
+    if (fptr && fptr->fd >= 0 && rt_ops(t)->fd_forget)
+        rt_ops(t)->fd_forget(t->be, fptr->fd);
+}
+
+/* IO#reopen: the fd goes on naming another file (a dup2 over it). */
+static VALUE reopen_forget(int argc, VALUE *argv, VALUE io)
+{
+    struct rt_thread *t = rt_thread_of(rb_thread_current(), 0);
+    VALUE result = rb_call_super(argc, argv);
+
+    if (t && t->be)
+        forget_io(t, io);
+    return result;
+}
 
 static VALUE ring_close(VALUE io)
 {
@@ -38,6 +60,11 @@ static VALUE ring_close(VALUE io)
     if (fptr && fptr->fd >= 0 && fptr->pid && rt_unhooked())
         return rb_funcall(mUnhooked, id_close_io, 1, io);
     t = rt_thread_of(rb_thread_current(), 0);
+    if (t && t->be && fptr && fptr->fd >= 0) {
+        if (fptr->tied_io_for_writing)
+            forget_io(t, fptr->tied_io_for_writing);
+        forget_io(t, io);
+    }
 
     /* A thread that never used the runtime gets no backend for a close. */
     if (!t || !t->be || !rt_ops(t)->close || !fptr || fptr->fd <= 2 || fptr->pid ||
@@ -61,5 +88,6 @@ void rt_io_close_init(VALUE mPolyphony)
     id_close_io = rb_intern("close_io");
     mUnhooked = rb_define_module_under(mPolyphony, "Unhooked");
     rb_define_method(mRingClose, "close", ring_close, 0);
+    rb_define_method(mRingClose, "reopen", reopen_forget, -1);
     rb_prepend_module(rb_cIO, mRingClose);
 }
