@@ -1,9 +1,10 @@
 /*
  * dap.c — the adapter's loop and its messages: one poll() over the
- * editor's stream, the tracer's socket, the launched program's stdout and
- * stderr pipes and the signal pipe; requests dispatched by name to the
- * dap_*.c handlers; responses and events sent back; the session's
- * callbacks (a stop, output, the end) turned into DAP events.
+ * editor's stream, every process's tracer socket, the launched program's
+ * stdout and stderr pipes and the signal pipe; requests dispatched by name
+ * to the dap_*.c handlers; responses and events sent back; the session's
+ * callbacks (a stop, output, a process that came or ended, the end) turned
+ * into DAP events; which process a request is about (its thread id).
  *
  * Order matters to an editor: what the program printed before it stopped
  * is sent before the stopped event (the pipes are drained first; the
@@ -139,10 +140,121 @@ void pt_dap_drain_pipes(struct pt_dap *a)
 
 /* ---- per-stop ids -------------------------------------------------------- */
 
-void pt_dap_forget_stop(struct pt_dap *a)
+void pt_dap_forget_stop(struct pt_dap *a, int num)
 {
-    a->nframes = 0;
-    a->nvars = 0;
+    bool any_stopped = false;
+    for (int i = 0; i < a->dbg.nprocs; i++)
+        any_stopped |= a->dbg.procs[i]->state == PT_DBG_STOPPED;
+    if (!any_stopped) {
+        a->nframes = 0;
+        a->nvars = 0;
+        return;
+    }
+    /* Others are stopped and their ids live on: this process's die. */
+    for (size_t i = 0; i < a->nframes; i++)
+        if (a->frames[i].num == num)
+            a->frames[i].num = 0;
+    for (size_t i = 0; i < a->nvars; i++)
+        if (a->vars[i].num == num)
+            a->vars[i].num = 0;
+}
+
+/* ---- processes ------------------------------------------------------------- */
+
+struct pt_dap_proc *pt_dap_proc(struct pt_dap *a, int num, bool create)
+{
+    for (size_t i = 0; i < a->nprocs; i++)
+        if (a->procs[i]->num == num)
+            return a->procs[i];
+    if (!create)
+        return NULL;
+    struct pt_dap_proc **v = realloc(a->procs, (a->nprocs + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    a->procs = v;
+    struct pt_dap_proc *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->num = num;
+    a->procs[a->nprocs++] = p;
+    return p;
+}
+
+static void proc_free(struct pt_dap_proc *p)
+{
+    json_decref(p->threads);
+    free(p->known);
+    free(p->shown);
+    free(p);
+}
+
+bool pt_dap_several(const struct pt_dap *a)
+{
+    return a->dbg.nprocs > 1;
+}
+
+long long pt_dap_thread_arg(json_t *args)
+{
+    json_t *t = json_object_get(args, "threadId");
+    return json_is_integer(t) && json_integer_value(t) > 0 ? (long long)json_integer_value(t) : 0;
+}
+
+int pt_dap_select_num(struct pt_dap *a, json_t *req, int num)
+{
+    if (!a->session)
+        return pt_dap_fail(a, req, "no program yet (launch or attach first)"), -1;
+    struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
+    a->req_num = num;
+    if (inf && inf->state != PT_DBG_DONE) {
+        a->dbg.inf = inf;
+        return 0;
+    }
+    const struct pt_dap_proc *p = pt_dap_proc(a, num, false);
+    if (p && p->ended)
+        return pt_dap_fail(a, req, "process %d (pid %ld) has ended: its threads are gone", num,
+                           (long)p->pid), -1;
+    if (pt_dbg_done(&a->dbg))
+        return pt_dap_fail(a, req, "the program is gone"), -1;
+    return pt_dap_fail(a, req, "no process %d under the debugger (a thread id names a process "
+                       "and a fiber)", num), -1;
+}
+
+const char *pt_dap_why(struct pt_dap *a)
+{
+    const char *err = pt_dbg_error(&a->dbg);
+    const struct pt_dap_proc *p = pt_dap_proc(a, a->req_num, false);
+    if (*err)
+        return err;
+    if (pt_dbg_done(&a->dbg))
+        snprintf(a->why, sizeof a->why, "the program is gone");
+    else if (p && p->ended)
+        snprintf(a->why, sizeof a->why, "process %d (pid %ld) ended meanwhile", p->num, (long)p->pid);
+    else
+        snprintf(a->why, sizeof a->why, "the program did not answer");
+    return a->why;
+}
+
+int pt_dap_select_tid(struct pt_dap *a, json_t *req, long long tid)
+{
+    if (tid <= 0) {
+        if (!a->session)
+            return pt_dap_fail(a, req, "no program yet (launch or attach first)"), -1;
+        return 0;
+    }
+    return pt_dap_select_num(a, req, pt_dap_tid_num(tid));
+}
+
+static int push_shown(struct pt_dap_proc *p, long long tid)
+{
+    for (size_t i = 0; i < p->nshown; i++)
+        if (p->shown[i] == tid)
+            return 0;
+    long long *v = realloc(p->shown, (p->nshown + 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    p->shown = v;
+    v[p->nshown++] = tid;
+    return 0;
 }
 
 /* ---- the session's callbacks --------------------------------------------- */
@@ -199,15 +311,16 @@ static void describe(json_t *body, const struct pt_proto_ev_stopped *st)
         json_object_set_new(body, "text", pt_dapio_str(text, strlen(text)));
 }
 
-/* The stopped event for the program's stop, then what changed meanwhile. */
-static void report_stop(struct pt_dap *a, const struct pt_proto_ev_stopped *st)
+void pt_dap_report_stop(struct pt_dap *a, const struct pt_inf *inf,
+                        const struct pt_proto_ev_stopped *st, uint64_t fiber)
 {
-    const char *reason = st->reason;
-    uint64_t fiber = st->fiber;
-    uint32_t bp = st->bp;
-    pt_dap_forget_stop(a);
+    const char *reason = st ? st->reason : "pause";
+    uint32_t bp = st ? st->bp : 0;
+    int num = inf->num;
+    if (st)
+        fiber = st->fiber;
     pt_dap_drain_pipes(a);
-    if (a->restore_lock) {
+    if (st && a->restore_lock) {
         a->restore_lock = false;
         if (pt_dbg_set(&a->dbg, "fiberlock", a->fiberlock) != 0) {
             char msg[96];
@@ -221,17 +334,25 @@ static void report_stop(struct pt_dap *a, const struct pt_proto_ev_stopped *st)
     if (bp && strcmp(why, "breakpoint") == 0 && reason && strcmp(reason, "call") != 0 &&
         is_function_bp(a, bp))
         why = "function breakpoint";
-    json_t *body = json_pack("{s:s, s:I, s:b}", "reason", why, "threadId", (json_int_t)fiber,
-                             "allThreadsStopped", 1);
-    if (body)
+    /* One process stops alone: with several, the stop is its fiber's. */
+    long long tid = pt_dap_tid(num, fiber);
+    json_t *body = json_pack("{s:s, s:I, s:b}", "reason", why, "threadId", (json_int_t)tid,
+                             "allThreadsStopped", !pt_dap_several(a));
+    if (body && st)
         describe(body, st);
     if (body && bp)
         json_object_set_new(body, "hitBreakpointIds", json_pack("[I]", (json_int_t)bp));
     pt_dap_event(a, "stopped", body);
     /* The fibers are fetched when the editor asks for threads (every
      * editor does after a stop), so a stop costs no extra round trip. */
-    a->threads_stale = true;
-    pt_dap_refresh_breakpoints(a);
+    struct pt_dap_proc *p = pt_dap_proc(a, num, true);
+    if (p) {
+        p->pid = inf->pid;
+        p->stale = true;
+        push_shown(p, tid);
+    }
+    if (st)
+        pt_dap_refresh_breakpoints(a);
 }
 
 static void on_stopped(void *ctx, const struct pt_proto_ev_stopped *st)
@@ -261,12 +382,71 @@ static void on_stopped(void *ctx, const struct pt_proto_ev_stopped *st)
         a->first_stop_pending = true;
         return;
     }
-    report_stop(a, st);
+    pt_dap_report_stop(a, a->dbg.inf, st, 0);
 }
 
+/* The selected process runs again: its ids die, and with several
+ * processes each of its threads the editor was told stopped is told it
+ * continues (the others' stops stand). */
 static void on_running(void *ctx)
 {
-    pt_dap_forget_stop(ctx);
+    struct pt_dap *a = ctx;
+    int num = a->dbg.inf->num;
+    struct pt_dap_proc *p = pt_dap_proc(a, num, false);
+    pt_dap_forget_stop(a, num);
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nshown && pt_dap_several(a); i++)
+        pt_dap_event(a, "continued", json_pack("{s:I, s:b}", "threadId", (json_int_t)p->shown[i],
+                                               "allThreadsContinued", 0));
+    p->nshown = 0;
+}
+
+/* "[pid 4242] " before what one of several processes says. */
+static int proc_prefix(const struct pt_dap *a, char *buf, size_t len)
+{
+    const struct pt_inf *from = a->dbg.event_inf;
+    if (!from || a->dbg.next_num <= 2)
+        return 0;
+    int n = snprintf(buf, len, "[pid %ld] ", (long)from->pid);
+    return n > 0 && (size_t)n < len ? n : 0;
+}
+
+static void on_process(void *ctx, const struct pt_inf *inf, enum pt_dbg_proc_event ev,
+                       const char *how)
+{
+    struct pt_dap *a = ctx;
+    struct pt_dap_proc *p;
+    char line[PT_DBG_ERR_MAX + 160];
+    int n = 0;
+    pt_dap_drain_pipes(a);
+    switch (ev) {
+    case PT_DBG_PROC_NEW:
+        if ((p = pt_dap_proc(a, inf->num, true))) {
+            p->pid = inf->pid;
+            p->fresh = true;
+            a->fresh = true;
+        }
+        n = snprintf(line, sizeof line, "New process %d (pid %ld), forked by pid %ld.\n", inf->num,
+                     (long)inf->pid, (long)inf->parent);
+        break;
+    case PT_DBG_PROC_FORKED:
+        n = snprintf(line, sizeof line, "Process %d (pid %ld) forked %s (not followed: followFork "
+                     "is parent).\n", inf->num, (long)inf->pid, how ? how : "a child");
+        break;
+    case PT_DBG_PROC_STOPPED:
+        pt_dap_report_stop(a, inf, a->dbg.event_stop, inf->stop_fiber);
+        return;
+    case PT_DBG_PROC_SELECTED:
+        return;     /* every stop was told as it came; selection is per request */
+    case PT_DBG_PROC_ENDED:
+        n = snprintf(line, sizeof line, "%s\n", how ? how : "a process ended");
+        pt_dap_output(a, "console", line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        pt_dap_proc_ended(a, inf->num);
+        return;
+    }
+    if (n > 0)
+        pt_dap_output(a, "console", line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 static void on_op(void *ctx, const struct pt_proto_ev_op *op)
@@ -281,14 +461,30 @@ static void on_op(void *ctx, const struct pt_proto_ev_op *op)
 static void on_output(void *ctx, const char *text, size_t len)
 {
     /* Tracer notices and logpoints: after what the program printed. */
-    pt_dap_drain_pipes(ctx);
-    pt_dap_output(ctx, "console", text, len);
+    struct pt_dap *a = ctx;
+    char pre[48];
+    int n = proc_prefix(a, pre, sizeof pre);
+    pt_dap_drain_pipes(a);
+    if (!n) {
+        pt_dap_output(a, "console", text, len);
+        return;
+    }
+    char *line = malloc((size_t)n + len);
+    if (!line) {
+        pt_dap_output(a, "console", text, len);
+        return;
+    }
+    memcpy(line, pre, (size_t)n);
+    memcpy(line + n, text, len);
+    pt_dap_output(a, "console", line, (size_t)n + len);
+    free(line);
 }
 
 static void on_error(void *ctx, const char *msg)
 {
-    char line[PT_DBG_ERR_MAX + 32];
-    int n = snprintf(line, sizeof line, "polytrace: %s\n", msg);
+    char line[PT_DBG_ERR_MAX + 80], pre[48];
+    int k = proc_prefix(ctx, pre, sizeof pre);
+    int n = snprintf(line, sizeof line, "polytrace: %.*s%s\n", k, pre, msg);
     pt_dap_output(ctx, "console", line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
@@ -346,6 +542,7 @@ static const struct pt_dbg_ui dap_ui = {
     .output = on_output,
     .error = on_error,
     .ended = on_ended,
+    .process = on_process,
 };
 
 /* ---- holding the program for a change ------------------------------------ */
@@ -358,8 +555,13 @@ int pt_dap_need_stopped(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "the program is gone"), -1;
     if (a->no_debug)
         return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG), -1;
-    if (!pt_dbg_stopped(&a->dbg))
+    if (!pt_dbg_stopped(&a->dbg)) {
+        const struct pt_inf *inf = a->dbg.inf;
+        if (a->dbg.next_num > 2)
+            return pt_dap_fail(a, req, "process %d (pid %ld) is running (pause it first)", inf->num,
+                               (long)inf->pid), -1;
         return pt_dap_fail(a, req, "the program is running (pause it first)"), -1;
+    }
     return 0;
 }
 
@@ -370,6 +572,15 @@ int pt_dap_hold(struct pt_dap *a, json_t *req, bool *was_running)
         return pt_dap_fail(a, req, a->session ? "the program is gone" : "no program yet (launch or attach first)"), -1;
     if (pt_dbg_stopped(&a->dbg))
         return 0;
+    /* Breakpoints and catches go to every process: a stopped one takes
+     * them for all, and none has to be paused. */
+    for (int i = 0; i < a->dbg.nprocs; i++) {
+        if (a->dbg.procs[i]->state == PT_DBG_STOPPED) {
+            a->dbg.inf = a->dbg.procs[i];
+            a->req_num = a->dbg.inf->num;
+            return 0;
+        }
+    }
     if (a->no_debug)
         return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG), -1;
     a->internal_pause = true;
@@ -379,7 +590,7 @@ int pt_dap_hold(struct pt_dap *a, json_t *req, bool *was_running)
         rc = pt_dbg_wait_stop(&a->dbg, PT_SESS_REPLY_MS);
     a->internal_pause = false;
     if (rc)
-        return pt_dap_fail(a, req, "could not pause the program: %s", pt_dbg_error(&a->dbg)), -1;
+        return pt_dap_fail(a, req, "could not pause the program: %s", pt_dap_why(a)), -1;
     *was_running = a->held;
     return 0;
 }
@@ -437,6 +648,7 @@ static void handle(struct pt_dap *a, json_t *msg)
         pt_dap_fail(a, msg, "not a request: a message needs \"type\": \"request\" and a \"command\"");
         return;
     }
+    a->req_num = a->dbg.inf->num;
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
         if (strcmp(requests[i].command, command) == 0) {
             requests[i].fn(a, msg);
@@ -489,12 +701,32 @@ static void read_client(struct pt_dap *a)
 
 static void reap_child(struct pt_dap *a)
 {
-    const struct pt_inf *inf = a->dbg.inf;
-    if (!inf->child)
-        return;
+    pid_t pid = pt_dbg_child_pid(&a->dbg);
     int status;
-    if (waitpid(inf->pid, &status, WNOHANG) == inf->pid)
-        pt_dbg_child_exited(&a->dbg, status);
+    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid)
+        pt_dbg_reaped(&a->dbg, pid, status);
+}
+
+/* Handles what every process's connection has queued (events that came
+ * while a reply was awaited), and announces children that came. */
+static void drain_queued(struct pt_dap *a)
+{
+    /* Handling one may queue more (a request made meanwhile): until none. */
+    for (bool again = true; again && !pt_dbg_done(&a->dbg);) {
+        again = false;
+        int last = a->dbg.next_num;
+        for (int num = 1; num < last && !pt_dbg_done(&a->dbg); num++) {
+            struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
+            if (inf && inf->sess.fd >= 0 && pt_sess_pending(&inf->sess)) {
+                pt_dbg_drain_process(&a->dbg, inf, false);
+                again = true;
+            }
+        }
+        if (a->fresh && !pt_dbg_done(&a->dbg)) {
+            pt_dap_announce_fresh(a);
+            again = true;
+        }
+    }
 }
 
 /* The editor left without a disconnect: a launched program goes with it,
@@ -527,8 +759,9 @@ void pt_dap_free(struct pt_dap *a)
     free(a->srcs);
     free(a->fn_ids);
     free(a->pending_ids);
-    free(a->known);
-    json_decref(a->threads);
+    for (size_t i = 0; i < a->nprocs; i++)
+        proc_free(a->procs[i]);
+    free(a->procs);
     memset(a, 0, sizeof *a);
     a->out_pipe = a->err_pipe = -1;
 }
@@ -547,19 +780,15 @@ int pt_dap_serve(int in_fd, int out_fd)
     pt_dbg_init(&a->dbg, PT_DBG_LAUNCHED, &dap_ui, a);
 
     while (!a->done && !a->client_gone) {
-        struct pt_inf *inf = a->dbg.inf;
-        if (inf->sess.fd >= 0 && pt_sess_pending(&inf->sess))
-            pt_dbg_drain(&a->dbg);
-        struct pollfd p[5];
-        int n = 0, sig_i, in_i, sess_i = -1, out_i = -1, err_i = -1;
+        drain_queued(a);
+        struct pt_dbg *d = &a->dbg;
+        struct pollfd p[4 + PT_DBG_PROCS_MAX];
+        int nums[PT_DBG_PROCS_MAX];
+        int n = 0, nsess = 0, sig_i, in_i, sess_i, out_i = -1, err_i = -1;
         sig_i = n;
         p[n++] = (struct pollfd){ .fd = pt_sig_fd(), .events = POLLIN };
         in_i = n;
         p[n++] = (struct pollfd){ .fd = a->in_fd, .events = POLLIN };
-        if (inf->sess.fd >= 0) {
-            sess_i = n;
-            p[n++] = (struct pollfd){ .fd = inf->sess.fd, .events = POLLIN };
-        }
         if (a->out_pipe >= 0) {
             out_i = n;
             p[n++] = (struct pollfd){ .fd = a->out_pipe, .events = POLLIN };
@@ -567,6 +796,14 @@ int pt_dap_serve(int in_fd, int out_fd)
         if (a->err_pipe >= 0) {
             err_i = n;
             p[n++] = (struct pollfd){ .fd = a->err_pipe, .events = POLLIN };
+        }
+        sess_i = n;
+        for (int i = 0; i < d->nprocs && !pt_dbg_done(d); i++) {
+            const struct pt_inf *inf = d->procs[i];
+            if (inf->state == PT_DBG_DONE || inf->sess.fd < 0)
+                continue;
+            nums[nsess++] = inf->num;
+            p[n++] = (struct pollfd){ .fd = inf->sess.fd, .events = POLLIN };
         }
         if (poll(p, (nfds_t)n, -1) < 0) {
             if (errno == EINTR)
@@ -581,7 +818,7 @@ int pt_dap_serve(int in_fd, int out_fd)
                 } else if (sig == SIGTERM || sig == SIGHUP || sig == SIGINT) {
                     /* Told to go: the program runs on, as with the REPL;
                      * a listening server hears it too. */
-                    pt_dbg_hangup(&a->dbg, 1);
+                    pt_dbg_hangup(d, 1);
                     a->done = true;
                     pt_sig_requeue(sig);
                     break;
@@ -592,8 +829,12 @@ int pt_dap_serve(int in_fd, int out_fd)
             drain_pipe(a, &a->out_pipe, a->out_keep, &a->out_nkeep, "stdout");
         if (err_i >= 0 && p[err_i].revents)
             drain_pipe(a, &a->err_pipe, a->err_keep, &a->err_nkeep, "stderr");
-        if (sess_i >= 0 && p[sess_i].revents && inf->sess.fd >= 0)
-            pt_dbg_drain(&a->dbg);
+        /* By number: a process that ends meanwhile is not looked at. */
+        for (int i = 0; i < nsess && !a->done && !pt_dbg_done(d); i++) {
+            struct pt_inf *inf = p[sess_i + i].revents ? pt_dbg_process(d, nums[i]) : NULL;
+            if (inf && inf->sess.fd >= 0)
+                pt_dbg_drain_process(d, inf, true);
+        }
         if (!a->done && p[in_i].revents)
             read_client(a);
     }

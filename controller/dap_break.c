@@ -52,7 +52,7 @@ static json_t *set_one(struct pt_dap *a, const struct pt_dbg_bp_spec *spec, uint
     struct pt_msg rep;
     if (pt_dbg_break(&a->dbg, spec, &rep)) {
         json_t *b = json_pack("{s:b}", "verified", 0);
-        const char *why = pt_dbg_error(&a->dbg);
+        const char *why = pt_dap_why(a);
         json_object_set_new(b, "message", pt_dapio_str(why, strlen(why)));
         if (spec->line > 0)
             json_object_set_new(b, "line", json_integer(spec->line));
@@ -193,7 +193,7 @@ static int catch_classes(struct pt_dap *a, const char *cond, json_t *result)
         snprintf(name, sizeof name, "%.*s", (int)n, p);
         p += n;
         if (pt_dbg_catch(&a->dbg, name, true)) {
-            const char *why = pt_dbg_error(&a->dbg);
+            const char *why = pt_dap_why(a);
             json_t *b = json_pack("{s:b}", "verified", 0);
             json_object_set_new(b, "message", pt_dapio_str(why, strlen(why)));
             json_array_append_new(result, b);
@@ -219,7 +219,7 @@ int pt_dap_set_exception_breakpoints(struct pt_dap *a, json_t *req)
     if (pt_dbg_catch(&a->dbg, NULL, false) != 0) {
         pt_dap_resume_quiet(a, was_running);
         json_decref(out);
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     }
     /* One Breakpoint per filter, in the order given. */
     json_t *all = json_array();

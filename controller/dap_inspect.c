@@ -1,11 +1,12 @@
 /*
  * dap_inspect.c — the DAP requests that look at the stopped program:
- * threads (one per live fiber), stackTrace (paged; the runtime's own
- * frames left out), scopes (locals, instance variables, globals),
+ * threads (one per live fiber of every process), stackTrace (paged; the
+ * runtime's own frames left out), scopes (locals, instance variables, globals),
  * variables (objects expanded a page at a time), setVariable, evaluate (in
  * the chosen frame, with an expandable result), source, exceptionInfo.
  * Frame ids and variablesReferences are handed out per stop and forgotten
- * when the program resumes. Also the thread events after a stop.
+ * when their process resumes. Also the thread events after a stop, when a
+ * forked child comes and when a process ends.
  */
 #include "dap.h"
 
@@ -46,29 +47,65 @@ static int cmp_u64(const void *x, const void *y)
 
 static bool has(const uint64_t *v, size_t n, uint64_t id)
 {
-    return bsearch(&id, v, n, sizeof *v, cmp_u64) != NULL;
+    return v && bsearch(&id, v, n, sizeof *v, cmp_u64) != NULL;
+}
+
+static void thread_event(struct pt_dap *a, const char *reason, int num, uint64_t fiber)
+{
+    pt_dap_event(a, "thread", json_pack("{s:s, s:I}", "reason", reason, "threadId",
+                                        (json_int_t)pt_dap_tid(num, fiber)));
 }
 
 void pt_dap_refresh_threads(struct pt_dap *a)
 {
+    const struct pt_inf *inf = a->dbg.inf;
+    int num = inf->num;
+    struct pt_dap_proc *p = pt_dap_proc(a, num, true);
     struct pt_msg rep;
-    if (pt_dbg_fibers(&a->dbg, PT_DBG_FIBERS_FETCH, &rep))
+    const struct pt_proto_fiber *fibers;
+    size_t n;
+    if (!p)
         return;
-    size_t n = rep.u.fibers.nfibers;
+    p->pid = inf->pid;
+    /* A running process answers STATS (the fibers as `top` sees them) if
+     * it runs on the fiber runtime; else it stands as one thread, its
+     * main fiber, until it stops (pausing that thread pauses it). */
+    struct pt_proto_fiber stand_in = { .id = 1, .state = (char *)"running" };
+    bool have_rep = true;
+    if (inf->state == PT_DBG_STOPPED) {
+        if (pt_dbg_fibers(&a->dbg, PT_DBG_FIBERS_FETCH, &rep))
+            return;
+        fibers = rep.u.fibers.fibers;
+        n = rep.u.fibers.nfibers;
+    } else if (pt_dbg_stats(&a->dbg, PT_DBG_FIBERS_FETCH, "id", NULL, &rep) == 0) {
+        fibers = rep.u.stats.fibers;
+        n = rep.u.stats.nfibers;
+    } else {
+        have_rep = false;
+        fibers = &stand_in;
+        n = 1;
+    }
+    /* The process may have ended during the request: nothing to show. */
+    if (!(p = pt_dap_proc(a, num, false)) || p->ended || !pt_dbg_process(&a->dbg, num)) {
+        if (have_rep)
+            pt_msg_free(&rep);
+        return;
+    }
     uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
     json_t *list = json_array();
     if (!ids || !list) {
         free(ids);
         json_decref(list);
-        pt_msg_free(&rep);
+        if (have_rep)
+            pt_msg_free(&rep);
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct pt_proto_fiber *f = &rep.u.fibers.fibers[i];
+        const struct pt_proto_fiber *f = &fibers[i];
         char name[256];
-        pt_dap_thread_name(f, name, sizeof name);
+        pt_dap_thread_name(f, name, sizeof name);    /* "[pid N]" comes when shown */
         ids[i] = f->id;
-        json_t *t = json_pack("{s:I}", "id", (json_int_t)f->id);
+        json_t *t = json_pack("{s:I}", "id", (json_int_t)pt_dap_tid(p->num, f->id));
         json_object_set_new(t, "name", pt_dapio_str(name, strlen(name)));
         json_array_append_new(list, t);
     }
@@ -77,35 +114,116 @@ void pt_dap_refresh_threads(struct pt_dap *a)
      * editor asks for every thread at each stop anyway. */
     size_t changes = 0;
     for (size_t i = 0; i < n; i++)
-        changes += !has(a->known, a->nknown, ids[i]);
-    for (size_t i = 0; i < a->nknown; i++)
-        changes += !has(ids, n, a->known[i]);
-    if (a->known && changes <= PT_DAP_THREAD_EVENTS_MAX) {
+        changes += !has(p->known, p->nknown, ids[i]);
+    for (size_t i = 0; i < p->nknown; i++)
+        changes += !has(ids, n, p->known[i]);
+    if (p->known && changes <= PT_DAP_THREAD_EVENTS_MAX) {
         for (size_t i = 0; i < n; i++)
-            if (!has(a->known, a->nknown, ids[i]))
-                pt_dap_event(a, "thread", json_pack("{s:s, s:I}", "reason", "started", "threadId",
-                                                    (json_int_t)ids[i]));
-        for (size_t i = 0; i < a->nknown; i++)
-            if (!has(ids, n, a->known[i]))
-                pt_dap_event(a, "thread", json_pack("{s:s, s:I}", "reason", "exited", "threadId",
-                                                    (json_int_t)a->known[i]));
+            if (!has(p->known, p->nknown, ids[i]))
+                thread_event(a, "started", p->num, ids[i]);
+        for (size_t i = 0; i < p->nknown; i++)
+            if (!has(ids, n, p->known[i]))
+                thread_event(a, "exited", p->num, p->known[i]);
     }
-    free(a->known);
-    a->known = ids;
-    a->nknown = n;
-    json_decref(a->threads);
-    a->threads = list;
-    pt_msg_free(&rep);
+    free(p->known);
+    p->known = ids;
+    p->nknown = n;
+    json_decref(p->threads);
+    p->threads = list;
+    p->stale = false;
+    if (have_rep)
+        pt_msg_free(&rep);
+}
+
+/* Selects process num if it is live; false otherwise. */
+static bool select_live(struct pt_dap *a, int num)
+{
+    struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
+    if (!inf || inf->state == PT_DBG_DONE || inf->sess.fd < 0)
+        return false;
+    a->dbg.inf = inf;
+    return true;
+}
+
+/* Back to process num after looking at others, if it is still there. */
+static void reselect(struct pt_dap *a, int num)
+{
+    if (!select_live(a, num) && a->dbg.inf->state == PT_DBG_DONE && a->dbg.nprocs > 0)
+        a->dbg.inf = a->dbg.procs[0];
+}
+
+void pt_dap_announce_fresh(struct pt_dap *a)
+{
+    int keep = a->dbg.inf->num;
+    a->fresh = false;
+    for (size_t i = 0; i < a->nprocs && !pt_dbg_done(&a->dbg); i++) {
+        struct pt_dap_proc *p = a->procs[i];
+        if (!p->fresh || p->ended)
+            continue;
+        p->fresh = false;
+        /* None known yet: every fiber it has is told as started. */
+        if (!p->known && !(p->known = malloc(sizeof *p->known)))
+            continue;
+        if (select_live(a, p->num))
+            pt_dap_refresh_threads(a);
+    }
+    reselect(a, keep);
+}
+
+void pt_dap_proc_ended(struct pt_dap *a, int num)
+{
+    struct pt_dap_proc *p = pt_dap_proc(a, num, false);
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nknown; i++)
+        thread_event(a, "exited", num, p->known[i]);
+    p->ended = true;
+    p->fresh = false;
+    free(p->known);
+    p->known = NULL;
+    p->nknown = 0;
+    p->nshown = 0;
+    json_decref(p->threads);
+    p->threads = NULL;
+    pt_dap_forget_stop(a, num);
 }
 
 int pt_dap_threads(struct pt_dap *a, json_t *req)
 {
-    /* While the program runs the tracer cannot answer: the last stop's list. */
-    if (a->session && pt_dbg_stopped(&a->dbg) && (a->threads_stale || !a->threads)) {
-        a->threads_stale = false;
-        pt_dap_refresh_threads(a);
+    /* A stopped process's fibers are fetched once per stop; a running one
+     * cannot be looked at without disturbing it: its last stop's list. */
+    if (a->session && !a->no_debug && !pt_dbg_done(&a->dbg)) {
+        int keep = a->dbg.inf->num, last = a->dbg.next_num;
+        for (int num = 1; num < last && !pt_dbg_done(&a->dbg); num++) {
+            struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
+            struct pt_dap_proc *p = pt_dap_proc(a, num, false);
+            if (inf && inf->state == PT_DBG_STOPPED && (!p || p->stale || !p->threads) &&
+                select_live(a, num))
+                pt_dap_refresh_threads(a);
+        }
+        reselect(a, keep);
     }
-    json_t *list = a->threads ? json_deep_copy(a->threads) : json_array();
+    /* Once there were several processes, each thread says whose it is. */
+    json_t *list = json_array();
+    bool prefix = a->dbg.next_num > 2;
+    for (size_t i = 0; i < a->nprocs; i++) {
+        const struct pt_dap_proc *p = a->procs[i];
+        size_t k;
+        json_t *t;
+        if (p->ended || !p->threads)
+            continue;
+        json_array_foreach(p->threads, k, t) {
+            const char *name = json_string_value(json_object_get(t, "name"));
+            char *full = NULL;
+            if (!prefix || asprintf(&full, "[pid %ld] %s", (long)p->pid, name ? name : "") < 0) {
+                json_array_append(list, t);
+                continue;
+            }
+            json_array_append_new(list, json_pack("{s:O, s:s}", "id", json_object_get(t, "id"),
+                                                  "name", full));
+            free(full);
+        }
+    }
     if (json_array_size(list) == 0 && a->session)
         json_array_append_new(list, json_pack("{s:i, s:s}", "id", 1, "name", "1 main"));
     return pt_dap_ok(a, req, json_pack("{s:o}", "threads", list));
@@ -113,10 +231,10 @@ int pt_dap_threads(struct pt_dap *a, json_t *req)
 
 /* ---- ids for one stop ---------------------------------------------------- */
 
-static long frame_id(struct pt_dap *a, uint64_t fiber, uint32_t index)
+static long frame_id(struct pt_dap *a, int num, uint64_t fiber, uint32_t index)
 {
     for (size_t i = 0; i < a->nframes; i++)
-        if (a->frames[i].fiber == fiber && a->frames[i].index == index)
+        if (a->frames[i].num == num && a->frames[i].fiber == fiber && a->frames[i].index == index)
             return (long)i + 1;
     if (a->nframes == a->capframes) {
         size_t cap = a->capframes ? a->capframes * 2 : 64;
@@ -126,22 +244,28 @@ static long frame_id(struct pt_dap *a, uint64_t fiber, uint32_t index)
         a->frames = f;
         a->capframes = cap;
     }
-    a->frames[a->nframes] = (struct pt_dap_frame){ fiber, index };
+    a->frames[a->nframes] = (struct pt_dap_frame){ num, fiber, index };
     return (long)++a->nframes;
 }
 
-static const struct pt_dap_frame *frame_of(const struct pt_dap *a, json_t *id)
+/* The frame of a frameId, its process selected; NULL with req failed. */
+static const struct pt_dap_frame *frame_of(struct pt_dap *a, json_t *req, json_t *id)
 {
     if (!json_is_integer(id) || json_integer_value(id) < 1 ||
-        (size_t)json_integer_value(id) > a->nframes)
+        (size_t)json_integer_value(id) > a->nframes || a->frames[json_integer_value(id) - 1].num == 0) {
+        pt_dap_fail(a, req, "no such frame (frame ids last until the program resumes)");
         return NULL;
-    return &a->frames[json_integer_value(id) - 1];
+    }
+    const struct pt_dap_frame *f = &a->frames[json_integer_value(id) - 1];
+    return pt_dap_select_num(a, req, f->num) ? NULL : f;
 }
 
 static long var_id(struct pt_dap *a, const struct pt_dap_var *v)
 {
     for (size_t i = 0; i < a->nvars; i++) {
         const struct pt_dap_var *o = &a->vars[i];
+        if (o->num != v->num)
+            continue;
         if (v->ref ? o->ref == v->ref
                    : !o->ref && o->fiber == v->fiber && o->frame == v->frame &&
                          strcmp(o->scope, v->scope) == 0)
@@ -159,12 +283,17 @@ static long var_id(struct pt_dap *a, const struct pt_dap_var *v)
     return (long)++a->nvars;
 }
 
-static const struct pt_dap_var *var_of(const struct pt_dap *a, json_t *id)
+/* The variable of a variablesReference, its process selected; NULL with
+ * req failed. */
+static const struct pt_dap_var *var_of(struct pt_dap *a, json_t *req, json_t *id)
 {
     if (!json_is_integer(id) || json_integer_value(id) < 1 ||
-        (size_t)json_integer_value(id) > a->nvars)
+        (size_t)json_integer_value(id) > a->nvars || a->vars[json_integer_value(id) - 1].num == 0) {
+        pt_dap_fail(a, req, "no such variablesReference (they last until the program resumes)");
         return NULL;
-    return &a->vars[json_integer_value(id) - 1];
+    }
+    const struct pt_dap_var *v = &a->vars[json_integer_value(id) - 1];
+    return pt_dap_select_num(a, req, v->num) ? NULL : v;
 }
 
 /* ---- frames -------------------------------------------------------------- */
@@ -183,16 +312,16 @@ static json_t *source_of(const char *file)
 int pt_dap_stack_trace(struct pt_dap *a, json_t *req)
 {
     json_t *args = pt_dap_args(req);
-    if (pt_dap_need_stopped(a, req))
+    long long tid = pt_dap_thread_arg(args);
+    if (pt_dap_select_tid(a, req, tid) || pt_dap_need_stopped(a, req))
         return 0;
-    json_t *t = json_object_get(args, "threadId");
-    uint64_t fiber = json_is_integer(t) && json_integer_value(t) > 0 ? (uint64_t)json_integer_value(t)
-                                                                      : a->dbg.inf->stop_fiber;
+    int num = a->dbg.inf->num;
+    uint64_t fiber = tid ? pt_dap_tid_fiber(tid) : a->dbg.inf->stop_fiber;
     long start = json_integer_value(json_object_get(args, "startFrame"));
     long levels = json_integer_value(json_object_get(args, "levels"));
     struct pt_msg rep;
     if (pt_dbg_frames(&a->dbg, fiber, &rep))
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     json_t *frames = json_array();
     long shown = 0;
     for (size_t i = 0; i < rep.u.frames.nframes; i++) {
@@ -202,7 +331,7 @@ int pt_dap_stack_trace(struct pt_dap *a, json_t *req)
         long k = shown++;
         if (k < start || (levels > 0 && k >= start + levels))
             continue;
-        json_t *fr = json_pack("{s:i, s:i, s:i}", "id", (int)frame_id(a, fiber, f->index),
+        json_t *fr = json_pack("{s:i, s:i, s:i}", "id", (int)frame_id(a, num, fiber, f->index),
                                "line", (int)f->line, "column", 1);
         json_object_set_new(fr, "name", pt_dapio_str(f->label ? f->label : "?",
                                                      f->label ? strlen(f->label) : 1));
@@ -220,11 +349,9 @@ int pt_dap_stack_trace(struct pt_dap *a, json_t *req)
 int pt_dap_scopes(struct pt_dap *a, json_t *req)
 {
     json_t *args = pt_dap_args(req);
-    if (pt_dap_need_stopped(a, req))
+    const struct pt_dap_frame *f = frame_of(a, req, json_object_get(args, "frameId"));
+    if (!f || pt_dap_need_stopped(a, req))
         return 0;
-    const struct pt_dap_frame *f = frame_of(a, json_object_get(args, "frameId"));
-    if (!f)
-        return pt_dap_fail(a, req, "no such frame (frame ids last until the program resumes)");
     if (f->fiber != a->dbg.inf->stop_fiber) {
         /* Only the stopped fiber's frames have bindings to look into. */
         char name[160];
@@ -240,7 +367,7 @@ int pt_dap_scopes(struct pt_dap *a, json_t *req)
     };
     json_t *scopes = json_array();
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        struct pt_dap_var v = { .fiber = f->fiber, .frame = f->index };
+        struct pt_dap_var v = { .num = f->num, .fiber = f->fiber, .frame = f->index };
         snprintf(v.scope, sizeof v.scope, "%s", kinds[i].scope);
         json_t *s = json_pack("{s:s, s:i, s:b}", "name", kinds[i].name, "variablesReference",
                               (int)var_id(a, &v), "expensive", kinds[i].expensive);
@@ -265,7 +392,8 @@ static json_t *dap_var(struct pt_dap *a, const struct pt_proto_var *v, const cha
     json_t *j = json_object();
     long ref = 0;
     if (v->ref) {
-        struct pt_dap_var o = { .fiber = parent ? parent->fiber : 0,
+        struct pt_dap_var o = { .num = parent ? parent->num : a->dbg.inf->num,
+                                .fiber = parent ? parent->fiber : 0,
                                 .frame = parent ? parent->frame : 0,
                                 .ref = v->ref, .indexed = v->indexed > 0 };
         ref = var_id(a, &o);
@@ -304,11 +432,9 @@ static int vars_request(struct pt_dap *a, const struct pt_dap_var *v, const char
 int pt_dap_variables(struct pt_dap *a, json_t *req)
 {
     json_t *args = pt_dap_args(req);
-    if (pt_dap_need_stopped(a, req))
+    const struct pt_dap_var *v = var_of(a, req, json_object_get(args, "variablesReference"));
+    if (!v || pt_dap_need_stopped(a, req))
         return 0;
-    const struct pt_dap_var *v = var_of(a, json_object_get(args, "variablesReference"));
-    if (!v)
-        return pt_dap_fail(a, req, "no such variablesReference (they last until the program resumes)");
     struct pt_dap_var parent = *v;     /* a->vars may move as refs are added */
     const char *filter = json_string_value(json_object_get(args, "filter"));
     if (filter && ((strcmp(filter, "indexed") == 0 && !parent.indexed) ||
@@ -319,7 +445,7 @@ int pt_dap_variables(struct pt_dap *a, json_t *req)
     struct pt_msg rep;
     if (vars_request(a, &parent, NULL, start > 0 ? (uint32_t)start : 0, count > 0 ? (uint32_t)count : 0,
                      &rep))
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     json_t *list = json_array();
     for (size_t i = 0; i < rep.u.vars_rep.nvars; i++) {
         const struct pt_proto_var *pv = &rep.u.vars_rep.vars[i];
@@ -334,13 +460,11 @@ int pt_dap_variables(struct pt_dap *a, json_t *req)
 int pt_dap_set_variable(struct pt_dap *a, json_t *req)
 {
     json_t *args = pt_dap_args(req);
-    if (pt_dap_need_stopped(a, req))
-        return 0;
-    const struct pt_dap_var *v = var_of(a, json_object_get(args, "variablesReference"));
     const char *name = json_string_value(json_object_get(args, "name"));
     const char *value = json_string_value(json_object_get(args, "value"));
-    if (!v)
-        return pt_dap_fail(a, req, "no such variablesReference (they last until the program resumes)");
+    const struct pt_dap_var *v = var_of(a, req, json_object_get(args, "variablesReference"));
+    if (!v || pt_dap_need_stopped(a, req))
+        return 0;
     if (!name || !value)
         return pt_dap_fail(a, req, "setVariable needs name and value");
     struct pt_dap_var parent = *v;
@@ -355,7 +479,7 @@ int pt_dap_set_variable(struct pt_dap *a, json_t *req)
     int rc = pt_dbg_request(&a->dbg, &m, &rep);
     memset(&m.u.setvar, 0, sizeof m.u.setvar);
     if (rc)
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     json_t *body = rep.u.vars_rep.nvars ? dap_var(a, &rep.u.vars_rep.vars[0], "value", NULL, &parent)
                                         : json_object();
     json_object_del(body, "name");
@@ -370,20 +494,22 @@ int pt_dap_evaluate(struct pt_dap *a, json_t *req)
     const char *expr = json_string_value(json_object_get(args, "expression"));
     if (!expr)
         return pt_dap_fail(a, req, "evaluate needs an expression");
+    json_t *fid = json_object_get(args, "frameId");
+    const struct pt_dap_frame *f = NULL;
+    /* The frame's process, else the one the session has selected. */
+    if (fid && !json_is_null(fid) && !(f = frame_of(a, req, fid)))
+        return 0;
     if (pt_dap_need_stopped(a, req))
         return 0;
-    json_t *fid = json_object_get(args, "frameId");
-    struct pt_dap_var where = { .fiber = a->dbg.inf->stop_fiber, .frame = (uint32_t)a->dbg.inf->frame };
-    if (fid && !json_is_null(fid)) {
-        const struct pt_dap_frame *f = frame_of(a, fid);
-        if (!f)
-            return pt_dap_fail(a, req, "no such frame (frame ids last until the program resumes)");
+    struct pt_dap_var where = { .num = a->dbg.inf->num, .fiber = a->dbg.inf->stop_fiber,
+                                .frame = (uint32_t)a->dbg.inf->frame };
+    if (f) {
         where.fiber = f->fiber;
         where.frame = f->index;
     }
     struct pt_msg rep;
     if (vars_request(a, &where, expr, 0, 0, &rep))
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     json_t *body = rep.u.vars_rep.nvars ? dap_var(a, &rep.u.vars_rep.vars[0], "result", NULL, &where)
                                         : json_pack("{s:s, s:i}", "result", "", "variablesReference", 0);
     pt_msg_free(&rep);
@@ -403,7 +529,7 @@ int pt_dap_source(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "no program yet (launch or attach first)");
     struct pt_src_lines lines;
     if (pt_dbg_source(&a->dbg, path, 1, 100000, &lines))
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     size_t size = 1;
     for (size_t i = 0; i < lines.n; i++)
         size += strlen(lines.lines[i]) + 1;
@@ -425,7 +551,7 @@ int pt_dap_source(struct pt_dap *a, json_t *req)
 
 int pt_dap_exception_info(struct pt_dap *a, json_t *req)
 {
-    if (pt_dap_need_stopped(a, req))
+    if (pt_dap_select_tid(a, req, pt_dap_thread_arg(pt_dap_args(req))) || pt_dap_need_stopped(a, req))
         return 0;
     const char *exc = a->dbg.inf->stop_exception;
     if (!*exc)

@@ -6,7 +6,8 @@
  * a listening tracer's socket, or one listening on TCP: "connect"),
  * configurationDone, disconnect, terminate; continue, next,
  * stepIn, stepOut for one fiber (singleThread: only that fiber runs), and
- * pause.
+ * pause, each acting on the process of its thread. followFork (launch and
+ * attach) says which forked children come under the session.
  */
 #include "dap.h"
 
@@ -100,6 +101,36 @@ static int apply_fiberlock(struct pt_dap *a, json_t *req, json_t *args)
         return pt_dap_fail(a, req, "fiberlock: %s", pt_dbg_error(&a->dbg)), -1;
     snprintf(a->fiberlock, sizeof a->fiberlock, "%s", lock);
     return 0;
+}
+
+/* The launch or attach argument "followFork": which forked children come
+ * under the session ("all", the default: each a process whose fibers are
+ * threads; "parent": they run free; "child": the parent is let go at a
+ * fork). 0, or <0 with req failed. */
+static int apply_follow(struct pt_dap *a, json_t *req, json_t *args)
+{
+    json_t *v = json_object_get(args, "followFork");
+    const char *f = json_string_value(v);
+    a->dbg.follow = PT_DBG_FOLLOW_ALL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (f && strcmp(f, "all") == 0)
+        return 0;
+    if (f && strcmp(f, "parent") == 0)
+        a->dbg.follow = PT_DBG_FOLLOW_PARENT;
+    else if (f && strcmp(f, "child") == 0)
+        a->dbg.follow = PT_DBG_FOLLOW_CHILD;
+    else
+        return pt_dap_fail(a, req, "followFork is all, parent or child"), -1;
+    return 0;
+}
+
+/* The editor's record of process 1, as the session reached it. */
+static void first_proc(struct pt_dap *a)
+{
+    struct pt_dap_proc *p = pt_dap_proc(a, 1, true);
+    if (p)
+        p->pid = a->dbg.one.pid;
 }
 
 /* ---- launch -------------------------------------------------------------- */
@@ -217,6 +248,8 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
 
     if (a->session)
         return pt_dap_fail(a, req, "a program is already being debugged");
+    if (apply_follow(a, req, args))
+        return 0;
     if (launch_argv(args, &argv, &why) || launch_env(args, &env, &why)) {
         pt_dap_fail(a, req, "%s", why);
         goto out;
@@ -239,6 +272,8 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
      * the program runs from the start and only its output comes. */
     a->no_debug = json_is_true(json_object_get(args, "noDebug"));
     spec.nonstop = a->no_debug;
+    if (a->no_debug)
+        a->dbg.follow = PT_DBG_FOLLOW_NONE;   /* children run free, their output comes */
     a->stop_on_entry = !a->no_debug && json_is_true(json_object_get(args, "stopOnEntry"));
     a->dbg.inf->mode = PT_DBG_LAUNCHED;
     int rc = pt_dbg_launch(&a->dbg, &spec);
@@ -258,6 +293,7 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
     }
     a->session = true;
     a->launched = true;
+    first_proc(a);
     if (a->no_debug) {
         pt_dap_ok(a, req, NULL);
         pt_dap_event(a, "initialized", NULL);
@@ -277,11 +313,13 @@ int pt_dap_launch(struct pt_dap *a, json_t *req)
         goto out;
     }
     /* At its first line a launched program has one fiber, the main one: the
-     * editor hears of every other as it starts. */
-    free(a->known);
-    if ((a->known = malloc(sizeof *a->known))) {
-        a->known[0] = a->dbg.inf->stop_fiber;
-        a->nknown = 1;
+     * editor hears of every other as it starts. Its list stands for it
+     * while it runs. */
+    pt_dap_refresh_threads(a);
+    struct pt_dap_proc *one = pt_dap_proc(a, 1, true);
+    if (one && !one->known && (one->known = malloc(sizeof *one->known))) {
+        one->known[0] = a->dbg.inf->stop_fiber;
+        one->nknown = 1;
     }
     pt_dap_ok(a, req, NULL);
     pt_dap_event(a, "initialized", NULL);
@@ -341,6 +379,8 @@ int pt_dap_attach(struct pt_dap *a, json_t *req)
 
     if (a->session)
         return pt_dap_fail(a, req, "a program is already being debugged");
+    if (apply_follow(a, req, args))
+        return 0;
     if (json_is_integer(jpid))
         pid = json_integer_value(jpid);
     else if (json_is_string(jpid))
@@ -356,6 +396,12 @@ int pt_dap_attach(struct pt_dap *a, json_t *req)
             return 0;
         if (r < 0 || pt_dbg_first_stop(&a->dbg))
             return pt_dap_fail(a, req, "cannot attach: %s", pt_dbg_error(&a->dbg));
+        /* Its children would wait on sockets of its host: out of reach. */
+        if (json_is_string(json_object_get(args, "followFork"))) {
+            static const char note[] = "polytrace: followFork does not apply over TCP (connect): "
+                                       "forked children run free\n";
+            pt_dap_output(a, "console", note, sizeof note - 1);
+        }
         goto attached;
     }
     int rc = pid > 0 ? pt_dbg_attach(&a->dbg, (pid_t)pid) : pt_dbg_attach_socket(&a->dbg, sock);
@@ -370,6 +416,7 @@ attached:
     }
     a->session = true;
     a->launched = false;
+    first_proc(a);
     pt_dap_ok(a, req, NULL);
     pt_dap_event(a, "initialized", NULL);
     return 0;
@@ -389,7 +436,9 @@ int pt_dap_configuration_done(struct pt_dap *a, json_t *req)
                                  (json_int_t)a->dbg.inf->stop_fiber, "allThreadsStopped", 1);
         pt_dap_drain_pipes(a);
         pt_dap_event(a, "stopped", body);
-        a->threads_stale = true;
+        struct pt_dap_proc *p = pt_dap_proc(a, a->dbg.inf->num, true);
+        if (p)
+            p->stale = true;
     } else if (pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0) != 0 && pt_dbg_error(&a->dbg)[0]) {
         pt_dap_output(a, "console", pt_dbg_error(&a->dbg), strlen(pt_dbg_error(&a->dbg)));
     }
@@ -419,25 +468,28 @@ int pt_dap_terminate(struct pt_dap *a, json_t *req)
 {
     if (!a->session || pt_dbg_done(&a->dbg))
         return pt_dap_ok(a, req, NULL);
-    /* Gracefully: SIGTERM, at_exit handlers run. A stopped program must
-     * run to see it. */
-    if (kill(a->dbg.inf->pid, SIGTERM) != 0)
-        return pt_dap_fail(a, req, "cannot signal process %ld: %s", (long)a->dbg.inf->pid,
-                           strerror(errno));
-    if (pt_dbg_stopped(&a->dbg) && pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0) != 0 &&
-        !pt_dbg_done(&a->dbg))
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+    /* A pid of another host names nothing (or something else) here. */
+    if (a->dbg.remote)
+        return pt_dap_fail(a, req, "cannot signal a program on another host (connect): "
+                           "disconnect with terminateDebuggee to kill it");
+    /* Gracefully: SIGTERM to every process, at_exit handlers run. A
+     * stopped process must run to see it. By number: one may end meanwhile. */
+    int last = a->dbg.next_num;
+    for (int num = 1; num < last; num++) {
+        struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
+        if (!inf || inf->state == PT_DBG_DONE)
+            continue;
+        if (kill(inf->pid, SIGTERM) != 0)
+            return pt_dap_fail(a, req, "cannot signal process %ld: %s", (long)inf->pid, strerror(errno));
+        a->dbg.inf = inf;
+        if (pt_dbg_stopped(&a->dbg) && pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0) != 0 &&
+            !pt_dbg_done(&a->dbg) && pt_dbg_process(&a->dbg, num))
+            return pt_dap_fail(a, req, "%s", pt_dap_why(a));
+    }
     return pt_dap_ok(a, req, NULL);
 }
 
 /* ---- running ------------------------------------------------------------- */
-
-/* The fiber a request names (threadId), 0 for the stopped one. */
-static uint64_t thread_arg(json_t *args)
-{
-    json_t *t = json_object_get(args, "threadId");
-    return json_is_integer(t) && json_integer_value(t) > 0 ? (uint64_t)json_integer_value(t) : 0;
-}
 
 /* singleThread: only the fiber runs until the next stop (fiberlock on). */
 static int single(struct pt_dap *a, json_t *args)
@@ -453,26 +505,27 @@ static int single(struct pt_dap *a, json_t *args)
 static int resume(struct pt_dap *a, json_t *req, enum pt_dbg_resume how)
 {
     json_t *args = pt_dap_args(req);
-    if (pt_dap_need_stopped(a, req))
+    long long tid = pt_dap_thread_arg(args);
+    /* The thread's process resumes; the others stay as they are. */
+    if (pt_dap_select_tid(a, req, tid) || pt_dap_need_stopped(a, req))
         return 0;
-    uint64_t fiber = thread_arg(args);
-    if (!fiber)
-        fiber = a->dbg.inf->stop_fiber;
+    bool several = pt_dap_several(a);
+    uint64_t fiber = tid ? pt_dap_tid_fiber(tid) : a->dbg.inf->stop_fiber;
     if (how == PT_DBG_CONTINUE && json_is_true(json_object_get(args, "singleThread")) &&
         fiber != a->dbg.inf->stop_fiber) {
         /* Continuing one fiber: it must be the selected one. */
         struct pt_msg rep;
         if (pt_dbg_switch(&a->dbg, fiber, &rep))
-            return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+            return pt_dap_fail(a, req, "%s", pt_dap_why(a));
         pt_msg_free(&rep);
     }
     if (single(a, args) || pt_dbg_resume(&a->dbg, how, fiber)) {
         a->restore_lock = a->restore_lock && pt_dbg_stopped(&a->dbg);
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
     }
     if (how == PT_DBG_CONTINUE)
         return pt_dap_ok(a, req, json_pack("{s:b}", "allThreadsContinued",
-                                           !json_is_true(json_object_get(args, "singleThread"))));
+                                           !several && !json_is_true(json_object_get(args, "singleThread"))));
     return pt_dap_ok(a, req, NULL);
 }
 
@@ -502,8 +555,17 @@ int pt_dap_pause(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "no program is running");
     if (a->no_debug)
         return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG);
+    long long tid = pt_dap_thread_arg(pt_dap_args(req));
+    if (pt_dap_select_tid(a, req, tid))
+        return 0;
     int rc = pt_dbg_pause(&a->dbg);
     if (rc && rc != -EALREADY)
-        return pt_dap_fail(a, req, "%s", pt_dbg_error(&a->dbg));
-    return pt_dap_ok(a, req, NULL);
+        return pt_dap_fail(a, req, "%s", pt_dap_why(a));
+    pt_dap_ok(a, req, NULL);
+    /* With several processes the editor shows only the stopping fiber of
+     * a stop as stopped: pausing another fiber of a stopped process shows
+     * that one too (its frames, for one). */
+    if (rc == -EALREADY && tid && pt_dap_several(a))
+        pt_dap_report_stop(a, a->dbg.inf, NULL, pt_dap_tid_fiber(tid));
+    return 0;
 }

@@ -344,7 +344,9 @@ static void on_stopped(struct pt_dbg *d, struct pt_inf *inf, const struct pt_pro
         /* While the user works in a stopped process, another's stop waits
          * for them; while the selected one runs, the stop takes over. */
         if (d->inf->state == PT_DBG_STOPPED) {
+            d->event_stop = st;
             tell_process(d, inf, PT_DBG_PROC_STOPPED, NULL);
+            d->event_stop = NULL;
             return;
         }
         d->inf = inf;

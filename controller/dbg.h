@@ -94,7 +94,8 @@ struct pt_inf {
 enum pt_dbg_proc_event {
     PT_DBG_PROC_NEW,           /* a forked child came under the session */
     PT_DBG_PROC_STOPPED,       /* a process other than the selected one
-                                  stopped; it waits (how: nothing) */
+                                  stopped; it waits (how: nothing; the
+                                  stop: pt_dbg's event_stop) */
     PT_DBG_PROC_SELECTED,      /* the session selected it: the selected one
                                   runs while this one stopped (how: NULL; the
                                   stop follows through ui->stopped), or it
@@ -176,6 +177,8 @@ struct pt_dbg {
     int next_num;              /* the next process's number */
     enum pt_dbg_follow follow; /* which forked children come under the session */
     const struct pt_inf *event_inf; /* the process a ui callback is about */
+    const struct pt_proto_ev_stopped *event_stop; /* its stop, during ui->process
+                                                     PT_DBG_PROC_STOPPED */
     pid_t detached_child;      /* our child we detached from (follow-fork
                                   child): reaped when it ends, not reported */
     bool code_set;             /* exit_code is process 1's */
