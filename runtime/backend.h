@@ -93,6 +93,17 @@ struct rt_backend_ops {
     /* The kind, as Polyphony.backend / Backend#kind report it: "libev". */
     const char *name;
 
+    /*
+     * The least time, in nanoseconds, between two of the scheduler's
+     * fairness polls (non-blocking polls while fibers keep the run queue
+     * busy): 0 for a backend whose non-blocking poll is cheap (io_uring
+     * peeks at its completion ring), more for one whose poll is a system
+     * call (libev: epoll_wait), so that a fiber that keeps snoozing does not
+     * pay one every few switches. It is also how long such a fiber can keep
+     * ready I/O waiting, at most.
+     */
+    unsigned long fair_poll_ns;
+
     /* Per thread. create stores a new instance in *out; 0 or -errno. */
     int (*create)(struct rt_thread *t, struct rt_backend **out);
     void (*destroy)(struct rt_backend *be);

@@ -39,6 +39,7 @@ struct rt_thread {
     unsigned long switch_count;
     unsigned long switches_since_poll;
     unsigned long poll_count;
+    uint64_t fair_poll_at;       /* CLOCK_MONOTONIC ns of the last fairness poll */
     long pending_ops;            /* fibers in a backend op or blocking wait */
     long external_ops;           /* ... of which in a backend op (I/O, a timer's
                                     sleep, waitpid): ended from outside the loop */

@@ -47,6 +47,24 @@ static inline struct rt_runqueue_entry *rt_runqueue_at(struct rt_runqueue *q, si
 {
     return &q->entries[(q->head + i) & (q->capa - 1)];
 }
+/*
+ * A snooze's two steps in one, for a queue that is not empty: takes the
+ * first entry into *out and appends (fiber, state, value). The length does
+ * not change, so the queue never grows (a full queue's new last slot is
+ * the first one, already taken).
+ */
+static inline void rt_runqueue_rotate(struct rt_runqueue *q, VALUE fiber, struct rt_fiber *state,
+                                      VALUE value, struct rt_runqueue_entry *out)
+{
+    struct rt_runqueue_entry *last;
+
+    *out = q->entries[q->head];
+    last = rt_runqueue_at(q, q->len);
+    last->fiber = fiber;
+    last->state = state;
+    last->value = value;
+    q->head = (q->head + 1) & (q->capa - 1);
+}
 void rt_runqueue_mark(struct rt_runqueue *q);
 void rt_runqueue_compact(struct rt_runqueue *q);
 

@@ -3,12 +3,13 @@
  * it takes the next entry from the run queue (only the lock owner's while the
  * fiber lock is held), polls the backend when nothing may run, fires due
  * timers after every poll, and polls without blocking every so often so that
- * I/O and timers are not starved by fibers that keep snoozing.
+ * I/O and timers are not starved by fibers that keep snoozing (only when an
+ * op or a timer is there to be served: fair_check).
  */
 #include <errno.h>
 #include "rt_internal.h"
 
-/* Busy fibers get a non-blocking poll after this many switches. */
+/* Busy fibers get a non-blocking poll after this many switches (fair_check). */
 #define RT_SWITCHES_PER_POLL 64
 #define RT_TIMER_BATCH 64
 
@@ -329,6 +330,61 @@ static inline int maybe_stuck(struct rt_thread *t)
     return rt_runqueue_len(&t->runqueue) == 0 && t->timers.len == 0 && t->external_ops == 0;
 }
 
+/* fair_check's answers. */
+enum { FAIR_NONE, FAIR_TIMERS, FAIR_POLL };
+
+/*
+ * Fairness while the run queue never empties: every RT_SWITCHES_PER_POLL
+ * switches, due timers fire, and the backend is polled without blocking if
+ * an op is in flight (nothing else could be ready: a wake-up from another
+ * thread comes with a run queue entry, which the switch finds anyway) and
+ * the backend's fair_poll_ns have passed since its last fairness poll. So a
+ * fiber that keeps snoozing keeps ready I/O waiting for at most that time
+ * and RT_SWITCHES_PER_POLL switches, and pays no poll while nothing waits.
+ */
+static inline int fair_check(struct rt_thread *t)
+{
+    unsigned long gap;
+
+    if (RB_LIKELY(t->switches_since_poll < RT_SWITCHES_PER_POLL))
+        return FAIR_NONE;
+    if (t->external_ops > 0) {
+        gap = t->ops->fair_poll_ns;
+        if (gap == 0)
+            return FAIR_POLL;
+        uint64_t now = rt_clock_mono_ns();
+        if (now - t->fair_poll_at >= gap) {
+            t->fair_poll_at = now;
+            return FAIR_POLL;
+        }
+    }
+    t->switches_since_poll = 0;
+    return t->timers.len > 0 ? FAIR_TIMERS : FAIR_NONE;
+}
+
+/*
+ * Every switch ends here: `e`, taken off the run queue, runs (the calling
+ * fiber `current` itself when e is its own entry, without a transfer).
+ */
+static inline VALUE switch_to(struct rt_thread *t, VALUE current, struct rt_runqueue_entry *e,
+                              uint64_t entered, int looped)
+{
+    struct rt_fiber *next = e->state;
+
+    t->switch_count++;
+    t->switches_since_poll++;
+    next->scheduled = 0;
+    t->current = e->fiber;
+    t->current_state = next;
+    stats_leave(t, next, entered, looped);
+    rt_emit(RT_EV_FIBER_SWITCH, e->fiber, e->value, NULL, -1, 0, 0);
+    if (e->fiber == current)
+        return e->value;
+    VALUE v = rb_fiber_transfer(e->fiber, 1, &e->value);
+    RB_GC_GUARD(current);
+    return v;
+}
+
 /* `current` is the calling fiber (its callers have it at hand already). */
 static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns)
 {
@@ -339,7 +395,13 @@ static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns
     t->current = current;
     for (;;) {
         VALUE err = Qundef;
-        if (t->switches_since_poll >= RT_SWITCHES_PER_POLL) {
+        switch (fair_check(t)) {
+        case FAIR_NONE:
+            break;
+        case FAIR_TIMERS:
+            fire_timers(t);
+            break;
+        default:
             looped = 1;
             err = poll_protected(t, 0);
         }
@@ -375,19 +437,7 @@ static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns
             return err;
         }
     }
-    t->switch_count++;
-    t->switches_since_poll++;
-    struct rt_fiber *next = e.state;
-    next->scheduled = 0;
-    t->current = e.fiber;
-    t->current_state = next;
-    stats_leave(t, next, entered, looped);
-    rt_emit(RT_EV_FIBER_SWITCH, e.fiber, e.value, NULL, -1, 0, 0);
-    if (e.fiber == current)
-        return e.value;
-    VALUE v = rb_fiber_transfer(e.fiber, 1, &e.value);
-    RB_GC_GUARD(current);
-    return v;
+    return switch_to(t, current, &e, entered, looped);
 }
 
 VALUE rt_sched_switch(struct rt_thread *t)
@@ -578,18 +628,43 @@ VALUE rt_sched_snooze(struct rt_thread *t)
     return rt_sched_snooze_fiber(t, rb_fiber_current());
 }
 
+/*
+ * The common snooze, in one step (rt_runqueue_rotate): the fiber goes to
+ * the back of its own thread's non-empty run queue and the first entry
+ * runs, when schedule_state and switch_to_next would do just that: no
+ * fiber lock, no fairness poll due, the first entry not parked, the fiber
+ * not already scheduled (nor waiting, nor dead: it runs).
+ */
+static inline int snooze_rotates(struct rt_thread *t, struct rt_fiber *f)
+{
+    return f->t == t && !f->scheduled && !f->dead && !f->wait_op && t->lock_owner == Qnil &&
+           t->switches_since_poll < RT_SWITCHES_PER_POLL && rt_runqueue_len(&t->runqueue) > 0 &&
+           !rt_runqueue_at(&t->runqueue, 0)->state->parked;
+}
+
 VALUE rt_sched_snooze_fiber(struct rt_thread *t, VALUE fiber)
 {
     t->ops_without_wait = 0;
     struct rt_fiber *f = current_state(t, fiber);
     if (RB_UNLIKELY(f->interjecting || t->nested))
         return Qnil; /* its own wait is still pending: no switch */
-    /*
-     * Every caller passes the calling thread's state, so when the current
-     * fiber belongs to t there is no other thread's loop to wake.
-     */
-    schedule_state(f, fiber, Qnil, 0, f->t == t);
-    VALUE v = switch_to_next(t, fiber, 0);
+    VALUE v;
+    if (RB_LIKELY(snooze_rotates(t, f))) {
+        struct rt_runqueue_entry e;
+        uint64_t entered = stats_enter(t);
+        t->current = fiber;
+        rt_runqueue_rotate(&t->runqueue, fiber, f, Qnil, &e);
+        f->scheduled = 1;
+        rt_emit(RT_EV_FIBER_SCHEDULE, fiber, Qnil, NULL, -1, 0, 0);
+        v = switch_to(t, fiber, &e, entered, 0);
+    } else {
+        /*
+         * Every caller passes the calling thread's state, so when the
+         * current fiber belongs to t there is no other thread's loop to wake.
+         */
+        schedule_state(f, fiber, Qnil, 0, f->t == t);
+        v = switch_to_next(t, fiber, 0);
+    }
     if (RB_UNLIKELY(is_interjection(v))) {
         run_interjection(f, v);
         return Qnil;

@@ -169,6 +169,44 @@ class SchedulingTest < Minitest::Test
     assert_equal :woke, sleeper.await
     busy.await
   end
+
+  # Counted in snoozes, not timed: the fairness poll comes within 64
+  # switches and the backend's gap (0.1 ms at most), far fewer snoozes
+  # than this bound, which only a starved waiter would reach.
+  STARVED = 2_000_000
+
+  def test_busy_fibers_do_not_starve_a_ready_socket
+    a, b = UNIXSocket.pair
+    got = nil
+    reader = spin { got = a.read(1) }
+    snooze # the reader waits on a
+    b.write('x')
+    snoozes = 0
+    busy = spin do
+      until got || snoozes >= STARVED
+        snooze
+        snoozes += 1
+      end
+    end
+    assert_equal 'x', reader.await
+    busy.await
+    assert_operator snoozes, :<, STARVED
+  ensure
+    a&.close
+    b&.close
+  end
+
+  # A timeout's timer is no op in flight: it fires all the same.
+  def test_busy_fiber_is_stopped_by_its_timeout
+    snoozes = 0
+    move_on_after(0.005) do
+      while snoozes < STARVED
+        snooze
+        snoozes += 1
+      end
+    end
+    assert_operator snoozes, :<, STARVED
+  end
   def test_suspend_returns_when_nothing_else_can_run
     values = []
     spin { values << 1 }
