@@ -2,6 +2,7 @@
  * name, its family and the fields of its payload, as tables that the encoder,
  * the decoder and pt_msg_free() walk. Adding a message = adding a payload
  * struct in pt_proto.h and a few lines here. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include "proto_catalog.h"
 
@@ -409,11 +410,25 @@ static const struct pt_proto_msgdesc catalog[] = {
     { PT_EV_FORKED,        "forked",            PT_KIND_EVENT,   &ev_forked_rec },
 };
 
+/*
+ * The entry last found: a stream of one kind of message (OP events, a
+ * trace's many) looks the same entry up several times per message (encode,
+ * free, kind) without the scan. Any thread; a stale guess is only a miss.
+ */
+static _Atomic(const struct pt_proto_msgdesc *) last_found;
+
 const struct pt_proto_msgdesc *pt_proto_msgdesc(enum pt_msg_type type)
 {
-    for (size_t i = 0; i < ARRAY_LEN(catalog); i++)
-        if (catalog[i].type == type)
+    const struct pt_proto_msgdesc *d = atomic_load_explicit(&last_found, memory_order_relaxed);
+
+    if (d && d->type == type)
+        return d;
+    for (size_t i = 0; i < ARRAY_LEN(catalog); i++) {
+        if (catalog[i].type == type) {
+            atomic_store_explicit(&last_found, &catalog[i], memory_order_relaxed);
             return &catalog[i];
+        }
+    }
     return NULL;
 }
 

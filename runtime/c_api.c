@@ -128,6 +128,7 @@ static const struct rt_api api = {
     .each_scheduled = api_each_scheduled,
     .thread_counters = rt_stats_thread,
     .uptime = rt_stats_uptime,
+    .on_next_wait = rt_sched_on_next_wait,
 };
 
 static size_t capsule_size(const void *p)

@@ -203,6 +203,18 @@ struct rt_api {
     int (*thread_counters)(VALUE thread, double ns_per_tick, struct rt_thread_counters *out);
     /* Seconds since the runtime was loaded. */
     double (*uptime)(void);
+    /* --- appended: the loop's wait --------------------------------------- */
+    /*
+     * Asks for one call of fn(data) when a thread's loop is next about to
+     * wait for I/O or a timer: nothing is runnable, and a poll that does
+     * not wait found nothing to run either (a wait that would end at once,
+     * as in a program trading messages over sockets, does not count). It
+     * runs on that thread, in its current fiber; it must not switch fibers
+     * nor raise. A newer request replaces one not yet answered. For a
+     * client that batches what it sends: the last batch goes out as the
+     * program goes quiet.
+     */
+    void (*on_next_wait)(void (*fn)(void *data), void *data);
 };
 
 /* Whether the runtime's table has `member` (appended after the first version). */

@@ -240,6 +240,8 @@ VALUE rt_sched_snooze_fiber(struct rt_thread *t, VALUE fiber);
 VALUE rt_sched_snooze_fd(struct rt_thread *t, int fd);
 /* Polls once: timeout < 0 blocks, 0 does not; fires due timers. */
 void rt_sched_poll(struct rt_thread *t, double timeout);
+/* rt_api.h's on_next_wait. */
+void rt_sched_on_next_wait(void (*fn)(void *data), void *data);
 void rt_scheduler_init(VALUE mPolyphony);
 
 /* --- Ruby's Fiber::Scheduler interface (fiber_scheduler.c) -------------- */

@@ -330,6 +330,36 @@ static inline int maybe_stuck(struct rt_thread *t)
     return rt_runqueue_len(&t->runqueue) == 0 && t->timers.len == 0 && t->external_ops == 0;
 }
 
+/*
+ * rt_api.h's on_next_wait: one pending request, for whichever thread's loop
+ * is about to wait first. Set and taken with the GVL held.
+ */
+static void (*next_wait_fn)(void *data);
+static void *next_wait_data;
+
+void rt_sched_on_next_wait(void (*fn)(void *data), void *data)
+{
+    next_wait_data = data;
+    next_wait_fn = fn;
+}
+
+/*
+ * Before a poll that may wait while a request is pending: a poll that does
+ * not wait first, and if it found nothing to run (nor an interrupt, which
+ * it returns), the request's call. Returns Qundef, or the interrupt.
+ */
+static VALUE announce_wait(struct rt_thread *t)
+{
+    VALUE err = poll_protected(t, 0);
+    void (*fn)(void *) = next_wait_fn;
+
+    if (err != Qundef || rt_runqueue_len(&t->runqueue) > 0 || !fn)
+        return err;
+    next_wait_fn = NULL;
+    fn(next_wait_data);
+    return Qundef;
+}
+
 /* fair_check's answers. */
 enum { FAIR_NONE, FAIR_TIMERS, FAIR_POLL };
 
@@ -422,6 +452,11 @@ static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns
                 run_idle_tasks(t);
                 continue; /* the idle proc may have scheduled someone */
             }
+        }
+        if (err == Qundef && RB_UNLIKELY(next_wait_fn != NULL)) {
+            err = announce_wait(t);
+            if (err == Qundef && rt_runqueue_len(&t->runqueue) > 0)
+                continue;
         }
         if (err == Qundef)
             err = poll_protected(t, rt_timers_next_timeout(&t->timers));

@@ -87,9 +87,10 @@ uint64_t pt_fib_thread_id(VALUE thread)
 /* ---- runtime events ------------------------------------------------------ */
 
 /*
- * Queued OP events go out when they are old, and when the fiber giving up
- * the CPU (blocking or ending) leaves nothing runnable on its thread: the
- * loop is about to wait, maybe for long (tracer.h).
+ * Queued OP events go out when they are old, and when the loop is about to
+ * wait (tracer.h). A runtime without on_next_wait is taken to be about to
+ * wait when the fiber giving up the CPU (blocking or ending) leaves
+ * nothing runnable on its thread.
  */
 static void ops_tick(int may_wait)
 {
@@ -98,8 +99,9 @@ static void ops_tick(int may_wait)
     if (!pt_tr_ops_queued() || !pt_tr.trace_ops || pt_tr.fd < 0 || pt_tr.serving)
         return;
     if (may_wait)
-        may_wait = !RT_API_HAS(pt_tr.rt, thread_info) ||
-                   pt_tr.rt->thread_info(rb_thread_current(), &info) < 0 || info.runnable == 0;
+        may_wait = !RT_API_HAS(pt_tr.rt, on_next_wait) &&
+                   (!RT_API_HAS(pt_tr.rt, thread_info) ||
+                    pt_tr.rt->thread_info(rb_thread_current(), &info) < 0 || info.runnable == 0);
     pt_tr_ops_tick(may_wait);
 }
 
@@ -132,12 +134,13 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
         return;
     if (pt_tr.trace_ops_fiber && pt_fib_id(ev->fiber) != pt_tr.trace_ops_fiber)
         return;
+    /*
+     * Only encoded, never freed (pt_tr_send_op leaves *m to its caller):
+     * its strings are borrowed, not copied, two allocations fewer per event.
+     */
     pt_msg_init(&m, PT_EV_OP, 0);
-    if (pt_proto_set_str(&m.u.op.phase, ev->kind == RT_EV_OP_SUBMIT ? "submit" : "complete") < 0 ||
-        pt_proto_set_str(&m.u.op.op, ev->op ? ev->op : "?") < 0) {
-        pt_msg_free(&m);
-        return;
-    }
+    m.u.op.phase = (char *)(ev->kind == RT_EV_OP_SUBMIT ? "submit" : "complete");
+    m.u.op.op = (char *)(ev->op ? ev->op : "?");
     m.u.op.fiber = pt_fib_id(ev->fiber);
     m.u.op.fd = ev->fd;
     m.u.op.len = ev->len;

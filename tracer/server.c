@@ -181,22 +181,34 @@ static int flush_ops(void)
     return r;
 }
 
-int pt_tr_send_op(struct pt_msg *m)
+/*
+ * The runtime's loop is about to wait (rt_api.h on_next_wait): the batch
+ * goes out now, unless the program is stopped (then the stop loop's first
+ * message sends it).
+ */
+static void ops_on_wait(void *data)
+{
+    (void)data;
+    if (!pt_tr.serving)
+        flush_ops();
+}
+
+int pt_tr_send_op(const struct pt_msg *m)
 {
     int r;
 
-    if (!connected()) {
-        pt_msg_free(m);
+    if (!connected())
         return -ENOTCONN;
-    }
     if (ops_pid != getpid()) { /* a forked child: the parent's batch is not its own */
         ops_buf.size = 0;
         ops_pid = getpid();
     }
-    if (!ops_buf.size)
+    if (!ops_buf.size) {
         ops_since = now_ms();
+        if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait))
+            pt_tr.rt->on_next_wait(ops_on_wait, NULL);
+    }
     r = pt_msg_encode(m, &ops_buf);
-    pt_msg_free(m);
     if (r < 0)
         return r;
     if (ops_buf.size >= PT_TR_OPS_BATCH || now_ms() - ops_since >= PT_TR_OPS_DELAY_MS)

@@ -102,7 +102,7 @@ class HooksTest < Minitest::Test
                loop_resume fiber_state fiber_parent fiber_tag fiber_wait_info each_fiber
                backend_name wakeup clock_scale fiber_counters each_thread diag_set
                watchdog_arm fiber_spin_frames thread_info
-               each_scheduled thread_counters uptime].freeze
+               each_scheduled thread_counters uptime on_next_wait].freeze
 
   def api
     capsule = Polyphony::C_API
@@ -184,6 +184,21 @@ class HooksTest < Minitest::Test
     assert_equal 1, spin_frames(list[1])[3], 'moved away from its spinner'
     (list + [other]).each { |f| f.schedule }
     snooze
+  end
+
+  # on_next_wait: one call, when the loop is about to wait with nothing to
+  # run (a sleep), none while fibers keep running, none after it was made.
+  def test_c_api_on_next_wait
+    calls = []
+    on_wait = Fiddle::Closure::BlockCaller.new(Fiddle::TYPE_VOID, [PTR]) { |_data| calls << Fiber.current }
+    fn(:on_next_wait, [PTR, PTR], Fiddle::TYPE_VOID).call(on_wait, nil)
+    3.times { snooze }
+    spin { snooze }.await
+    assert_empty calls, 'nothing waited yet'
+    sleep 0.001
+    assert_equal [Fiber.current], calls, 'in the fiber whose wait it was'
+    sleep 0.001
+    assert_equal 1, calls.size, 'once per request'
   end
 
   def test_c_api_each_fiber_parents_first
