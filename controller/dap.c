@@ -234,6 +234,20 @@ const char *pt_dap_why(struct pt_dap *a)
     return a->why;
 }
 
+bool pt_dap_select_stopped(struct pt_dap *a)
+{
+    if (pt_dbg_stopped(&a->dbg))
+        return true;
+    for (int i = 0; i < a->dbg.nprocs; i++) {
+        if (a->dbg.procs[i]->state == PT_DBG_STOPPED) {
+            a->dbg.inf = a->dbg.procs[i];
+            a->req_num = a->dbg.inf->num;
+            return true;
+        }
+    }
+    return false;
+}
+
 int pt_dap_select_tid(struct pt_dap *a, json_t *req, long long tid)
 {
     if (tid <= 0) {
@@ -574,13 +588,8 @@ int pt_dap_hold(struct pt_dap *a, json_t *req, bool *was_running)
         return 0;
     /* Breakpoints and catches go to every process: a stopped one takes
      * them for all, and none has to be paused. */
-    for (int i = 0; i < a->dbg.nprocs; i++) {
-        if (a->dbg.procs[i]->state == PT_DBG_STOPPED) {
-            a->dbg.inf = a->dbg.procs[i];
-            a->req_num = a->dbg.inf->num;
-            return 0;
-        }
-    }
+    if (pt_dap_select_stopped(a))
+        return 0;
     if (a->no_debug)
         return pt_dap_fail(a, req, "%s", PT_DAP_NO_DEBUG), -1;
     a->internal_pause = true;

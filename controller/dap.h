@@ -194,6 +194,10 @@ int pt_dap_select_num(struct pt_dap *a, json_t *req, int num);
  * process. */
 const char *pt_dap_why(struct pt_dap *a);
 
+/* Selects a stopped process if the selected one is not stopped (for what
+ * any process can answer, or what names none). false when none is. */
+bool pt_dap_select_stopped(struct pt_dap *a);
+
 /* The threadId argument of a request (0 if none). */
 long long pt_dap_thread_arg(json_t *args);
 

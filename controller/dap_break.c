@@ -284,7 +284,7 @@ int pt_dap_breakpoint_locations(struct pt_dap *a, json_t *req)
     json_t *out = json_array();
     int *lines = NULL;
     size_t n = 0;
-    if (a->session && pt_dbg_stopped(&a->dbg) &&
+    if (a->session && pt_dap_select_stopped(a) &&
         pt_dbg_code_lines(&a->dbg, path, (int)first, (int)last, &lines, &n) == 0) {
         for (size_t i = 0; i < n; i++)
             json_array_append_new(out, json_pack("{s:i}", "line", lines[i]));

@@ -496,9 +496,11 @@ int pt_dap_evaluate(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "evaluate needs an expression");
     json_t *fid = json_object_get(args, "frameId");
     const struct pt_dap_frame *f = NULL;
-    /* The frame's process, else the one the session has selected. */
+    /* The frame's process, else the selected one or one that is stopped. */
     if (fid && !json_is_null(fid) && !(f = frame_of(a, req, fid)))
         return 0;
+    if (!f)
+        pt_dap_select_stopped(a);
     if (pt_dap_need_stopped(a, req))
         return 0;
     struct pt_dap_var where = { .num = a->dbg.inf->num, .fiber = a->dbg.inf->stop_fiber,

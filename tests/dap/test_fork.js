@@ -6,7 +6,8 @@
 // the child's, continue acts on that child alone, each child's exit is told
 // and its threads go, a request on a thread of a child that ended (or that
 // died in the middle of one) fails with a message, and the session ends
-// with the parent's exit code; followFork "parent" leaves children unseen.
+// with the parent's exit code; followFork "parent" leaves children unseen,
+// "child" keeps the child and lets the parent go; terminate ends them all.
 'use strict';
 
 const { describe, it, beforeEach, afterEach } = require('node:test');
@@ -159,6 +160,33 @@ describe('a program that forks', () => {
     const stoppedAfterEntry = dc.messages.filter((m) => m.event === 'stopped' && m.body.reason !== 'entry');
     assert.deepEqual(stoppedAfterEntry, [], 'no stop in a child');
     assert.ok(!dc.messages.some((m) => m.event === 'thread' && m.body.threadId > TID_BASE), 'no child threads');
+  });
+
+  it('followFork "child": the parent is let go at its fork, the child stays', async () => {
+    await launch(dc, FORKS, { stopOnEntry: true, followFork: 'child' });
+    await dc.setBreakpointsRequest({ source: { path: fixture(FORKS) }, breakpoints: [{ line: line(FORKS, 'child') }] });
+    const stopped = stops(1);
+    await dc.continueRequest({ threadId: 1 });
+    const [s] = await stopped;
+    assert.ok(s.threadId > TID_BASE, `the child's thread: ${s.threadId}`);
+    await until(/process 1 \(pid \d+\) runs on without the debugger \(follow-fork child\)/, 'the parent let go');
+    await message(dc, (m) => m.event === 'thread' && m.body.reason === 'exited' && m.body.threadId === 1, 'the parent\'s thread gone');
+    // One process left: its stop is the whole program's.
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.deepEqual(threads.map((t) => t.id), [s.threadId]);
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: s.threadId });
+    assert.equal((await exited).body.exitCode, 10, 'the last process\'s exit code: process 1 was let go');
+  });
+
+  it('terminate ends every process', async () => {
+    await stopInChildren();
+    const exited = dc.waitForEvent('exited');
+    await dc.terminateRequest({});
+    assert.equal((await exited).body.exitCode, 128 + 15, 'the parent, killed by SIGTERM');
+    // Each end is told, the last one's as the session's.
+    const text = console()();
+    assert.equal((text.match(/process \d \(pid \d+\) killed by signal SIGTERM/g) || []).length, 3, text);
   });
 
   it('refuses a followFork it does not know', async () => {

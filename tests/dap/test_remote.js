@@ -1,13 +1,17 @@
 // tests/dap/test_remote.js — the adapter attaching over TCP ("connect"):
 // a program started with `polytrace --listen --nonstop` is reached with
-// the token it printed, its fibers are threads as for any attach, and it
-// runs on after disconnect; a wrong or missing token is refused with the
+// the token it printed, its fibers are threads as for any attach (its
+// forked children are not followed, and a followFork says so; terminate,
+// which would signal a pid of another host, is refused), and it runs on
+// after disconnect; a wrong or missing token is refused with the
 // reason, the program untouched.
 'use strict';
 
 const { describe, it, afterEach } = require('node:test');
 const { spawn } = require('node:child_process');
-const { assert, client, finish, attach, fixture, env, reports, POLYTRACE, TIMEOUT } = require('./lib');
+const {
+  assert, client, finish, attach, message, fixture, env, reports, POLYTRACE, TIMEOUT,
+} = require('./lib');
 
 describe('attach over TCP', () => {
   let dc = null;
@@ -49,10 +53,15 @@ describe('attach over TCP', () => {
   it('connects with the token, shows the fibers, and the program runs on after disconnect', async () => {
     const { rep, exited, addr, token } = await listening();
     dc = await client();
-    const stopped = await attach(dc, { connect: addr, token, stopOnEntry: true });
+    const stopped = await attach(dc, { connect: addr, token, stopOnEntry: true, followFork: 'all' });
     assert.equal(stopped.body.reason, 'entry');
     const names = (await dc.threadsRequest()).body.threads.map((t) => t.name);
     assert.ok(names.some((n) => / ticker /.test(n)), names.join(', '));
+    // Its children would wait on sockets of its own host: said, not done.
+    await message(dc, (m) => m.event === 'output' &&
+      /followFork does not apply over TCP \(connect\): forked children run free/.test(m.body.output), 'the followFork note');
+    // A pid of another host is nothing to signal here.
+    await assert.rejects(dc.terminateRequest({}), /cannot signal a program on another host/);
     await dc.disconnectRequest({});
     rep.send('finish');
     assert.match(await rep.next(), /^done \d+$/);
