@@ -205,6 +205,9 @@ int pt_dap_select_num(struct pt_dap *a, json_t *req, int num)
         return pt_dap_fail(a, req, "no program yet (launch or attach first)"), -1;
     struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
     a->req_num = num;
+    if (inf && inf->state != PT_DBG_DONE && inf->sess.fd < 0)
+        return pt_dap_fail(a, req, "process %d (pid %ld) is ending: its debugger connection closed",
+                           num, (long)inf->pid), -1;
     if (inf && inf->state != PT_DBG_DONE) {
         a->dbg.inf = inf;
         return 0;
@@ -518,10 +521,15 @@ static void on_ended(void *ctx, const char *how, bool error)
 }
 
 /* The tracer is gone but our child lives on (finishing its at_exit
- * handlers): keep its output flowing until it ends. */
+ * handlers): keep its output flowing until it ends. While other processes
+ * live (forked children that may stop, an editor to answer), not here:
+ * the loop reaps it when SIGCHLD comes, and it stays in the session till
+ * then (an exec, say, may keep it a long time). */
 static int wait_program(void *ctx, pid_t pid, int *status)
 {
     struct pt_dap *a = ctx;
+    if (a->dbg.nprocs > 1)
+        return -EAGAIN;
     for (;;) {
         pid_t w = waitpid(pid, status, WNOHANG);
         if (w == pid)

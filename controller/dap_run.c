@@ -473,18 +473,23 @@ int pt_dap_terminate(struct pt_dap *a, json_t *req)
         return pt_dap_fail(a, req, "cannot signal a program on another host (connect): "
                            "disconnect with terminateDebuggee to kill it");
     /* Gracefully: SIGTERM to every process, at_exit handlers run. A
-     * stopped process must run to see it. By number: one may end meanwhile. */
+     * stopped process must run to see it; one the signal already set
+     * running (its reply says so), or that ended, needs nothing more. By
+     * number: one may end meanwhile. */
     int last = a->dbg.next_num;
     for (int num = 1; num < last; num++) {
         struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
         if (!inf || inf->state == PT_DBG_DONE)
             continue;
-        if (kill(inf->pid, SIGTERM) != 0)
+        if (kill(inf->pid, SIGTERM) != 0 && errno != ESRCH)
             return pt_dap_fail(a, req, "cannot signal process %ld: %s", (long)inf->pid, strerror(errno));
+    }
+    for (int num = 1; num < last; num++) {
+        struct pt_inf *inf = pt_dbg_process(&a->dbg, num);
+        if (!inf || inf->state != PT_DBG_STOPPED || inf->sess.fd < 0)
+            continue;
         a->dbg.inf = inf;
-        if (pt_dbg_stopped(&a->dbg) && pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0) != 0 &&
-            !pt_dbg_done(&a->dbg) && pt_dbg_process(&a->dbg, num))
-            return pt_dap_fail(a, req, "%s", pt_dap_why(a));
+        pt_dbg_resume(&a->dbg, PT_DBG_CONTINUE, 0);
     }
     return pt_dap_ok(a, req, NULL);
 }

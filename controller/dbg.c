@@ -661,7 +661,13 @@ static void inf_lost(struct pt_dbg *d, struct pt_inf *inf, int err)
         int status;
         pid_t w;
         if (d->ui && d->ui->wait_program) {
-            w = d->ui->wait_program(d->ui_ctx, inf->pid, &status) == 0 ? inf->pid : -1;
+            int rc = d->ui->wait_program(d->ui_ctx, inf->pid, &status);
+            if (rc == -EAGAIN) {
+                /* Its end comes with SIGCHLD (pt_dbg_reaped). */
+                inf->state = PT_DBG_RUNNING;
+                return;
+            }
+            w = rc == 0 ? inf->pid : -1;
         } else {
             if (last)
                 terminal(d, true);

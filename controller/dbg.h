@@ -134,7 +134,10 @@ struct pt_dbg_ui {
     bool (*interrupted)(void *ctx);
     /* Waits for our child pid to end (*status as from waitpid), doing what
      * the front end must meanwhile (reading the program's output). NULL:
-     * a plain waitpid with the terminal given to the program. 0 or <0. */
+     * a plain waitpid with the terminal given to the program. 0 or <0;
+     * -EAGAIN: not now (other processes need the front end): the process
+     * stays in the session without its connection, running, until
+     * pt_dbg_reaped tells its end. */
     int (*wait_program)(void *ctx, pid_t pid, int *status);
     /* Something happened to one of several processes (see the enum). */
     void (*process)(void *ctx, const struct pt_inf *inf, enum pt_dbg_proc_event ev,

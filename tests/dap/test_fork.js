@@ -7,12 +7,15 @@
 // and its threads go, a request on a thread of a child that ended (or that
 // died in the middle of one) fails with a message, and the session ends
 // with the parent's exit code; followFork "parent" leaves children unseen,
-// "child" keeps the child and lets the parent go; terminate ends them all.
+// "child" keeps the child and lets the parent go; terminate ends them all;
+// a parent whose connection closes long before it ends (it exec'd) does
+// not keep the adapter from serving its children.
 'use strict';
 
 const { describe, it, beforeEach, afterEach } = require('node:test');
+const path = require('node:path');
 const {
-  assert, client, finish, launch, message, fixture, line,
+  assert, client, finish, launch, message, fixture, line, TMP,
 } = require('./lib');
 
 const FORKS = 'forks.rb';
@@ -187,6 +190,27 @@ describe('a program that forks', () => {
     // Each end is told, the last one's as the session's.
     const text = console()();
     assert.equal((text.match(/process \d \(pid \d+\) killed by signal SIGTERM/g) || []).length, 3, text);
+  });
+
+  it('serves the children while the parent, its connection closed, takes its time to end', async () => {
+    const fifo = path.join(TMP, `word-${process.pid}-${Date.now()}`);
+    await launch(dc, 'exec_parent.rb', { stopOnEntry: true, args: [fifo] });
+    await dc.setBreakpointsRequest({
+      source: { path: fixture('exec_parent.rb') }, breakpoints: [{ line: line('exec_parent.rb', 'child') }],
+    });
+    const stopped = stops(1);
+    await dc.continueRequest({ threadId: 1 });
+    const [s] = await stopped;
+    // The parent exec'd a shell (its debugger connection closed on exec)
+    // that waits for this child: the adapter must not wait for the parent.
+    const top = (await dc.stackTraceRequest({ threadId: s.threadId })).body.stackFrames[0];
+    assert.equal(top.line, line('exec_parent.rb', 'child'));
+    assert.equal((await dc.evaluateRequest({ expression: 'word', frameId: top.id, context: 'watch' })).body.result,
+      'nil');
+    const exited = dc.waitForEvent('exited');
+    await dc.continueRequest({ threadId: s.threadId });
+    assert.equal((await exited).body.exitCode, 4, 'the shell the parent became');
+    await until(/process 2 \(pid \d+\) exited with status 7/, 'the child\'s exit');
   });
 
   it('refuses a followFork it does not know', async () => {
