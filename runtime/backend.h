@@ -245,13 +245,16 @@ void rt_backend_raise(VALUE value) __attribute__((noreturn));
 
 /*
  * Runs fn(arg) without the GVL; a signal, Thread#raise or thread kill calls
- * ops->wakeup(be) to make fn return. Returns fn's result. A pending
- * interrupt may be raised out of it, before fn runs or after it returns:
- * poll must keep completions it has not yet delivered where its next call
- * finds them (libev: its done list; io_uring: CQEs left in the ring), and
- * the scheduler catches the exception and gives it to the current fiber.
+ * ops->wakeup(be) to make fn return. Returns 1, or 0 when fn was not called
+ * because an interrupt was pending (then poll must not have blocked: the
+ * interrupt may be a trap handler that scheduled a fiber). Pending
+ * interrupts are taken after fn, trap handlers run there and an exception
+ * may be raised out of it: poll must keep completions it has not yet
+ * delivered where its next call finds them (libev: its done list;
+ * io_uring: CQEs left in the ring), and the scheduler catches the exception
+ * and gives it to the current fiber.
  */
-void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be);
+int rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be);
 
 /* The shared sleep op (timers.c): 0, or raises when interrupted. */
 int rt_backend_sleep(struct rt_thread *t, double seconds);

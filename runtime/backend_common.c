@@ -57,18 +57,57 @@ static void unblock(void *arg)
     rt_backend_thread(be)->ops->wakeup(be);
 }
 
+struct nogvl_call {
+    void *(*fn)(void *);
+    void *arg;
+    VALUE thread;
+    int ran;
+};
+
 /*
- * rb_nogvl: a pending interrupt is raised before fn runs
- * or after it returns (never while interrupts are masked, e.g. inside
- * Kernel#p or Thread.handle_interrupt). The scheduler's poll catches it
- * (scheduler.c, poll_protected) and hands it to the current fiber.
+ * Without the GVL, the unblocking function already in place: an interrupt
+ * that arrived after Ruby's own check (and so found no unblocking function
+ * to call) is seen here, and fn is not called; one arriving from here on
+ * calls ops->wakeup, which makes fn return.
  */
-void *rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be)
+static void *call_unless_interrupted(void *arg)
 {
-    /*
-     * Both wakeups (ev_async_send, an eventfd write) are async-signal-safe;
-     * saying so keeps Ruby from starting a helper thread to call them, which
-     * deadlocks while interrupts are masked.
-     */
-    return rb_nogvl(fn, arg, unblock, be, RB_NOGVL_UBF_ASYNC_SAFE);
+    struct nogvl_call *c = arg;
+
+    if (rb_thread_interrupted(c->thread))
+        return NULL;
+    c->ran = 1;
+    return c->fn(c->arg);
+}
+
+/*
+ * Why RB_NOGVL_INTR_FAIL. Without it, rb_nogvl takes a pending interrupt at
+ * its start, after the scheduler decided to block: a trap handler or a GC
+ * finalizer runs there, between the scheduler's last look at the run queue
+ * and fn. A fiber it scheduled (a server's SIGTERM handler signalling its
+ * stop event) was then not run: fn blocked with no wake-up owed, for ever
+ * on an idle server. Also, any GVL-free call made there (a nested wait's
+ * poll) ends, in Ruby, by clearing the "unblocking function is
+ * async-signal-safe" flag rb_nogvl had just set for this wait. Now rb_nogvl
+ * gives up when an interrupt is pending and nothing runs inside it; the
+ * interrupts are taken here, after fn, and the scheduler looks at the run
+ * queue again before it blocks.
+ *
+ * RB_NOGVL_UBF_ASYNC_SAFE: both wakeups (ev_async_send, an eventfd write)
+ * are async-signal-safe; saying so keeps Ruby from starting a helper thread
+ * to call them, which deadlocks while interrupts are masked.
+ *
+ * The interrupt check raises a signal's exception or Thread#raise's (never
+ * while interrupts are masked, e.g. inside Kernel#p or
+ * Thread.handle_interrupt); the scheduler's poll catches it (scheduler.c,
+ * poll_protected) and hands it to the current fiber.
+ */
+int rt_backend_nogvl(void *(*fn)(void *), void *arg, struct rt_backend *be)
+{
+    struct nogvl_call c = { fn, arg, rt_backend_thread(be)->thread, 0 };
+
+    rb_nogvl(call_unless_interrupted, &c, unblock, be,
+             RB_NOGVL_UBF_ASYNC_SAFE | RB_NOGVL_INTR_FAIL);
+    rb_thread_check_ints();
+    return c.ran;
 }

@@ -483,7 +483,8 @@ static int ur_poll(struct rt_backend *be, double timeout)
         w.ts.tv_sec = (long long)timeout;
         w.ts.tv_nsec = (long long)((timeout - (double)w.ts.tv_sec) * 1e9);
     }
-    rt_backend_nogvl(uring_wait_nogvl, &w, be);
+    if (!rt_backend_nogvl(uring_wait_nogvl, &w, be))
+        uring_submit(be); /* not waited: an interrupt came first */
     if (w.ret < 0 && w.ret != -ETIME && w.ret != -EINTR && w.ret != -EAGAIN &&
         w.ret != -EBUSY)
         return w.ret;
