@@ -76,24 +76,21 @@ module Polyphony
     end
 
     def deflate(src, dest)
-      check_dest(dest)
-      sink = Sink.new(dest)
-      z = Zlib::Deflate.new
-      begin
-        each_chunk(src) { |chunk| sink << z.deflate(chunk) }
-        sink << z.finish
-      ensure
-        z.close
-      end
-      sink.count
+      zstream(src, dest, Zlib::Deflate, :deflate)
     end
 
     def inflate(src, dest)
+      zstream(src, dest, Zlib::Inflate, :inflate)
+    end
+
+    # Runs src through a new stream of klass (Zlib::Deflate or Zlib::Inflate,
+    # its method meth), chunk by chunk, into dest; returns the bytes written.
+    def zstream(src, dest, klass, meth)
       check_dest(dest)
       sink = Sink.new(dest)
-      z = Zlib::Inflate.new
+      z = klass.new
       begin
-        each_chunk(src) { |chunk| sink << z.inflate(chunk) }
+        each_chunk(src) { |chunk| sink << z.public_send(meth, chunk) }
         sink << z.finish
       ensure
         z.close
