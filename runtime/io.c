@@ -166,6 +166,38 @@ static VALUE io_read(int argc, VALUE *argv, VALUE io)
     return into_user_buffer(buf, data);
 }
 
+/*
+ * Spare buffers for readpartial, per thread: a read of up to
+ * RT_SPARE_BUF_SIZE bytes goes into one, and the result is a string of the
+ * size read. A fresh string of the size asked for each time (a server's
+ * readpartial(16_384) answered with 64 bytes) cost a 16 KB malloc per
+ * read, pages the kernel faulted in as it copied, and GC pressure from the
+ * malloc'd bytes. A buffer is taken off the list for the whole read (an
+ * io_uring read fills it while the fiber waits); one not given back (the
+ * read raised) is left to the GC. At most RT_SPARE_BUFS are kept.
+ */
+#define RT_SPARE_BUF_SIZE 16384
+#define RT_SPARE_BUFS 256
+
+static VALUE spare_buffer_take(struct rt_thread *t)
+{
+    if (t->read_buffers != Qnil && RARRAY_LEN(t->read_buffers) > 0)
+        return rb_ary_pop(t->read_buffers);
+    VALUE buf = rb_str_buf_new(RT_SPARE_BUF_SIZE);
+    rb_obj_hide(buf);
+    return buf;
+}
+
+static void spare_buffer_give(struct rt_thread *t, VALUE buf)
+{
+    if (t->read_buffers == Qnil) {
+        t->read_buffers = rb_ary_new();
+        rb_obj_hide(t->read_buffers);
+    }
+    if (RARRAY_LEN(t->read_buffers) < RT_SPARE_BUFS)
+        rb_ary_push(t->read_buffers, buf);
+}
+
 static VALUE io_readpartial(int argc, VALUE *argv, VALUE io)
 {
     VALUE vlen, buf;
@@ -176,6 +208,16 @@ static VALUE io_readpartial(int argc, VALUE *argv, VALUE io)
         rb_raise(rb_eArgError, "negative length %ld given", len);
     if (len == 0)
         return into_user_buffer(buf, rb_str_new(0, 0));
+    if (len <= RT_SPARE_BUF_SIZE) {
+        VALUE spare = spare_buffer_take(t);
+        long n = read_some(t, io, RSTRING_PTR(spare), len);
+        VALUE data = n > 0 ? rb_str_new(RSTRING_PTR(spare), n) : Qnil;
+        spare_buffer_give(t, spare);
+        RB_GC_GUARD(spare);
+        if (n == 0)
+            rb_eof_error();
+        return into_user_buffer(buf, data);
+    }
     VALUE tmp = read_buffer(len);
     long n = read_some(t, io, RSTRING_PTR(tmp), len);
     if (n == 0)

@@ -76,6 +76,7 @@ struct rt_thread {
      */
     int nested;
     int read_no_wait;            /* in IO#read_nonblock: the scheduler's io_read must not wait */
+    VALUE read_buffers;          /* hidden Array of spare read buffers (io.c), or Qnil */
 };
 
 /*

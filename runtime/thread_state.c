@@ -134,6 +134,7 @@ static void ts_mark(void *p)
     rb_gc_mark_movable(t->trace_proc);
     rb_gc_mark_movable(t->idle_proc);
     rb_gc_mark_movable(t->scheduler);
+    rb_gc_mark_movable(t->read_buffers);
     rt_runqueue_mark(&t->runqueue);
     rt_runqueue_mark(&t->parked_queue);
     rt_timers_mark(&t->timers);
@@ -149,6 +150,7 @@ static void ts_compact(void *p)
     t->trace_proc = rb_gc_location(t->trace_proc);
     t->idle_proc = rb_gc_location(t->idle_proc);
     t->scheduler = rb_gc_location(t->scheduler);
+    t->read_buffers = rb_gc_location(t->read_buffers);
     rt_runqueue_compact(&t->runqueue);
     rt_runqueue_compact(&t->parked_queue);
     rt_timers_compact(&t->timers);
@@ -193,6 +195,7 @@ static struct rt_thread *create(VALUE thread)
     t->trace_proc = Qnil;
     t->idle_proc = Qnil;
     t->scheduler = Qnil;
+    t->read_buffers = Qnil;
     rt_runqueue_init(&t->runqueue);
     rt_runqueue_init(&t->parked_queue);
     rt_timers_init(&t->timers);

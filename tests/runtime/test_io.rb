@@ -5,6 +5,7 @@
 # accept/connect, a 100-client echo server, Process.wait.
 require 'minitest/autorun'
 require 'polyphony'
+require 'objspace'
 
 class IOTest < Minitest::Test
   def teardown
@@ -30,6 +31,43 @@ class IOTest < Minitest::Test
     writer << :more
     assert_equal 'def', r.readpartial(100)
     assert_raises(EOFError) { r.readpartial(100) }
+  end
+
+  # readpartial reads into a spare buffer of its thread and returns a
+  # string of the size read: each result is its own string, binary, not
+  # oversized, and concurrent readpartials (an io_uring read fills its
+  # buffer while its fiber waits) never share a buffer.
+  def test_readpartial_results_are_separate_strings
+    r, w = IO.pipe
+    w << 'first'
+    a = r.readpartial(16_384)
+    w << 'second'
+    b = r.readpartial(16_384)
+    a << '!'
+    assert_equal ['first!', 'second'], [a, b]
+    assert_equal Encoding::ASCII_8BIT, b.encoding
+    refute b.frozen?
+    assert_operator ObjectSpace.memsize_of(b), :<, 1024
+    assert_equal 'x' * 16_384, (w << 'x' * 20_000; r.readpartial(16_384))
+    assert_equal 'x' * 3616, r.readpartial(16_384)
+    a.clear
+    assert_equal 'first!', (w << 'first!'; r.readpartial(10))
+    w << 'w'
+    assert_equal 'w', r.readpartial(40_000) # larger than a spare buffer
+  end
+
+  def test_concurrent_readpartials_keep_their_own_bytes
+    pipes = Array.new(50) { IO.pipe }
+    main = Fiber.current
+    readers = pipes.map { |(r, _)| spin { Array.new(3) { r.readpartial(16_384).tap { main << :got } } } }
+    3.times do |round|
+      pipes.each_with_index { |(_, w), i| w << "#{i}-#{round}" }
+      pipes.size.times { receive } # every reader has read this round
+    end
+    results = Fiber.await(*readers)
+    results.each_with_index do |got, i|
+      assert_equal ["#{i}-0", "#{i}-1", "#{i}-2"], got
+    end
   end
 
   def test_read_length
