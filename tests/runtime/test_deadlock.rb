@@ -8,28 +8,21 @@
 # case is its own program, so that what one leaves waiting cannot bear on
 # the next.
 require 'minitest/autorun'
-require 'open3'
-require 'rbconfig'
+require 'pt_program'
 require 'timeout'
 
 class DeadlockTest < Minitest::Test
+  include PtProgram
+
   ROOT = ENV.fetch('PT_ROOT', File.expand_path('../..', __dir__))
   CALL = "(:in `[^']+')?" # the frame's method, when it has one
 
   # Runs a program (the runtime required first); [stdout, stderr, status].
   # A case that hangs fails here instead of stalling the suite.
   def run_program(source, env: {}, args: [])
-    script = "require 'polyphony'\n$stdout.sync = true\n#{source}"
-    Open3.popen3(env, RbConfig.ruby, *args, '-e', script, chdir: ROOT) do |stdin, out, err, thread|
-      stdin.close
-      reader = Thread.new { [out.read, err.read] }
-      unless thread.join(30)
-        Process.kill('KILL', thread.pid)
-        flunk "the program hung (a deadlock not seen, or a false one):\n#{source}"
-      end
-      o, e = reader.value
-      [o, e, thread.value]
-    end
+    run_ruby_program("require 'polyphony'\n$stdout.sync = true\n#{source}",
+                     deadline: 30, hung: 'the program hung (a deadlock not seen, or a false one)',
+                     env: env, args: args, chdir: ROOT)
   end
 
   def assert_deadlock(source)

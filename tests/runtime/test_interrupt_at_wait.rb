@@ -11,10 +11,11 @@
 # the case instead of the file; the deadline stays under libev's longest
 # wait (about 60 s), after which the lost wake-up would be found anyway.
 require 'minitest/autorun'
-require 'open3'
-require 'rbconfig'
+require 'pt_program'
 
 class InterruptAtWaitTest < Minitest::Test
+  include PtProgram
+
   # Objects whose finalizers run the block; the idle GC collects most of
   # them as the loop goes idle, and Ruby runs their finalizers at its next
   # interrupt check.
@@ -27,17 +28,7 @@ class InterruptAtWaitTest < Minitest::Test
   RUBY
 
   def run_program(source)
-    script = "require 'polyphony'\n#{FINALIZED}#{source}"
-    Open3.popen3(RbConfig.ruby, '-e', script) do |stdin, out, err, thread|
-      stdin.close
-      reader = Thread.new { [out.read, err.read] }
-      unless thread.join(30)
-        Process.kill('KILL', thread.pid)
-        flunk "the program hung:\n#{source}"
-      end
-      o, e = reader.value
-      [o, e, thread.value]
-    end
+    run_ruby_program("require 'polyphony'\n#{FINALIZED}#{source}", deadline: 30)
   end
 
   def assert_prints(expected, source)

@@ -9,10 +9,11 @@
 # while a fiber runs Ruby code still waits like any fiber code. Each case
 # is its own program, so that a hang fails the case instead of the file.
 require 'minitest/autorun'
-require 'open3'
-require 'rbconfig'
+require 'pt_program'
 
 class NestedWaitsTest < Minitest::Test
+  include PtProgram
+
   # Sends SIGUSR1 to the program once its main thread waits in the loop
   # (a thread blocked without the GVL reads as 'sleep').
   SIGNAL_WHEN_WAITING = <<~RUBY
@@ -26,17 +27,7 @@ class NestedWaitsTest < Minitest::Test
 
   # Runs a program (the runtime required first); [stdout, stderr, status].
   def run_program(source)
-    script = "require 'polyphony'\n#{SIGNAL_WHEN_WAITING}#{source}"
-    Open3.popen3(RbConfig.ruby, '-e', script) do |stdin, out, err, thread|
-      stdin.close
-      reader = Thread.new { [out.read, err.read] }
-      unless thread.join(60)
-        Process.kill('KILL', thread.pid)
-        flunk "the program hung:\n#{source}"
-      end
-      o, e = reader.value
-      [o, e, thread.value]
-    end
+    run_ruby_program("require 'polyphony'\n#{SIGNAL_WHEN_WAITING}#{source}", deadline: 60)
   end
 
   def assert_done(source)
