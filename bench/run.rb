@@ -138,12 +138,18 @@ module Bench
       return status if status
 
       if clock > deadline
-        Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
-        Process.wait(pid)
+        kill_group(pid)
         raise NotAvailable, "timed out after #{timeout}s"
       end
       sleep 0.005
     end
+  end
+
+  # Kills the process group pid leads (spawned with pgroup: true) and reaps
+  # pid; a group already gone is no error.
+  def kill_group(pid)
+    Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
+    Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
   end
 
   # Runs a workload under a debugger client (PtClient, RdbgClient,
@@ -232,12 +238,10 @@ module Bench
     figures
   ensure
     if pid && !status
-      Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
-      Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+      kill_group(pid)
     end
     if top && !top_done
-      Process.kill('KILL', -top) rescue nil # rubocop:disable Style/RescueModifier
-      Process.wait(top) rescue nil # rubocop:disable Style/RescueModifier
+      kill_group(top)
     end
     reader&.close
     err&.close!
@@ -341,8 +345,7 @@ module Bench
     raise NotAvailable, "#{e.message}; server: #{last_words(err.path)}"
   ensure
     if pid
-      Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
-      Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+      kill_group(pid)
     end
     reader&.close
     err&.close!

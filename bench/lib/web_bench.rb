@@ -72,8 +72,7 @@ module Bench
       pg_figures(figures, pg_seconds, requests, elapsed)
     ensure
       if pid
-        Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
-        Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+        Bench.kill_group(pid)
       end
       reader&.close
       release&.close
@@ -94,8 +93,7 @@ module Bench
       raise Bench::NotAvailable, "#{e.message}; server: #{Bench.last_words(err.path)}"
     ensure
       if pid
-        Process.kill('KILL', -pid) rescue nil # rubocop:disable Style/RescueModifier
-        Process.wait(pid) rescue nil # rubocop:disable Style/RescueModifier
+        Bench.kill_group(pid)
       end
       reader&.close
       err&.close!
