@@ -7,7 +7,8 @@
 # mutex, signal the condition) would never run. So each waits in the
 # calling fiber instead, mostly by making the same call in a helper fiber
 # that Ruby does call the scheduler from. Elsewhere they are Ruby's own
-# (one check first). Thread::Mutex is done in C (unhooked.c).
+# (one check first). Thread::Mutex and Thread::ConditionVariable's check
+# is done in C (unhooked.c).
 module Polyphony
   module Unhooked
     # Runs the block in a fiber spun for it (a hooked one) and returns its
@@ -100,37 +101,24 @@ module Polyphony
       end
     end
 
-    # Thread::ConditionVariable: an unhooked waiter waits on an Event of
-    # its own, which signal and broadcast set as well as waking Ruby's own
-    # waiters (a waiter may so wake up spuriously, as Ruby allows).
-    module ConditionVariableWait
-      def wait(mutex, timeout = nil)
-        return super unless Polyphony::Scheduler.unhooked?
-
-        event = Polyphony::Event.new
-        (@__polyphony_waiters ||= []) << event
-        mutex.unlock
-        begin
-          timeout ? move_on_after(timeout) { event.await } : event.await
-        ensure
-          @__polyphony_waiters.delete(event)
-          mutex.lock
-        end
-        self
+    # Thread::ConditionVariable#wait where Ruby calls no scheduler (the
+    # check is in C, unhooked.c, with signal and broadcast): the waiter
+    # waits on an Event of its own, which signal and broadcast set as well
+    # as waking Ruby's own waiters (a waiter may so wake up spuriously, as
+    # Ruby allows).
+    def self.condvar_wait(cond, mutex, timeout)
+      event = Polyphony::Event.new
+      waiters = cond.instance_variable_get(:@__polyphony_waiters) ||
+                cond.instance_variable_set(:@__polyphony_waiters, [])
+      waiters << event
+      mutex.unlock
+      begin
+        timeout ? move_on_after(timeout) { event.await } : event.await
+      ensure
+        waiters.delete(event)
+        mutex.lock
       end
-
-      def signal
-        super
-        @__polyphony_waiters&.shift&.signal
-        self
-      end
-
-      def broadcast
-        super
-        waiters = @__polyphony_waiters
-        waiters.shift.signal until waiters.nil? || waiters.empty?
-        self
-      end
+      cond
     end
 
     # Process::Status.wait, and IO#close of a popen'd IO (which waits for
@@ -163,7 +151,6 @@ end
 Thread::Queue.prepend(Polyphony::Unhooked::QueuePop)
 Thread::SizedQueue.prepend(Polyphony::Unhooked::QueuePop)
 Thread::SizedQueue.prepend(Polyphony::Unhooked::SizedQueuePush)
-Thread::ConditionVariable.prepend(Polyphony::Unhooked::ConditionVariableWait)
 Addrinfo.singleton_class.prepend(Polyphony::Unhooked::Resolve)
 Socket.singleton_class.prepend(Polyphony::Unhooked::Resolve)
 Process::Status.singleton_class.prepend(Polyphony::Unhooked::StatusWait)
