@@ -7,9 +7,10 @@
 set -eu
 
 # The HTTP server's parser and Rack, and Sinatra for its tests and
-# examples/sinatra_pg; Sidekiq for its adapter's tests; dnsmasq's binary
+# examples/sinatra_pg; Sidekiq for its adapter's tests; connection_pool for
+# its tests on the runtime (the web benchmark's pool); dnsmasq's binary
 # (without the system service of the dnsmasq package) for the DNS tests.
-WEB_PKGS="ruby-http-parser.rb ruby-rack ruby-sinatra ruby-sidekiq dnsmasq-base"
+WEB_PKGS="ruby-http-parser.rb ruby-rack ruby-sinatra ruby-sidekiq ruby-connection-pool dnsmasq-base"
 PKGS="gcc make pkg-config ruby ruby-dev liburing-dev libev-dev \
 libreadline-dev libncurses-dev libmsgpack-dev libssl-dev openssl libelf-dev libjansson-dev tmux check libsubunit-dev ruby-minitest ruby-msgpack \
 postgresql redis-server ruby-pg ruby-redis ruby-sequel \
