@@ -37,6 +37,14 @@ static const char *stop_note;       /* why the stop is here, when not plain */
 static uint32_t stop_watch_id;      /* a watch stop: the watchpoint ... */
 static const char *stop_old_value;  /* ... and its value before */
 static int stop_returning;          /* frame 0 is returning (reason "return") */
+/* Frame 0 as a stop learns it without the snapshot (take_top): STOPPED
+ * needs no more, and a step that asks nothing else allocates nothing. */
+static VALUE top_path = Qnil;       /* String, or Qnil: the snapshot has frame 0 */
+static int32_t top_line;
+static char *top_label;             /* qualified, as qualify_labels makes it */
+static int snapped;                 /* stop_locs, stop_bindings, stop_labels taken */
+
+static void label_cache_mark(void);
 
 void pt_stop_mark(void)
 {
@@ -45,6 +53,8 @@ void pt_stop_mark(void)
     rb_gc_mark(stop_labels);
     rb_gc_mark(stop_fiber);
     rb_gc_mark(selected);
+    rb_gc_mark(top_path);
+    label_cache_mark();
 }
 
 static VALUE loc_path(VALUE loc)
@@ -161,6 +171,140 @@ static void qualify_labels(void)
     qualify_blocks();
 }
 
+/* The stopped fiber's frames, bindings and labels, taken once per stop: at
+ * the stop when STOPPED needs them, else before the first request that
+ * does (dispatch). Either way the stack is what it was at the stop, with
+ * only the tracer's C functions above it, and collect leaves those out. */
+static void snapshot(void)
+{
+    if (snapped || NIL_P(stop_fiber) || rb_fiber_current() != stop_fiber)
+        return;
+    snapped = 1;
+    rb_debug_inspector_open(collect, NULL);
+    qualify_labels();
+}
+
+/*
+ * Qualified labels of method frames by profile frame (a method entry or an
+ * iseq), so that stepping through the same methods again makes no new
+ * Strings (rb_profile_frame_full_label makes two or three each time). The
+ * frames are marked (pt_stop_mark): none is freed and its address given to
+ * another while it is here. An anonymous class's label ("#<Class:0x...>")
+ * is not kept: the class may get a name.
+ */
+#define PT_STOP_LABEL_CACHE 256
+static struct { VALUE frame; char *label; } label_cache[PT_STOP_LABEL_CACHE];
+
+static void label_cache_mark(void)
+{
+    for (size_t i = 0; i < PT_STOP_LABEL_CACHE; i++)
+        if (label_cache[i].label)
+            rb_gc_mark(label_cache[i].frame);
+}
+
+/* The profile frame's full label, malloc'd; NULL when it has none. */
+static char *full_label_of(VALUE frame)
+{
+    size_t slot = (size_t)(frame / sizeof(VALUE)) % PT_STOP_LABEL_CACHE;
+    VALUE full;
+    char *text;
+
+    if (label_cache[slot].label && label_cache[slot].frame == frame)
+        return strdup(label_cache[slot].label);
+    full = rb_profile_frame_full_label(frame);
+    if (!RB_TYPE_P(full, T_STRING) || !(text = strndup(RSTRING_PTR(full), RSTRING_LEN(full))))
+        return NULL;
+    if (!strstr(text, "#<")) {
+        char *keep = strdup(text);
+        if (keep) {
+            free(label_cache[slot].label);
+            label_cache[slot].frame = frame;
+            label_cache[slot].label = keep;
+        }
+    }
+    return text;
+}
+
+static VALUE top_location(VALUE unused)
+{
+    (void)unused;
+    return rb_funcall(rb_mKernel, rb_intern("caller_locations"), 2, INT2FIX(0), INT2FIX(1));
+}
+
+/* Frame 0's label as qualify_labels makes it, frame i of the profile
+ * frames in label_buf: "Counter#bump", "block in Counter#bump", "<main>".
+ * A profile frame of a method's block is the method's own, so for a frame
+ * in a method the label is the innermost Thread::Backtrace::Location's
+ * (three objects, where the snapshot makes dozens), which must be this
+ * frame. Malloc'd; NULL when unsure (the snapshot will say). */
+static char *top_qualified(int i, VALUE path, VALUE label)
+{
+    VALUE err, locs, loc, own, lpath;
+    const char *s, *in;
+    char *full, *out = NULL;
+    long len;
+
+    if (NIL_P(rb_profile_frame_method_name(label_buf[i])))
+        return full_label_of(label_buf[i]);
+    locs = pt_tr_protect_call(top_location, Qnil, &err);
+    if (!RB_TYPE_P(locs, T_ARRAY) || RARRAY_LEN(locs) != 1)
+        return NULL;
+    loc = RARRAY_AREF(locs, 0);
+    own = pt_tr_protect_call(loc_label, loc, &err);
+    lpath = pt_tr_protect_call(loc_path, loc, &err);
+    if (!RB_TYPE_P(own, T_STRING) || !RB_TYPE_P(lpath, T_STRING) || rb_str_equal(lpath, path) != Qtrue ||
+        pt_tr_protect_call(loc_lineno, loc, &err) != INT2FIX(label_lines[i]))
+        return NULL;
+    if (rb_str_equal(own, label) == Qtrue)
+        return full_label_of(label_buf[i]);
+    /* "block in bump" (or "block (2 levels) in bump") of method bump. */
+    s = RSTRING_PTR(own);
+    len = RSTRING_LEN(own);
+    if (len < 6 || memcmp(s, "block ", 6) != 0 || !(in = memmem(s, (size_t)len, " in ", 4)))
+        return NULL;
+    in += 4;
+    if (s + len - in != RSTRING_LEN(label) || memcmp(in, RSTRING_PTR(label), (size_t)(s + len - in)) != 0 ||
+        !(full = full_label_of(label_buf[i])))
+        return NULL;
+    if (asprintf(&out, "%.*s%s", (int)(in - s), s, full) < 0)
+        out = NULL;
+    free(full);
+    RB_GC_GUARD(locs);
+    return out;
+}
+
+/*
+ * Frame 0 without the snapshot: the innermost Ruby frame outside the
+ * tracer's files, read off the profile frames, which allocate nothing.
+ * (The debug inspector would make a Binding, and move the locals to the
+ * heap, for every frame, and Thread::Backtrace::Location objects: a
+ * stepped program would collect garbage every hundred steps.) 0 when found
+ * and it is the frame STOPPED shows; -1 when the stop needs the snapshot:
+ * frame 0 is in the runtime's files (STOPPED shows the first frame outside
+ * them, which may be a C method's, and profile frames have no C frames),
+ * or the stack is not one we know.
+ */
+static int take_top(int show_top)
+{
+    int n = rb_profile_frames(0, PT_STOP_LABEL_FRAMES, label_buf, label_lines), i, r = -1;
+    VALUE path = Qnil, label;
+
+    for (i = 0; i < n; i++) {
+        path = rb_profile_frame_path(label_buf[i]);
+        if (RB_TYPE_P(path, T_STRING) && !pt_tr_is_own_path(path))
+            break;
+    }
+    if (i < n && (show_top || !pt_tr_is_hidden_path(path)) &&
+        RB_TYPE_P(label = rb_profile_frame_label(label_buf[i]), T_STRING) &&
+        (top_label = top_qualified(i, path, label))) {
+        top_path = path;
+        top_line = label_lines[i];
+        r = 0;
+    }
+    memset(label_buf, 0, sizeof label_buf);
+    return r;
+}
+
 /* Is frame i of the snapshot in the runtime's or the tracer's files? A C
  * frame's path is its caller's, so a C method the runtime calls is hidden
  * with it, and one the program calls is not. */
@@ -202,6 +346,7 @@ void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t li
 {
     long i;
 
+    snapshot();
     if (NIL_P(stop_locs) || rb_fiber_current() != stop_fiber)
         return;
     for (i = 0; i < RARRAY_LEN(stop_locs) && (!limit || (uint32_t)i < limit); i++) {
@@ -216,11 +361,18 @@ void pt_stop_frames_of_current(struct pt_proto_frame **v, size_t *n, uint32_t li
 
 int pt_stop_location(char **file, int32_t *line, char **label)
 {
-    return frame_location(stop_shown, file, line, label);
+    if (NIL_P(top_path))
+        return frame_location(stop_shown, file, line, label);
+    *line = top_line;
+    if (pt_proto_set_strn(file, RSTRING_PTR(top_path), RSTRING_LEN(top_path)) < 0 ||
+        pt_proto_set_str(label, top_label) < 0)
+        return -ENOMEM;
+    return 0;
 }
 
 long pt_stop_frame_count(void)
 {
+    snapshot();
     return NIL_P(stop_locs) ? 0 : RARRAY_LEN(stop_locs);
 }
 
@@ -228,6 +380,7 @@ VALUE pt_stop_binding(uint32_t frame, const char **why)
 {
     VALUE b;
 
+    snapshot();
     if (NIL_P(stop_bindings) || (long)frame >= RARRAY_LEN(stop_bindings)) {
         *why = "not one of the fiber's own frames (those below them, in the backtrace, are its "
                "spinners' at the spin, kept for showing only)";
@@ -641,6 +794,7 @@ static int reply_fiber_info(uint32_t id, VALUE fiber)
 /* A C method's frame (no binding): up waits for its :c_return. */
 static int frame_is_c(uint32_t frame)
 {
+    snapshot();
     return !NIL_P(stop_bindings) && (long)frame < RARRAY_LEN(stop_bindings) &&
            NIL_P(RARRAY_AREF(stop_bindings, frame));
 }
@@ -664,7 +818,7 @@ static enum outcome resume_step(const struct pt_msg *req)
     if (fiber != stop_fiber) {
         mode = PT_STEP_STEP;
         frame = 0;
-    } else if ((long)frame >= pt_stop_frame_count() && frame > 0) {
+    } else if (frame > 0 && (long)frame >= pt_stop_frame_count()) {
         pt_tr_send_error(req->id, PT_PROTO_ERR_BAD_REQUEST,
                          "frame %u is not one of the fiber's own: steps count from those", frame);
         return SERVE_ON;
@@ -688,12 +842,34 @@ static enum outcome resume_step(const struct pt_msg *req)
     return RESUME;
 }
 
+/* Requests that never look at the stopped fiber's frames (a STEP or SKIP
+ * of frame 0 needs only the depth the stop found). */
+static int frames_unused(const struct pt_msg *req)
+{
+    switch (req->type) {
+    case PT_REQ_STEP:
+    case PT_REQ_SKIP:
+        return req->u.fiber.frame == 0;
+    case PT_REQ_CONTINUE: case PT_REQ_PAUSE: case PT_REQ_SOURCE: case PT_REQ_BREAK:
+    case PT_REQ_DELETE: case PT_REQ_BREAKPOINTS: case PT_REQ_TRACE_OPS: case PT_REQ_SET:
+    case PT_REQ_STATS: case PT_REQ_WATCHES: case PT_REQ_UNWATCH: case PT_REQ_FIBERS:
+    case PT_REQ_RUNQUEUE: case PT_REQ_DETACH: case PT_REQ_KILL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static enum outcome dispatch(const struct pt_msg *req)
 {
     struct pt_msg m;
     VALUE fiber;
     int r;
 
+    /* Before any of the program's code runs for the request (an EVAL's,
+     * an #inspect), which would put its frames above the stopped ones. */
+    if (pt_tr.serving && !frames_unused(req))
+        snapshot();
     switch (req->type) {
     case PT_REQ_CONTINUE:
         if (send_ok(req->id) < 0)
@@ -995,11 +1171,12 @@ static int send_stopped(const char *reason, uint32_t bp, VALUE fiber)
     m.u.stopped.bp = bp;
     if (rt) {
         VALUE tag = rt->fiber_tag(fiber), err;
-        if (!NIL_P(tag)) {
+        if (SYMBOL_P(tag))
+            tag = rb_sym2str(tag);      /* the Symbol's own: nothing allocated */
+        else if (!NIL_P(tag))
             tag = pt_tr_protect_call(rb_obj_as_string, tag, &err);
-            if (RB_TYPE_P(tag, T_STRING))
-                pt_proto_set_strn(&m.u.stopped.tag, RSTRING_PTR(tag), RSTRING_LEN(tag));
-        }
+        if (RB_TYPE_P(tag, T_STRING))
+            pt_proto_set_strn(&m.u.stopped.tag, RSTRING_PTR(tag), RSTRING_LEN(tag));
     }
     if (stop_exception)
         pt_proto_set_str(&m.u.stopped.exception, stop_exception);
@@ -1070,7 +1247,10 @@ static VALUE stop_finish(VALUE arg)
             lock_holder = Qnil;
         }
     }
-    stop_locs = stop_bindings = stop_labels = stop_fiber = selected = Qnil;
+    stop_locs = stop_bindings = stop_labels = stop_fiber = selected = top_path = Qnil;
+    free(top_label);
+    top_label = NULL;
+    snapped = 0;
     stop_shown = 0;
     /* pt_stop_ex's too: an exception leaving the stop skips its reset. */
     stop_exception = stop_value = stop_note = stop_old_value = NULL;
@@ -1103,7 +1283,7 @@ void pt_stop(const char *reason, uint32_t bp)
     const struct rt_api *rt = pt_tr_rt();
     struct stop_run run = { .reason = reason, .bp = bp, .thread = rb_thread_current(),
                             .fiber = rb_fiber_current(), .o = SERVE_ON };
-    int hidden = 0, depth;
+    int hidden = 0, depth, show_top;
 
     /* A watching controller (polytrace top) never has the program stopped. */
     if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid() || pt_tr.observing)
@@ -1123,10 +1303,15 @@ void pt_stop(const char *reason, uint32_t bp)
     lock_holder = Qnil;
     depth = pt_step_depth(&hidden);
     stop_depth = depth - hidden;
-    rb_debug_inspector_open(collect, NULL);
-    qualify_labels();
     /* A breakpoint the user set in the runtime's files shows itself, and so
      * does the return of a frame the user selected there. */
-    stop_shown = strcmp(reason, "breakpoint") == 0 || stop_returning ? 0 : first_shown();
+    show_top = strcmp(reason, "breakpoint") == 0 || stop_returning;
+    snapped = 0;
+    if (take_top(show_top) == 0) {
+        stop_shown = 0;
+    } else {
+        snapshot();
+        stop_shown = show_top ? 0 : first_shown();
+    }
     rb_ensure(stop_serve, (VALUE)&run, stop_finish, (VALUE)&run);
 }

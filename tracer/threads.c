@@ -54,8 +54,7 @@ static VALUE thread_status(VALUE thread)
 const char *pt_threads_where(VALUE thread, VALUE stopped, struct rt_thread_info *info, int *has_rt)
 {
     const struct rt_api *rt = threads_api();
-    VALUE err, status = pt_tr_protect_call(thread_status, thread, &err);
-    int sleeping = RB_TYPE_P(status, T_STRING) && strcmp(StringValueCStr(status), "sleep") == 0;
+    VALUE err, status;
 
     info->current = Qnil;
     info->polling = 0;
@@ -65,7 +64,10 @@ const char *pt_threads_where(VALUE thread, VALUE stopped, struct rt_thread_info 
         return "stopped";
     if (*has_rt && info->polling)
         return "loop";
-    if (sleeping)
+    /* Asked only here: Thread#status makes a new String every time, and
+     * every stop asks about its own thread. */
+    status = pt_tr_protect_call(thread_status, thread, &err);
+    if (RB_TYPE_P(status, T_STRING) && strcmp(StringValueCStr(status), "sleep") == 0)
         return "blocked";
     return *has_rt ? "ruby" : "plain";
 }
