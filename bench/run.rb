@@ -249,8 +249,15 @@ module Bench
   end
 
   # Starts the stepping target under a debugger and times `count` steps.
+  # The runtime is preloaded (RUBYOPT -rpolyphony, every contender alike):
+  # loaded by the script's first line instead, it sends the steps through
+  # RubyGems' first lookup of a default gem (io/wait), thousands of lines,
+  # and the timed steps would never reach the loop.
   def run_steps(klass, count, env:)
     argv = [RUBY, File.join(WORK, 'step_target.rb')]
+    if File.exist?(File.join(LIBDIR, 'polyphony.rb'))
+      env = env.merge('RUBYOPT' => ['-rpolyphony', env['RUBYOPT'] || ENV['RUBYOPT']].compact.join(' '))
+    end
     err = Tempfile.new('bench-err')
     client = nil
     begin

@@ -33,7 +33,8 @@ module Bench
 
     def main(steps)
       argv = [RbConfig.ruby, File.join(ROOT, 'bench', 'workloads', 'step_target.rb')]
-      env = { 'RUBYLIB' => File.join(BUILD, 'lib') }
+      # The runtime preloaded, as `make bench` does, so the steps are the loop's.
+      env = { 'RUBYLIB' => File.join(BUILD, 'lib'), 'RUBYOPT' => ['-rpolyphony', ENV['RUBYOPT']].compact.join(' ') }
       client = PtClient.new(argv, build: BUILD, env: env, out: File::NULL, err: File::NULL)
       client.wait_stopped
       prog = "/proc/#{client.pid}/task/#{client.pid}/schedstat"

@@ -51,7 +51,7 @@ module Bench
       libdir = File.join(build, 'lib')
       child_env = env.merge(
         'POLYTRACE_SOCKET' => @path,
-        'RUBYOPT' => ['-rpolytrace', ENV['RUBYOPT']].compact.join(' '),
+        'RUBYOPT' => ['-rpolytrace', env['RUBYOPT'] || ENV['RUBYOPT']].compact.join(' '),
         'RUBYLIB' => [libdir, env['RUBYLIB'] || ENV['RUBYLIB']].compact.join(':')
       )
       child_env['POLYTRACE_NONSTOP'] = '1' if nonstop
