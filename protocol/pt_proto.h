@@ -830,6 +830,30 @@ int pt_proto_send_w(int fd, const struct pt_msg *m, int timeout_ms,
 int pt_proto_recv_w(int fd, struct pt_proto_decoder *dec, struct pt_msg *out,
                     int timeout_ms, const struct pt_proto_waiter *w);
 
+/* The OP event's encoder, for a stream of them (the op trace sends one per
+ * I/O op): pt_op_encode appends the same bytes as pt_msg_encode of a PT_EV_OP
+ * message holding *op, at a fraction of the cost. It remembers the encoded
+ * start of the message (type, phase, op) for the last few (phase, op) pairs
+ * it met, so an event is one copy and its four numbers. phase and op are
+ * recognised by address and then compared, so any strings will do; literals
+ * hit. Zero-initialise the struct; it owns nothing; one user at a time. */
+#define PT_OP_ENC_HEADS 8
+#define PT_OP_ENC_HEAD_MAX 64
+struct pt_op_encoder {
+    struct pt_op_enc_head {
+        const char *phase, *op;       /* as last given: recognised by address */
+        size_t len;                   /* of bytes; 0: unused */
+        size_t phase_at, phase_len;   /* where their texts lie in bytes, */
+        size_t op_at, op_len;         /* compared on a hit */
+        char bytes[PT_OP_ENC_HEAD_MAX];
+    } head[PT_OP_ENC_HEADS];
+    unsigned next;                    /* the entry a new pair replaces */
+};
+
+/* 0, -EINVAL (NULL pointer), -ENOMEM; on error out is left as it was. */
+int pt_op_encode(struct pt_op_encoder *enc, const struct pt_proto_ev_op *op,
+                 msgpack_sbuffer *out);
+
 #ifdef __cplusplus
 }
 #endif

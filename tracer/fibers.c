@@ -107,7 +107,7 @@ static void ops_tick(int may_wait)
 
 static void on_runtime_event(const struct rt_event *ev, void *data)
 {
-    struct pt_msg m;
+    struct pt_proto_ev_op op;
 
     (void)data;
     switch (ev->kind) {
@@ -134,18 +134,14 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
         return;
     if (pt_tr.trace_ops_fiber && pt_fib_id(ev->fiber) != pt_tr.trace_ops_fiber)
         return;
-    /*
-     * Only encoded, never freed (pt_tr_send_op leaves *m to its caller):
-     * its strings are borrowed, not copied, two allocations fewer per event.
-     */
-    pt_msg_init(&m, PT_EV_OP, 0);
-    m.u.op.phase = (char *)(ev->kind == RT_EV_OP_SUBMIT ? "submit" : "complete");
-    m.u.op.op = (char *)(ev->op ? ev->op : "?");
-    m.u.op.fiber = pt_fib_id(ev->fiber);
-    m.u.op.fd = ev->fd;
-    m.u.op.len = ev->len;
-    m.u.op.result = ev->result;
-    pt_tr_send_op(&m);
+    /* Its strings are borrowed (static names), only encoded. */
+    op.phase = (char *)(ev->kind == RT_EV_OP_SUBMIT ? "submit" : "complete");
+    op.op = (char *)(ev->op ? ev->op : "?");
+    op.fiber = pt_fib_id(ev->fiber);
+    op.fd = ev->fd;
+    op.len = ev->len;
+    op.result = ev->result;
+    pt_tr_send_op(&op);
 }
 
 void pt_fib_runtime_hook(int on)

@@ -155,6 +155,7 @@ static int send_bytes(const char *data, size_t size)
 
 /* The queued OP events (tracer.h), of process ops_pid, the first queued at ops_since. */
 static msgpack_sbuffer ops_buf;
+static struct pt_op_encoder ops_enc;
 static pid_t ops_pid;
 static uint64_t ops_since;
 
@@ -193,8 +194,9 @@ static void ops_on_wait(void *data)
         flush_ops();
 }
 
-int pt_tr_send_op(const struct pt_msg *m)
+int pt_tr_send_op(const struct pt_proto_ev_op *op)
 {
+    uint64_t now;
     int r;
 
     if (!connected())
@@ -203,15 +205,16 @@ int pt_tr_send_op(const struct pt_msg *m)
         ops_buf.size = 0;
         ops_pid = getpid();
     }
+    now = now_ms();
     if (!ops_buf.size) {
-        ops_since = now_ms();
+        ops_since = now;
         if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait))
             pt_tr.rt->on_next_wait(ops_on_wait, NULL);
     }
-    r = pt_msg_encode(m, &ops_buf);
+    r = pt_op_encode(&ops_enc, op, &ops_buf);
     if (r < 0)
         return r;
-    if (ops_buf.size >= PT_TR_OPS_BATCH || now_ms() - ops_since >= PT_TR_OPS_DELAY_MS)
+    if (ops_buf.size >= PT_TR_OPS_BATCH || now - ops_since >= PT_TR_OPS_DELAY_MS)
         return flush_ops();
     return 0;
 }

@@ -109,7 +109,7 @@ int pt_tr_connect(const char *path);        /* launch: connect to the controller
 int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno */
 /*
  * OP events are many and small, so they are sent in batches (server.c):
- * pt_tr_send_op queues one (*m stays the caller's); the batch goes out before any
+ * pt_tr_send_op queues one (*op stays the caller's); the batch goes out before any
  * other message, when it holds PT_TR_OPS_BATCH bytes, when its first event
  * is PT_TR_OPS_DELAY_MS old at the next runtime event, and when the
  * program goes quiet: the runtime's loop is about to wait with nothing to
@@ -119,7 +119,7 @@ int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno *
  */
 #define PT_TR_OPS_BATCH 16384
 #define PT_TR_OPS_DELAY_MS 10
-int pt_tr_send_op(const struct pt_msg *m);
+int pt_tr_send_op(const struct pt_proto_ev_op *op);
 int pt_tr_ops_queued(void);
 void pt_tr_ops_tick(int about_to_wait);
 int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)

@@ -366,6 +366,7 @@ int main(void)
     suite_add_tcase(s, tc_io());
     suite_add_tcase(s, tc_rendezvous());
     suite_add_tcase(s, tc_remote());
+    suite_add_tcase(s, tc_op_encode());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -14,6 +14,7 @@ TCase *tc_io(void);
 TCase *tc_api(void);
 TCase *tc_rendezvous(void);
 TCase *tc_remote(void);
+TCase *tc_op_encode(void);
 
 /* Every type value the catalog knows, in order; its count. */
 extern const enum pt_msg_type all_types[];
