@@ -331,6 +331,7 @@ static VALUE tr_connected_p(VALUE self)
  */
 static void forget_inherited(void)
 {
+    pt_tr.pid = getpid();
     pt_fork_child();
     if (pt_tr.fd >= 0)
         close(pt_tr.fd);
@@ -363,6 +364,7 @@ void Init_polytrace_ext(void)
 {
     VALUE holder;
 
+    pt_tr.pid = getpid();
     pt_tr.mod = rb_define_module("PolyTrace");
     pt_tr.script = Qnil;
     pt_tr.script_real = Qnil;

@@ -51,6 +51,10 @@ struct pt_tr {
     VALUE main_thread;
     int fd;                         /* controller connection, -1: none */
     pid_t fd_pid;                   /* process that opened fd (fork guard) */
+    pid_t pid;                      /* this process: getpid() as of the load
+                                       and of a fork (pthread_atfork), so the
+                                       checks made per OP event need no
+                                       system call */
     pid_t peer_pid;                 /* the controller's pid */
     int peer_remote;                /* the controller came over TCP */
     struct pt_proto_decoder *dec;
