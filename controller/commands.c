@@ -199,7 +199,9 @@ const struct pt_cmd pt_cmd_table[PT_CMD_COUNT] = {
       "show I/O ops as they happen (all, or fiber F)",
       "'trace ops on' prints every I/O operation the runtime submits and\n"
       "completes (read, write, accept, sleep ...) while the program runs,\n"
-      "for all fibers or only fiber F. 'trace ops off' stops it.\n",
+      "for all fibers or only fiber F. 'trace ops off' stops it. The program\n"
+      "never waits for the debugger: events the debugger is too far behind\n"
+      "to take (about 20,000) are dropped, and a line says how many.\n",
       pt_args_trace, pt_hdl_trace, PT_COMPLETE_TRACE, false, false },
     { PT_CMD_SET, "set", { NULL }, "fiberlock on|off|step | print limit N | follow-fork all|parent|child",
       "which fibers run while stepping; print; forks",

@@ -153,11 +153,22 @@ static int send_bytes(const char *data, size_t size)
     return r;
 }
 
-/* The queued OP events (tracer.h), of process ops_pid, the first queued at ops_since. */
+/*
+ * The queued OP events (tracer.h), of process ops_pid, the first queued at
+ * ops_since. They go out without waiting: what the socket does not take
+ * stays queued (ops_stuck, tried again PT_TR_OPS_DELAY_MS after ops_tried or
+ * when the loop next waits), and beyond PT_TR_OPS_MAX queued bytes events
+ * are dropped and counted (ops_dropped) until there is room, where an
+ * OUTPUT notice tells the controller how many. Only a message other than an
+ * OP event waits for the queue to go out before it (send_bytes).
+ */
 static msgpack_sbuffer ops_buf;
 static struct pt_op_encoder ops_enc;
 static pid_t ops_pid;
 static uint64_t ops_since;
+static int ops_stuck;
+static uint64_t ops_tried;
+static uint64_t ops_dropped;
 
 static uint64_t now_ms(void)
 {
@@ -174,14 +185,92 @@ static int connected(void)
     return pt_tr.fd >= 0 && pt_tr.fd_pid == pt_tr.pid;
 }
 
+static void ops_forget(void)
+{
+    ops_buf.size = 0;
+    ops_stuck = 0;
+    ops_dropped = 0;
+}
+
+/* The notice of the events dropped since the last one, queued in their place. */
+static void queue_dropped(void)
+{
+    struct pt_msg m;
+    char text[160];
+    int n;
+
+    n = snprintf(text, sizeof text,
+                 "polytrace: %llu op events dropped: the debugger did not read them in time\n",
+                 (unsigned long long)ops_dropped);
+    pt_msg_init(&m, PT_EV_OUTPUT, 0);
+    m.u.output.text = text;     /* borrowed: encoded, never freed */
+    m.u.output.text_len = (size_t)n;
+    if (pt_msg_encode(&m, &ops_buf) == 0)
+        ops_dropped = 0;
+}
+
+/* Everything queued, waiting for the controller to take it (send_bytes). */
 static int flush_ops(void)
 {
     int r = 0;
 
+    if (ops_dropped && ops_pid == pt_tr.pid && connected())
+        queue_dropped();
     if (ops_buf.size && ops_pid == pt_tr.pid && connected())
         r = send_bytes(ops_buf.data, ops_buf.size);
-    ops_buf.size = 0;
+    ops_forget();
     return r;
+}
+
+static void ops_on_wait(void *data);
+
+/* What the socket takes now; the rest stays queued. 0 or -errno. */
+static int flush_ops_nowait(uint64_t now)
+{
+    size_t sent = 0;
+    ssize_t n;
+    int r = 0;
+
+    if (ops_pid != pt_tr.pid || !connected()) {
+        ops_forget();
+        return 0;
+    }
+again:
+    while (sent < ops_buf.size) {
+        n = send(pt_tr.fd, ops_buf.data + sent, ops_buf.size - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0 && errno == ENOTSOCK)
+            return flush_ops();
+        /* A broken stream: as send_bytes, shut down for every path to see. */
+        r = n < 0 ? -errno : -EPIPE;
+        shutdown(pt_tr.fd, SHUT_RDWR);
+        ops_forget();
+        return r;
+    }
+    memmove(ops_buf.data, ops_buf.data + sent, ops_buf.size - sent);
+    ops_buf.size -= sent;
+    if (!ops_buf.size && ops_dropped) {
+        /* All out, but events were dropped on the way: say so now. */
+        queue_dropped();
+        sent = 0;
+        if (ops_buf.size)
+            goto again;
+    }
+    ops_tried = now;
+    ops_stuck = ops_buf.size > 0;
+    if (ops_stuck) {
+        ops_since = now;
+        if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait))
+            pt_tr.rt->on_next_wait(ops_on_wait, NULL);
+    }
+    return 0;
 }
 
 /*
@@ -192,8 +281,16 @@ static int flush_ops(void)
 static void ops_on_wait(void *data)
 {
     (void)data;
-    if (!pt_tr.serving)
-        flush_ops();
+    if (!pt_tr.serving && ops_buf.size)
+        flush_ops_nowait(now_ms());
+}
+
+/* Whether the queue should be sent (or, stuck, tried again) now. */
+static int ops_due(uint64_t now, int full)
+{
+    if (ops_stuck)
+        return now - ops_tried >= PT_TR_OPS_DELAY_MS;
+    return full || now - ops_since >= PT_TR_OPS_DELAY_MS;
 }
 
 int pt_tr_send_op(const struct pt_proto_ev_op *op)
@@ -204,32 +301,47 @@ int pt_tr_send_op(const struct pt_proto_ev_op *op)
     if (!connected())
         return -ENOTCONN;
     if (ops_pid != pt_tr.pid) { /* a forked child: the parent's batch is not its own */
-        ops_buf.size = 0;
+        ops_forget();
         ops_pid = pt_tr.pid;
     }
     now = now_ms();
+    if (ops_buf.size >= PT_TR_OPS_MAX) {
+        if (ops_due(now, 0) && (r = flush_ops_nowait(now)) < 0)
+            return r;
+        if (ops_buf.size >= PT_TR_OPS_MAX) {
+            ops_dropped++;
+            return -ENOBUFS;
+        }
+    }
     if (!ops_buf.size) {
         ops_since = now;
         if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait))
             pt_tr.rt->on_next_wait(ops_on_wait, NULL);
     }
+    if (ops_dropped)
+        queue_dropped();
     r = pt_op_encode(&ops_enc, op, &ops_buf);
     if (r < 0)
         return r;
-    if (ops_buf.size >= PT_TR_OPS_BATCH || now - ops_since >= PT_TR_OPS_DELAY_MS)
-        return flush_ops();
+    if (ops_due(now, ops_buf.size >= PT_TR_OPS_BATCH))
+        return flush_ops_nowait(now);
     return 0;
 }
 
 int pt_tr_ops_queued(void)
 {
-    return ops_buf.size > 0;
+    return ops_buf.size > 0 || ops_dropped > 0;
 }
 
 void pt_tr_ops_tick(int about_to_wait)
 {
-    if (ops_buf.size && (about_to_wait || now_ms() - ops_since >= PT_TR_OPS_DELAY_MS))
-        flush_ops();
+    uint64_t now;
+
+    if (!ops_buf.size)
+        return;
+    now = now_ms();
+    if ((about_to_wait && !ops_stuck) || ops_due(now, 0))
+        flush_ops_nowait(now);
 }
 
 int pt_tr_send(struct pt_msg *m)
@@ -325,7 +437,7 @@ void pt_tr_disconnect(void)
     pt_wp_clear_all();
     pt_step_cancel();
     pt_tr.trace_ops = 0;
-    ops_buf.size = 0;
+    ops_forget();
     pt_tr.lockmode = PT_TR_LOCK_STEP;
     pt_tr.follow = PT_TR_FOLLOW_NONE;
     pt_diag_disconnected();

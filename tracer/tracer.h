@@ -119,10 +119,15 @@ int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno *
  * program goes quiet: the runtime's loop is about to wait with nothing to
  * run and nothing ready (rt_api.h on_next_wait, asked for by the batch's
  * first event), so a wait that ends at once, as a program trading messages
- * over sockets makes all the time, sends nothing.
+ * over sockets makes all the time, sends nothing. A batch never waits for
+ * the controller: what the socket does not take stays queued, and past
+ * PT_TR_OPS_MAX queued bytes (about 20,000 events) events are dropped,
+ * counted, and the controller told how many in their place (an OUTPUT
+ * notice), so a controller that falls behind never holds the program up.
  */
 #define PT_TR_OPS_BATCH 16384
 #define PT_TR_OPS_DELAY_MS 10
+#define PT_TR_OPS_MAX (1024 * 1024)
 int pt_tr_send_op(const struct pt_proto_ev_op *op);
 int pt_tr_ops_queued(void);
 void pt_tr_ops_tick(int about_to_wait);

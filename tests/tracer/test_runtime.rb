@@ -133,6 +133,37 @@ class TestRuntime < Minitest::Test
     assert_empty @c.seen.select { |m| m['type'] == :exited }, 'the program still waits'
   end
 
+  OPS_FLOOD = File.join(__dir__, 'scripts', 'runtime_ops_flood.rb')
+
+  # A controller that does not read the op trace never holds the program
+  # up: the tracer keeps a bounded queue, drops the events beyond it,
+  # counts them and tells the controller how many in their place; the
+  # session goes on. Not one byte is read here until the program has done
+  # all its ops (its stdout says so); then every event it made is either
+  # received or counted as dropped.
+  def test_op_trace_drops_and_counts_for_a_controller_that_does_not_read
+    @d = PtWire::Debuggee.new(OPS_FLOOD, '40000', nonstop: true)
+    @c = @d.conn
+    assert_equal 'call', @c.wait_event(:stopped)['reason']
+    assert_equal :ok, @c.request(:trace_ops, on: true, fiber: 0)['type']
+    assert_equal :ok, @c.request(:continue)['type']
+    @d.wait_stdout(/^flooded$/, 120)
+    stop = @c.wait_event(:stopped, timeout: 30)
+    assert_equal 'call', stop['reason'], 'the second breakpoint call'
+    made = Integer(@c.request(:eval, expr: '$ops')['text'])
+    msgs = @c.seen
+    ops = msgs.count { |m| m['type'] == :op }
+    notices = msgs.select { |m| m['type'] == :output && m['text'].include?('op events dropped') }
+    refute_empty notices, 'the controller is told that events were dropped'
+    dropped = notices.sum { |m| Integer(m['text'][/(\d+) op events dropped/, 1]) }
+    assert_operator dropped, :>, 0
+    assert_operator ops, :>, 0
+    assert_equal made, ops + dropped, 'every event the program made is received or counted as dropped'
+    assert_equal :ok, @c.request(:continue)['type']
+    assert_equal 0, @c.wait_event(:exited)['status'], 'the session went on to the end'
+    assert_match(/done/, @d.stdout.tap { @d.wait })
+  end
+
   IDLE = File.join(__dir__, 'scripts', 'runtime_idle.rb')
 
   def test_pause_and_attach_while_idle_in_the_event_loop
