@@ -361,8 +361,10 @@ static VALUE fiber_body(RB_BLOCK_CALL_FUNC_ARGLIST(first, data))
     finalize(f, result, uncaught);
     /*
      * The fiber never returns (Ruby would resume the thread's root fiber):
-     * it switches away for good. An interrupt that lands here goes to the
-     * main fiber.
+     * it switches away for good. With nothing to run, the loop's wait goes
+     * on in the main fiber when that waits (scheduler.c, hand_loop_to_main);
+     * else it runs here, and an interrupt that lands here goes to the main
+     * fiber.
      */
     for (;;) {
         VALUE v = rt_sched_switch_or_idle(f->t);

@@ -48,6 +48,8 @@ struct rt_thread {
     double last_idle_gc;         /* runtime clock at the last idle GC */
     int ended;                   /* the thread has ended (rt_thread_end) */
     unsigned ops_without_wait;   /* ops done in a row without waiting */
+    uint64_t handoff_entered;    /* stats_enter's ticks of a loop handed on
+                                    by an ended fiber (scheduler.c) */
     /*
      * The fiber whose run the counters time (stats.h): the one the
      * scheduler last switched to. Marked (ts_mark), so never stale.

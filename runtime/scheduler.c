@@ -415,13 +415,47 @@ static inline VALUE switch_to(struct rt_thread *t, VALUE current, struct rt_runq
     return v;
 }
 
+/*
+ * A fiber that has ended never returns (fiber.c): it switches away for good.
+ * When it finds nothing to run, the loop's wait would run on its stack, and
+ * with it whatever Ruby runs inside that wait (trap handlers: the
+ * debugger's attach and pause stops; the hog and deadlock reports), in a
+ * fiber that no longer exists for the program. So it hands the loop to the
+ * thread's main fiber when that waits in a switch of its own (a wait op is
+ * set, and it is not the one running): the main fiber's switch_to_next goes
+ * on looping (resumed with loop_handoff) as if it had been switched to.
+ * Nothing is added while anything is runnable, and no switch when the wait
+ * wakes the main fiber, which would have been switched to anyway.
+ */
+static VALUE loop_handoff;  /* the resume value that says so (a frozen Object) */
+
+static int hand_loop_to_main(struct rt_thread *t, VALUE current, uint64_t entered)
+{
+    struct rt_fiber *m;
+
+    if (RB_LIKELY(!current_state(t, current)->dead) || t->main_fiber == current)
+        return 0;
+    m = rt_fiber_get_if_any(t->main_fiber);
+    if (!m || m->dead || !m->wait_op || m->interjecting || m->t != t)
+        return 0;
+    t->handoff_entered = entered;
+    t->current = t->main_fiber;
+    t->current_state = m;
+    rb_fiber_transfer(t->main_fiber, 1, &loop_handoff);
+    /* Not expected (nothing schedules an ended fiber): loop on here. */
+    t->current = current;
+    return 1;
+}
+
 /* `current` is the calling fiber (its callers have it at hand already). */
 static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns)
 {
     struct rt_runqueue_entry e;
     int idle_tasks_done = 0, looped = 0, deadlock_stopped = 0;
     uint64_t entered = stats_enter(t);
+    VALUE v;
 
+again:
     t->current = current;
     for (;;) {
         VALUE err = Qundef;
@@ -438,6 +472,8 @@ static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns
         if (err == Qundef && pick(t, &e))
             break;
         looped = 1;
+        if (err == Qundef && hand_loop_to_main(t, current, entered))
+            continue;
         if (err == Qundef && maybe_stuck(t) && (t->idle_proc == Qnil || idle_tasks_done) &&
             rt_deadlock_check(t, idle_returns, &deadlock_stopped))
             continue;
@@ -472,7 +508,15 @@ static VALUE switch_to_next(struct rt_thread *t, VALUE current, int idle_returns
             return err;
         }
     }
-    return switch_to(t, current, &e, entered, looped);
+    v = switch_to(t, current, &e, entered, looped);
+    if (RB_UNLIKELY(v == loop_handoff)) {
+        /* An ended fiber handed this one the loop: a wait of its own now. */
+        entered = t->handoff_entered;
+        looped = 1;
+        idle_tasks_done = deadlock_stopped = 0;
+        goto again;
+    }
+    return v;
 }
 
 VALUE rt_sched_switch(struct rt_thread *t)
@@ -914,6 +958,8 @@ static VALUE th_runqueue_size(VALUE self)
 
 void rt_scheduler_init(VALUE mPolyphony)
 {
+    loop_handoff = rb_obj_freeze(rb_obj_alloc(rb_cObject));
+    rb_gc_register_mark_object(loop_handoff);
     VALUE cBackend = rb_const_get(mPolyphony, rb_intern("Backend"));
     rb_define_method(cBackend, "wait_event", be_wait_event, -1);
     rb_define_method(rb_mKernel, "snooze", k_snooze, 0);
