@@ -64,6 +64,38 @@ describe('robustness', () => {
     assert.deepEqual(await exited, { code: 0, sig: null });
   });
 
+  // The main thread of pid sleeps (its state in /proc): the loop's wait.
+  async function parked(pid) {
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+      if (stat[stat.lastIndexOf(')') + 2] === 'S') return;
+      assert.ok(Date.now() < deadline, `process ${pid} never waited`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('attached to a program idle after a fiber ended: the stop is in a live thread', async () => {
+    const prog = spawn('ruby', [fixture('idle_after_end.rb')],
+      { env: env({ RUBYOPT: '-rpolytrace' }), stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => prog.kill('SIGKILL'));
+    await new Promise((resolve) => prog.stdout.on('data', (d) => { if (/ready/.test(d)) resolve(); }));
+    await parked(prog.pid);
+    dc = await client();
+    const stopped = await attach(dc, { pid: prog.pid, stopOnEntry: true });
+    const tid = stopped.body.threadId;
+    const threads = (await dc.threadsRequest()).body.threads;
+    const mine = threads.find((t) => t.id === tid);
+    assert.ok(mine, `stopped thread ${tid} is one of ${threads.map((t) => `${t.id} ${t.name}`).join(', ')}`);
+    assert.match(mine.name, /main/);
+    assert.ok(!threads.some((t) => /starter/.test(t.name)), 'the fiber that ended is not listed');
+    const top = (await dc.stackTraceRequest({ threadId: tid })).body.stackFrames
+      .find((f) => f.source && /idle_after_end\.rb$/.test(f.source.path));
+    assert.ok(top, 'the program\'s own frame is in the stack');
+    assert.equal(top.line, line('idle_after_end.rb', 'accept'));
+    await dc.disconnectRequest({});
+  });
+
   it('an attach that cannot be done says why', async () => {
     dc = await client();
     await dc.initializeRequest();

@@ -1,11 +1,12 @@
 # frozen_string_literal: true
 
-# test_attach_idle.rb — attaching to (and pausing) a program idle in the
-# event loop right after a spun fiber ended, on both backends. The loop's
-# wait then goes on in the main fiber (the fiber that ended hands it on),
-# so the stop is in fiber 1 at its accept, a fiber the user can act on:
-# bt, frame, fibers, eval, switch, step, continue, pause and detach all
-# work and tell the truth, never "no fiber N" for the fiber stopped in.
+# test_attach_idle.rb — stops made in the event loop's wait right after a
+# spun fiber ended, on both backends: attach and pause to an idle server,
+# and a deadlock stop. The loop's wait then goes on in the main fiber (the
+# fiber that ended hands it on), so the stop is in fiber 1 where it waits,
+# a fiber the user can act on: bt, frame, fibers, eval, switch, step,
+# continue, pause and detach all work and tell the truth, never "no fiber
+# N" for the fiber stopped in.
 # The tests wait for the program's main thread to sleep in the loop (its
 # state and voluntary context switches in /proc), never for a time.
 
@@ -16,6 +17,7 @@ require 'pty_session'
 
 class TestAttachIdle < Minitest::Test
   FIX = E2E.fixture('idle_server.rb')
+  DEADLOCK = E2E.fixture('ended_deadlock.rb')
   POLYTRACE = PtySession::POLYTRACE
   ACCEPT = E2E.line_of(FIX, '@accept')
   AFTER = E2E.line_of(FIX, '@after_accept')
@@ -125,5 +127,29 @@ class TestAttachIdle < Minitest::Test
 
   def test_attach_and_pause_after_a_fiber_ended_io_uring
     check_backend('io_uring')
+  end
+
+  def check_deadlock(backend)
+    @s = PtySession.polytrace('ruby', DEADLOCK, env: { 'POLYPHONY_BACKEND' => backend })
+    @s.expect(/\(entry\)/, timeout: 20)
+    @s.prompt
+    @s.send_line('continue')
+    line = E2E.line_of(DEADLOCK, '@await')
+    @s.expect(/Stopped in fiber 1 \(main\) at \S*ended_deadlock\.rb:#{line} in <main> \(deadlock\)\n/)
+    @s.prompt
+    assert_match(/#0 +\S*ended_deadlock\.rb:#{line} in <main>/, @s.command('bt'))
+    assert_match(/^\* 1 +main .*event/, @s.command('fibers'))
+    assert_match(/#<Polyphony::Event/, @s.command('p event'))
+    @s.send_line('continue')
+    @s.expect(/Polyphony::Deadlock/)
+    @s.expect(/program exited with status 1/)
+  end
+
+  def test_deadlock_after_a_fiber_ended_libev
+    check_deadlock('libev')
+  end
+
+  def test_deadlock_after_a_fiber_ended_io_uring
+    check_deadlock('io_uring')
   end
 end

@@ -214,4 +214,31 @@ class SchedulingTest < Minitest::Test
     assert_nil suspend
     assert_equal [1, 2], values
   end
+
+  # A fiber that ends with nothing left to run hands the loop's wait to the
+  # main fiber: what runs inside that wait (the idle proc here; trap
+  # handlers, the debugger's stops) runs in a live fiber, not a finished one.
+  def test_the_wait_after_a_fiber_ends_runs_in_the_main_fiber
+    seen = []
+    backend = Thread.current.backend
+    backend.idle_proc = proc { seen << [Fiber.current, Fiber.current.state] }
+    worker = spin { :done }
+    sleep 0.001
+    assert_equal :dead, worker.state
+    refute_empty seen
+    seen.each { |fiber, state| assert_equal [Fiber.current, :running], [fiber, state] }
+  ensure
+    backend.idle_proc = nil
+  end
+
+  # ... and where the main fiber is not in a wait of its own (it resumed a
+  # plain fiber, which waits), the loop goes on where it is.
+  def test_a_fiber_ending_while_the_main_fiber_is_not_waiting
+    result = Fiber.new do
+      worker = spin { :done }
+      sleep 0.001
+      [worker.state, worker.result]
+    end.resume
+    assert_equal [:dead, :done], result
+  end
 end
