@@ -209,6 +209,22 @@ module PtWire
       wait_stdout(pattern, timeout, @err)
     end
 
+    # Waits until the program's main thread sleeps (its state in /proc):
+    # for a runtime program whose only Ruby thread is the main one, past
+    # its output, that is the event loop's wait. Output alone is not: the
+    # program is still in the call that printed it, or on the lines after.
+    def wait_idle(timeout = 10)
+      stat = "/proc/#{@pid}/task/#{@pid}/stat"
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      loop do
+        text = File.read(stat)
+        return if text[text.rindex(')') + 2] == 'S'
+        raise Timeout, 'the program never waited' if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+        IO.select(nil, nil, nil, 0.01) # a thread's state has no event to wait on
+      end
+    end
+
     # Attaches as `polytrace attach` does: SIGURG, then connect to
     # <dir>/polytrace/<pid>.sock once the tracer listens there, and shake
     # hands. Returns the Conn (its #hello holds the tracer's HELLO).

@@ -170,6 +170,7 @@ class TestRuntime < Minitest::Test
     @d = PtWire::Debuggee.new(IDLE, nonstop: true)
     @c = @d.conn
     @d.wait_stdout(/ready/)
+    @d.wait_idle
     assert_equal :ok, @c.request(:pause)['type']
     stop = @c.wait_event(:stopped, timeout: 5)
     assert_equal ['pause', IDLE], stop.values_at('reason', 'file')
