@@ -287,6 +287,46 @@ class HTTPServerTest < Minitest::Test
     end
   end
 
+  # Header names are matched in any (ASCII) case: the request's Host,
+  # Content-Length and Expect, the response's Content-Length, Connection
+  # and Transfer-Encoding.
+  def test_header_names_in_any_case
+    app = lambda do |env|
+      case env['PATH_INFO']
+      when '/close' then [200, { 'CONNECTION' => 'Close', 'content-length' => '2' }, ['ok']]
+      when '/chunked' then [200, { 'TRANSFER-ENCODING' => 'chunked' }, ["2\r\nab\r\n0\r\n\r\n"]]
+      else [200, { 'content-LENGTH' => '2' }, ["#{env['rack.input'].read.size}"[0, 2].ljust(2)]]
+      end
+    end
+    with_server(app, max_body_size: 10) do |_, port|
+      c = client(port)
+      c.send_raw("GET / HTTP/1.1\r\nhOsT: a\r\n\r\n")
+      assert_equal 200, c.response.status
+      c.send_raw("GET / HTTP/1.1\r\nHOST: a\r\nhost: b\r\n\r\n")
+      assert_equal 400, c.response.status, 'two Host headers, whatever their case'
+      c = client(port)
+      c.send_raw("POST / HTTP/1.1\r\nHost: a\r\nCONTENT-length: 11\r\n\r\n")
+      assert_equal 413, c.response.status, 'the declared length, whatever its case'
+      c = client(port)
+      c.send_raw("POST / HTTP/1.1\r\nHost: a\r\nEXPECT: 200-ok\r\nContent-Length: 1\r\n\r\nx")
+      assert_equal 417, c.response.status
+      c = client(port)
+      c.send_raw("POST / HTTP/1.1\r\nHost: a\r\neXpEcT: 100-CONTINUE\r\nContent-Length: 3\r\n\r\n")
+      assert_equal 100, c.response.status
+      c.send_raw('abc')
+      r = c.response
+      assert_equal ['3 ', '2'], [r.body, r['Content-Length']]
+      assert r.keep_alive
+      r = c.get('/chunked')
+      assert_equal 'ab', r.body
+      assert_nil r['Content-Length']
+      r = c.get('/close')
+      assert_equal 'ok', r.body
+      refute r.keep_alive
+      assert c.closed?, "the app's Connection: Close closes the connection"
+    end
+  end
+
   def test_malformed_request_gets_400
     app = ->(env) { [200, {}, [env['rack.input'].read]] }
     with_server(app) do |_, port|

@@ -195,7 +195,9 @@ module Polyphony
       # The size of a parsed head (request line and headers, counted as
       # sent less optional whitespace), checked against max_header_size;
       # Host; and what the body's declared size and Expect allow. One pass over
-      # the headers: this runs for every request.
+      # the headers: this runs for every request. Names are compared with
+      # casecmp (ASCII case, which is what HTTP's tokens have), not casecmp?
+      # (Unicode case folding, which costs two new strings a comparison).
       def head_error(req)
         size = req.url.bytesize + 16
         length = expect = nil
@@ -203,16 +205,16 @@ module Polyphony
         req.headers.each do |k, v|
           size += k.bytesize + (v.is_a?(Array) ? v.sum { |x| x.bytesize + 4 } : v.bytesize) + 4
           case k.bytesize
-          when 4 then hosts += v.is_a?(Array) ? v.size : 1 if k.casecmp?('Host')
-          when 6 then expect = v if k.casecmp?('Expect')
-          when 14 then length = v if k.casecmp?('Content-Length')
+          when 4 then hosts += v.is_a?(Array) ? v.size : 1 if k.casecmp('Host')&.zero?
+          when 6 then expect = v if k.casecmp('Expect')&.zero?
+          when 14 then length = v if k.casecmp('Content-Length')&.zero?
           end
         end
         return HeadersTooLarge.new if size > @options.max_header_size
         # RFC 9112: exactly one Host in HTTP/1.1, at most one before.
         return BadRequest.new('Host missing or repeated') if hosts > 1 || (hosts.zero? && req.version == 'HTTP/1.1')
         return BodyTooLarge.new if length.is_a?(String) && length.to_i > @options.max_body_size
-        return ExpectationFailed.new if expect && !(expect.is_a?(String) && expect.casecmp?('100-continue'))
+        return ExpectationFailed.new if expect && !(expect.is_a?(String) && expect.casecmp('100-continue')&.zero?)
 
         nil
       end

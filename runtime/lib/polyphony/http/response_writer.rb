@@ -42,7 +42,7 @@ module Polyphony
         status = status.to_i
         head = String.new(STATUS_LINES[status], capacity: 512)
         length, chunked_by_app, connection, hijack = add_headers(head, headers)
-        keep_alive &&= !(connection && connection.casecmp?('close'))
+        keep_alive &&= !(connection && connection.casecmp('close')&.zero?)
         frame = framing(req, status, length, chunked_by_app, hijack, body)
         case frame
         when :counted then head << "Content-Length: #{length = body.sum(&:bytesize)}\r\n"
@@ -78,7 +78,8 @@ module Polyphony
 
       # Copies the application's headers into head (a value with newlines
       # is several headers, as Rack 2 has it) and notes the ones framing
-      # depends on.
+      # depends on (names compared in ASCII case: casecmp, as the request
+      # reader does).
       def add_headers(head, headers)
         length = chunked = connection = hijack = nil
         headers.each do |name, value|
@@ -87,9 +88,9 @@ module Polyphony
             next
           end
           case name.bytesize
-          when 14 then length = value.to_i if name.casecmp?('Content-Length')
-          when 17 then chunked = true if name.casecmp?('Transfer-Encoding')
-          when 10 then connection = value if name.casecmp?('Connection')
+          when 14 then length = value.to_i if name.casecmp('Content-Length')&.zero?
+          when 17 then chunked = true if name.casecmp('Transfer-Encoding')&.zero?
+          when 10 then connection = value if name.casecmp('Connection')&.zero?
           end
           value = value.to_s
           if value.include?("\n")
