@@ -173,6 +173,10 @@ module Bench
       client.set('hog', hog) if hog
       nonstop ? client.drain : client.continue_and_drain
       status = client.finish(timeout)
+      if client.respond_to?(:ops_dropped) && client.ops_dropped.positive?
+        # The row would measure a lighter trace than the one asked for.
+        raise NotAvailable, "the client fell behind: the tracer dropped #{client.ops_dropped} op events"
+      end
     rescue ClientFailure, SystemCallError, IOError => e
       client&.kill
       client&.finish(5) rescue nil # rubocop:disable Style/RescueModifier

@@ -27,6 +27,7 @@ module Bench
     EV_STOPPED = 96
     EV_RUNNING = 97
     EV_OP = 99
+    EV_OUTPUT = 100
     EV_EXITED = 101
     PROTO_VERSION = 1
 
@@ -34,7 +35,7 @@ module Bench
 
     include Debuggee
 
-    attr_reader :hello, :events_seen, :ops_seen
+    attr_reader :hello, :events_seen, :ops_seen, :ops_dropped
 
     # Starts argv with the tracer preloaded. env: extra environment; out:
     # where the program's stdout goes (an IO or a path).
@@ -48,6 +49,7 @@ module Bench
       @next_id = 0
       @events_seen = 0
       @ops_seen = 0
+      @ops_dropped = 0 # op events the tracer dropped because this client fell behind
       libdir = File.join(build, 'lib')
       child_env = env.merge(
         'POLYTRACE_SOCKET' => @path,
@@ -170,6 +172,9 @@ module Bench
       msg = @inbox.shift
       @events_seen += 1
       @ops_seen += 1 if msg.is_a?(Hash) && msg['type'] == EV_OP
+      if msg.is_a?(Hash) && msg['type'] == EV_OUTPUT && (n = msg['text'].to_s[/(\d+) op events dropped/, 1])
+        @ops_dropped += Integer(n)
+      end
       raise Failure, "not a map: #{msg.inspect}" unless msg.is_a?(Hash)
 
       msg
