@@ -18,11 +18,17 @@ static st_table *by_id;         /* id -> fiber VALUE */
 static uint64_t next_id = 1;
 static st_table *threads;       /* thread VALUE -> id (the main thread is 1) */
 static VALUE listing_thread = Qnil; /* the thread a listing walks, else nil */
+/* A fiber that ended on its own stack keeps its id until another fiber runs:
+ * what the runtime runs after its end (its watchers' callbacks, or the
+ * loop's wait when there is nobody to hand that to) runs there, and a stop
+ * made there names it by the number the user knew it by. */
+static VALUE ending = Qnil;
 static uint64_t next_thread = 2;
 
 void pt_fib_mark(void)
 {
     rb_gc_mark(listing_thread);
+    rb_gc_mark(ending);
     /* Marking pins the fibers, so the tables' keys never move. */
     if (by_id)
         rb_mark_tbl(by_id);
@@ -57,7 +63,8 @@ VALUE pt_fib_lookup(uint64_t id)
 {
     st_data_t v;
 
-    if (!st_lookup(by_id, (st_data_t)id, &v) || pt_fib_dead((VALUE)v))
+    if (!st_lookup(by_id, (st_data_t)id, &v) ||
+        (pt_fib_dead((VALUE)v) && (VALUE)v != pt_stop_fiber()))
         return Qnil;
     return (VALUE)v;
 }
@@ -110,13 +117,20 @@ static void on_runtime_event(const struct rt_event *ev, void *data)
     struct pt_proto_ev_op op;
 
     (void)data;
+    if (RB_UNLIKELY(!NIL_P(ending)) && ending != rb_fiber_current()) {
+        pt_fib_forget(ending);
+        ending = Qnil;
+    }
     switch (ev->kind) {
     case RT_EV_FIBER_SPIN:
         pt_fib_id(ev->other);
         pt_fib_id(ev->fiber);
         return;
     case RT_EV_FIBER_TERMINATE:
-        pt_fib_forget(ev->fiber);
+        if (ev->fiber == rb_fiber_current())
+            ending = ev->fiber;
+        else
+            pt_fib_forget(ev->fiber);
         ops_tick(1);
         return;
     case RT_EV_FIBER_BLOCK:
@@ -169,6 +183,7 @@ void pt_fib_forget_all(void)
      * and the diagnostics name fibers by these numbers. */
     if (!by_id || pt_tr.rt)
         return;
+    ending = Qnil;
     st_lookup(by_id, 1, &main);
     st_foreach(by_id, drop_unless_main, 0);
     st_clear(by_fiber);
@@ -269,7 +284,7 @@ static const char *state_name(VALUE fiber)
     struct rt_wait_info wi = { NULL, -1, -1 };
 
     if (fiber == rb_fiber_current())
-        return "running";
+        return pt_fib_dead(fiber) ? "ending" : "running";
     if (pt_fib_dead(fiber))
         return "dead";
     if (!rt)
@@ -406,6 +421,7 @@ struct list_ctx {
     struct pt_msg *reply;
     int dump;
     int err;
+    int saw_stopped;            /* the stopped fiber was listed */
 };
 
 static void visit(VALUE fiber, void *data)
@@ -414,7 +430,9 @@ static void visit(VALUE fiber, void *data)
     struct pt_proto_fiber *f;
     int r;
 
-    if (pt_fib_dead(fiber))
+    if (fiber == pt_stop_fiber())
+        c->saw_stopped = 1;
+    else if (pt_fib_dead(fiber))
         return;
     c->total++;
     c->thread_fibers++;
@@ -490,6 +508,10 @@ static int walk(struct list_ctx *c, struct pt_proto_thread **threads, size_t *nt
         c->thread_fibers = 0;
         listing_thread = thread;
         rt->each_fiber(thread, visit, c);
+        /* Stopped in a fiber that has ended (see `ending`): listed too,
+         * though the runtime's tree no longer holds it. */
+        if (thread == stopped && !c->saw_stopped && !NIL_P(pt_stop_fiber()))
+            visit(pt_stop_fiber(), c);
         listing_thread = Qnil;
         if (!threads)
             continue;

@@ -34,6 +34,7 @@ static int stop_loop_running;       /* the loop is resumed for a trap handler */
 static const char *stop_exception;  /* "Class: message" of a catch stop */
 static const char *stop_value;      /* a return stop: the value returned */
 static const char *stop_note;       /* why the stop is here, when not plain */
+static char ended_note[160];        /* stop_note of a stop in a fiber that ended */
 static uint32_t stop_watch_id;      /* a watch stop: the watchpoint ... */
 static const char *stop_old_value;  /* ... and its value before */
 static int stop_returning;          /* frame 0 is returning (reason "return") */
@@ -1297,6 +1298,14 @@ void pt_stop(const char *reason, uint32_t bp)
         pt_threads_hold(run.thread);    /* every other thread's loop too */
     }
     stop_fiber = run.fiber;
+    if (!stop_note && rt && pt_fib_dead(run.fiber)) {
+        /* What the runtime runs after a fiber's end, where it could not
+         * hand that to a live fiber (runtime/scheduler.c). */
+        snprintf(ended_note, sizeof ended_note,
+                 "fiber %llu has finished: stopped in what runs after its end (its watchers' "
+                 "callbacks, or the event loop's wait)", (unsigned long long)pt_fib_id(run.fiber));
+        stop_note = ended_note;
+    }
     stop_rt = rt;
     stop_loop_running = 0;
     selected = Qnil;

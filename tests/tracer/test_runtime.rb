@@ -189,6 +189,33 @@ class TestRuntime < Minitest::Test
     assert_equal 'KILL', Signal.signame(@d.wait.termsig)
   end
 
+  PLAIN_WAIT = File.join(__dir__, 'scripts', 'runtime_plain_wait.rb')
+
+  # Where the runtime cannot hand the loop's wait to a live fiber, a stop
+  # made in it is in the fiber that ended: still named by its number, said
+  # to have finished, listed, and every request on it answered.
+  def test_a_stop_in_a_fiber_that_ended_is_one_the_user_can_act_on
+    @d = PtWire::Debuggee.new(PLAIN_WAIT, nonstop: true)
+    @c = @d.conn
+    @d.wait_stdout(/ready/)
+    @d.wait_idle
+    assert_equal :ok, @c.request(:pause)['type']
+    stop = @c.wait_event(:stopped, timeout: 5)
+    assert_equal %w[pause short], stop.values_at('reason', 'tag'), stop.inspect
+    assert_match(/\Afiber #{stop['fiber']} has finished: stopped in what runs after its end/, stop['note'])
+    frames = @c.request(:backtrace, fiber: stop['fiber'])
+    assert_equal :frames, frames['type'], frames.inspect
+    listed = @c.request(:fibers)['fibers'].find { |f| f['id'] == stop['fiber'] }
+    assert_equal %w[short ending], listed&.values_at('tag', 'state'), 'the stopped fiber is listed'
+    assert_equal :fiber_info, @c.request(:switch, fiber: stop['fiber'])['type']
+    assert_equal :ok, @c.request(:continue)['type']
+    assert_equal :ok, @c.request(:pause)['type']
+    again = @c.wait_event(:stopped, timeout: 5)
+    assert_equal stop['fiber'], again['fiber'], 'the same number, the same fiber'
+    assert_equal :ok, @c.request(:kill)['type']
+    assert_equal 'KILL', Signal.signame(@d.wait.termsig)
+  end
+
   THREE = File.join(__dir__, 'scripts', 'runtime_three.rb')
 
   def test_skip_and_up_stay_in_a_spun_fiber_while_others_run
