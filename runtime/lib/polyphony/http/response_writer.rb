@@ -40,7 +40,7 @@ module Polyphony
       # Calls body.close, as Rack requires, however it ends.
       def write(req, status, headers, body, keep_alive)
         status = status.to_i
-        head = String.new(STATUS_LINES[status], capacity: 512)
+        head = +STATUS_LINES[status] # a copy (the lines are frozen): cheaper than String.new(capacity:)
         length, chunked_by_app, connection, hijack = add_headers(head, headers)
         keep_alive &&= !(connection && connection.casecmp('close')&.zero?)
         frame = framing(req, status, length, chunked_by_app, hijack, body)
