@@ -26,6 +26,15 @@
  * until they answer it; PT_PROTO_REMOTE_MAX_FAILS wrong answers close the socket
  * for good. With TLS, a relay thread (proto_remote_tls.c) holds each TCP
  * connection and the connection here is its plain end.
+ *
+ * The thread also watches the controller's connection for room while the op
+ * trace's backlog is stuck (server.c): when the socket becomes writable it
+ * wakes the event loop of the thread that queued the backlog (and the main
+ * thread's, should that one have ended) through the runtime's wakeup, whose
+ * next wait sends what it can. One wake-up per request: the tracer asks
+ * again while the backlog is still stuck, each time after the socket took
+ * all it could, so an idle program neither spins nor waits for the
+ * controller, and its backlog still goes out as the controller reads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +88,11 @@ static char *hello;                 /* our HELLO, encoded */
 static size_t hello_len;
 static char sockdir[PATH_MAX];
 static struct { int fd; struct pt_peer peer; struct pt_proto_decoder *dec; } ready = { -1, { 0 }, NULL };
+/* The op trace's backlog: fd to watch for room (-1: none), the threads to
+ * wake then (kept alive by the tracer: server.c marks them; the runtime only
+ * compares them to its threads', so one that ended is no harm). */
+static int room_fd = -1;
+static VALUE room_thread = Qnil, room_main = Qnil;
 
 /* The TCP socket: remote.c hands it over (under mu), the thread serves
  * it and may close it (under mu). */
@@ -523,9 +537,31 @@ static void drain_wake(int64_t now)
     pthread_mutex_unlock(&mu);
 }
 
+/* The controller's socket has room (or broke): wake the loop that holds
+ * the backlog, unless the request was withdrawn or changed meanwhile. */
+static void room_made(int fd)
+{
+    const struct rt_api *rt = pt_tr.rt;    /* set once, before any request */
+    VALUE th = Qnil, main_th = Qnil;
+
+    pthread_mutex_lock(&mu);
+    if (room_fd == fd) {
+        th = room_thread;
+        main_th = room_main;
+        room_fd = -1;
+        room_thread = room_main = Qnil;
+    }
+    pthread_mutex_unlock(&mu);
+    if (!rt || th == Qnil)
+        return;
+    rt->wakeup(th);
+    if (main_th != Qnil && main_th != th)
+        rt->wakeup(main_th);
+}
+
 static void *run(void *arg)
 {
-    struct pollfd p[3 + PT_LISTEN_SLOTS];
+    struct pollfd p[4 + PT_LISTEN_SLOTS];
     int reported = 0;
 
     (void)arg;
@@ -541,6 +577,7 @@ static void *run(void *arg)
         }
         want = attached || now < window_until;
         int tfd = tcp_fd;
+        int rfd = room_fd;
         until = attached ? -1 : window_until;
         memcpy(dir, sockdir, sizeof dir);
         pthread_mutex_unlock(&mu);
@@ -565,7 +602,7 @@ static void *run(void *arg)
         if (lfd >= 0)
             reported = 0;
 
-        int at_l = -1, at_t = -1, at_c;
+        int at_l = -1, at_t = -1, at_r = -1, at_c;
         p[n++] = (struct pollfd){ .fd = wake_r, .events = POLLIN };
         if (lfd >= 0) {
             at_l = n;
@@ -574,6 +611,10 @@ static void *run(void *arg)
         if (tfd >= 0) {
             at_t = n;
             p[n++] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+        }
+        if (rfd >= 0) {
+            at_r = n;
+            p[n++] = (struct pollfd){ .fd = rfd, .events = POLLOUT };
         }
         at_c = n;
         for (i = 0; i < nconns; i++) {
@@ -593,6 +634,8 @@ static void *run(void *arg)
         now = pt_proto_now_ms();
         if (p[0].revents)
             drain_wake(now);
+        if (at_r >= 0 && p[at_r].revents)
+            room_made(rfd);
         for (i = 0; i < nconns; i++)
             conn_serve(&conns[i], p[at_c + i].revents, now);
         compact();
@@ -725,6 +768,33 @@ void pt_listen_attached(pid_t pid)
     poke('S');
 }
 
+void pt_listen_watch_room(int fd, VALUE thread, VALUE main_thread)
+{
+    int was;
+
+    pthread_mutex_lock(&mu);
+    was = room_fd;
+    room_fd = fd;
+    room_thread = thread;
+    room_main = main_thread;
+    pthread_mutex_unlock(&mu);
+    if (was != fd)
+        poke('S');
+}
+
+void pt_listen_unwatch_room(void)
+{
+    int was;
+
+    pthread_mutex_lock(&mu);
+    was = room_fd;
+    room_fd = -1;
+    room_thread = room_main = Qnil;
+    pthread_mutex_unlock(&mu);
+    if (was >= 0)
+        poke('S');  /* the thread polls that fd no longer: it may be closed */
+}
+
 int pt_listen_ready_fd(void)
 {
     return ready_pipe[0];
@@ -805,6 +875,8 @@ void pt_listen_forget(void)
     ready.dec = NULL;
     attached = 0;
     window_until = 0;
+    room_fd = -1;   /* the parent's backlog and connection */
+    room_thread = room_main = Qnil;
     quit = 0;
     atomic_store(&wake_w, -1);
     if (w >= 0)

@@ -32,6 +32,7 @@ static void state_mark(void *p)
     rb_gc_mark(pt_tr.script_real);
     rb_gc_mark(pt_tr.main_thread);
     rb_gc_mark(pt_tr.ending);
+    pt_tr_ops_mark();
     pt_fib_mark();
     pt_bp_mark();
     pt_step_mark();

@@ -156,11 +156,14 @@ static int send_bytes(const char *data, size_t size)
 /*
  * The queued OP events (tracer.h), of process ops_pid, the first queued at
  * ops_since. They go out without waiting: what the socket does not take
- * stays queued (ops_stuck, tried again PT_TR_OPS_DELAY_MS after ops_tried or
- * when the loop next waits), and beyond PT_TR_OPS_MAX queued bytes events
- * are dropped and counted (ops_dropped) until there is room, where an
- * OUTPUT notice tells the controller how many. Only a message other than an
- * OP event waits for the queue to go out before it (send_bytes).
+ * stays queued (ops_stuck, tried again PT_TR_OPS_DELAY_MS after ops_tried,
+ * when the loop next waits, and when the socket has room again: the
+ * listener's thread watches for it and wakes ops_thread's loop, so a
+ * program gone idle for good still sends it all), and beyond PT_TR_OPS_MAX
+ * queued bytes events are dropped and counted (ops_dropped) until there is
+ * room, where an OUTPUT notice tells the controller how many. Only a
+ * message other than an OP event waits for the queue to go out before it
+ * (send_bytes).
  */
 static msgpack_sbuffer ops_buf;
 static struct pt_op_encoder ops_enc;
@@ -169,6 +172,8 @@ static uint64_t ops_since;
 static int ops_stuck;
 static uint64_t ops_tried;
 static uint64_t ops_dropped;
+static int ops_watched;         /* the listener was asked to watch for room */
+static VALUE ops_thread = Qnil; /* whose loop it wakes then (marked) */
 
 static uint64_t now_ms(void)
 {
@@ -185,11 +190,27 @@ static int connected(void)
     return pt_tr.fd >= 0 && pt_tr.fd_pid == pt_tr.pid;
 }
 
+/* Nothing to wait for room for: the listener's watch withdrawn. */
+static void ops_unwatch(void)
+{
+    if (!ops_watched)
+        return;
+    ops_watched = 0;
+    ops_thread = Qnil;
+    pt_listen_unwatch_room();
+}
+
 static void ops_forget(void)
 {
     ops_buf.size = 0;
     ops_stuck = 0;
     ops_dropped = 0;
+    ops_unwatch();
+}
+
+void pt_tr_ops_mark(void)
+{
+    rb_gc_mark(ops_thread);
 }
 
 /* The notice of the events dropped since the last one, queued in their place. */
@@ -265,10 +286,18 @@ again:
     }
     ops_tried = now;
     ops_stuck = ops_buf.size > 0;
-    if (ops_stuck) {
+    if (!ops_stuck) {
+        ops_unwatch();
+    } else if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait)) {
+        /* Tried again as the loop next waits, and, should the program be
+         * idle for good by then, once the socket has room (listener.c). */
         ops_since = now;
-        if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait))
-            pt_tr.rt->on_next_wait(ops_on_wait, NULL);
+        pt_tr.rt->on_next_wait(ops_on_wait, NULL);
+        ops_thread = rb_thread_current();
+        ops_watched = 1;
+        pt_listen_watch_room(pt_tr.fd, ops_thread, pt_tr.main_thread);
+    } else {
+        ops_since = now;
     }
     return 0;
 }
@@ -427,6 +456,7 @@ void pt_tr_disconnect(void)
     pt_listen_attached(0);
     pt_tr.observing = 0;
     pt_watch_stop();
+    ops_unwatch();      /* the listener's thread must not poll a closed fd */
     if (pt_tr.fd >= 0)
         close(pt_tr.fd);
     pt_tr.fd = -1;

@@ -120,7 +120,9 @@ int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno *
  * run and nothing ready (rt_api.h on_next_wait, asked for by the batch's
  * first event), so a wait that ends at once, as a program trading messages
  * over sockets makes all the time, sends nothing. A batch never waits for
- * the controller: what the socket does not take stays queued, and past
+ * the controller: what the socket does not take stays queued (and goes out
+ * once the socket has room: the listener's thread watches for it and wakes
+ * the loop, so even a program gone idle for good sends it), and past
  * PT_TR_OPS_MAX queued bytes (about 20,000 events) events are dropped,
  * counted, and the controller told how many in their place (an OUTPUT
  * notice), so a controller that falls behind never holds the program up.
@@ -130,6 +132,7 @@ int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno *
 #define PT_TR_OPS_MAX (1024 * 1024)
 int pt_tr_send_op(const struct pt_proto_ev_op *op);
 int pt_tr_ops_queued(void);
+void pt_tr_ops_mark(void);                  /* GC: what the backlog keeps */
 void pt_tr_ops_tick(int about_to_wait);
 int pt_tr_send_error(uint32_t id, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -160,6 +163,10 @@ int pt_listen_ready_fd(void);               /* readable: a controller is ready *
 int pt_listen_take(int *fd, struct pt_proto_decoder **dec, struct pt_peer *peer);
 void pt_listen_stop(void);
 void pt_listen_forget(void);                /* in a forked child */
+/* The op trace's backlog is stuck on fd: once it is writable, wake
+ * thread's event loop (and main_thread's) once. Replaces a former request. */
+void pt_listen_watch_room(int fd, VALUE thread, VALUE main_thread);
+void pt_listen_unwatch_room(void);          /* withdraw it (fd may then close) */
 struct pt_proto_remote_tls;
 /* Serve fd, a listening TCP socket, too: connections authenticate with
  * token first, over TLS when tls is set (both kept). 0 or -EBUSY. */

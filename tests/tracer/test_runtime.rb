@@ -164,6 +164,40 @@ class TestRuntime < Minitest::Test
     assert_match(/done/, @d.stdout.tap { @d.wait })
   end
 
+  OPS_FLOOD_IDLE = File.join(__dir__, 'scripts', 'runtime_ops_flood_idle.rb')
+
+  # The same flood, but then the program goes idle for good (its loop waits
+  # with nothing due) while the tracer still holds op events the socket did
+  # not take. Once the controller reads, the rest must come without the
+  # program doing anything more: every event up to the last, and the count
+  # of those dropped, which comes last. Then a pause checks the total.
+  def test_op_trace_backlog_goes_out_while_the_program_stays_idle
+    @d = PtWire::Debuggee.new(OPS_FLOOD_IDLE, '40000', nonstop: true)
+    @c = @d.conn
+    assert_equal 'call', @c.wait_event(:stopped)['reason']
+    assert_equal :ok, @c.request(:trace_ops, on: true, fiber: 0)['type']
+    assert_equal :ok, @c.request(:continue)['type']
+    @d.wait_stdout(/^flooded$/, 120)
+    @d.wait_idle(30)
+    notice = nil
+    until notice
+      msg = @c.wait_event(:output, timeout: 30)
+      refute_nil msg, 'the notice of the dropped op events comes while the program stays idle'
+      notice = msg if msg['text'].include?('op events dropped')
+    end
+    dropped = Integer(notice['text'][/(\d+) op events dropped/, 1])
+    assert_operator dropped, :>, 0
+    assert_equal :ok, @c.request(:pause)['type']
+    assert_equal 'pause', @c.wait_event(:stopped, timeout: 30)['reason']
+    made = Integer(@c.request(:eval, expr: '$ops')['text'])
+    msgs = @c.seen
+    ops = msgs.count { |m| m['type'] == :op }
+    dropped = msgs.select { |m| m['type'] == :output && m['text'].include?('op events dropped') }
+                  .sum { |m| Integer(m['text'][/(\d+) op events dropped/, 1]) }
+    assert_operator ops, :>, 0
+    assert_equal made, ops + dropped, 'every event the program made is received or counted as dropped'
+  end
+
   IDLE = File.join(__dir__, 'scripts', 'runtime_idle.rb')
 
   def test_pause_and_attach_while_idle_in_the_event_loop
