@@ -2,13 +2,14 @@
 
 # test_attach_idle.rb — stops made in the event loop's wait right after a
 # spun fiber ended, on both backends: attach and pause to an idle server,
-# and a deadlock stop. The loop's wait then goes on in the main fiber (the
+# Ctrl-C in a `polytrace ruby` session, and a deadlock stop. The loop's wait then goes on in the main fiber (the
 # fiber that ended hands it on), so the stop is in fiber 1 where it waits,
 # a fiber the user can act on: bt, frame, fibers, eval, switch, step,
 # continue, pause and detach all work and tell the truth, never "no fiber
 # N" for the fiber stopped in.
-# The tests wait for the program's main thread to sleep in the loop (its
-# state and voluntary context switches in /proc), never for a time.
+# The tests wait for the program's main thread to sleep in the loop's wait
+# (the system call it sleeps in and its voluntary context switches, in
+# /proc), never for a time.
 
 require 'minitest/autorun'
 require 'socket'
@@ -49,20 +50,28 @@ class TestAttachIdle < Minitest::Test
     @port = Integer(m[2])
   end
 
-  # The main thread's state letter and voluntary context switches.
+  # The system calls the event loop sleeps in: epoll_wait, epoll_pwait,
+  # epoll_pwait2 (libev) and io_uring_enter; not poll, which a stopped
+  # program's tracer waits in.
+  LOOP_WAITS = { 'x86_64' => [232, 281, 441, 426], 'aarch64' => [22, 441, 426] }.fetch(RbConfig::CONFIG['host_cpu'])
+
+  # The main thread's state letter, voluntary context switches and the
+  # system call it is in.
   def main_thread
-    stat = File.read("/proc/#{@pid}/task/#{@pid}/stat")
+    task = "/proc/#{@pid}/task/#{@pid}"
+    stat = File.read("#{task}/stat")
     state = stat[(stat.rindex(')') + 2)]
-    switches = File.read("/proc/#{@pid}/task/#{@pid}/status")[/^voluntary_ctxt_switches:\s*(\d+)/, 1].to_i
-    [state, switches]
+    switches = File.read("#{task}/status")[/^voluntary_ctxt_switches:\s*(\d+)/, 1].to_i
+    [state, switches, File.read("#{task}/syscall").split.first.to_i]
   end
 
-  # Waits until the main thread sleeps again after `switches` (its count
-  # before something woke it): the loop's wait, the fiber spun before it ended.
+  # Waits until the main thread sleeps in the loop's wait again after
+  # `switches` (its count before something woke it): the fiber spun before
+  # has ended.
   def wait_parked(switches = -1)
     E2E.wait_until(what: 'the server idle in its loop') do
-      state, now = main_thread
-      state == 'S' && now > switches
+      state, now, call = main_thread
+      state == 'S' && now > switches && LOOP_WAITS.include?(call)
     end
   end
 
@@ -127,6 +136,40 @@ class TestAttachIdle < Minitest::Test
 
   def test_attach_and_pause_after_a_fiber_ended_io_uring
     check_backend('io_uring')
+  end
+
+  # Ctrl-C in a `polytrace ruby` session (a SIGINT the tracer turns into a
+  # pause) while the program is idle after a fiber ended.
+  def check_ctrl_c(backend)
+    @s = PtySession.polytrace('ruby', FIX, env: { 'POLYPHONY_BACKEND' => backend })
+    @s.expect(/\(entry\)/, timeout: 20)
+    @s.prompt
+    @s.send_line('continue')
+    m = @s.expect(/ready (\d+) (\d+)/)
+    @pid = Integer(m[1])
+    @port = Integer(m[2])
+    wait_parked
+    @s.send_raw("\x03")
+    assert_stopped_in_main('pause')
+    _, before = main_thread
+    @s.send_line('continue') # no prompt: the program has the terminal
+    wait_parked(before)
+    _, before = main_thread
+    connect
+    wait_parked(before)
+    @s.send_raw("\x03")
+    assert_stopped_in_main('pause')
+    assert_match(/^1$/, @s.command('p served'))
+    @s.send_line('kill')
+    @s.wait_exit
+  end
+
+  def test_ctrl_c_after_a_fiber_ended_libev
+    check_ctrl_c('libev')
+  end
+
+  def test_ctrl_c_after_a_fiber_ended_io_uring
+    check_ctrl_c('io_uring')
   end
 
   def check_deadlock(backend)
