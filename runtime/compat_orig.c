@@ -11,13 +11,10 @@
 
 static void alias_if_defined(VALUE klass, const char *name)
 {
-    char orig[64];
     ID id = rb_intern(name);
 
-    if (!rb_method_boundp(klass, id, 0))
-        return;
-    snprintf(orig, sizeof(orig), "orig_%s", name);
-    rb_define_alias(klass, orig, name);
+    if (rb_method_boundp(klass, id, 0))
+        rb_alias(klass, rb_intern_str(rb_sprintf("orig_%s", name)), id);
 }
 
 void rt_compat_orig_init(VALUE mPolyphony)
@@ -26,17 +23,17 @@ void rt_compat_orig_init(VALUE mPolyphony)
         "read", "readpartial", "write", "gets", "getc", "getbyte", "puts",
         "print", "printf", "putc", "readline", "readlines", "each_line",
         "read_nonblock", "write_nonblock", "wait_readable", "wait_writable",
-        "eof?", NULL
+        "eof?"
     };
     static const char *const singleton[] = {
-        "popen", "read", "write", "readlines", "foreach", "binread", NULL
+        "popen", "read", "write", "readlines", "foreach", "binread"
     };
     VALUE meta = rb_singleton_class(rb_cIO);
 
     (void)mPolyphony;
-    for (int i = 0; instance[i]; i++)
+    for (size_t i = 0; i < sizeof instance / sizeof *instance; i++)
         alias_if_defined(rb_cIO, instance[i]);
-    for (int i = 0; singleton[i]; i++)
+    for (size_t i = 0; i < sizeof singleton / sizeof *singleton; i++)
         alias_if_defined(meta, singleton[i]);
     alias_if_defined(rb_mKernel, "sleep");
 }
