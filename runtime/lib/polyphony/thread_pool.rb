@@ -44,6 +44,10 @@ module Polyphony
       event = Polyphony::Event.new
       @busy += 1 # from the moment it is queued, as Polyphony counts
       @task_queue << [block, event]
+      # A call here is a scheduling point, as any wait is: when the worker
+      # has already finished (it can, if this thread lost the GVL meanwhile),
+      # the thread's other fibers still get their turn before it returns.
+      snooze if event.signaled?
       ok, value = event.await
       raise value unless ok
 
