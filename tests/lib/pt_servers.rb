@@ -173,7 +173,8 @@ module PtServers
     end
 
     # Spawns argv (as `nobody` when root and `unprivileged`) in its own
-    # process group, output to log; returns the pid.
+    # process group, output to log; returns the pid. A sanitizer run's
+    # LD_PRELOAD (the sanitizers' runtime, for Ruby) is not the servers'.
     def spawn_server(argv, log, unprivileged:)
       if as_root? && unprivileged
         pw = Etc.getpwnam(UNPRIVILEGED)
@@ -183,10 +184,11 @@ module PtServers
           Process::GID.change_privilege(pw.gid)
           Process::UID.change_privilege(pw.uid)
           ENV['HOME'] = File.dirname(log)
+          ENV.delete('LD_PRELOAD')
           exec(*argv, in: File::NULL, out: log, err: log)
         end
       else
-        Process.spawn(*argv, in: File::NULL, out: log, err: log, pgroup: true)
+        Process.spawn({ 'LD_PRELOAD' => nil }, *argv, in: File::NULL, out: log, err: log, pgroup: true)
       end
     end
 
