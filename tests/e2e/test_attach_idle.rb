@@ -130,14 +130,6 @@ class TestAttachIdle < Minitest::Test
     assert E2E.process_alive?(@pid), 'the server serves on after the detach'
   end
 
-  def test_attach_and_pause_after_a_fiber_ended_libev
-    check_backend('libev')
-  end
-
-  def test_attach_and_pause_after_a_fiber_ended_io_uring
-    check_backend('io_uring')
-  end
-
   # Ctrl-C in a `polytrace ruby` session (a SIGINT the tracer turns into a
   # pause) while the program is idle after a fiber ended.
   def check_ctrl_c(backend)
@@ -164,14 +156,6 @@ class TestAttachIdle < Minitest::Test
     @s.wait_exit
   end
 
-  def test_ctrl_c_after_a_fiber_ended_libev
-    check_ctrl_c('libev')
-  end
-
-  def test_ctrl_c_after_a_fiber_ended_io_uring
-    check_ctrl_c('io_uring')
-  end
-
   def check_deadlock(backend)
     @s = PtySession.polytrace('ruby', DEADLOCK, env: { 'POLYPHONY_BACKEND' => backend })
     @s.expect(/\(entry\)/, timeout: 20)
@@ -188,11 +172,12 @@ class TestAttachIdle < Minitest::Test
     @s.expect(/program exited with status 1/)
   end
 
-  def test_deadlock_after_a_fiber_ended_libev
-    check_deadlock('libev')
-  end
-
-  def test_deadlock_after_a_fiber_ended_io_uring
-    check_deadlock('io_uring')
+  # Each check on both backends.
+  { 'test_attach_and_pause_after_a_fiber_ended' => :check_backend,
+    'test_ctrl_c_after_a_fiber_ended' => :check_ctrl_c,
+    'test_deadlock_after_a_fiber_ended' => :check_deadlock }.each do |name, check|
+    %w[libev io_uring].each do |backend|
+      define_method("#{name}_#{backend}") { send(check, backend) }
+    end
   end
 end

@@ -164,15 +164,13 @@ class TestRuntime < Minitest::Test
     assert_match(/done/, @d.stdout.tap { @d.wait })
   end
 
-  OPS_FLOOD_IDLE = File.join(__dir__, 'scripts', 'runtime_ops_flood_idle.rb')
-
   # The same flood, but then the program goes idle for good (its loop waits
   # with nothing due) while the tracer still holds op events the socket did
   # not take. Once the controller reads, the rest must come without the
   # program doing anything more: every event up to the last, and the count
   # of those dropped, which comes last. Then a pause checks the total.
   def test_op_trace_backlog_goes_out_while_the_program_stays_idle
-    @d = PtWire::Debuggee.new(OPS_FLOOD_IDLE, '40000', nonstop: true)
+    @d = PtWire::Debuggee.new(OPS_FLOOD, '40000', 'idle', nonstop: true)
     @c = @d.conn
     assert_equal 'call', @c.wait_event(:stopped)['reason']
     assert_equal :ok, @c.request(:trace_ops, on: true, fiber: 0)['type']
