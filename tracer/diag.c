@@ -113,7 +113,7 @@ static int hook_fiber_name(VALUE fiber, char *buf, size_t len, void *data)
 
 static void report(const char *text)
 {
-    if (pt_tr.fd >= 0 && pt_tr.fd_pid == getpid() && !pt_tr.serving && !pt_tr.observing) {
+    if (pt_tr_connected() && !pt_tr.serving && !pt_tr.observing) {
         pt_tr_output("%s", text);
         return;
     }
@@ -195,7 +195,7 @@ static void on_hog_end(VALUE fiber, uint64_t ran_ns, void *data)
 static int on_deadlock(const char *graph, void *data)
 {
     (void)data;
-    if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid() || pt_tr.observing)
+    if (!pt_tr_connected() || pt_tr.serving || pt_tr.observing)
         return 0;
     pt_stop_ex("deadlock", 0, NULL, NULL, graph);
     return 1;

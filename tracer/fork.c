@@ -78,7 +78,7 @@ static void parent_side(pid_t child)
 {
     struct pt_msg m;
 
-    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid() || pt_tr.serving ||
+    if (!pt_tr_connected() || pt_tr.serving ||
         pt_tr.follow == PT_TR_FOLLOW_NONE)
         return;
     pt_msg_init(&m, PT_EV_FORKED, 0);

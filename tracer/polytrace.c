@@ -212,7 +212,7 @@ static void at_exit_hook(VALUE unused)
     int status = 0, sig = 0;
 
     (void)unused;
-    if (pt_tr.fd < 0 || pt_tr.fd_pid != getpid()) {
+    if (!pt_tr_connected()) {
         pt_listen_stop();   /* the attach socket goes with the program */
         return;
     }

@@ -185,7 +185,7 @@ static uint64_t now_ms(void)
 
 /* pt_tr.pid, not getpid(): a system call per OP event costs more than the
  * rest of the event (about 1 µs where the kernel isolates its page tables). */
-static int connected(void)
+int pt_tr_connected(void)
 {
     return pt_tr.fd >= 0 && pt_tr.fd_pid == pt_tr.pid;
 }
@@ -235,9 +235,9 @@ static int flush_ops(void)
 {
     int r = 0;
 
-    if (ops_dropped && ops_pid == pt_tr.pid && connected())
+    if (ops_dropped && ops_pid == pt_tr.pid && pt_tr_connected())
         queue_dropped();
-    if (ops_buf.size && ops_pid == pt_tr.pid && connected())
+    if (ops_buf.size && ops_pid == pt_tr.pid && pt_tr_connected())
         r = send_bytes(ops_buf.data, ops_buf.size);
     ops_forget();
     return r;
@@ -252,7 +252,7 @@ static int flush_ops_nowait(uint64_t now)
     ssize_t n;
     int r = 0;
 
-    if (ops_pid != pt_tr.pid || !connected()) {
+    if (ops_pid != pt_tr.pid || !pt_tr_connected()) {
         ops_forget();
         return 0;
     }
@@ -327,7 +327,7 @@ int pt_tr_send_op(const struct pt_proto_ev_op *op)
     uint64_t now;
     int r;
 
-    if (!connected())
+    if (!pt_tr_connected())
         return -ENOTCONN;
     if (ops_pid != pt_tr.pid) { /* a forked child: the parent's batch is not its own */
         ops_forget();
@@ -378,7 +378,7 @@ int pt_tr_send(struct pt_msg *m)
     msgpack_sbuffer sb;
     int r = -ENOTCONN;
 
-    if (!connected()) {
+    if (!pt_tr_connected()) {
         pt_msg_free(m);
         return r;
     }

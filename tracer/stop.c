@@ -1287,7 +1287,7 @@ void pt_stop(const char *reason, uint32_t bp)
     int hidden = 0, depth, show_top;
 
     /* A watching controller (polytrace top) never has the program stopped. */
-    if (pt_tr.fd < 0 || pt_tr.serving || pt_tr.fd_pid != getpid() || pt_tr.observing)
+    if (!pt_tr_connected() || pt_tr.serving || pt_tr.observing)
         return;
     pt_tr.serving = 1;
     pt_watch_disarm();

@@ -111,6 +111,8 @@ VALUE pt_tr_str_or_nil(VALUE v);            /* a String, or Qnil */
 /* server.c — the connection */
 int pt_tr_connect(const char *path);        /* launch: connect to the controller */
 int pt_tr_send(struct pt_msg *m);           /* sends and frees *m; 0 or -errno */
+/* A controller is connected, and to this process (not a forked parent's). */
+int pt_tr_connected(void);
 /*
  * OP events are many and small, so they are sent in batches (server.c):
  * pt_tr_send_op queues one (*op stays the caller's); the batch goes out before any
