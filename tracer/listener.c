@@ -782,17 +782,10 @@ void pt_listen_watch_room(int fd, VALUE thread, VALUE main_thread)
         poke('S');
 }
 
+/* The thread polls that fd no longer once poked: it may be closed. */
 void pt_listen_unwatch_room(void)
 {
-    int was;
-
-    pthread_mutex_lock(&mu);
-    was = room_fd;
-    room_fd = -1;
-    room_thread = room_main = Qnil;
-    pthread_mutex_unlock(&mu);
-    if (was >= 0)
-        poke('S');  /* the thread polls that fd no longer: it may be closed */
+    pt_listen_watch_room(-1, Qnil, Qnil);
 }
 
 int pt_listen_ready_fd(void)

@@ -288,16 +288,16 @@ again:
     ops_stuck = ops_buf.size > 0;
     if (!ops_stuck) {
         ops_unwatch();
-    } else if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait)) {
+        return 0;
+    }
+    ops_since = now;
+    if (pt_tr.rt && RT_API_HAS(pt_tr.rt, on_next_wait)) {
         /* Tried again as the loop next waits, and, should the program be
          * idle for good by then, once the socket has room (listener.c). */
-        ops_since = now;
         pt_tr.rt->on_next_wait(ops_on_wait, NULL);
         ops_thread = rb_thread_current();
         ops_watched = 1;
         pt_listen_watch_room(pt_tr.fd, ops_thread, pt_tr.main_thread);
-    } else {
-        ops_since = now;
     }
     return 0;
 }
