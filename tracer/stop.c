@@ -112,28 +112,42 @@ static VALUE loc_lineno(VALUE loc)
     return rb_funcall(loc, rb_intern("lineno"), 0);
 }
 
+/* Where a block's label ("block in bump", "block (2 levels) in bump")
+ * names its method: the offset of "bump", or -1 for any other label. */
+static long block_owner_at(VALUE label)
+{
+    const char *s = RSTRING_PTR(label), *in;
+    long len = RSTRING_LEN(label);
+
+    if (len < 6 || memcmp(s, "block ", 6) != 0 || !(in = memmem(s, (size_t)len, " in ", 4)))
+        return -1;
+    return in + 4 - s;
+}
+
+/* Whether label, from offset at on, is text. */
+static int label_tail_is(VALUE label, long at, VALUE text)
+{
+    return RSTRING_LEN(label) - at == RSTRING_LEN(text) &&
+           memcmp(RSTRING_PTR(label) + at, RSTRING_PTR(text), (size_t)RSTRING_LEN(text)) == 0;
+}
+
 /* A block's profile frame knows no owner: "block in bump" becomes "block in
  * Counter#bump" from the nearest outer frame of the method it is in. */
 static void qualify_blocks(void)
 {
-    long i, k, n = RARRAY_LEN(stop_locs);
+    long i, k, at, n = RARRAY_LEN(stop_locs);
 
     for (i = 0; i < n; i++) {
         VALUE err, label = pt_tr_protect_call(loc_label, RARRAY_AREF(stop_locs, i), &err);
-        const char *s, *in;
 
-        if (!NIL_P(RARRAY_AREF(stop_labels, i)) || !RB_TYPE_P(label, T_STRING))
+        if (!NIL_P(RARRAY_AREF(stop_labels, i)) || !RB_TYPE_P(label, T_STRING) ||
+            (at = block_owner_at(label)) < 0)
             continue;
-        s = StringValueCStr(label);
-        if (strncmp(s, "block ", 6) != 0 || !(in = strstr(s, " in ")))
-            continue;
-        in += 4;
         for (k = i + 1; k < n; k++) {
             VALUE outer = pt_tr_protect_call(loc_label, RARRAY_AREF(stop_locs, k), &err);
             VALUE full = RARRAY_AREF(stop_labels, k);
-            if (RB_TYPE_P(outer, T_STRING) && RB_TYPE_P(full, T_STRING) &&
-                strcmp(StringValueCStr(outer), in) == 0) {
-                rb_ary_store(stop_labels, i, rb_sprintf("%.*s%"PRIsVALUE, (int)(in - s), s, full));
+            if (RB_TYPE_P(outer, T_STRING) && RB_TYPE_P(full, T_STRING) && label_tail_is(label, at, outer)) {
+                rb_ary_store(stop_labels, i, rb_sprintf("%.*s%"PRIsVALUE, (int)at, RSTRING_PTR(label), full));
                 break;
             }
         }
@@ -241,9 +255,8 @@ static VALUE top_location(VALUE unused)
 static char *top_qualified(int i, VALUE path, VALUE label)
 {
     VALUE err, locs, loc, own, lpath;
-    const char *s, *in;
     char *full, *out = NULL;
-    long len;
+    long at;
 
     if (NIL_P(rb_profile_frame_method_name(label_buf[i])))
         return full_label_of(label_buf[i]);
@@ -259,15 +272,10 @@ static char *top_qualified(int i, VALUE path, VALUE label)
     if (rb_str_equal(own, label) == Qtrue)
         return full_label_of(label_buf[i]);
     /* "block in bump" (or "block (2 levels) in bump") of method bump. */
-    s = RSTRING_PTR(own);
-    len = RSTRING_LEN(own);
-    if (len < 6 || memcmp(s, "block ", 6) != 0 || !(in = memmem(s, (size_t)len, " in ", 4)))
-        return NULL;
-    in += 4;
-    if (s + len - in != RSTRING_LEN(label) || memcmp(in, RSTRING_PTR(label), (size_t)(s + len - in)) != 0 ||
+    if ((at = block_owner_at(own)) < 0 || !label_tail_is(own, at, label) ||
         !(full = full_label_of(label_buf[i])))
         return NULL;
-    if (asprintf(&out, "%.*s%s", (int)(in - s), s, full) < 0)
+    if (asprintf(&out, "%.*s%s", (int)at, RSTRING_PTR(own), full) < 0)
         out = NULL;
     free(full);
     RB_GC_GUARD(locs);
