@@ -51,6 +51,9 @@ struct pt_proto_msgdesc {
 /* The descriptor of a type, or NULL if the type is unknown / PT_MSG_NONE. */
 const struct pt_proto_msgdesc *pt_proto_msgdesc(enum pt_msg_type type);
 
+/* Packs s (NULL: "") as a msgpack string: 0, -EINVAL (too long), -ENOMEM. */
+int pt_proto_pack_cstr(msgpack_packer *pk, const char *s);
+
 /* Free everything a record owns (not the record itself). */
 void pt_proto_rec_free(const struct pt_proto_rec *rec, void *p);
 

@@ -19,7 +19,7 @@ static int pack_str(msgpack_packer *pk, const char *s, size_t len)
     return len ? PACKED(msgpack_pack_str_body(pk, s, len)) : 0;
 }
 
-static int pack_cstr(msgpack_packer *pk, const char *s)
+int pt_proto_pack_cstr(msgpack_packer *pk, const char *s)
 {
     return s ? pack_str(pk, s, strlen(s)) : pack_str(pk, "", 0);
 }
@@ -40,10 +40,10 @@ static int pack_value(msgpack_packer *pk, const struct pt_proto_field *f,
     case PT_FK_BOOL:
         return PACKED(*(const bool *)at ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     case PT_FK_STR:
-        return pack_cstr(pk, *(char *const *)at);
+        return pt_proto_pack_cstr(pk, *(char *const *)at);
     case PT_FK_NSTR: {
         const char *s = *(char *const *)at;
-        return s ? pack_cstr(pk, s) : PACKED(msgpack_pack_nil(pk));
+        return s ? pt_proto_pack_cstr(pk, s) : PACKED(msgpack_pack_nil(pk));
     }
     case PT_FK_TEXT: {
         const char *s = *(char *const *)at;
@@ -62,7 +62,7 @@ static int pack_value(msgpack_packer *pk, const struct pt_proto_field *f,
         if (msgpack_pack_array(pk, n) != 0)
             return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-            int rc = pack_cstr(pk, v[i]);
+            int rc = pt_proto_pack_cstr(pk, v[i]);
             if (rc < 0)
                 return rc;
         }
@@ -92,7 +92,7 @@ static int pack_fields(msgpack_packer *pk, const struct pt_proto_rec *rec,
                        const void *p)
 {
     for (size_t i = 0; i < rec->nfields; i++) {
-        int rc = pack_cstr(pk, rec->fields[i].key);
+        int rc = pt_proto_pack_cstr(pk, rec->fields[i].key);
         if (rc == 0)
             rc = pack_value(pk, &rec->fields[i], p);
         if (rc < 0)
@@ -115,11 +115,11 @@ static int pack_msg(msgpack_packer *pk, const struct pt_msg *m,
     size_t n = 1 + (with_id ? 1 : 0) + (d->payload ? d->payload->nfields : 0);
     if (msgpack_pack_map(pk, n) != 0)
         return -ENOMEM;
-    int rc = pack_cstr(pk, "type");
+    int rc = pt_proto_pack_cstr(pk, "type");
     if (rc == 0)
         rc = PACKED(msgpack_pack_uint32(pk, (uint32_t)m->type));
     if (rc == 0 && with_id) {
-        rc = pack_cstr(pk, "id");
+        rc = pt_proto_pack_cstr(pk, "id");
         if (rc == 0)
             rc = PACKED(msgpack_pack_uint32(pk, m->id));
     }

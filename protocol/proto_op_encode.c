@@ -27,16 +27,7 @@ static int fixed_write(void *data, const char *buf, size_t len)
     return 0;
 }
 
-static int pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t len = strlen(s);
-
-    if (msgpack_pack_str(pk, len) != 0)
-        return -1;
-    return len ? msgpack_pack_str_body(pk, s, len) : 0;
-}
-
-/* pack_str, noting where the text lies in f. */
+/* s as a msgpack string, noting where its text lies in f. */
 static int pack_str_at(msgpack_packer *pk, struct fixed *f, const char *s, size_t *at, size_t *len)
 {
     *len = strlen(s);
@@ -61,10 +52,11 @@ static int build_head(struct pt_op_encoder *enc, unsigned i, const char *phase, 
     h->len = 0;
     msgpack_packer_init(&pk, &f, fixed_write);
     if (msgpack_pack_map(&pk, 1 + d->payload->nfields) != 0 ||
-        pack_str(&pk, "type") != 0 || msgpack_pack_uint32(&pk, PT_EV_OP) != 0 ||
-        pack_str(&pk, "phase") != 0 || pack_str_at(&pk, &f, phase, &h->phase_at, &h->phase_len) != 0 ||
-        pack_str(&pk, "op") != 0 || pack_str_at(&pk, &f, op, &h->op_at, &h->op_len) != 0 ||
-        pack_str(&pk, "fiber") != 0)
+        pt_proto_pack_cstr(&pk, "type") != 0 || msgpack_pack_uint32(&pk, PT_EV_OP) != 0 ||
+        pt_proto_pack_cstr(&pk, "phase") != 0 ||
+        pack_str_at(&pk, &f, phase, &h->phase_at, &h->phase_len) != 0 ||
+        pt_proto_pack_cstr(&pk, "op") != 0 || pack_str_at(&pk, &f, op, &h->op_at, &h->op_len) != 0 ||
+        pt_proto_pack_cstr(&pk, "fiber") != 0)
         return -1;      /* too long to keep */
     h->phase = phase;
     h->op = op;
@@ -113,9 +105,9 @@ int pt_op_encode(struct pt_op_encoder *enc, const struct pt_proto_ev_op *op, msg
     /* Packed first, so that a failure leaves out as it was. */
     msgpack_packer_init(&pk, &f, fixed_write);
     if (msgpack_pack_uint64(&pk, op->fiber) != 0 ||
-        pack_str(&pk, "fd") != 0 || msgpack_pack_int32(&pk, op->fd) != 0 ||
-        pack_str(&pk, "len") != 0 || msgpack_pack_int64(&pk, op->len) != 0 ||
-        pack_str(&pk, "result") != 0 || msgpack_pack_int64(&pk, op->result) != 0)
+        pt_proto_pack_cstr(&pk, "fd") != 0 || msgpack_pack_int32(&pk, op->fd) != 0 ||
+        pt_proto_pack_cstr(&pk, "len") != 0 || msgpack_pack_int64(&pk, op->len) != 0 ||
+        pt_proto_pack_cstr(&pk, "result") != 0 || msgpack_pack_int64(&pk, op->result) != 0)
         return -EINVAL;     /* cannot happen: tail holds the longest */
     start = out->size;
     if (msgpack_sbuffer_write(out, h->bytes, h->len) != 0 ||
