@@ -2,11 +2,11 @@
 
 # test_attach_idle.rb — stops made in the event loop's wait right after a
 # spun fiber ended, on both backends: attach and pause to an idle server,
-# Ctrl-C in a `polytrace ruby` session, and a deadlock stop. The loop's wait then goes on in the main fiber (the
-# fiber that ended hands it on), so the stop is in fiber 1 where it waits,
-# a fiber the user can act on: bt, frame, fibers, eval, switch, step,
-# continue, pause and detach all work and tell the truth, never "no fiber
-# N" for the fiber stopped in.
+# Ctrl-C in a `polytrace ruby` session, and a deadlock stop. The loop's
+# wait then goes on in the main fiber (the fiber that ended hands it on),
+# so the stop is in fiber 1 where it waits, a fiber the user can act on:
+# bt, frame, fibers, eval, switch, step, continue, pause and detach all
+# work and tell the truth, never "no fiber N" for the fiber stopped in.
 # The tests wait for the program's main thread to sleep in the loop's wait
 # (the system call it sleeps in and its voluntary context switches, in
 # /proc), never for a time.
@@ -15,6 +15,7 @@ require 'minitest/autorun'
 require 'socket'
 require 'tmpdir'
 require 'pty_session'
+require_relative '../lib/pt_proc'
 
 class TestAttachIdle < Minitest::Test
   FIX = E2E.fixture('idle_server.rb')
@@ -50,19 +51,10 @@ class TestAttachIdle < Minitest::Test
     @port = Integer(m[2])
   end
 
-  # The system calls the event loop sleeps in: epoll_wait, epoll_pwait,
-  # epoll_pwait2 (libev) and io_uring_enter; not poll, which a stopped
-  # program's tracer waits in.
-  LOOP_WAITS = { 'x86_64' => [232, 281, 441, 426], 'aarch64' => [22, 441, 426] }.fetch(RbConfig::CONFIG['host_cpu'])
-
   # The main thread's state letter, voluntary context switches and the
   # system call it is in.
   def main_thread
-    task = "/proc/#{@pid}/task/#{@pid}"
-    stat = File.read("#{task}/stat")
-    state = stat[(stat.rindex(')') + 2)]
-    switches = File.read("#{task}/status")[/^voluntary_ctxt_switches:\s*(\d+)/, 1].to_i
-    [state, switches, File.read("#{task}/syscall").split.first.to_i]
+    PtProc.thread(@pid)
   end
 
   # Waits until the main thread sleeps in the loop's wait again after
@@ -71,7 +63,7 @@ class TestAttachIdle < Minitest::Test
   def wait_parked(switches = -1)
     E2E.wait_until(what: 'the server idle in its loop') do
       state, now, call = main_thread
-      state == 'S' && now > switches && LOOP_WAITS.include?(call)
+      state == 'S' && now > switches && PtProc::LOOP_WAITS.include?(call)
     end
   end
 

@@ -15,6 +15,7 @@ require 'msgpack'
 require 'rbconfig'
 require 'socket'
 require 'tmpdir'
+require_relative 'pt_proc'
 
 module PtWire
   VERSION = 1
@@ -214,11 +215,9 @@ module PtWire
     # its output, that is the event loop's wait. Output alone is not: the
     # program is still in the call that printed it, or on the lines after.
     def wait_idle(timeout = 10)
-      stat = "/proc/#{@pid}/task/#{@pid}/stat"
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
       loop do
-        text = File.read(stat)
-        return if text[text.rindex(')') + 2] == 'S'
+        return if PtProc.thread(@pid).first == 'S'
         raise Timeout, 'the program never waited' if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
 
         IO.select(nil, nil, nil, 0.01) # a thread's state has no event to wait on
