@@ -72,7 +72,12 @@ class EventTest < Minitest::Test
     e = Polyphony::Event.new
     waiter = spin { [e.await, move_on_after(0.05, with_value: :waited) { e.await }] }
     snooze
-    Thread.new { 3.times { |i| e.signal(i) } }.join
+    # The main fiber waits with Thread.pass, not the fiber-aware join, so
+    # the woken fiber cannot run between two of the thread's signals (it
+    # could when the thread lost the GVL mid-way on a busy machine).
+    signaler = Thread.new { 3.times { |i| e.signal(i) } }
+    Thread.pass while signaler.alive?
+    signaler.join
     assert_equal [0, :waited], waiter.await
     # once the woken fiber has run, a signal is remembered again
     e.signal(:later)
