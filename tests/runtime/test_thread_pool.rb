@@ -4,7 +4,9 @@
 # and other fibers run; errors re-raised in the caller; and 256 fibers that
 # each receive a message, do blocking work through the pool and reply.
 require 'minitest/autorun'
-require 'digest'
+# Digest::SHA256 is loaded here, not on first use: its lazy load races when
+# several threads touch it at once ("cannot be directly inherited").
+require 'digest/sha2'
 require 'polyphony'
 
 class ThreadPoolTest < Minitest::Test
