@@ -2,7 +2,10 @@
 
 # What Linux says of a thread in /proc, for tests that wait until a program
 # is idle in its event loop: a thread's state has no event to wait on, so
-# the callers poll it.
+# the callers poll it. And the CPU time a process has used, for tests that
+# bound what a request costs: unlike the wall clock, a loaded machine does
+# not stretch it.
+require 'etc'
 require 'rbconfig'
 
 module PtProc
@@ -23,4 +26,14 @@ module PtProc
     switches = File.read("#{task}/status")[/^voluntary_ctxt_switches:\s*(\d+)/, 1].to_i
     [stat[stat.rindex(')') + 2], switches, File.read("#{task}/syscall").split.first.to_i]
   end
+
+  # Seconds of CPU time (user and system, all threads) process pid has
+  # used so far, to the kernel's clock tick (10 ms).
+  def cpu_seconds(pid)
+    stat = File.read("/proc/#{pid}/stat")
+    utime, stime = stat[stat.rindex(')') + 2..].split.values_at(11, 12).map(&:to_i)
+    (utime + stime).fdiv(TICKS)
+  end
+
+  TICKS = Etc.sysconf(Etc::SC_CLK_TCK)
 end
