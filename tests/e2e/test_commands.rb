@@ -148,13 +148,18 @@ class TestCommands < Minitest::Test
     assert_equal "3\n", @s.command('p 1 + 2')
 
     # Ctrl-C gives up waiting for a slow answer; the session goes on (the
-    # late answer is recognised as stale by its id and dropped).
-    @s.send_line('p (t = Time.now; nil while Time.now - t < 1.5; :slow)')
-    @s.expect(/p \(t = Time\.now.*:slow\)\n/)
+    # late answer is recognised as stale by its id and dropped). The answer
+    # waits for a file made only after the interrupt, so it can never come
+    # first however late the Ctrl-C arrives.
+    go = File.join(Dir.tmpdir, "pt_slow_#{Process.pid}_#{object_id}")
+    @s.send_line("p (nil until File.exist?(#{go.inspect}); :slow)")
+    @s.expect(/p \(nil until File\.exist\?.*:slow\)\n/)
     @s.send_raw("\x03")
     @s.expect('error: interrupted; the program may still be working on it')
     @s.prompt
+    File.write(go, '')
     assert_equal "2\n", @s.command('p 1 + 1')
+    File.unlink(go)
 
     # Tab completion: a unique command prefix, then a fiber tag.
     # (Typed in two goes, the TAB after the echo: the terminal must still be
