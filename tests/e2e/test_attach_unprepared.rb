@@ -12,6 +12,7 @@ require 'open3'
 require 'socket'
 require 'tmpdir'
 require 'pty_session'
+require 'pt_proc'
 
 class TestAttachUnprepared < Minitest::Test
   POLYTRACE = PtySession::POLYTRACE
@@ -180,6 +181,12 @@ class TestAttachUnprepared < Minitest::Test
     end
   end
 
+  # Once the program's main thread sleeps (its state in /proc), it is in
+  # the wait its "ready" line comes before, not still on the way there.
+  def wait_asleep(pid)
+    E2E.wait_until(what: "process #{pid} asleep") { PtProc.thread(pid).first == 'S' }
+  end
+
   def attach_and_stop(pid)
     @s = PtySession.polytrace('attach', pid.to_s)
     @s.expect("Attached to process #{pid}.", timeout: 20)
@@ -203,6 +210,7 @@ class TestAttachUnprepared < Minitest::Test
 
   def test_attach_while_sleeping
     pid = start(WAITS, 'sleep')
+    wait_asleep(pid)
     attach_and_stop(pid)
     assert_match(/plain_waits\.rb:#{E2E.line_of(WAITS, '# @sleep')}/, @s.command('bt'))
     @s.send_line('detach')
@@ -219,6 +227,7 @@ class TestAttachUnprepared < Minitest::Test
   def test_attach_while_in_accept
     pid = start(WAITS, 'accept')
     port = Integer(log[/^ready \d+ (\d+)/, 1])
+    wait_asleep(pid)
     attach_and_stop(pid)
     assert_match(/plain_waits\.rb:#{E2E.line_of(WAITS, '# @accept')}/, @s.command('bt'))
     @s.send_line('detach')
