@@ -89,14 +89,23 @@ module Kernel
     f
   end
 
-  # Runs the block every `interval` seconds, without drifting.
+  # Runs the block every `interval` seconds, without drifting. A tick that
+  # is due already (the block or the machine was slow) comes after a snooze,
+  # so the other fibers and due timers still get their turn, and the ticks
+  # missed meanwhile are skipped rather than made up in a burst (as
+  # Polyphony 1.6's timer_loop).
   def every(interval)
     next_time = Polyphony.now + interval
     loop do
-      delay = next_time - Polyphony.now
-      sleep(delay) if delay.positive?
+      now = Polyphony.now
+      if next_time > now
+        sleep(next_time - now)
+      else
+        snooze
+      end
       yield
       next_time += interval
+      next_time += interval while next_time <= now
     end
   end
 
