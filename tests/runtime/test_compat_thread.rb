@@ -4,8 +4,9 @@
 # calling fiber only (other fibers go on), give the value (join too, as in
 # Polyphony) or raise the thread's exception, honour a timeout and can be
 # interrupted. Thread#kill of a thread on the runtime terminates its main
-# fiber, so its fibers' ensure clauses run; a thread's children are shut
-# down when its block ends; Thread#inspect names the block's location.
+# fiber, so its fibers' ensure clauses run (also for a thread made by
+# Thread.start or Thread.fork); a thread's children are shut down when its
+# block ends; Thread#inspect names the block's location.
 require 'minitest/autorun'
 require 'polyphony'
 
@@ -89,6 +90,31 @@ class CompatThreadTest < Minitest::Test
     assert_equal :child_done, log.pop
   end
 
+  # Thread.start and Thread.fork skip initialize (Ruby's own Timeout makes
+  # its timer thread so): killed, such a thread ends quietly all the same,
+  # its children shut down, and join does not raise Polyphony::Terminate.
+  def test_kill_of_a_thread_made_by_start_or_fork
+    %i[start fork].each do |how|
+      ready = Thread::Queue.new
+      log = Thread::Queue.new
+      line = __LINE__ + 1
+      t = Thread.send(how, how) do |arg|
+        spin do
+          sleep 60
+        ensure
+          log << :child
+        end
+        ready << arg
+        sleep 60
+      end
+      assert_equal how, ready.pop
+      t.kill
+      assert_nil t.join
+      assert_equal :child, log.pop
+      assert_match(/\A#<Thread:#{t.object_id} #{Regexp.escape(__FILE__)}:#{line} \(dead\)>\z/, t.inspect)
+    end
+  end
+
   def test_kill_of_a_thread_off_the_runtime
     q = Thread::Queue.new
     t = Thread.new { q.pop } # blocks in Ruby, never on the runtime
@@ -98,10 +124,14 @@ class CompatThreadTest < Minitest::Test
     assert_nil t.join
   end
 
+  # The thread waits for the test to let it end (with a sleep, a busy
+  # machine could end it before inspect looks).
   def test_inspect_names_the_block
+    gate = Thread::Queue.new
     line = __LINE__ + 1
-    t = Thread.new { sleep 0.01 }
+    t = Thread.new { gate.pop }
     assert_match(/\A#<Thread:#{t.object_id} #{Regexp.escape(__FILE__)}:#{line} \((run|sleep)\)>\z/, t.inspect)
+    gate << :go
     t.join
     assert_match(/ \(dead\)>\z/, t.to_s)
   end

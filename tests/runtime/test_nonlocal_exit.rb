@@ -5,7 +5,11 @@
 # throws from Thread#raise), a thread kill. Each wait must unregister its
 # timer, watcher or kernel op on the way out, so nothing fires later on a
 # fiber that no longer waits (or on a stack that is gone). Each scenario
-# runs in a child process: the bug was a segfault.
+# runs in a child process: the bug was a segfault. What the interrupted
+# wait waited for comes only after the throw (0.02 s), and well after it
+# where it is timed, so that a busy machine's late throw still finds the
+# wait there; the full sleep after it spans the time the wait would have
+# ended.
 require 'minitest/autorun'
 require 'open3'
 require 'rbconfig'
@@ -42,16 +46,16 @@ class NonLocalExitTest < Minitest::Test
 
   def test_throw_out_of_sleep_stops_its_timer
     run_child(<<~RUBY)
-      thrown { sleep 0.2 }
+      thrown { sleep 0.4 }
       clean('sleep')
-      full_sleep(0.4)
+      full_sleep(0.6)
       GC.start
     RUBY
   end
 
   def test_throw_out_of_sleep_in_spun_fiber
     run_child(<<~RUBY)
-      f = spin { thrown { sleep 0.2 }; full_sleep(0.3); :done }
+      f = spin { thrown { sleep 0.4 }; full_sleep(0.5); :done }
       check(f.await == :done, 'fiber result')
       clean('spun sleep')
     RUBY
@@ -97,9 +101,9 @@ class NonLocalExitTest < Minitest::Test
       # throw arrives (an interrupt lands in whichever fiber polls)
       q = Polyphony::Queue.new
       f = spin { q.shift; :child }
-      spin { sleep 0.1; q << 1 }
       snooze
       thrown { f.await }
+      spin { sleep 0.05; q << 1 }
       full_sleep(0.3)
       check(!f.alive?, 'child ended')
       check(f.result == :child, 'child result')
@@ -125,10 +129,13 @@ class NonLocalExitTest < Minitest::Test
       pidfds = lambda do
         Dir.children('/proc/self/fd').count { |f| (File.readlink("/proc/self/fd/\#{f}") rescue '').include?('pidfd') }
       end
-      pid = Process.spawn('sleep 0.2')
+      r, w = IO.pipe
+      pid = Process.spawn('sh', '-c', 'read line', in: r) # ends when w closes
+      r.close
       thrown { Process.wait(pid) }
       clean('waitpid')
       check(pidfds.call == 0, 'the pidfd was left open')
+      w.close
       full_sleep(0.4)
       check(Process.wait(pid) == pid, 'child reaped afterwards')
     RUBY
@@ -136,9 +143,9 @@ class NonLocalExitTest < Minitest::Test
 
   def test_throw_out_of_cancel_after_block
     run_child(<<~RUBY)
-      thrown { cancel_after(0.1) { sleep 1 } }
+      thrown { cancel_after(0.4) { sleep 1 } }
       clean('cancel_after')
-      full_sleep(0.3)
+      full_sleep(0.6)
     RUBY
   end
 

@@ -70,3 +70,30 @@ module Polyphony
 end
 
 ::Thread.prepend(Polyphony::ThreadEnd)
+
+module Polyphony
+  # Thread.start and Thread.fork make a thread without calling initialize
+  # (Ruby's own Timeout makes its timer thread so): their blocks are
+  # wrapped all the same, so such a thread ends as any other (killed, it
+  # ends quietly instead of with a Polyphony::Terminate that join would
+  # raise). Prepended to Thread's singleton class.
+  module ThreadStart
+    ruby2_keywords def start(*args, &block)
+      ThreadStart.wrapped(block) { |wrapper| super(*args, &wrapper) }
+    end
+
+    ruby2_keywords def fork(*args, &block)
+      ThreadStart.wrapped(block) { |wrapper| super(*args, &wrapper) }
+    end
+
+    def self.wrapped(block)
+      raise ThreadError, 'must be called with a block' unless block
+
+      thread = yield(proc { |*a| ThreadEnd.run(block, a) })
+      thread.instance_variable_set(:@__block_location__, block.source_location&.join(':'))
+      thread
+    end
+  end
+end
+
+::Thread.singleton_class.prepend(Polyphony::ThreadStart)
