@@ -15,7 +15,9 @@ class CompatThrottlerTest < Minitest::Test
     # does not push the later slots back)
     offsets = times.map { |t1| t1 - times.first }
     offsets.each_with_index { |o, i| assert_operator o, :>=, (i * 0.01) - 0.0005, offsets.inspect }
-    assert_operator times.last - times.first, :<, 0.2
+    # spaced by the rate's 10 ms, not by seconds (how much later than its
+    # slot a call comes depends on the machine's load)
+    assert_operator times.last - times.first, :<, 1
   end
 
   def test_first_call_is_immediate_and_yields_throttler

@@ -18,7 +18,7 @@ class CompatTimeoutTest < Minitest::Test
       end
     end
     assert_equal 'execution expired', err.message
-    assert_operator Polyphony.now - t0, :<, 0.5
+    assert_operator Polyphony.now - t0, :<, 1 # the timer, not the end of the sleep
   end
 
   def test_value_klass_and_message
@@ -41,7 +41,7 @@ class CompatTimeoutTest < Minitest::Test
   end
 
   def test_nested_inner_fires_first
-    result = Timeout.timeout(0.5) do
+    result = Timeout.timeout(5) do
       Timeout.timeout(0.01) { sleep 1 }
     rescue Timeout::Error
       :inner
