@@ -23,9 +23,13 @@ class ExceptionPropagationTest < Minitest::Test
     end
   end
 
-  # Sleeps in the main fiber; records an exception reaching it.
-  def main_waits(got, secs = 0.1)
-    sleep secs
+  # Waits in the main fiber until the given fibers (each takes the
+  # exception itself, or ends after its own long sleep) have ended; records
+  # an exception reaching the main fiber instead. Awaited rather than
+  # timed: with a fixed sleep, a machine stalled past both deadlines
+  # resumed the main fiber before the parent had the exception.
+  def main_waits(got, *fibers)
+    fibers.each(&:await)
   rescue RuntimeError => e
     got << [:main, e.message]
   end
@@ -34,7 +38,7 @@ class ExceptionPropagationTest < Minitest::Test
     got = []
     parent = sleeping_parent(got)
     spin { snooze; parent.spin { raise 'x' }; sleep 0.2 }
-    main_waits(got)
+    main_waits(got, parent)
     assert_equal [[:parent, 'x']], got
   end
 
@@ -44,7 +48,7 @@ class ExceptionPropagationTest < Minitest::Test
     snooze
     child = parent.spin { raise 'x' }
     assert_same parent, child.parent
-    main_waits(got)
+    main_waits(got, parent)
     assert_equal [[:parent, 'x']], got
   end
 
@@ -57,7 +61,7 @@ class ExceptionPropagationTest < Minitest::Test
     rescue RuntimeError => e
       got << [:parent, e.message]
     end
-    main_waits(got)
+    main_waits(got, parent)
     assert_equal [[:done, RuntimeError], [:parent, 'y']], got
     refute parent.alive?
   end
@@ -73,7 +77,7 @@ class ExceptionPropagationTest < Minitest::Test
     rescue RuntimeError => e
       got << [:parent, e.message]
     end
-    main_waits(got)
+    main_waits(got, parent)
     assert_equal [[:parent, 'm']], got
     fiber, err = watcher.await
     assert_equal 'm', err.message
@@ -86,9 +90,14 @@ class ExceptionPropagationTest < Minitest::Test
     c = spin { receive; raise 'p' }
     c.monitor(Fiber.current)
     c << :go
-    main_waits(got, 0.05)
+    fiber = err = nil
+    begin
+      fiber, err = Fiber.current.monitor_mailbox.shift
+      snooze # an exception sent on the heels of the message lands here
+    rescue RuntimeError => e
+      got << [:main, e.message]
+    end
     assert_empty got
-    fiber, err = Fiber.current.monitor_mailbox.shift
     assert_same c, fiber
     assert_equal 'p', err.message
   end
@@ -108,7 +117,7 @@ class ExceptionPropagationTest < Minitest::Test
     rescue RuntimeError => e
       got << [:awaiter, e.message]
     end
-    main_waits(got)
+    main_waits(got, parent, awaiter)
     assert_equal [[:awaiter, 'a'], [:parent, 'a']].sort, got.sort
     refute parent.alive?
     refute awaiter.alive?

@@ -268,7 +268,11 @@ class FiberSchedulerTest < Minitest::Test
       th = Thread.new { go.pop; :done }
       spin { snooze; go << :go }
       assert_equal :done, waiting(how) { th.value }
-      th2 = Thread.new { sleep 0.01; :slept }
+      # (ended by a timer, the thread could be gone before a busy machine
+      # got to the join, which then had nothing to wait for)
+      go2 = Thread::Queue.new
+      th2 = Thread.new { go2.pop; :slept }
+      spin { snooze; go2 << :go }
       assert_equal :slept, waiting(how) { th2.join } # Polyphony's join: the value
       th3 = Thread.new { sleep 1 }
       assert_nil th3.join(0.01)
@@ -289,7 +293,9 @@ class FiberSchedulerTest < Minitest::Test
 
   def test_popen_close_awaits_the_child
     both do |how|
-      io = IO.popen(['sh', '-c', 'read x; echo $x; exec sleep 0.05'], 'r+')
+      # The child lives until close ends its input, and 0.1 s more (with a
+      # fixed lifetime a busy machine could see it gone before the close).
+      io = IO.popen(['sh', '-c', 'read x; echo $x; read y; exec sleep 0.1'], 'r+')
       spin { snooze; io.puts('hi') }
       assert_equal "hi\n", waiting(how) { io.gets }
       waiting(how) { io.close } # the child is still sleeping
