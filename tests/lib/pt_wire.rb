@@ -210,14 +210,15 @@ module PtWire
       wait_stdout(pattern, timeout, @err)
     end
 
-    # Waits until the program's main thread sleeps (its state in /proc):
-    # for a runtime program whose only Ruby thread is the main one, past
-    # its output, that is the event loop's wait. Output alone is not: the
-    # program is still in the call that printed it, or on the lines after.
+    # Waits until the program's main thread sleeps in the event loop's wait
+    # (its state and system call in /proc). Output alone is not that: the
+    # program is still in the call that printed it, or on the lines after;
+    # nor is any sleep (a write that waits, a lock).
     def wait_idle(timeout = 10)
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
       loop do
-        return if PtProc.thread(@pid).first == 'S'
+        state, _, call = PtProc.thread(@pid)
+        return if state == 'S' && PtProc::LOOP_WAITS.include?(call)
         raise Timeout, 'the program never waited' if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
 
         IO.select(nil, nil, nil, 0.01) # a thread's state has no event to wait on
