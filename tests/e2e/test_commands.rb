@@ -13,6 +13,13 @@ class TestCommands < Minitest::Test
 
   FIX = E2E.fixture('commands.rb')
 
+  def teardown
+    File.write(@go, '') if @go && !File.exist?(@go)
+    super
+  ensure
+    File.unlink(@go) if @go && File.exist?(@go)
+  end
+
   def entry_stop
     /Stopped in fiber 1 .*commands\.rb:#{E2E.line_of(FIX, "require 'polyphony'")}.*\(entry\)/
   end
@@ -150,16 +157,17 @@ class TestCommands < Minitest::Test
     # Ctrl-C gives up waiting for a slow answer; the session goes on (the
     # late answer is recognised as stale by its id and dropped). The answer
     # waits for a file made only after the interrupt, so it can never come
-    # first however late the Ctrl-C arrives.
-    go = File.join(Dir.tmpdir, "pt_slow_#{Process.pid}_#{object_id}")
-    @s.send_line("p (nil until File.exist?(#{go.inspect}); :slow)")
-    @s.expect(/p \(nil until File\.exist\?.*:slow\)\n/)
+    # first however late the Ctrl-C arrives (teardown makes it too, and the
+    # wait gives up after two minutes: a failed test leaves no program
+    # spinning).
+    @go = File.join(Dir.tmpdir, "pt_slow_#{Process.pid}_#{object_id}")
+    @s.send_line("p (t = Time.now; nil until File.exist?(#{@go.inspect}) || Time.now - t > 120; :slow)")
+    @s.expect(/p \(t = Time\.now.*:slow\)\n/)
     @s.send_raw("\x03")
     @s.expect('error: interrupted; the program may still be working on it')
     @s.prompt
-    File.write(go, '')
+    File.write(@go, '')
     assert_equal "2\n", @s.command('p 1 + 1')
-    File.unlink(go)
 
     # Tab completion: a unique command prefix, then a fiber tag.
     # (Typed in two goes, the TAB after the echo: the terminal must still be
