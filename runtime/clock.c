@@ -24,7 +24,7 @@ static uint64_t ref_ticks, ref_ns;
 #define RT_CLOCK_MIN_SPAN_NS 1000000u
 
 /* A pair whose two monotonic reads are further apart was interrupted. */
-#define RT_CLOCK_PAIR_MAX_NS 20000u
+#define RT_CLOCK_PAIR_MAX_NS 2000u
 #define RT_CLOCK_PAIR_TRIES 16
 
 /* Ticks and the monotonic time at the same moment: the tightest of a few. */
