@@ -112,8 +112,10 @@ class AdapterOpen3Test < Minitest::Test
     pid = r.gets.to_i
     [r, input, never_written].each(&:close)
     assert_operator pid, :>, 0
+    # (polled for up to 10 s: a busy machine may take a while to run the
+    # child to its end and the waiter after it)
     assert_raises(Errno::ECHILD) do
-      200.times do
+      1000.times do
         Process.waitpid(pid, Process::WNOHANG) # raises once the detached waiter reaped it
         sleep 0.01
       end
