@@ -312,8 +312,10 @@ static int other_thread_may_wake(struct rt_thread *t)
         if (th == t->thread || is_ending(th))
             continue;
         o = rt_thread_of(th, 0);
-        if (!o || o->ended)
-            return !o;    /* a thread without the runtime: it might */
+        if (!o)
+            return 1;     /* a thread without the runtime: it might */
+        if (o->ended)
+            continue;     /* its loop is gone: it wakes no one */
         if (!o->parked || rb_thread_interrupted(th))
             return 1;
     }
