@@ -141,6 +141,17 @@ class TimersTest < Minitest::Test
     seen.each_cons(2) { |a, b| assert_operator b, :>, a, 'two ticks with no other fiber between them' }
   end
 
+  # An interval that is not a positive number is refused before the first
+  # tick (no tick could ever pass a zero one: the loop would spin for good).
+  def test_every_refuses_an_interval_that_is_not_positive
+    [0, -1, 0.0, Float::NAN, nil, '1'].each do |bad|
+      ticks = 0
+      err = assert_raises(ArgumentError) { every(bad) { ticks += 1 } }
+      assert_match(/interval must be a positive number of seconds/, err.message)
+      assert_equal 0, ticks
+    end
+  end
+
   def test_after
     buf = []
     f = after(0.01) { buf << :fired }

@@ -95,6 +95,10 @@ module Kernel
   # missed meanwhile are skipped rather than made up in a burst (as
   # Polyphony 1.6's timer_loop).
   def every(interval)
+    # A tick at no interval would never be passed: the loop below would spin.
+    raise ArgumentError, "interval must be a positive number of seconds, not #{interval.inspect}" unless
+      interval.is_a?(Numeric) && interval.positive?
+
     next_time = Polyphony.now + interval
     loop do
       now = Polyphony.now
