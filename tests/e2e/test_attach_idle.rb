@@ -71,6 +71,14 @@ class TestAttachIdle < Minitest::Test
     @clients << TCPSocket.new('127.0.0.1', @port)
   end
 
+  # Does what the block does (something that wakes the server) and waits
+  # until the server is idle in its loop again after it.
+  def parked_again_after
+    _, before = main_thread
+    yield
+    wait_parked(before)
+  end
+
   def assert_stopped_in_main(reason)
     m = @s.expect(/Stopped in fiber (\d+) \(([^)]*)\) at (\S+):(\d+) in (.+) \((\w+)\)\n/)
     assert_equal ['1', 'main', REL, ACCEPT.to_s, 'block in <main>', reason], m.captures, @s.transcript
@@ -102,13 +110,11 @@ class TestAttachIdle < Minitest::Test
     assert_match(/^TCPSocket$/, @s.command('p conn.class'), 'the accept returned the client')
 
     # continue, then another connection's fiber ends just before the wait: pause.
-    _, before = main_thread
-    @s.send_line('continue')
-    @s.prompt
-    wait_parked(before)
-    _, before = main_thread
-    connect
-    wait_parked(before)
+    parked_again_after do
+      @s.send_line('continue')
+      @s.prompt
+    end
+    parked_again_after { connect }
     @s.send_raw("\x03")
     assert_stopped_in_main('pause')
     assert_match(/^2$/, @s.command('p served'), 'both connections\' fibers ran to their end')
@@ -116,9 +122,7 @@ class TestAttachIdle < Minitest::Test
     @s.send_line('detach')
     @s.expect("Detached from process #{@pid}.")
     assert_equal 0, @s.wait_exit.exitstatus
-    _, before = main_thread
-    connect
-    wait_parked(before)
+    parked_again_after { connect }
     assert E2E.process_alive?(@pid), 'the server serves on after the detach'
   end
 
@@ -135,12 +139,8 @@ class TestAttachIdle < Minitest::Test
     wait_parked
     @s.send_raw("\x03")
     assert_stopped_in_main('pause')
-    _, before = main_thread
-    @s.send_line('continue') # no prompt: the program has the terminal
-    wait_parked(before)
-    _, before = main_thread
-    connect
-    wait_parked(before)
+    parked_again_after { @s.send_line('continue') } # no prompt: the program has the terminal
+    parked_again_after { connect }
     @s.send_raw("\x03")
     assert_stopped_in_main('pause')
     assert_match(/^1$/, @s.command('p served'))
