@@ -1,7 +1,9 @@
 # frozen_string_literal: true
 
-# The life of a thread on the runtime, as in Polyphony 1.6. Every Thread.new
-# block is wrapped:
+# The life of a thread on the runtime, as in Polyphony 1.6. Every thread's
+# block is wrapped, whether the thread is made by Thread.new or by
+# Thread.start / Thread.fork (which skip initialize; Ruby's own Timeout
+# makes its timer thread so):
 #
 # - a Polyphony::Terminate or MoveOn reaching the top of the thread ends it
 #   quietly, with the exception's value as the thread's value (that is how
@@ -24,12 +26,15 @@ module Polyphony
   # Prepended to ::Thread.
   module ThreadEnd
     ruby2_keywords def initialize(*args, &block)
+      wrapper, @__block_location__ = ThreadEnd.wrap(block)
+      super(*args, &wrapper)
+    end
+
+    # The thread's block wrapped (see above), and where it was written.
+    def self.wrap(block)
       raise ThreadError, 'must be called with a block' unless block
 
-      @__block_location__ = block.source_location&.join(':')
-      super(*args) do |*a|
-        ThreadEnd.run(block, a)
-      end
+      [proc { |*a| run(block, a) }, block.source_location&.join(':')]
     end
 
     def self.run(block, args)
@@ -67,16 +72,12 @@ module Polyphony
     end
     alias to_s inspect
   end
-end
 
-::Thread.prepend(Polyphony::ThreadEnd)
-
-module Polyphony
-  # Thread.start and Thread.fork make a thread without calling initialize
-  # (Ruby's own Timeout makes its timer thread so): their blocks are
-  # wrapped all the same, so such a thread ends as any other (killed, it
-  # ends quietly instead of with a Polyphony::Terminate that join would
-  # raise). Prepended to Thread's singleton class.
+  # Thread.start and Thread.fork, which make a thread without calling
+  # initialize: the block is wrapped all the same, so such a thread ends as
+  # any other (killed, it ends quietly instead of with a
+  # Polyphony::Terminate that join would raise). Prepended to Thread's
+  # singleton class.
   module ThreadStart
     ruby2_keywords def start(*args, &block)
       ThreadStart.wrapped(block) { |wrapper| super(*args, &wrapper) }
@@ -87,13 +88,13 @@ module Polyphony
     end
 
     def self.wrapped(block)
-      raise ThreadError, 'must be called with a block' unless block
-
-      thread = yield(proc { |*a| ThreadEnd.run(block, a) })
-      thread.instance_variable_set(:@__block_location__, block.source_location&.join(':'))
+      wrapper, location = ThreadEnd.wrap(block)
+      thread = yield(wrapper)
+      thread.instance_variable_set(:@__block_location__, location)
       thread
     end
   end
 end
 
+::Thread.prepend(Polyphony::ThreadEnd)
 ::Thread.singleton_class.prepend(Polyphony::ThreadStart)
