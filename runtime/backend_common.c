@@ -32,7 +32,9 @@ struct rt_thread *rt_backend_thread(struct rt_backend *be)
 
 void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len)
 {
-    rt_stats_op_started(t);
+    /* The op's fiber may have been entered by a plain Fiber#resume. */
+    t->current = rb_fiber_current();
+    rt_stats_op_started(rt_sched_current_state(t, t->current));
     rt_emit(RT_EV_OP_SUBMIT, t->current, Qnil, op, fd, len, 0);
 }
 

@@ -86,7 +86,7 @@ static int api_fiber_spin_frames(VALUE fiber, const VALUE **frames, const int **
 static int api_thread_info(VALUE thread, struct rt_thread_info *out)
 {
     struct rt_thread *t = rt_thread_of(thread, 0);
-    out->current = t ? t->current : Qnil;
+    out->current = t ? rt_thread_running_fiber(t) : Qnil;
     out->polling = t ? t->polling : 0;
     out->runnable = t ? rt_runqueue_len(&t->runqueue) : 0;
     return t ? 0 : -ESRCH;

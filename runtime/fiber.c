@@ -129,11 +129,14 @@ static int is_exception(VALUE v)
 enum rt_fiber_state rt_fiber_state_of(VALUE fiber)
 {
     struct rt_fiber *f = rt_fiber_get_if_any(fiber);
-    if (!f)
+    if (!f) {
+        if (fiber == rb_fiber_current())
+            return RT_FIBER_RUNNING;
         return rb_fiber_alive_p(fiber) == Qtrue ? RT_FIBER_WAITING : RT_FIBER_DEAD;
+    }
     if (f->dead)
         return RT_FIBER_DEAD;
-    if (f->t && f->t->current == fiber)
+    if (f->t && rt_thread_running_fiber(f->t) == fiber)
         return RT_FIBER_RUNNING;
     if (f->scheduled)
         return RT_FIBER_RUNNABLE;

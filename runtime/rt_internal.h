@@ -21,7 +21,12 @@ struct rt_thread {
     VALUE self;                  /* the Polyphony::Backend object wrapping this */
     VALUE thread;                /* the Ruby Thread */
     VALUE main_fiber;
-    VALUE current;               /* the fiber running on this thread */
+    /*
+     * The fiber the scheduler last switched to on this thread. A plain
+     * Fiber#resume or #transfer is not seen, so code asking which fiber runs
+     * now goes through rt_thread_running_fiber.
+     */
+    VALUE current;
     /*
      * The state of the fiber the scheduler last switched to or from: the
      * current fiber nearly always, found without rt_fiber_get's hash lookup
@@ -106,6 +111,7 @@ struct rt_thread *rt_thread_current(void);
 struct rt_thread *rt_thread_of_current(VALUE fiber);
 /* The state of `thread`, created if `create`, else NULL when it has none. */
 struct rt_thread *rt_thread_of(VALUE thread, int create);
+VALUE rt_thread_running_fiber(struct rt_thread *t);
 struct rt_thread *rt_thread_from_backend(VALUE backend);
 /* rt_api.h's each_thread. */
 void rt_thread_each(rt_thread_visit_fn fn, void *data);
@@ -314,8 +320,8 @@ void rt_stats_init(VALUE mPolyphony);
 /* The loop of t is suspended / resumed (outermost): its run pauses. */
 void rt_stats_loop_suspended(struct rt_thread *t);
 void rt_stats_loop_resumed(struct rt_thread *t);
-/* The current fiber of t starts an I/O op. */
-void rt_stats_op_started(struct rt_thread *t);
+/* Fiber f starts an I/O op. */
+void rt_stats_op_started(struct rt_fiber *f);
 void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_counters *out);
 int rt_stats_thread(VALUE thread, double ns_per_tick, struct rt_thread_counters *out);
 double rt_stats_uptime(void);

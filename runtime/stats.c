@@ -38,12 +38,9 @@ void rt_stats_loop_resumed(struct rt_thread *t)
     t->stats.suspended_start = 0;
 }
 
-void rt_stats_op_started(struct rt_thread *t)
+void rt_stats_op_started(struct rt_fiber *f)
 {
-    struct rt_fiber *f = t->current_state;
-
-    if (f && f->fiber == t->current)
-        f->stats.ops++;
+    f->stats.ops++;
 }
 
 void rt_stats_fiber(struct rt_fiber *f, double ns_per_tick, struct rt_fiber_counters *out)

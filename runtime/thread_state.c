@@ -247,6 +247,16 @@ struct rt_thread *rt_thread_current(void)
 }
 
 /*
+ * The fiber running on t: on the calling thread the calling fiber, which
+ * may have been entered by a plain Fiber#resume the scheduler did not see;
+ * on another thread (stopped at a GVL switch) the one last switched to.
+ */
+VALUE rt_thread_running_fiber(struct rt_thread *t)
+{
+    return t->thread == rb_thread_current() ? rb_fiber_current() : t->current;
+}
+
+/*
  * The state last found by this function, on whichever thread (all callers
  * hold the GVL). A thread's t->current is always one of its own fibers, and
  * it is marked, so no other fiber can take its address: when it is the

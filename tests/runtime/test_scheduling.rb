@@ -240,5 +240,24 @@ class SchedulingTest < Minitest::Test
       [worker.state, worker.result]
     end.resume
     assert_equal [:dead, :done], result
+    assert_equal :running, Fiber.current.state
+  end
+
+  # A plain Fiber#resume is not a switch the scheduler sees: the state of the
+  # fibers on either side of it is still right.
+  def test_states_across_a_plain_resume
+    main = Fiber.current
+    inner = Fiber.new { [Fiber.current.state, main.state] }
+    assert_equal %i[running waiting], inner.resume
+    assert_equal :dead, inner.state
+
+    outer = Fiber.new do
+      snooze
+      r, w = IO.pipe
+      spin { w << 'x' }
+      [r.read(1), Fiber.current.state, main.state]
+    end
+    assert_equal ['x', :running, :waiting], outer.resume
+    assert_equal :running, main.state
   end
 end
