@@ -344,12 +344,16 @@ module PtServers
       end
     end
 
-    # SIGINT is PostgreSQL's fast shutdown and stops Redis and dnsmasq; the
-    # process group gets KILL if the server is still there after
+    # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for its
+    # clients) and stops Redis; dnsmasq, kept in the foreground but not in
+    # debug mode, takes SIGINT for "time is valid now" and stops on SIGTERM.
+    STOP_SIGNALS = { postgres: 'INT', redis: 'INT', dnsmasq: 'TERM' }.freeze
+
+    # The process group gets KILL if the server is still there after
     # STOP_TIMEOUT.
     def stop_server(server, keep_dir: false)
       begin
-        Process.kill('INT', server.pid)
+        Process.kill(STOP_SIGNALS.fetch(server.name), server.pid)
         reaper = Thread.new { Process.waitpid(server.pid) }
         unless reaper.join(STOP_TIMEOUT)
           Process.kill('KILL', -server.pid)
