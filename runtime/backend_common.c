@@ -32,7 +32,11 @@ struct rt_thread *rt_backend_thread(struct rt_backend *be)
 
 void rt_op_submit(struct rt_thread *t, const char *op, int fd, long len)
 {
-    /* The op's fiber may have been entered by a plain Fiber#resume. */
+    /*
+     * The op's fiber may have been entered by a plain Fiber#resume, which
+     * the scheduler does not see: set it as current, for this event and
+     * for the complete one of an op that ends without a switch.
+     */
     t->current = rb_fiber_current();
     rt_stats_op_started(rt_sched_current_state(t, t->current));
     rt_emit(RT_EV_OP_SUBMIT, t->current, Qnil, op, fd, len, 0);
