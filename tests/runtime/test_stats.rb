@@ -82,6 +82,22 @@ class StatsTest < Minitest::Test
     [r, w].each { |io| io&.close }
   end
 
+  # An op counts for the fiber that starts it, also one entered by a plain
+  # Fiber#resume (which the scheduler does not see), not for the fiber the
+  # scheduler last switched to.
+  def test_ops_count_for_a_fiber_entered_by_a_plain_resume
+    r, w = IO.pipe
+    w.write('xy')
+    snooze # the scheduler's last switch is to this fiber
+    before = Fiber.current.stats[:ops]
+    inner = Fiber.new { 2.times.map { r.readpartial(1) } }
+    assert_equal %w[x y], inner.resume
+    assert_operator inner.stats[:ops], :>=, 2
+    assert_equal before, Fiber.current.stats[:ops]
+  ensure
+    [r, w].each { |io| io&.close }
+  end
+
   # The run went on only outside the suspension: by no more than the wall
   # time around it less the time measured inside it.
   def test_time_suspended_is_nobodys_run
